@@ -1,0 +1,346 @@
+"""``Network``: a K-layer fully connected net, x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]).
+
+The class validates input, allocates every buffer once, and runs the epoch loop in Python;
+each epoch's minibatches run inside one call to the jitted kernel in ``_kernels``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _kernels as _k
+from . import activations as _act
+
+FORMAT_VERSION = 1
+_DTYPES = ("float32", "float64")
+
+
+class DivergedError(FloatingPointError):
+    """Training produced a non-finite loss or weights; the weights were rolled back."""
+
+
+@dataclass
+class Backprop:
+    """Every quantity of the seed's derivation, keyed by its 1-based layer number k.
+
+    Rows are samples: ``x[k][i]`` is the seed's column x̄^[k] for sample i, laid as a row.
+    ``phi[k]`` is per sample (not divided by N); ``dW``/``db`` are the gradients of the mean loss.
+    """
+
+    z: dict = field(default_factory=dict)  # z̄^[k], k = 1..K
+    x: dict = field(default_factory=dict)  # x̄^[k], k = 0..K
+    phi: dict = field(default_factory=dict)  # φ^[k], k = 1..K
+    dW: dict = field(default_factory=dict)  # ∂L/∂W^[k]
+    db: dict = field(default_factory=dict)  # ∂L/∂b̄^[k]
+    loss: float = 0.0
+
+
+def _positive_int(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Network:
+    """A fully connected network trained by minibatch SGD on L = ½‖y − x̄^[K]‖².
+
+    >>> net = Network([2, 2, 1], seed=0)          # n_0 = 2 inputs, one hidden layer, 1 output
+    >>> net.weights[0].shape                      # W^[1] is n_1 × n_0
+    (2, 2)
+    >>> net.activations                           # ψ^[1], ψ^[2]
+    ['relu', 'identity']
+    """
+
+    def __init__(self, sizes, activations=None, dtype="float32", seed=None):
+        sizes = self._check_sizes(sizes)
+        K = len(sizes) - 1
+        if activations is None:
+            activations = ["relu"] * (K - 1) + ["identity"]
+        elif isinstance(activations, str):
+            activations = [activations] * (K - 1) + ["identity"]
+        else:
+            activations = list(activations)
+            if len(activations) != K:
+                raise ValueError(
+                    f"activations: got {len(activations)} names for {K} layers; "
+                    f"pass one name per layer (psi^[1..{K}]), a single string, or None"
+                )
+        table = [_act.get(a) for a in activations]
+        if str(np.dtype(dtype) if isinstance(dtype, type) else dtype) not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+
+        self.sizes = sizes
+        self.activations = [a.name for a in table]
+        self.dtype = np.dtype(dtype)
+        self._rng = np.random.default_rng(seed)
+
+        # Offset table: one row per layer; W^[k] then b̄^[k] in one flat parameter buffer.
+        lay = np.zeros((K, _k.LAYOUT_COLS), dtype=np.int64)
+        off = width = 0
+        for k in range(K):
+            n_in, n_out = sizes[k], sizes[k + 1]
+            lay[k] = (n_in, n_out, off, off + n_out * n_in, table[k].code, width)
+            off += n_out * n_in + n_out
+            width += n_out
+        self._lay = lay
+        self._theta = np.zeros(off, dtype=self.dtype)
+        self._grad = np.zeros(off, dtype=self.dtype)
+        self.weights = [_k._W(self._theta, lay, k) for k in range(K)]
+        self.biases = [_k._b(self._theta, lay, k) for k in range(K)]
+        self._bufs = None  # batch buffers, sized on first use
+        self._init_weights(table)
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _check_sizes(sizes):
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise ValueError(f"sizes must be a list of layer widths like [2, 2, 1], got {sizes!r}") from None
+        if len(sizes) < 2:
+            raise ValueError(
+                f"sizes needs at least two entries (n_0 inputs and n_K outputs), got {sizes!r}"
+            )
+        for n in sizes:
+            if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n <= 0:
+                raise ValueError(f"sizes: every width must be a positive integer, got {sizes!r}")
+        return [int(n) for n in sizes]
+
+    def _init_weights(self, table):
+        """He-normal for ReLU-like ψ^[k], Glorot-uniform for tanh/sigmoid/identity; b̄ = 0."""
+        for W, b, a in zip(self.weights, self.biases, table):
+            n_out, n_in = W.shape
+            if a.init == "he":
+                W[:] = self._rng.normal(0.0, np.sqrt(2.0 / n_in), size=W.shape)
+            else:
+                lim = np.sqrt(6.0 / (n_in + n_out))
+                W[:] = self._rng.uniform(-lim, lim, size=W.shape)
+            b[:] = 0
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_layers(self):
+        """K, the number of layers with weights."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self):
+        return self._theta.size
+
+    # ------------------------------------------------------------------ validation
+    def _check_X(self, X, name="X"):
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name} must be a numeric array of shape (N, {self.sizes[0]}): {e}") from None
+        if X.ndim == 1 and self.sizes[0] == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"{name} has shape {X.shape} but the input layer has n_0 = {self.sizes[0]} "
+                f"units; pass {name} with shape (N, {self.sizes[0]})"
+            )
+        if X.shape[0] == 0:
+            raise ValueError(f"{name} is empty (0 rows); pass at least one sample")
+        X = np.ascontiguousarray(X)
+        if not _k._all_finite(X.reshape(-1)):
+            raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first")
+        return X
+
+    def _check_XY(self, X, Y):
+        X = self._check_X(X, "X")
+        n_K = self.sizes[-1]
+        try:
+            Y = np.asarray(Y, dtype=self.dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"Y must be a numeric array of shape (N, {n_K}): {e}") from None
+        if Y.ndim == 1 and n_K == 1:
+            Y = Y[:, None]
+        if Y.ndim != 2 or Y.shape[1] != n_K:
+            raise ValueError(
+                f"Y has shape {Y.shape} but the output layer has n_K = {n_K} units; "
+                f"pass Y with shape (N, {n_K})" + (" or (N,)" if n_K == 1 else "")
+            )
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but Y has {Y.shape[0]}; pass one target row per sample"
+            )
+        Y = np.ascontiguousarray(Y)
+        if not _k._all_finite(Y.reshape(-1)):
+            raise ValueError("Y contains NaN or Inf; remove or impute those entries first")
+        return X, Y
+
+    # ------------------------------------------------------------------ buffers
+    def _width(self):
+        return int(sum(self.sizes[1:]))
+
+    def _batch_buffers(self, rows):
+        """Activation and φ buffers for up to ``rows`` samples, kept and reused across calls."""
+        if self._bufs is None or self._bufs[0] < rows:
+            n = rows * self._width()
+            self._bufs = (
+                rows,
+                np.empty(n, self.dtype),  # x̄^[k], k = 1..K
+                np.empty(n, self.dtype),  # φ^[k]
+                np.empty((rows, self.sizes[0]), self.dtype),  # gathered x̄^[0] rows
+                np.empty((rows, self.sizes[-1]), self.dtype),  # gathered y rows
+            )
+        return self._bufs
+
+    # ------------------------------------------------------------------ the math
+    def predict(self, X):
+        """x̄^[K] for every row of X: an (N, n_K) array."""
+        X = self._check_X(X)
+        _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
+        out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        _k._predict(self._theta, self._lay, X, abuf, out)
+        return out
+
+    def loss(self, X, Y):
+        """Mean over samples of L = ½‖y − x̄^[K]‖²."""
+        X, Y = self._check_XY(X, Y)
+        d = self.predict(X).astype(np.float64) - Y
+        return float(0.5 * np.einsum("ij,ij->", d, d) / len(X))
+
+    def backprop(self, X, Y):
+        """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
+        X, Y = self._check_XY(X, Y)
+        N, K, width = len(X), self.n_layers, self._width()
+        abuf, zbuf, pbuf = (np.empty(N * width, self.dtype) for _ in range(3))
+        grad = np.empty_like(self._grad)
+        _k._forward(self._theta, self._lay, X, abuf, zbuf, N, True)
+        loss = _k._backward(self._theta, grad, self._lay, X, Y, abuf, pbuf, N)
+        bp = Backprop(loss=float(loss / N))
+        bp.x[0] = X
+        for k in range(1, K + 1):
+            bp.z[k] = _k._rows(zbuf, self._lay, k - 1, N)
+            bp.x[k] = _k._rows(abuf, self._lay, k - 1, N)
+            bp.phi[k] = _k._rows(pbuf, self._lay, k - 1, N)
+            bp.dW[k] = _k._W(grad, self._lay, k - 1) / self.dtype.type(N)
+            bp.db[k] = _k._b(grad, self._lay, k - 1) / self.dtype.type(N)
+        return bp
+
+    def gradients(self, X, Y):
+        """(dW, db): ∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases."""
+        bp = self.backprop(X, Y)
+        K = self.n_layers
+        return [bp.dW[k] for k in range(1, K + 1)], [bp.db[k] for k in range(1, K + 1)]
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, Y, epochs=10, batch_size=32, lr=0.01, shuffle=True, seed=None, verbose=False):
+        """Minibatch SGD: W^[k] ← W^[k] − lr · (mean of ∂L/∂W^[k] over the batch).
+
+        Returns a history dict: ``loss`` holds each epoch's mean training loss (each batch's
+        loss taken before its update), ``time`` the seconds each epoch took. If the loss or
+        the weights turn non-finite, the weights go back to the end of the last finite epoch
+        and ``DivergedError`` is raised.
+        """
+        epochs = _positive_int("epochs", epochs)
+        batch_size = _positive_int("batch_size", batch_size)
+        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        X, Y = self._check_XY(X, Y)
+        N = len(X)
+        batch = min(batch_size, N)
+        _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
+        rng = self._rng if seed is None else np.random.default_rng(seed)
+        perm = np.arange(N, dtype=np.int64)
+        backup = np.empty_like(self._theta)
+        history = {"loss": [], "time": []}
+
+        epoch_iter = range(1, epochs + 1)
+        if verbose:
+            from tqdm.auto import tqdm
+
+            epoch_iter = tqdm(epoch_iter, desc="fit", unit="epoch")
+        for epoch in epoch_iter:
+            t0 = time.perf_counter()
+            if shuffle:
+                rng.shuffle(perm)
+            np.copyto(backup, self._theta)
+            loss = _k._epoch(self._theta, self._grad, self._lay, X, Y, perm, shuffle,
+                             xb, yb, abuf, pbuf, batch, float(lr))
+            if not (np.isfinite(loss) and _k._all_finite(self._theta)):
+                np.copyto(self._theta, backup)
+                last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+                raise DivergedError(
+                    f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
+                    f"to {last}. Try a smaller lr than {lr:g}, e.g. lr={lr / 10:g}"
+                )
+            history["loss"].append(float(loss))
+            history["time"].append(time.perf_counter() - t0)
+            if verbose:
+                epoch_iter.set_postfix(loss=f"{loss:.4g}")
+        return history
+
+    # ------------------------------------------------------------------ display
+    def summary(self):
+        """A table of the layers in the seed's 1-based numbering."""
+        rows = [("k", "W^[k]", "b^[k]", "psi^[k]", "params")]
+        for k, (W, a) in enumerate(zip(self.weights, self.activations), start=1):
+            n_out, n_in = W.shape
+            rows.append((str(k), f"{n_out} x {n_in}", f"{n_out}", a, f"{n_out * n_in + n_out:,}"))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        fmt = lambda r: "  ".join(s.ljust(w) if c == 3 else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
+        lines = [f"Network(sizes={self.sizes}, dtype={self.dtype.name})", fmt(rows[0])]
+        lines.append("-" * len(lines[-1]))
+        lines += [fmt(r) for r in rows[1:]]
+        lines.append(f"total params: {self.n_params:,}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+    def __repr__(self):
+        return f"Network(sizes={self.sizes}, activations={self.activations}, dtype='{self.dtype.name}')"
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write an .npz with the architecture, activations, dtype and parameters, atomically."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fastnn-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(
+                    f,
+                    format_version=np.int64(FORMAT_VERSION),
+                    sizes=np.asarray(self.sizes, dtype=np.int64),
+                    activations=np.asarray(self.activations, dtype="U16"),
+                    dtype=np.asarray(self.dtype.name),
+                    params=self._theta,
+                )
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by ``save``. Never unpickles."""
+        try:
+            with np.load(os.fspath(path), allow_pickle=False) as f:
+                version = int(f["format_version"])
+                if version != FORMAT_VERSION:
+                    raise ValueError(f"format_version {version} is not supported (expected {FORMAT_VERSION})")
+                sizes = [int(n) for n in f["sizes"]]
+                acts = [str(a) for a in f["activations"]]
+                dtype = str(f["dtype"])
+                params = f["params"]
+        except (OSError, KeyError, ValueError, EOFError) as e:
+            raise ValueError(f"path: {os.fspath(path)!r} is not a fastnn model file ({e})") from None
+        net = cls(sizes, acts, dtype=dtype)
+        if params.shape != net._theta.shape:
+            raise ValueError(
+                f"path: {os.fspath(path)!r} holds {params.size} parameters but sizes {sizes} need {net.n_params}"
+            )
+        net._theta[:] = params
+        return net
