@@ -275,7 +275,7 @@ class Network:
             history["loss"].append(float(loss))
             history["time"].append(time.perf_counter() - t0)
             if verbose:
-                epoch_iter.set_postfix(loss=f"{loss:.4g}")
+                epoch_iter.set_postfix(loss=f"{loss:.4g}", refresh=False)
         return history
 
     # ------------------------------------------------------------------ display
