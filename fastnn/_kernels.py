@@ -1,15 +1,22 @@
-"""Private Numba kernels: forward pass, backward pass (the φ^[k] recurrence), SGD update, epoch.
+"""Private Numba kernels: forward pass, backward pass (the φ^[k] recurrence), SGD step, epoch.
 
 Kernels read and write the buffers they are handed and allocate nothing. Nothing about the
 architecture is a type: widths, offsets and activation codes live in the integer table ``lay``,
 so one compiled kernel serves every depth and width.
 
-Conventions (rows are samples, i.e. the seed's column vectors laid side by side and transposed):
+Layout (rows are samples: the seed's column vectors laid side by side, then transposed):
   theta   flat parameters; W^[k] = theta[w_off : w_off + n_k n_{k-1}] as (n_k, n_{k-1}), then b̄^[k]
-  grad    flat gradient buffer, same layout as theta; holds the *sum* over the batch
-  lay     int64 (K, 6): one row per layer k = 1..K with the columns below
-  abuf    activations x̄^[k] for k = 1..K, layer k in abuf[cap*c_k : cap*(c_k + n_k)] as (B, n_k)
-  pbuf    φ^[k], same layout as abuf
+  grad    flat gradient buffer with theta's layout; holds the *sum* over the batch
+  lay     int64 (K, LAYOUT_COLS): one row per layer k = 1..K, columns named below
+  abuf    x̄^[k] for k = 1..K: layer k's (B, n_k) block starts at cap · c_k, cap = rows sized for
+  pbuf    φ^[k], with abuf's layout
+  x0, y   flat input and target rows, read from offsets x0o / yo
+
+Each layer runs one of two ways, chosen per layer and batch by ``_use_blas``:
+  * BLAS: ``np.dot`` into the buffers, then a separate bias/ψ pass. Wins for wide layers.
+  * loops: hand-written loops over flat uint64 indices, with bias, ψ and the SGD step fused
+    in and no array views created. Wins for narrow layers and small batches, where BLAS call overhead
+    dominates; for batch 1 the whole step stays in L1.
 """
 import numpy as np
 
@@ -20,12 +27,17 @@ from ._jit import jit
 N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
 LAYOUT_COLS = 6
 
+# Path selection: AUTO picks per layer by work size; the others force one path (for tests).
+AUTO, LOOPS, BLAS = 0, 1, 2
+# A layer goes to BLAS when B · n_{k-1} · n_k reaches this many multiply-adds (measured with
+# scripts/crossover.py on this project's benchmark machine).
+BLAS_MIN_WORK = 1 << 16
+
 _IDENTITY = A.ACTIVATIONS["identity"].code
 _RELU = A.ACTIVATIONS["relu"].code
 _SIGMOID = A.ACTIVATIONS["sigmoid"].code
 _TANH = A.ACTIVATIONS["tanh"].code
 _LEAKY = A.ACTIVATIONS["leaky_relu"].code
-_SOFTPLUS = A.ACTIVATIONS["softplus"].code
 
 
 # ------------------------------------------------------------------------------ views
@@ -43,158 +55,268 @@ def _b(theta, lay, k):
 
 
 @jit
+def _cap(buf, lay):
+    """Rows a per-layer buffer was sized for: its size over Σ_k n_k."""
+    return buf.size // (lay[-1, C_OFF] + lay[-1, N_OUT])
+
+
+@jit
 def _rows(buf, lay, k, B):
-    """Layer k's (B, n_k) block of a per-layer batch buffer."""
-    width = lay[-1, C_OFF] + lay[-1, N_OUT]  # Σ_k n_k
-    cap = buf.size // width  # rows the buffer was sized for
-    o, n = cap * lay[k, C_OFF], lay[k, N_OUT]
+    """Layer k's (B, n_k) block of a per-layer batch buffer, as a view."""
+    o, n = _cap(buf, lay) * lay[k, C_OFF], lay[k, N_OUT]
     return buf[o : o + B * n].reshape(B, n)
+
+
+@jit
+def _use_blas(lay, k, B, mode):
+    if mode == AUTO:
+        return B * lay[k, N_IN] * lay[k, N_OUT] >= BLAS_MIN_WORK
+    return mode == BLAS
+
+
+# The hot loops index flat arrays with uint64 offsets. Two Numba costs make this worth it:
+# a signed index (a[o + i]) gets a negative-index wraparound select per access, which turns
+# vector loads into gathers, and every array view costs tens of ns of reference counting,
+# which would dominate the tiny nets (a [2, 2, 1] step is a few dozen flops).
+@jit
+def _u(x):
+    return np.uint64(x)
+
+
+@jit
+def _geom(lay, k, cap):
+    """Layer k's n_in, n_out, W/b offsets and buffer block offset, as uint64."""
+    return (_u(lay[k, N_IN]), _u(lay[k, N_OUT]), _u(lay[k, W_OFF]), _u(lay[k, B_OFF]),
+            _u(cap * lay[k, C_OFF]))
 
 
 # ------------------------------------------------------------------- elementwise passes
 @jit
-def _map_bias(a, b, psi):
-    """a ← ψ(a + b̄), with b̄ broadcast over the rows."""
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            a[i, j] = psi(a[i, j] + b[j])
+def _map_bias(buf, o, B, n, theta, bo, psi):
+    """B rows of n from offset o: row ← ψ(row + b̄), b̄ = theta[bo : bo + n]."""
+    for i in range(B):
+        r = o + i * n
+        for j in range(n):
+            buf[r + j] = psi(buf[r + j] + theta[bo + j])
 
 
 @jit
-def _bias_act(a, b, code):
+def _bias_act(buf, o, B, n, theta, bo, code):
     """z̄ → x̄ = ψ^[k](z̄ + b̄^[k]) in place; one branch per layer, not per element."""
     if code == _RELU:
-        _map_bias(a, b, A.relu)
+        _map_bias(buf, o, B, n, theta, bo, A.relu)
     elif code == _IDENTITY:
-        _map_bias(a, b, A.identity)
+        _map_bias(buf, o, B, n, theta, bo, A.identity)
     elif code == _SIGMOID:
-        _map_bias(a, b, A.sigmoid)
+        _map_bias(buf, o, B, n, theta, bo, A.sigmoid)
     elif code == _TANH:
-        _map_bias(a, b, A.tanh)
+        _map_bias(buf, o, B, n, theta, bo, A.tanh)
     elif code == _LEAKY:
-        _map_bias(a, b, A.leaky_relu)
+        _map_bias(buf, o, B, n, theta, bo, A.leaky_relu)
     else:
-        _map_bias(a, b, A.softplus)
+        _map_bias(buf, o, B, n, theta, bo, A.softplus)
 
 
 @jit
-def _map_dpsi(p, x, dpsi):
-    for i in range(p.shape[0]):
-        for j in range(p.shape[1]):
-            p[i, j] *= dpsi(x[i, j])
+def _map_dpsi(p, x, o, m, dpsi):
+    for i in range(o, o + m):
+        p[i] *= dpsi(x[i])
 
 
 @jit
-def _mul_dpsi(p, x, code):
-    """φ ← φ ⊙ ψ'(z̄), with ψ' evaluated from the stored output x̄ = ψ(z̄)."""
+def _mul_dpsi(p, x, o, m, code):
+    """φ ← φ ⊙ ψ'(z̄) on m entries from offset o, ψ' taken from the stored x̄ = ψ(z̄)."""
     if code == _RELU:
-        _map_dpsi(p, x, A.d_relu)
+        _map_dpsi(p, x, o, m, A.d_relu)
     elif code == _IDENTITY:
         pass
     elif code == _SIGMOID:
-        _map_dpsi(p, x, A.d_sigmoid)
+        _map_dpsi(p, x, o, m, A.d_sigmoid)
     elif code == _TANH:
-        _map_dpsi(p, x, A.d_tanh)
+        _map_dpsi(p, x, o, m, A.d_tanh)
     elif code == _LEAKY:
-        _map_dpsi(p, x, A.d_leaky_relu)
+        _map_dpsi(p, x, o, m, A.d_leaky_relu)
     else:
-        _map_dpsi(p, x, A.d_softplus)
+        _map_dpsi(p, x, o, m, A.d_softplus)
 
 
-# ------------------------------------------------------------------------ the passes
+# ----------------------------------------------------------------- one layer, forward
 @jit
-def _forward(theta, lay, x0, abuf, zbuf, B, keep_z):
-    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for k = 1..K on the first B rows of x0.
+def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, zbuf, keep_z, B, psi):
+    """dst rows = ψ(W src rows + b̄), each dot product kept in a register."""
+    for i in range(B):
+        si, di = so + i * n_in, do + i * n_out
+        for j in range(n_out):
+            w = wo + j * n_in
+            s = theta[bo + j]
+            for m in range(n_in):
+                s += theta[w + m] * src[si + m]
+            if keep_z:
+                zbuf[di + j] = s
+            dst[di + j] = psi(s)
 
-    With ``keep_z`` the pre-activations z̄^[k] are copied into zbuf (for ``Network.backprop``).
-    """
-    xprev = x0[:B]
-    for k in range(lay.shape[0]):
-        a = _rows(abuf, lay, k, B)
-        np.dot(xprev, _W(theta, lay, k).T, a)  # (B, n_{k-1}) · (n_{k-1}, n_k)
-        b = _b(theta, lay, k)
+
+@jit
+def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode):
+    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so."""
+    n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
+    code = lay[k, ACT]
+    if _use_blas(lay, k, B, mode):
+        m_in, m_out = B * lay[k, N_IN], B * lay[k, N_OUT]
+        x = src[so : so + m_in].reshape(B, lay[k, N_IN])
+        np.dot(x, _W(theta, lay, k).T, abuf[do : do + m_out].reshape(B, lay[k, N_OUT]))
         if keep_z:
-            z = _rows(zbuf, lay, k, B)
-            z[:] = a
-            _map_bias(z, b, A.identity)  # z̄^[k] = W^[k] x̄^[k-1] + b̄^[k]
-        _bias_act(a, b, lay[k, ACT])
-        xprev = a
+            zbuf[do : do + m_out] = abuf[do : do + m_out]
+            _map_bias(zbuf, do, _u(B), n_out, theta, bo, A.identity)
+        _bias_act(abuf, do, _u(B), n_out, theta, bo, code)
+        return
+    args = (theta, n_in, n_out, wo, bo, src, so, abuf, do, zbuf, keep_z, _u(B))
+    if code == _RELU:
+        _dense_loops(*args, A.relu)
+    elif code == _IDENTITY:
+        _dense_loops(*args, A.identity)
+    elif code == _SIGMOID:
+        _dense_loops(*args, A.sigmoid)
+    elif code == _TANH:
+        _dense_loops(*args, A.tanh)
+    elif code == _LEAKY:
+        _dense_loops(*args, A.leaky_relu)
+    else:
+        _dense_loops(*args, A.softplus)
 
 
 @jit
-def _backward(theta, grad, lay, x0, y, abuf, pbuf, B):
-    """The seed's backpropagation rules over a batch; returns Σ_samples ½‖y − x̄^[K]‖².
+def _forward(theta, lay, x0, x0o, abuf, zbuf, keep_z, B, mode):
+    """x̄^[k] for k = 1..K from B rows of the flat input x0, starting at offset x0o.
+
+    With ``keep_z`` the pre-activations z̄^[k] also go to zbuf (for ``Network.backprop``).
+    """
+    cap = _cap(abuf, lay)
+    _layer_forward(theta, lay, 0, x0, _u(x0o), abuf, zbuf, keep_z, B, mode)
+    for k in range(1, lay.shape[0]):
+        so = _u(cap * lay[k - 1, C_OFF])
+        _layer_forward(theta, lay, k, abuf, so, abuf, zbuf, keep_z, B, mode)
+
+
+# ---------------------------------------------------------------- one layer, backward
+@jit
+def _layer_backward_loops(theta, dst, n_in, n_out, wo, bo, src, so, pbuf, po, qo, has_q, B, step):
+    """From φ at po: q = rows of Wᵀφ at qo (old W) when ``has_q``; then dst −= step · φ xᵀ.
+
+    Training passes dst = theta and step = lr/B: the SGD step, fused. For gradients, dst is
+    the zeroed grad buffer and step = −1, so it receives Σ_batch φ xᵀ and Σ_batch φ.
+    """
+    if has_q:
+        for i in range(B):
+            qi, pi = qo + i * n_in, po + i * n_out
+            for m in range(n_in):
+                pbuf[qi + m] = 0
+            for j in range(n_out):
+                c, w = pbuf[pi + j], wo + j * n_in
+                for m in range(n_in):
+                    pbuf[qi + m] += c * theta[w + m]
+    for i in range(B):
+        si, pi = so + i * n_in, po + i * n_out
+        for j in range(n_out):
+            c, w = step * pbuf[pi + j], wo + j * n_in
+            for m in range(n_in):
+                dst[w + m] -= c * src[si + m]
+            dst[bo + j] -= c
+
+
+@jit
+def _layer_backward(theta, grad, lay, k, src, so, pbuf, train, step, B, mode):
+    """Layer k's share of backprop: from φ^[k], its step (or gradient) and (W^[k])ᵀφ^[k]."""
+    cap = _cap(pbuf, lay)
+    n_in, n_out, wo, bo, po = _geom(lay, k, cap)
+    qo = _u(cap * lay[k - 1, C_OFF]) if k > 0 else _u(0)
+    if not _use_blas(lay, k, B, mode):
+        dst = theta if train else grad
+        _layer_backward_loops(theta, dst, n_in, n_out, wo, bo, src, so, pbuf, po, qo, k > 0,
+                              _u(B), step)
+        return
+    p = pbuf[po : po + B * lay[k, N_OUT]].reshape(B, lay[k, N_OUT])
+    x = src[so : so + B * lay[k, N_IN]].reshape(B, lay[k, N_IN])
+    np.dot(p.T, x, _W(grad, lay, k))  # Σ_batch φ^[k] (x̄^[k-1])ᵀ
+    for j in range(n_out):
+        grad[bo + j] = 0
+    for i in range(_u(B)):
+        for j in range(n_out):
+            grad[bo + j] += pbuf[po + i * n_out + j]
+    if k > 0:  # rows of (W^[k])ᵀ φ^[k], before W^[k] moves
+        np.dot(p, _W(theta, lay, k), pbuf[qo : qo + B * lay[k, N_IN]].reshape(B, lay[k, N_IN]))
+    if train:
+        for m in range(wo, bo + n_out):
+            theta[m] -= step * grad[m]
+
+
+@jit
+def _backward(theta, grad, lay, x0, x0o, y, yo, abuf, pbuf, train, step, B, mode):
+    """The seed's backpropagation rules on a batch of B rows; returns Σ_samples ½‖y − x̄^[K]‖².
 
     φ^[K] = −(y − x̄^[K]) ⊙ ψ^[K]'(z̄^[K]);  φ^[k] = (W^[k+1])ᵀ φ^[k+1] ⊙ ψ^[k]'(z̄^[k]);
-    ∂L/∂W^[k] = φ^[k] (x̄^[k-1])ᵀ and ∂L/∂b̄^[k] = φ^[k], summed over the batch into grad.
+    ∂L/∂W^[k] = φ^[k] (x̄^[k-1])ᵀ, ∂L/∂b̄^[k] = φ^[k].
+    ``train``: each layer takes its SGD step θ −= step · Σ_batch ∂L/∂θ as soon as φ^[k-1] has
+    been formed from its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
     """
-    K = lay.shape[0]
-    xK = _rows(abuf, lay, K - 1, B)
-    p = _rows(pbuf, lay, K - 1, B)
+    K, cap = lay.shape[0], _cap(abuf, lay)
+    if not train:
+        grad[:] = 0
+    o, m, yo = _u(cap * lay[K - 1, C_OFF]), _u(B * lay[K - 1, N_OUT]), _u(yo)
     loss = 0.0
-    for i in range(B):
-        for j in range(xK.shape[1]):
-            d = xK[i, j] - y[i, j]
-            loss += d * d
-            p[i, j] = d
-    _mul_dpsi(p, xK, lay[K - 1, ACT])
-    for k in range(K - 1, -1, -1):
-        xprev = x0[:B] if k == 0 else _rows(abuf, lay, k - 1, B)
-        np.dot(p.T, xprev, _W(grad, lay, k))  # Σ_batch φ^[k] (x̄^[k-1])ᵀ
-        db = _b(grad, lay, k)
-        db[:] = 0
-        for i in range(B):
-            db += p[i]
-        if k > 0:
-            q = _rows(pbuf, lay, k - 1, B)
-            np.dot(p, _W(theta, lay, k), q)  # rows of (W^[k+1])ᵀ φ^[k+1]
-            _mul_dpsi(q, xprev, lay[k - 1, ACT])
-            p = q
+    for i in range(m):
+        d = abuf[o + i] - y[yo + i]
+        loss += d * d
+        pbuf[o + i] = d
+    _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
+    for k in range(K - 1, 0, -1):
+        so = _u(cap * lay[k - 1, C_OFF])
+        _layer_backward(theta, grad, lay, k, abuf, so, pbuf, train, step, B, mode)
+        _mul_dpsi(pbuf, abuf, so, _u(B * lay[k, N_IN]), lay[k - 1, ACT])
+    _layer_backward(theta, grad, lay, 0, x0, _u(x0o), pbuf, train, step, B, mode)
     return 0.5 * loss
 
 
+# ------------------------------------------------------------------------ whole runs
 @jit
-def _sgd(theta, grad, step):
-    """θ ← θ − step · grad (step = lr / batch size, so grad is averaged)."""
-    for i in range(theta.size):
-        theta[i] -= step * grad[i]
-
-
-@jit
-def _epoch(theta, grad, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr):
+def _epoch(theta, grad, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr, mode):
     """One epoch of minibatch SGD; returns the mean per-sample loss seen during the epoch.
 
-    Each batch's loss is taken before its update. The last partial batch is used. With
-    ``shuffle`` the rows perm[start:stop] are gathered into xb/yb; without, X/Y are sliced.
+    Each batch's loss is taken before its update; the last partial batch is used. With
+    ``shuffle`` the rows perm[start:stop] are gathered into xb/yb, else X/Y are read in place.
     """
     T = theta.dtype.type
-    N = X.shape[0]
+    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    Xf, Yf = X.reshape(-1), Y.reshape(-1)
     total = 0.0
     for start in range(0, N, batch):
         B = min(batch, N - start)
         if shuffle:
             for i in range(B):
-                xb[i] = X[perm[start + i]]
-                yb[i] = Y[perm[start + i]]
-            xs, ys = xb, yb
+                r = perm[start + i]
+                for m in range(n0):
+                    xb[i * n0 + m] = Xf[r * n0 + m]
+                for m in range(nK):
+                    yb[i * nK + m] = Yf[r * nK + m]
+            x0, x0o, y0, yo = xb, 0, yb, 0
         else:
-            xs, ys = X[start : start + B], Y[start : start + B]
-        _forward(theta, lay, xs, abuf, abuf, B, False)
-        total += _backward(theta, grad, lay, xs, ys, abuf, pbuf, B)
-        _sgd(theta, grad, T(lr / B))
+            x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
+        _forward(theta, lay, x0, x0o, abuf, abuf, False, B, mode)
+        total += _backward(theta, grad, lay, x0, x0o, y0, yo, abuf, pbuf, True, T(lr / B), B, mode)
     return total / N
 
 
 @jit
-def _predict(theta, lay, X, abuf, out):
+def _predict(theta, lay, X, abuf, out, mode):
     """x̄^[K] for every row of X, in chunks of the rows abuf was sized for."""
-    K = lay.shape[0]
-    width = lay[-1, C_OFF] + lay[-1, N_OUT]
-    cap = abuf.size // width
+    cap, K = _cap(abuf, lay), lay.shape[0]
+    n0, nK = X.shape[1], lay[K - 1, N_OUT]
+    Xf, outf = X.reshape(-1), out.reshape(-1)
+    o = cap * lay[K - 1, C_OFF]
     for start in range(0, X.shape[0], cap):
         B = min(cap, X.shape[0] - start)
-        _forward(theta, lay, X[start : start + B], abuf, abuf, B, False)
-        out[start : start + B] = _rows(abuf, lay, K - 1, B)
+        _forward(theta, lay, Xf, start * n0, abuf, abuf, False, B, mode)
+        outf[start * nK : (start + B) * nK] = abuf[o : o + B * nK]
 
 
 @jit(fastmath=False)

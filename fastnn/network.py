@@ -92,6 +92,7 @@ class Network:
         self.weights = [_k._W(self._theta, lay, k) for k in range(K)]
         self.biases = [_k._b(self._theta, lay, k) for k in range(K)]
         self._bufs = None  # batch buffers, sized on first use
+        self._path = _k.AUTO  # per-layer BLAS/loops choice; tests force each path
         self._init_weights(table)
 
     # ------------------------------------------------------------------ construction
@@ -186,8 +187,8 @@ class Network:
                 rows,
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
-                np.empty((rows, self.sizes[0]), self.dtype),  # gathered x̄^[0] rows
-                np.empty((rows, self.sizes[-1]), self.dtype),  # gathered y rows
+                np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
+                np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
             )
         return self._bufs
 
@@ -197,7 +198,7 @@ class Network:
         X = self._check_X(X)
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        _k._predict(self._theta, self._lay, X, abuf, out)
+        _k._predict(self._theta, self._lay, X, abuf, out, self._path)
         return out
 
     def loss(self, X, Y):
@@ -212,8 +213,10 @@ class Network:
         N, K, width = len(X), self.n_layers, self._width()
         abuf, zbuf, pbuf = (np.empty(N * width, self.dtype) for _ in range(3))
         grad = np.empty_like(self._grad)
-        _k._forward(self._theta, self._lay, X, abuf, zbuf, N, True)
-        loss = _k._backward(self._theta, grad, self._lay, X, Y, abuf, pbuf, N)
+        Xf, Yf = X.reshape(-1), Y.reshape(-1)
+        _k._forward(self._theta, self._lay, Xf, 0, abuf, zbuf, True, N, self._path)
+        loss = _k._backward(self._theta, grad, self._lay, Xf, 0, Yf, 0, abuf, pbuf, False,
+                            self.dtype.type(-1), N, self._path)
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
         for k in range(1, K + 1):
@@ -264,7 +267,7 @@ class Network:
                 rng.shuffle(perm)
             np.copyto(backup, self._theta)
             loss = _k._epoch(self._theta, self._grad, self._lay, X, Y, perm, shuffle,
-                             xb, yb, abuf, pbuf, batch, float(lr))
+                             xb, yb, abuf, pbuf, batch, float(lr), self._path)
             if not (np.isfinite(loss) and _k._all_finite(self._theta)):
                 np.copyto(self._theta, backup)
                 last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
