@@ -1,0 +1,278 @@
+"""scripts/sweep_depth.py end to end: a local sweep, the same sweep on a real Dask cluster
+(a `dask scheduler` and two `dask worker` processes on 127.0.0.1), resuming, and bad input.
+
+The sweeps are tiny (width 8, 3 epochs) so the file stays well under a minute. The shared
+small sweep uses the digits data: its nets all have more than 128 parameters, so fastnn runs
+them with its generic kernels and never compiles code for one particular tiny architecture.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dask.distributed")
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "sweep_depth.py"
+TIMING = {"time_per_epoch_s", "samples_per_s", "train_time_s"}
+DEPTHS, ACTS, SEEDS = [0, 1, 3], ["relu", "sigmoid"], [0, 1]
+SMALL = ["--dataset", "digits", "--depths", "0,1,3", "--activations", "relu,sigmoid",
+         "--seeds", "0,1", "--width", "8", "--epochs", "3", "--batch-size", "32", "--quiet"]
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def sweep(*args, out, check=True, timeout=300):
+    p = subprocess.run([sys.executable, str(SCRIPT), *args, "--out", str(out)],
+                       capture_output=True, text=True, env=_env(), timeout=timeout)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def without_timing(rows):
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
+
+
+def snapshot(folder):
+    """Bytes of every file under folder, by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def warm_kernels():
+    """Compile (or load) fastnn's generic kernels once here, so the sweeps' worker processes
+    load them from Numba's disk cache instead of each compiling them at the same time."""
+    from fastnn import Network
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((8, 64), np.float32), rng.random((8, 10), np.float32)
+    net = Network([64, 8, 8, 10], "sigmoid", seed=0)  # > 128 parameters: the generic kernels
+    net.fit(X, Y, epochs=1, batch_size=4)
+    net.gradients(X, Y)
+    net.loss(X, Y)
+
+
+@pytest.fixture(scope="module")
+def local_out(tmp_path_factory, warm_kernels):
+    out = tmp_path_factory.mktemp("local") / "sweep"
+    p = sweep(*SMALL, "--workers", "2", out=out)
+    assert "12 runs" in p.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler(tmp_path_factory, warm_kernels):
+    """`dask scheduler` and two `dask worker` CLI processes on 127.0.0.1; yields the address."""
+    from dask.distributed import Client
+
+    d = tmp_path_factory.mktemp("dask")
+    sched_file = d / "scheduler.json"
+    procs = []
+
+    def start(name, *args):
+        log = open(d / f"{name}.log", "w")
+        procs.append(subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log,
+                                      stderr=subprocess.STDOUT, cwd=str(d), env=_env(),
+                                      start_new_session=True))
+        log.close()
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(sched_file))
+        deadline = time.time() + 60
+        while not sched_file.exists() or not sched_file.read_text().strip():
+            assert procs[0].poll() is None, (d / "scheduler.log").read_text()
+            assert time.time() < deadline, "the Dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        for i in (1, 2):
+            start(f"worker{i}", "worker", address, "--nthreads", "1", "--no-dashboard",
+                  "--name", f"w{i}", "--local-directory", str(d))
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):  # workers first, then the scheduler
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_local_sweep_end_to_end(local_out):
+    rows = read_csv(local_out / "results.csv")
+    assert [(int(r["depth"]), r["activation"], int(r["seed"])) for r in rows] == [
+        (d, a, s) for d in DEPTHS for a in ACTS for s in SEEDS]
+    for col in ("depth", "activation", "seed", "train_loss", "val_loss", "n_params",
+                "time_per_epoch_s", "samples_per_s", "grad_norms_init", "grad_norms_end"):
+        assert col in rows[0]
+    for r in rows:
+        d = int(r["depth"])
+        assert r["status"] == "ok" and r["dataset"] == "digits"
+        # sizes [64, 8 x d, 10]: 64*8+8, (8*8+8)*(d-1), 8*10+10; a linear model when d == 0
+        assert int(r["n_params"]) == (650 if d == 0 else 520 + 72 * (d - 1) + 90)
+        assert (int(r["n_train"]), int(r["n_val"])) == (1438, 359)
+        assert np.isfinite(float(r["train_loss"])) and np.isfinite(float(r["val_loss"]))
+        assert float(r["train_loss"]) < float(r["init_train_loss"])
+        assert float(r["time_per_epoch_s"]) > 0 and float(r["samples_per_s"]) > 0
+        for col in ("grad_norms_init", "grad_norms_end"):
+            norms = [float(x) for x in r[col].split(";")]
+            assert len(norms) == d + 1 and all(np.isfinite(norms))
+        assert 0 <= float(r["train_acc"]) <= 1 and 0 <= float(r["val_acc"]) <= 1
+    # Depth 0 has no hidden layer, so its "activation" changes nothing.
+    by = {(int(r["depth"]), r["activation"], int(r["seed"])): r for r in rows}
+    for s in SEEDS:
+        assert without_timing([by[0, "relu", s]])[0] | {"activation": ""} == \
+            without_timing([by[0, "sigmoid", s]])[0] | {"activation": ""}
+        # The picture behind ReLU: through 3 sigmoid layers the gradient reaching W^[1] is far
+        # smaller, relative to the output layer's, than through 3 ReLU layers.
+        assert float(by[3, "sigmoid", s]["grad_ratio_init"]) < 0.1 * float(by[3, "relu", s]["grad_ratio_init"])
+
+    meta = json.loads((local_out / "metadata.json").read_text())
+    assert meta["status"] == "complete" and meta["n_finished"] == 12
+    assert meta["arguments"]["depths"] == DEPTHS and meta["arguments"]["activations"] == ACTS
+    assert meta["machine"]["cpu_count"] >= 1 and meta["versions"]["numba"]
+    assert meta["versions"]["fastnn"] and meta["versions"]["numpy"]
+    ex = meta["execution"]
+    assert ex["mode"] == "local" and ex["workers"] == 2
+    assert ex["thread_env"]["NUMBA_NUM_THREADS"] == str(ex["threads_per_worker"])
+    assert len(list((local_out / "runs").glob("*.json"))) == 12
+    for name in ("loss_vs_depth.png", "time_vs_depth.png", "grad_norms.png"):
+        data = (local_out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_dask_cluster_gives_the_local_results(local_out, dask_scheduler, tmp_path):
+    out = tmp_path / "dask"
+    p = sweep(*SMALL, "--no-plots", "--scheduler", dask_scheduler, out=out)
+    assert "Dask cluster" in p.stderr
+    assert without_timing(read_csv(out / "results.csv")) == \
+        without_timing(read_csv(local_out / "results.csv"))
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["execution"]["mode"] == "dask" and len(meta["execution"]["workers"]) == 2
+    worker_pids = {w["pid"] for w in meta["execution"]["workers"].values()}
+    run_pids = {json.loads(f.read_text())["extra"]["pid"] for f in (out / "runs").glob("*.json")}
+    assert run_pids == worker_pids  # both workers ran runs, and nothing ran locally
+
+
+def test_rerun_does_only_the_missing_runs(local_out, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(local_out, out)
+    runs = sorted((out / "runs").glob("*.json"))
+    for f in runs[:3]:
+        f.unlink()
+    kept = {f.name: f.read_bytes() for f in runs[3:]}
+    p = sweep(*SMALL, "--no-plots", "--workers", "1", out=out)
+    assert "9 already in" in p.stderr and "3 to run" in p.stderr
+    assert {f.name: f.read_bytes() for f in runs[3:]} == kept  # finished runs were not redone
+    assert all(f.exists() for f in runs[:3])
+    assert without_timing(read_csv(out / "results.csv")) == \
+        without_timing(read_csv(local_out / "results.csv"))
+    inv = json.loads((out / "metadata.json").read_text())["invocations"]
+    assert (inv[-1]["skipped"], inv[-1]["ran"], inv[-1]["status"]) == (9, 3, "complete")
+
+
+def test_interrupted_sweep_resumes(tmp_path, warm_kernels):
+    out = tmp_path / "sweep"
+    # 12 runs of about 0.1 s each, one at a time: Ctrl-C lands long before the last one.
+    args = ["--depths", "8", "--activations", "relu,tanh,sigmoid", "--seeds", "0,1,2,3",
+            "--width", "32", "--epochs", "40", "--n-samples", "1024", "--workers", "1",
+            "--no-plots", "--quiet"]
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), *args, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), cwd=str(tmp_path))
+    try:
+        deadline = time.time() + 120
+        while not list(out.glob("runs/*.json")):
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C after the first finished run
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    first = {f.name: f.read_bytes() for f in (out / "runs").glob("*.json")}
+    rows = read_csv(out / "results.csv")
+    assert 1 <= len(first) < 12 and len(rows) == len(first)
+    assert all(all(v != "" for k, v in r.items() if k not in ("train_acc", "val_acc")) for r in rows)
+    assert not list(out.rglob("*.tmp"))
+
+    p = sweep(*args, out=out)
+    assert f"{len(first)} already in" in p.stderr and f"{12 - len(first)} to run" in p.stderr
+    assert {f.name: f.read_bytes() for f in (out / "runs").glob("*.json") if f.name in first} == first
+    rows = read_csv(out / "results.csv")
+    assert len(rows) == 12 and len({(r["depth"], r["activation"], r["seed"]) for r in rows}) == 12
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def sweep_main():
+    """sweep_depth.main, imported into this process (the bad-input checks need no workers)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_depth", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--activations", "relu,swish"], 2, ["--activations", "swish"]),
+    (["--depths", "2,-1"], 2, ["--depths", "-1"]),
+    (["--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"], 1, ["scheduler", "127.0.0.1"]),
+    (["--scheduler", "http//nowhere"], 2, ["--scheduler", "tcp://HOST:PORT"]),
+])
+def test_bad_input_one_line_error_and_results_kept(local_out, sweep_main, tmp_path, capsys,
+                                                    args, code, words):
+    out = tmp_path / "sweep"
+    shutil.copytree(local_out, out)
+    before = snapshot(out)
+    args = [a.format(port=_closed_port()) for a in args]
+    # A new depth, so that there is something to run (and a scheduler is needed).
+    assert sweep_main([*SMALL, "--depths", "5", *args, "--out", str(out)]) == code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sweep_depth: error: "), lines
+    assert all(w in lines[0] for w in words)
+    assert snapshot(out) == before  # what was written stays, untouched
+
+
+def test_unwritable_out_exits_nonzero_with_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    p = sweep(*SMALL, out=blocker / "sweep", check=False)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sweep_depth: error: argument --out"), p.stderr
+    assert blocker.read_text() == "not a folder"
