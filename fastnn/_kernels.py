@@ -27,11 +27,14 @@ from ._jit import jit
 N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
 LAYOUT_COLS = 6
 
-# Path selection: AUTO picks per layer by work size; the others force one path (for tests).
-AUTO, LOOPS, BLAS = 0, 1, 2
-# A layer goes to BLAS when B · n_{k-1} · n_k reaches this many multiply-adds (measured with
-# scripts/crossover.py on this project's benchmark machine).
-BLAS_MIN_WORK = 1 << 16
+# Path selection. AUTO: nets of at most _unrolled.MAX_PARAMS parameters run the generated
+# straight-line epoch, and every other layer picks BLAS or loops by its work size. The other
+# values force one path (the tests check each against finite differences).
+# GENERIC is AUTO without the unrolled epoch.
+AUTO, LOOPS, BLAS, UNROLLED, GENERIC = 0, 1, 2, 3, 4
+# A layer goes to BLAS when B > 1 and B · n_{k-1} · n_k reaches this many multiply-adds; at
+# batch 1 the loops won at every width measured (scripts/crossover.py).
+BLAS_MIN_WORK = 2048
 
 _IDENTITY = A.ACTIVATIONS["identity"].code
 _RELU = A.ACTIVATIONS["relu"].code
@@ -69,9 +72,9 @@ def _rows(buf, lay, k, B):
 
 @jit
 def _use_blas(lay, k, B, mode):
-    if mode == AUTO:
-        return B * lay[k, N_IN] * lay[k, N_OUT] >= BLAS_MIN_WORK
-    return mode == BLAS
+    if mode == LOOPS or mode == BLAS:
+        return mode == BLAS
+    return B > 1 and B * lay[k, N_IN] * lay[k, N_OUT] >= BLAS_MIN_WORK
 
 
 # The hot loops index flat arrays with uint64 offsets. Two Numba costs make this worth it:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels as _k
+from . import _unrolled
 from . import activations as _act
 
 FORMAT_VERSION = 1
@@ -228,10 +229,29 @@ class Network:
         return bp
 
     def gradients(self, X, Y):
-        """(dW, db): ∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases."""
-        bp = self.backprop(X, Y)
+        """(dW, db): ∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases.
+
+        Computed by the same kernels ``fit`` uses for this network.
+        """
+        unrolled = self._unrolled_epoch(direct=False)
+        if unrolled is None:
+            bp = self.backprop(X, Y)
+            K = self.n_layers
+            return [bp.dW[k] for k in range(1, K + 1)], [bp.db[k] for k in range(1, K + 1)]
+        X, Y = self._check_XY(X, Y)
+        N = len(X)
+        grad = np.empty_like(self._grad)
+        unrolled(self._theta, grad, X, Y, np.arange(N), False, N, 0.0, False)
+        grad /= self.dtype.type(N)
         K = self.n_layers
-        return [bp.dW[k] for k in range(1, K + 1)], [bp.db[k] for k in range(1, K + 1)]
+        return [_k._W(grad, self._lay, k).copy() for k in range(K)], \
+            [_k._b(grad, self._lay, k).copy() for k in range(K)]
+
+    def _unrolled_epoch(self, direct):
+        """The generated straight-line epoch when this net is tiny enough, else None."""
+        if self._path == _k.UNROLLED or (self._path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
+            return _unrolled.epoch_for(self.sizes, [int(c) for c in self._lay[:, _k.ACT]], direct)
+        return None
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y, epochs=10, batch_size=32, lr=0.01, shuffle=True, seed=None, verbose=False):
@@ -255,6 +275,7 @@ class Network:
         perm = np.arange(N, dtype=np.int64)
         backup = np.empty_like(self._theta)
         history = {"loss": [], "time": []}
+        unrolled = self._unrolled_epoch(direct=batch == 1)
 
         epoch_iter = range(1, epochs + 1)
         if verbose:
@@ -266,8 +287,11 @@ class Network:
             if shuffle:
                 rng.shuffle(perm)
             np.copyto(backup, self._theta)
-            loss = _k._epoch(self._theta, self._grad, self._lay, X, Y, perm, shuffle,
-                             xb, yb, abuf, pbuf, batch, float(lr), self._path)
+            if unrolled is not None:
+                loss = unrolled(self._theta, self._grad, X, Y, perm, shuffle, batch, float(lr), True) / N
+            else:
+                loss = _k._epoch(self._theta, self._grad, self._lay, X, Y, perm, shuffle,
+                                 xb, yb, abuf, pbuf, batch, float(lr), self._path)
             if not (np.isfinite(loss) and _k._all_finite(self._theta)):
                 np.copyto(self._theta, backup)
                 last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"

@@ -1,0 +1,120 @@
+"""Every kernel path fastnn can take, forced one at a time, against independent references.
+
+AUTO picks a path per net (unrolled for tiny nets) and per layer (BLAS or loops by work size);
+here each path is forced so that none of them is only tested where AUTO happens to pick it.
+"""
+import numpy as np
+import pytest
+
+import naive
+from helpers import random_xy
+
+from fastnn import Network
+from fastnn import _kernels as K
+
+PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
+# Two nets of <= 32 parameters that together use every activation in hidden and output layers
+# (the unrolled path compiles per architecture, so these stay few and tiny).
+NETS = [([2, 3, 3, 2], ["tanh", "sigmoid", "softplus"]),
+        ([2, 3, 3, 2], ["leaky_relu", "relu", "identity"]),
+        ([3, 4, 1], ["relu", "sigmoid"])]
+EPS = 1e-6
+
+
+def _net(sizes, acts, path, rng, dtype="float64"):
+    net = Network(sizes, acts, dtype=dtype, seed=1)
+    net._path = PATHS[path]
+    for b in net.biases:  # nonzero biases, so every term of the gradient is exercised
+        b[...] = rng.normal(scale=0.3, size=b.shape)
+    return net
+
+
+def _fd_gradients(net, X, Y):
+    out = []
+    for arrs in (net.weights, net.biases):
+        gs = []
+        for a in arrs:
+            g = np.zeros(a.shape)
+            for i in np.ndindex(a.shape):
+                old = a[i]
+                a[i] = old + EPS
+                lp = net.loss(X, Y)
+                a[i] = old - EPS
+                lm = net.loss(X, Y)
+                a[i] = old
+                g[i] = (lp - lm) / (2 * EPS)
+            gs.append(g)
+        out.append(gs)
+    return out
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("sizes,acts", NETS)
+@pytest.mark.parametrize("N", [1, 5])
+def test_gradients_match_finite_differences(path, sizes, acts, N, rng):
+    net = _net(sizes, acts, path, rng)
+    X, Y = random_xy(rng, N, sizes[0], sizes[-1])
+    dW, db = net.gradients(X, Y)
+    fdW, fdb = _fd_gradients(net, X, Y)
+    for g, f in zip(dW + db, fdW + fdb):
+        np.testing.assert_allclose(g, f, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("sizes,acts", NETS[:2])
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_fit_is_sequential_sgd_on_the_naive_gradient(path, sizes, acts, batch, rng):
+    """fit(shuffle=False) over 5 rows = SGD steps W ← W − lr·mean gradient of each batch,
+    with the gradients from tests/naive.py (batch 1 uses the fused per-sample step)."""
+    net = _net(sizes, acts, path, rng)
+    X, Y = random_xy(rng, 5, sizes[0], sizes[-1])
+    Ws = [W.copy() for W in net.weights]
+    bs = [b.copy() for b in net.biases]
+    lr, seen = 0.1, []
+    for s in range(0, 5, batch):
+        seen.append(naive.loss(Ws, bs, acts, X[s:s + batch], Y[s:s + batch]) * len(X[s:s + batch]))
+        dW, db = naive.gradients(Ws, bs, acts, X[s:s + batch], Y[s:s + batch])
+        Ws = [W - lr * g for W, g in zip(Ws, dW)]
+        bs = [b - lr * g for b, g in zip(bs, db)]
+    hist = net.fit(X, Y, epochs=1, batch_size=batch, lr=lr, shuffle=False)
+    for got, want in zip(net.weights + net.biases, Ws + bs):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert hist["loss"][0] == pytest.approx(sum(seen) / 5, rel=1e-10)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_shuffled_fit_matches_fit_on_the_permuted_rows(path, rng):
+    """Shuffling gathers rows by the epoch's permutation: same result as unshuffled fit on the
+    rows in that order (the permutation comes from the same seeded generator)."""
+    sizes, acts = NETS[0]
+    X, Y = random_xy(rng, 9, sizes[0], sizes[-1])
+    a, b = _net(sizes, acts, path, rng), _net(sizes, acts, path, np.random.default_rng(12345))
+    b._theta[:] = a._theta
+    a.fit(X, Y, epochs=1, batch_size=2, lr=0.05, seed=7)
+    perm = np.arange(9)
+    np.random.default_rng(7).shuffle(perm)
+    b.fit(X[perm], Y[perm], epochs=1, batch_size=2, lr=0.05, shuffle=False)
+    np.testing.assert_allclose(a._theta, b._theta, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("path", ["loops", "blas", "generic"])
+def test_predict_matches_naive_on_more_rows_than_one_chunk(path, rng):
+    """predict runs the forward kernel in chunks of its buffer's rows (1024)."""
+    sizes, acts = [3, 6, 5, 2], ["tanh", "relu", "identity"]
+    net = _net(sizes, acts, path, rng)
+    X = rng.uniform(-1, 1, size=(1100, 3))
+    np.testing.assert_allclose(net.predict(X), naive.predict(net.weights, net.biases, acts, X),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_float32_training_keeps_dtype_and_tracks_float64(path, rng):
+    sizes, acts = NETS[0]
+    X, Y = random_xy(rng, 16, sizes[0], sizes[-1])
+    n32 = _net(sizes, acts, path, rng, dtype="float32")
+    n64 = _net(sizes, acts, path, rng, dtype="float64")
+    n64._theta[:] = n32._theta
+    n32.fit(X, Y, epochs=3, batch_size=4, lr=0.1, shuffle=False)
+    n64.fit(X, Y, epochs=3, batch_size=4, lr=0.1, shuffle=False)
+    assert n32._theta.dtype == np.float32 and all(W.dtype == np.float32 for W in n32.weights)
+    np.testing.assert_allclose(n32._theta, n64._theta, rtol=1e-4, atol=1e-5)
