@@ -34,8 +34,11 @@ def _stats(values, geometric=False):
 
 
 def _pick_depths(depths, n=4):
-    """Up to n depths spread over the sweep's range, the deepest always among them."""
+    """Up to n depths spread over the sweep's range, the deepest always among them; depth 0
+    (a single layer, a single point) only when there is nothing else."""
     depths = sorted(set(depths))
+    if len(depths) > 1:
+        depths = [d for d in depths if d > 0]
     if len(depths) <= n:
         return depths
     idx = sorted({round(i * (len(depths) - 1) / (n - 1)) for i in range(n)})

@@ -314,11 +314,11 @@ def _versions():
         except metadata.PackageNotFoundError:
             out[dist] = None
     try:
-        out["fastnn_git"] = subprocess.run(
+        out["script_git"] = subprocess.run(
             ["git", "-C", HERE, "describe", "--always", "--dirty"], capture_output=True,
             text=True, timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        out["fastnn_git"] = None
+        out["script_git"] = None
     return out
 
 
@@ -499,6 +499,9 @@ def _main(argv):
             invocations = list(json.load(f).get("invocations", []))
     except (OSError, ValueError, AttributeError):
         pass
+    # With nothing to run, the metadata keeps saying how the runs were last executed.
+    last_execution = execution or next(
+        (i["execution"] for i in reversed(invocations) if i.get("execution")), {})
     invocation = {"started_at": _now(), "command": [sys.executable] + sys.argv,
                   "argv": list(sys.argv[1:] if argv is None else argv),
                   "skipped": len(done), "to_run": len(todo), "execution": execution}
@@ -512,7 +515,7 @@ def _main(argv):
                     "n_train": len(data["X_train"]), "n_val": len(data["X_val"]),
                     "n_inputs": int(data["X_train"].shape[1]),
                     "n_outputs": int(data["Y_train"].shape[1])},
-        "machine": _machine(), "versions": _versions(), "execution": execution,
+        "machine": _machine(), "versions": _versions(), "execution": last_execution,
         "columns": list(W.COLUMNS), "timing_columns": list(W.TIMING_COLUMNS),
         "csv": CSV_NAME, "runs_dir": RUNS_DIR, "invocations": invocations,
     }
