@@ -1,0 +1,35 @@
+"""Small helpers shared by the test modules."""
+import numpy as np
+
+ACTIVATION_NAMES = ["identity", "relu", "sigmoid", "tanh", "leaky_relu", "softplus"]
+
+
+def random_xy(rng, n_samples, n_in, n_out, dtype=np.float64):
+    X = rng.uniform(-1.0, 1.0, size=(n_samples, n_in)).astype(dtype)
+    Y = rng.normal(size=(n_samples, n_out)).astype(dtype)
+    return X, Y
+
+
+def params(net):
+    """Independent copies of the network's weights and biases (0-based lists)."""
+    return [np.array(W, copy=True) for W in net.weights], [np.array(b, copy=True) for b in net.biases]
+
+
+def assert_params_equal(net, saved):
+    Ws, bs = saved
+    assert len(net.weights) == len(Ws) and len(net.biases) == len(bs)
+    for W_now, W_then in zip(net.weights, Ws):
+        np.testing.assert_array_equal(W_now, W_then)
+    for b_now, b_then in zip(net.biases, bs):
+        np.testing.assert_array_equal(b_now, b_then)
+
+
+def set_params(net, Ws, bs):
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        net.weights[k][...] = W
+        net.biases[k][...] = b
+
+
+def randomize_biases(net, rng, scale=0.3):
+    for b in net.biases:
+        b[...] = rng.normal(scale=scale, size=b.shape)

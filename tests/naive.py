@@ -1,0 +1,113 @@
+"""Plain-NumPy float64 reference for fastnn, written from the seed's formulas only.
+
+Notation (seed): x^[k] = psi^[k](z^[k]), z^[k] = W^[k] x^[k-1] + b^[k], L = 1/2 ||y - x^[K]||^2,
+phi^[K] = -(y - x^[K]) * psi^[K]'(z^[K]), phi^[k] = (W^[k+1])^T phi^[k+1] * psi^[k]'(z^[k]),
+dL/dW^[k] = phi^[k] (x^[k-1])^T, dL/db^[k] = phi^[k].
+
+Everything here works one sample at a time with column vectors, exactly as the seed writes it,
+and averages over samples at the end.  Lists Ws / bs are 0-based (Ws[k-1] is W^[k]); the returned
+z / x / phi dicts are keyed by the seed's 1-based layer number (x[0] is the input).
+"""
+import numpy as np
+
+LEAKY_SLOPE = 0.01
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+# name -> (psi, psi')
+ACTIVATIONS = {
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+    "relu": (lambda z: np.where(z > 0, z, 0.0), lambda z: np.where(z > 0, 1.0, 0.0)),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "leaky_relu": (
+        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
+    ),
+    "softplus": (lambda z: np.logaddexp(0.0, z), _sigmoid),
+}
+NAMES = sorted(ACTIVATIONS)
+
+
+def psi(name, z):
+    return ACTIVATIONS[name][0](np.asarray(z, dtype=np.float64))
+
+
+def dpsi(name, z):
+    return ACTIVATIONS[name][1](np.asarray(z, dtype=np.float64))
+
+
+def _as64(Ws, bs):
+    return [np.array(W, dtype=np.float64) for W in Ws], [np.array(b, dtype=np.float64) for b in bs]
+
+
+def forward_sample(Ws, bs, acts, x0):
+    """One sample (column vector x0 of n_0 entries) -> (z, x) dicts of column vectors."""
+    Ws, bs = _as64(Ws, bs)
+    x = {0: np.asarray(x0, dtype=np.float64).reshape(-1, 1)}
+    z = {}
+    for k in range(1, len(Ws) + 1):
+        z[k] = Ws[k - 1] @ x[k - 1] + bs[k - 1].reshape(-1, 1)
+        x[k] = psi(acts[k - 1], z[k])
+    return z, x
+
+
+def backprop_sample(Ws, bs, acts, x0, y):
+    """One sample -> (loss, z, x, phi, dW, db) with the seed's recurrence (column vectors)."""
+    Ws, bs = _as64(Ws, bs)
+    K = len(Ws)
+    z, x = forward_sample(Ws, bs, acts, x0)
+    y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+    loss = 0.5 * float(np.sum((y - x[K]) ** 2))
+    phi = {K: -(y - x[K]) * dpsi(acts[K - 1], z[K])}
+    for k in range(K - 1, 0, -1):
+        phi[k] = (Ws[k].T @ phi[k + 1]) * dpsi(acts[k - 1], z[k])
+    dW = {k: phi[k] @ x[k - 1].T for k in range(1, K + 1)}
+    db = {k: phi[k].ravel() for k in range(1, K + 1)}
+    return loss, z, x, phi, dW, db
+
+
+def _rows(X, Y, n_out):
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(len(X), n_out)
+    return X, Y
+
+
+def predict(Ws, bs, acts, X):
+    X = np.asarray(X, dtype=np.float64)
+    out = [forward_sample(Ws, bs, acts, xi)[1][len(Ws)].ravel() for xi in X]
+    return np.array(out).reshape(len(X), np.shape(Ws[-1])[0])
+
+
+def loss(Ws, bs, acts, X, Y):
+    """Mean over samples of 1/2 ||y - x^[K]||^2."""
+    X, Y = _rows(X, Y, np.shape(Ws[-1])[0])
+    return float(np.mean([backprop_sample(Ws, bs, acts, xi, yi)[0] for xi, yi in zip(X, Y)]))
+
+
+def backprop(Ws, bs, acts, X, Y):
+    """Batch version: dict with loss, z/x/phi as (N, n_k) arrays, dW/db averaged over samples.
+
+    Keys of z, x, phi, dW, db are the seed's 1-based layer numbers.
+    """
+    X, Y = _rows(X, Y, np.shape(Ws[-1])[0])
+    K = len(Ws)
+    per = [backprop_sample(Ws, bs, acts, xi, yi) for xi, yi in zip(X, Y)]
+    N = len(per)
+    out = {"loss": sum(p[0] for p in per) / N}
+    for j, name in ((1, "z"), (2, "x"), (3, "phi")):
+        keys = per[0][j].keys()
+        out[name] = {k: np.stack([p[j][k].ravel() for p in per]) for k in keys}
+    out["dW"] = {k: sum(p[4][k] for p in per) / N for k in range(1, K + 1)}
+    out["db"] = {k: sum(p[5][k] for p in per) / N for k in range(1, K + 1)}
+    return out
+
+
+def gradients(Ws, bs, acts, X, Y):
+    """(dW, db) as 0-based lists shaped like Ws / bs, gradient of loss()."""
+    bp = backprop(Ws, bs, acts, X, Y)
+    K = len(Ws)
+    return [bp["dW"][k] for k in range(1, K + 1)], [bp["db"][k] for k in range(1, K + 1)]

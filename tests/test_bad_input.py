@@ -1,0 +1,110 @@
+"""Every bad input listed in API.md raises ValueError naming the argument; the net is unchanged."""
+import numpy as np
+import pytest
+
+from helpers import assert_params_equal, params, random_xy
+
+from fastnn import Network
+
+N_IN, N_OUT, N = 3, 2, 8
+
+
+@pytest.fixture
+def net():
+    return Network([N_IN, 4, N_OUT], activations=["tanh", "identity"], dtype="float64", seed=0)
+
+
+@pytest.fixture
+def xy():
+    return random_xy(np.random.default_rng(0), N, N_IN, N_OUT)
+
+
+def _with(arr, value):
+    out = arr.copy()
+    out[-1, -1] = value  # last row, so a lazy check after some training would be caught
+    return out
+
+
+def _bad_data(X, Y):
+    """(label, X, Y, argument-name regex)."""
+    return [
+        ("nan-X", _with(X, np.nan), Y, r"\bX\b"),
+        ("inf-X", _with(X, np.inf), Y, r"\bX\b"),
+        ("neg-inf-X", _with(X, -np.inf), Y, r"\bX\b"),
+        ("nan-Y", X, _with(Y, np.nan), r"\bY\b"),
+        ("inf-Y", X, _with(Y, np.inf), r"\bY\b"),
+        ("neg-inf-Y", X, _with(Y, -np.inf), r"\bY\b"),
+        ("X-too-few-columns", X[:, :-1], Y, r"\bX\b"),
+        ("X-too-many-columns", np.hstack([X, X[:, :1]]), Y, r"\bX\b"),
+        ("Y-too-few-columns", X, Y[:, :1], r"\bY\b"),
+        ("Y-1d-with-two-outputs", X, Y[:, 0], r"\bY\b"),
+        ("Y-too-many-columns", X, np.hstack([Y, Y[:, :1]]), r"\bY\b"),
+        ("row-mismatch-Y-short", X, Y[:-1], r"\b[XY]\b"),
+        ("row-mismatch-X-short", X[:-1], Y, r"\b[XY]\b"),
+        ("empty", X[:0], Y[:0], r"\bX\b"),
+    ]
+
+
+CASES = _bad_data(*random_xy(np.random.default_rng(0), N, N_IN, N_OUT))
+IDS = [c[0] for c in CASES]
+DATA_METHODS = {
+    "loss": lambda net, X, Y: net.loss(X, Y),
+    "gradients": lambda net, X, Y: net.gradients(X, Y),
+    "backprop": lambda net, X, Y: net.backprop(X, Y),
+    "fit": lambda net, X, Y: net.fit(X, Y, epochs=2, batch_size=3, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("method", list(DATA_METHODS))
+@pytest.mark.parametrize("case", range(len(CASES)), ids=IDS)
+def test_bad_data(net, method, case):
+    _, X, Y, name = CASES[case]
+    before = params(net)
+    with pytest.raises(ValueError, match=name):
+        DATA_METHODS[method](net, X, Y)
+    assert_params_equal(net, before)
+
+
+@pytest.mark.parametrize("label,X", [
+    ("nan", lambda X: _with(X, np.nan)),
+    ("inf", lambda X: _with(X, np.inf)),
+    ("too-few-columns", lambda X: X[:, :-1]),
+    ("too-many-columns", lambda X: np.hstack([X, X])),
+    ("empty", lambda X: X[:0]),
+])
+def test_bad_predict_input(net, xy, label, X):
+    before = params(net)
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        net.predict(X(xy[0]))
+    assert_params_equal(net, before)
+
+
+@pytest.mark.parametrize("arg,value", [
+    ("lr", 0), ("lr", -1.0), ("batch_size", 0), ("batch_size", -4), ("epochs", 0), ("epochs", -1),
+])
+def test_bad_fit_hyperparameters(net, xy, arg, value):
+    before = params(net)
+    kw = dict(epochs=2, batch_size=3, lr=0.1)
+    kw[arg] = value
+    with pytest.raises(ValueError, match=rf"\b{arg}\b"):
+        net.fit(*xy, **kw)
+    assert_params_equal(net, before)
+
+
+def test_bad_fit_lr_message_quotes_value(net, xy):
+    with pytest.raises(ValueError, match=r"lr.*-1"):
+        net.fit(*xy, lr=-1)
+
+
+@pytest.mark.parametrize("activations", [
+    "nope", ["tanh", "nope"], ["Relu", "identity"], ["relu"], ["relu", "relu", "identity"],
+], ids=["str", "list", "wrong-case", "too-few", "too-many"])
+def test_bad_activation(activations):
+    with pytest.raises(ValueError, match="activation"):
+        Network([3, 4, 2], activations=activations)
+
+
+@pytest.mark.parametrize("sizes", [[], [3], [3, 0, 2], [3, -1, 2], [0, 2], [3, 4, 0]])
+def test_bad_sizes(sizes):
+    with pytest.raises(ValueError, match="sizes"):
+        Network(sizes)
