@@ -398,10 +398,13 @@ def run_local(todo, data, workers, on_result):
         futures = {ex.submit(W.run_one, spec): spec for spec in todo}
         for fut in cf.as_completed(futures):
             on_result(futures[fut], fut.result)
-    except BaseException:
+    except BaseException:  # Ctrl-C or a failure: stop the workers now, mid-run if need be
+        procs = list((getattr(ex, "_processes", None) or {}).values())  # before shutdown drops it
         ex.shutdown(wait=False, cancel_futures=True)
-        for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        for proc in procs:
             proc.terminate()
+        for proc in procs:
+            proc.join(10)
         raise
     finally:
         ex.shutdown(wait=True)

@@ -200,8 +200,8 @@ def test_rerun_does_only_the_missing_runs(local_out, tmp_path):
 def test_interrupted_sweep_resumes(tmp_path, warm_kernels):
     out = tmp_path / "sweep"
     # 12 runs of about 0.1 s each, one at a time: Ctrl-C lands long before the last one.
-    args = ["--depths", "8", "--activations", "relu,tanh,sigmoid", "--seeds", "0,1,2,3",
-            "--width", "32", "--epochs", "40", "--n-samples", "1024", "--workers", "1",
+    args = ["--depths", "8", "--activations", "relu,sigmoid", "--seeds", "0,1,2,3,4,5",
+            "--width", "32", "--epochs", "60", "--n-samples", "1024", "--workers", "1",
             "--no-plots", "--quiet"]
     proc = subprocess.Popen([sys.executable, str(SCRIPT), *args, "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
