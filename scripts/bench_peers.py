@@ -45,7 +45,7 @@ Also measured (unless --no-startup / --no-memory): start-up wall time of a fresh
 imports the library and trains one epoch of the `small` net (warm and empty Numba cache), and the
 peak memory of fastnn's fit on `large` in a fresh process versus a budget.
 
-    python scripts/bench_peers.py                     # full default run (~10 min on 2 cores)
+    python scripts/bench_peers.py                     # full default run (~6-7 min, 2 busy cores)
     python scripts/bench_peers.py --only small,medium --rounds 3 --no-startup --no-memory
     python scripts/bench_peers.py --peers torch,jax-scan --json /tmp/bench.json
 
