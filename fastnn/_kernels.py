@@ -13,7 +13,8 @@ Layout (rows are samples: the seed's column vectors laid side by side, then tran
   x0, y   flat input and target rows, read from offsets x0o / yo
 
 Each layer runs one of two ways, chosen per layer and batch by ``_use_blas``:
-  * BLAS: ``np.dot`` into the buffers, then a separate bias/ψ pass. Wins for wide layers.
+  * BLAS: GEMM on the flat buffers (``_blas._gemm``), then a bias/ψ pass; the weight update is
+    one GEMM with β = 1 straight into θ. Wins for wide layers.
   * loops: hand-written loops over flat uint64 indices, with bias, ψ and the SGD step fused
     in and no array views created. Wins for narrow layers and small batches, where BLAS call overhead
     dominates; for batch 1 the whole step stays in L1.
@@ -21,6 +22,7 @@ Each layer runs one of two ways, chosen per layer and batch by ``_use_blas``:
 import numpy as np
 
 from . import activations as A
+from ._blas import _gemm
 from ._jit import jit
 
 # Columns of the layout table.
@@ -35,6 +37,8 @@ AUTO, LOOPS, BLAS, UNROLLED, GENERIC = 0, 1, 2, 3, 4
 # A layer goes to BLAS when B > 1 and B · n_{k-1} · n_k reaches this many multiply-adds; at
 # batch 1 the loops won at every width measured (scripts/crossover.py).
 BLAS_MIN_WORK = 2048
+
+_N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
 
 _IDENTITY = A.ACTIVATIONS["identity"].code
 _RELU = A.ACTIVATIONS["relu"].code
@@ -57,7 +61,7 @@ def _b(theta, lay, k):
     return theta[o : o + lay[k, N_OUT]]
 
 
-@jit
+@jit(inline=True)
 def _cap(buf, lay):
     """Rows a per-layer buffer was sized for: its size over Σ_k n_k."""
     return buf.size // (lay[-1, C_OFF] + lay[-1, N_OUT])
@@ -70,7 +74,7 @@ def _rows(buf, lay, k, B):
     return buf[o : o + B * n].reshape(B, n)
 
 
-@jit
+@jit(inline=True)
 def _use_blas(lay, k, B, mode):
     if mode == LOOPS or mode == BLAS:
         return mode == BLAS
@@ -81,12 +85,12 @@ def _use_blas(lay, k, B, mode):
 # a signed index (a[o + i]) gets a negative-index wraparound select per access, which turns
 # vector loads into gathers, and every array view costs tens of ns of reference counting,
 # which would dominate the tiny nets (a [2, 2, 1] step is a few dozen flops).
-@jit
+@jit(inline=True)
 def _u(x):
     return np.uint64(x)
 
 
-@jit
+@jit(inline=True)
 def _geom(lay, k, cap):
     """Layer k's n_in, n_out, W/b offsets and buffer block offset, as uint64."""
     return (_u(lay[k, N_IN]), _u(lay[k, N_OUT]), _u(lay[k, W_OFF]), _u(lay[k, B_OFF]),
@@ -94,33 +98,30 @@ def _geom(lay, k, cap):
 
 
 # ------------------------------------------------------------------- elementwise passes
-@jit
-def _map_bias(buf, o, B, n, theta, bo, psi):
-    """B rows of n from offset o: row ← ψ(row + b̄), b̄ = theta[bo : bo + n]."""
-    for i in range(B):
-        r = o + i * n
-        for j in range(n):
-            buf[r + j] = psi(buf[r + j] + theta[bo + j])
+@jit(inline=True)
+def _map(buf, o, m, psi):
+    for i in range(o, o + m):
+        buf[i] = psi(buf[i])
 
 
 @jit
-def _bias_act(buf, o, B, n, theta, bo, code):
-    """z̄ → x̄ = ψ^[k](z̄ + b̄^[k]) in place; one branch per layer, not per element."""
+def _act(buf, o, m, code):
+    """z̄ → x̄ = ψ^[k](z̄) in place on m entries from offset o; one branch per layer."""
     if code == _RELU:
-        _map_bias(buf, o, B, n, theta, bo, A.relu)
+        _map(buf, o, m, A.relu)
     elif code == _IDENTITY:
-        _map_bias(buf, o, B, n, theta, bo, A.identity)
+        pass
     elif code == _SIGMOID:
-        _map_bias(buf, o, B, n, theta, bo, A.sigmoid)
+        _map(buf, o, m, A.sigmoid)
     elif code == _TANH:
-        _map_bias(buf, o, B, n, theta, bo, A.tanh)
+        _map(buf, o, m, A.tanh)
     elif code == _LEAKY:
-        _map_bias(buf, o, B, n, theta, bo, A.leaky_relu)
+        _map(buf, o, m, A.leaky_relu)
     else:
-        _map_bias(buf, o, B, n, theta, bo, A.softplus)
+        _map(buf, o, m, A.softplus)
 
 
-@jit
+@jit(inline=True)
 def _map_dpsi(p, x, o, m, dpsi):
     for i in range(o, o + m):
         p[i] *= dpsi(x[i])
@@ -145,8 +146,8 @@ def _mul_dpsi(p, x, o, m, code):
 
 # ----------------------------------------------------------------- one layer, forward
 @jit
-def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, zbuf, keep_z, B, psi):
-    """dst rows = ψ(W src rows + b̄), each dot product kept in a register."""
+def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, B):
+    """dst rows = W src rows + b̄, each dot product kept in a register."""
     for i in range(B):
         si, di = so + i * n_in, do + i * n_out
         for j in range(n_out):
@@ -154,38 +155,25 @@ def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, zbuf, keep_z, B, 
             s = theta[bo + j]
             for m in range(n_in):
                 s += theta[w + m] * src[si + m]
-            if keep_z:
-                zbuf[di + j] = s
-            dst[di + j] = psi(s)
+            dst[di + j] = s
 
 
 @jit
 def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode):
     """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so."""
     n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
-    code = lay[k, ACT]
+    T, m = theta.dtype.type, _u(B) * n_out
     if _use_blas(lay, k, B, mode):
-        m_in, m_out = B * lay[k, N_IN], B * lay[k, N_OUT]
-        x = src[so : so + m_in].reshape(B, lay[k, N_IN])
-        np.dot(x, _W(theta, lay, k).T, abuf[do : do + m_out].reshape(B, lay[k, N_OUT]))
-        if keep_z:
-            zbuf[do : do + m_out] = abuf[do : do + m_out]
-            _map_bias(zbuf, do, _u(B), n_out, theta, bo, A.identity)
-        _bias_act(abuf, do, _u(B), n_out, theta, bo, code)
-        return
-    args = (theta, n_in, n_out, wo, bo, src, so, abuf, do, zbuf, keep_z, _u(B))
-    if code == _RELU:
-        _dense_loops(*args, A.relu)
-    elif code == _IDENTITY:
-        _dense_loops(*args, A.identity)
-    elif code == _SIGMOID:
-        _dense_loops(*args, A.sigmoid)
-    elif code == _TANH:
-        _dense_loops(*args, A.tanh)
-    elif code == _LEAKY:
-        _dense_loops(*args, A.leaky_relu)
+        for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
+            for j in range(n_out):  # column-major Zᵀ = W · Xᵀ + Zᵀ
+                abuf[do + i * n_out + j] = theta[bo + j]
+        _check(_gemm(_T, _N, n_out, B, n_in, T(1), theta, wo, n_in, src, so, n_in, T(1), abuf, do, n_out))
     else:
-        _dense_loops(*args, A.softplus)
+        _dense_loops(theta, n_in, n_out, wo, bo, src, so, abuf, do, _u(B))
+    if keep_z:
+        for i in range(do, do + m):
+            zbuf[i] = abuf[i]
+    _act(abuf, do, m, lay[k, ACT])
 
 
 @jit
@@ -195,10 +183,12 @@ def _forward(theta, lay, x0, x0o, abuf, zbuf, keep_z, B, mode):
     With ``keep_z`` the pre-activations z̄^[k] also go to zbuf (for ``Network.backprop``).
     """
     cap = _cap(abuf, lay)
-    _layer_forward(theta, lay, 0, x0, _u(x0o), abuf, zbuf, keep_z, B, mode)
-    for k in range(1, lay.shape[0]):
-        so = _u(cap * lay[k - 1, C_OFF])
-        _layer_forward(theta, lay, k, abuf, so, abuf, zbuf, keep_z, B, mode)
+    for k in range(lay.shape[0]):
+        if k == 0:
+            src, so = x0, _u(x0o)
+        else:
+            src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+        _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode)
 
 
 # ---------------------------------------------------------------- one layer, backward
@@ -229,28 +219,35 @@ def _layer_backward_loops(theta, dst, n_in, n_out, wo, bo, src, so, pbuf, po, qo
 
 @jit
 def _layer_backward(theta, grad, lay, k, src, so, pbuf, train, step, B, mode):
-    """Layer k's share of backprop: from φ^[k], its step (or gradient) and (W^[k])ᵀφ^[k]."""
+    """Layer k's share of backprop: from φ^[k], (W^[k])ᵀφ^[k] (old W) and the step on W^[k], b̄^[k].
+
+    ``train``: θ −= step · Σ_batch (φ x̄ᵀ, φ) with step = lr/B, the SGD step fused in.
+    Otherwise the zeroed grad buffer gets −step · Σ_batch (…) with step = −1.
+    """
     cap = _cap(pbuf, lay)
     n_in, n_out, wo, bo, po = _geom(lay, k, cap)
     qo = _u(cap * lay[k - 1, C_OFF]) if k > 0 else _u(0)
+    dst = theta if train else grad
     if not _use_blas(lay, k, B, mode):
-        dst = theta if train else grad
         _layer_backward_loops(theta, dst, n_in, n_out, wo, bo, src, so, pbuf, po, qo, k > 0,
                               _u(B), step)
         return
-    p = pbuf[po : po + B * lay[k, N_OUT]].reshape(B, lay[k, N_OUT])
-    x = src[so : so + B * lay[k, N_IN]].reshape(B, lay[k, N_IN])
-    np.dot(p.T, x, _W(grad, lay, k))  # Σ_batch φ^[k] (x̄^[k-1])ᵀ
+    T = theta.dtype.type
+    if k > 0:  # rows of (W^[k])ᵀ φ^[k]: Q (B × n_in) = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
+        _check(_gemm(_N, _N, n_in, B, n_out, T(1), theta, wo, n_in, pbuf, po, n_out, T(0), pbuf, qo, n_in))
+    # W^[k] −= step · Φᵀ X, column-major (W^[k])ᵀ −= step · Xᵀ Φ, straight into dst
+    _check(_gemm(_N, _T, n_in, n_out, B, -step, src, so, n_in, pbuf, po, n_out, T(1), dst, wo, n_in))
     for j in range(n_out):
-        grad[bo + j] = 0
-    for i in range(_u(B)):
-        for j in range(n_out):
-            grad[bo + j] += pbuf[po + i * n_out + j]
-    if k > 0:  # rows of (W^[k])ᵀ φ^[k], before W^[k] moves
-        np.dot(p, _W(theta, lay, k), pbuf[qo : qo + B * lay[k, N_IN]].reshape(B, lay[k, N_IN]))
-    if train:
-        for m in range(wo, bo + n_out):
-            theta[m] -= step * grad[m]
+        s = T(0)
+        for i in range(_u(B)):
+            s += pbuf[po + i * n_out + j]
+        dst[bo + j] -= step * s
+
+
+@jit(inline=True)
+def _check(status):
+    if status != 0:
+        raise RuntimeError("BLAS gemm failed (is SciPy's BLAS available?)")
 
 
 @jit
@@ -264,7 +261,8 @@ def _backward(theta, grad, lay, x0, x0o, y, yo, abuf, pbuf, train, step, B, mode
     """
     K, cap = lay.shape[0], _cap(abuf, lay)
     if not train:
-        grad[:] = 0
+        for i in range(grad.size):
+            grad[i] = 0
     o, m, yo = _u(cap * lay[K - 1, C_OFF]), _u(B * lay[K - 1, N_OUT]), _u(yo)
     loss = 0.0
     for i in range(m):
@@ -272,11 +270,14 @@ def _backward(theta, grad, lay, x0, x0o, y, yo, abuf, pbuf, train, step, B, mode
         loss += d * d
         pbuf[o + i] = d
     _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
-    for k in range(K - 1, 0, -1):
-        so = _u(cap * lay[k - 1, C_OFF])
-        _layer_backward(theta, grad, lay, k, abuf, so, pbuf, train, step, B, mode)
-        _mul_dpsi(pbuf, abuf, so, _u(B * lay[k, N_IN]), lay[k - 1, ACT])
-    _layer_backward(theta, grad, lay, 0, x0, _u(x0o), pbuf, train, step, B, mode)
+    for k in range(K - 1, -1, -1):
+        if k == 0:
+            src, so = x0, _u(x0o)
+        else:
+            src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+        _layer_backward(theta, grad, lay, k, src, so, pbuf, train, step, B, mode)
+        if k > 0:
+            _mul_dpsi(pbuf, abuf, so, _u(B * lay[k, N_IN]), lay[k - 1, ACT])
     return 0.5 * loss
 
 
@@ -319,7 +320,8 @@ def _predict(theta, lay, X, abuf, out, mode):
     for start in range(0, X.shape[0], cap):
         B = min(cap, X.shape[0] - start)
         _forward(theta, lay, Xf, start * n0, abuf, abuf, False, B, mode)
-        outf[start * nK : (start + B) * nK] = abuf[o : o + B * nK]
+        for i in range(B * nK):
+            outf[start * nK + i] = abuf[o + i]
 
 
 @jit(fastmath=False)
