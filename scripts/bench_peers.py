@@ -58,6 +58,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -800,6 +801,7 @@ def run_startup(args, log):
                 "runs": [round(r["wall"], 3) for r in ok]}
 
     warm_dir = tempfile.mkdtemp(prefix="bench_numba_warm_")
+    made = [warm_dir]
     for lib, code in snippets.items():
         cases = [("warm", warm_dir)] + ([("cold", None)] if lib == "fastnn" else [])
         for case, cache_dir in cases:
@@ -812,7 +814,8 @@ def run_startup(args, log):
                 else:
                     runs = [once(code, env) for _ in range(2)]
             else:
-                env = dict(env_base, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="bench_numba_cold_"))
+                made.append(tempfile.mkdtemp(prefix="bench_numba_cold_"))
+                env = dict(env_base, NUMBA_CACHE_DIR=made[-1])
                 runs.append(once(code, env))  # one run: a cold compile takes tens of seconds
             r = agg(runs)
             key = lib if lib != "fastnn" else f"fastnn ({case} Numba cache)"
@@ -824,6 +827,8 @@ def run_startup(args, log):
                 log(f"  {key:28s} skipped (not installed): {r['skipped']}")
             else:
                 log(f"  {key:28s} FAILED: {r['error']}")
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
     return out
 
 
