@@ -8,7 +8,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-
 def pytest_configure(config):
     # An array copy forced by a non-contiguous operand in a kernel fails the suite.
     config.addinivalue_line(

@@ -79,6 +79,18 @@ def test_bad_predict_input(net, xy, label, X):
     assert_params_equal(net, before)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
+def test_values_that_overflow_float32_are_rejected(xy):
+    net = Network([N_IN, 4, N_OUT], seed=0)  # float32: 1e300 becomes inf on conversion
+    before = params(net)
+    for X, Y, name in ((_with(xy[0], 1e300), xy[1], r"\bX\b"), (xy[0], _with(xy[1], -1e300), r"\bY\b")):
+        with pytest.raises(ValueError, match=name):
+            net.fit(X, Y, epochs=1)
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        net.predict(_with(xy[0], 1e300))
+    assert_params_equal(net, before)
+
+
 @pytest.mark.parametrize("arg,value", [
     ("lr", 0), ("lr", -1.0), ("batch_size", 0), ("batch_size", -4), ("epochs", 0), ("epochs", -1),
 ])

@@ -8,13 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import assert_params_equal, params
+
 from fastnn import Network
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(*args, cwd):
-    env = dict(os.environ)
+def run(*args, cwd, **env_overrides):
+    env = dict(os.environ, **env_overrides)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "fastnn", *map(str, args)],
@@ -115,9 +117,21 @@ def test_train_npz(tmp_path):
 def test_train_is_seeded(tmp_path):
     for name in ("a.npz", "b.npz"):
         ok(run("train", "--epochs", 2, "--seed", 5, "--hidden", "4", "--out", name, "--quiet", cwd=tmp_path))
-    a, b = Network.load(tmp_path / "a.npz"), Network.load(tmp_path / "b.npz")
-    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
-        np.testing.assert_array_equal(x, y)
+    assert_params_equal(Network.load(tmp_path / "b.npz"), params(Network.load(tmp_path / "a.npz")))
+
+
+def test_tiny_net_kernels_compile_once_per_machine(tmp_path):
+    # Compiled kernels are cached on disk, so a second identical run (in a process with a
+    # different string-hash seed) must find them all and write nothing new to the caches.
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else tmp_path / "xdg"
+    env = {} if os.environ.get("NUMBA_CACHE_DIR") else {"XDG_CACHE_HOME": str(cache)}
+    args = ("train", "--hidden", "3", "--epochs", 1, "--quiet", "--out", "m.npz")
+    ok(run(*args, cwd=tmp_path, PYTHONHASHSEED="1", **env))
+    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    ok(run(*args, cwd=tmp_path, PYTHONHASHSEED="2", **env))
+    after = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    assert sorted(map(str, set(after) - set(before))) == []
+    assert [str(p) for p in before if after[p] != before[p]] == []
 
 
 def _write_bad(tmp_path):

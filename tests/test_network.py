@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import params, randomize_biases, random_xy, set_params
+from helpers import assert_params_equal, params, randomize_biases, random_xy, set_params
 
 from fastnn import Network
 
@@ -150,6 +150,7 @@ def test_one_dimensional_targets_when_single_output(rng):
 
 @pytest.mark.parametrize("dtype,other", [("float32", np.float64), ("float64", np.float32)])
 def test_dtype_preserved(dtype, other, rng):
+    # float32 is the default: construct it without the argument
     net = Network([3, 4, 2], dtype=dtype) if dtype == "float64" else Network([3, 4, 2])
     dt = np.dtype(dtype)
     assert net.dtype == dt
@@ -166,8 +167,7 @@ def test_dtype_preserved(dtype, other, rng):
 # --- initialisation and seeding --------------------------------------------------------------
 
 def _assert_same(a, b):
-    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
-        np.testing.assert_array_equal(x, y)
+    assert_params_equal(b, params(a))
 
 
 def _differ(a, b):
@@ -226,7 +226,7 @@ def test_one_full_batch_step_is_w_minus_lr_grad(dtype, rng):
     assert hist["loss"][0] == pytest.approx(L0, rel=tol["rtol"])  # loss taken before the update
 
 
-@pytest.mark.parametrize("N,batch", [(10, 4), (7, 3), (5, 8), (12, 4)])
+@pytest.mark.parametrize("N,batch", [(10, 4), (7, 3), (5, 8), (12, 4), (4, 1)])
 def test_minibatch_sgd_uses_last_partial_batch(N, batch, rng):
     acts = ["sigmoid", "identity"]
     net = Network([2, 4, 1], activations=acts, dtype="float64", seed=3)
