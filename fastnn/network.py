@@ -89,7 +89,6 @@ class Network:
             width += n_out
         self._lay = lay
         self._theta = np.zeros(off, dtype=self.dtype)
-        self._grad = np.zeros(off, dtype=self.dtype)
         self.weights = [_k._W(self._theta, lay, k) for k in range(K)]
         self.biases = [_k._b(self._theta, lay, k) for k in range(K)]
         self._bufs = None  # batch buffers, sized on first use
@@ -213,7 +212,7 @@ class Network:
         X, Y = self._check_XY(X, Y)
         N, K, width = len(X), self.n_layers, self._width()
         abuf, zbuf, pbuf = (np.empty(N * width, self.dtype) for _ in range(3))
-        grad = np.empty_like(self._grad)
+        grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         _k._forward(self._theta, self._lay, Xf, 0, abuf, zbuf, True, N, self._path)
         loss = _k._backward(self._theta, grad, self._lay, Xf, 0, Yf, 0, abuf, pbuf, False,
@@ -240,7 +239,7 @@ class Network:
             return [bp.dW[k] for k in range(1, K + 1)], [bp.db[k] for k in range(1, K + 1)]
         X, Y = self._check_XY(X, Y)
         N = len(X)
-        grad = np.empty_like(self._grad)
+        grad = np.empty_like(self._theta)
         unrolled(self._theta, grad, X, Y, np.arange(N), False, N, 0.0, False)
         grad /= self.dtype.type(N)
         K = self.n_layers
@@ -273,7 +272,8 @@ class Network:
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
         rng = self._rng if seed is None else np.random.default_rng(seed)
         perm = np.arange(N, dtype=np.int64)
-        backup = np.empty_like(self._theta)
+        backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
+        no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
         history = {"loss": [], "time": []}
         unrolled = self._unrolled_epoch(direct=batch == 1)
 
@@ -288,9 +288,9 @@ class Network:
                 rng.shuffle(perm)
             np.copyto(backup, self._theta)
             if unrolled is not None:
-                loss = unrolled(self._theta, self._grad, X, Y, perm, shuffle, batch, float(lr), True) / N
+                loss = unrolled(self._theta, no_grad, X, Y, perm, shuffle, batch, float(lr), True) / N
             else:
-                loss = _k._epoch(self._theta, self._grad, self._lay, X, Y, perm, shuffle,
+                loss = _k._epoch(self._theta, no_grad, self._lay, X, Y, perm, shuffle,
                                  xb, yb, abuf, pbuf, batch, float(lr), self._path)
             if not (np.isfinite(loss) and _k._all_finite(self._theta)):
                 np.copyto(self._theta, backup)
