@@ -6,18 +6,18 @@ so one compiled kernel serves every depth and width.
 
 Layout (rows are samples: the seed's column vectors laid side by side, then transposed):
   theta   flat parameters; W^[k] = theta[w_off : w_off + n_k n_{k-1}] as (n_k, n_{k-1}), then b̄^[k]
-  grad    flat gradient buffer with theta's layout; holds the *sum* over the batch
+  grad    flat buffer with theta's layout, for gradients only (training never touches it)
   lay     int64 (K, LAYOUT_COLS): one row per layer k = 1..K, columns named below
   abuf    x̄^[k] for k = 1..K: layer k's (B, n_k) block starts at cap · c_k, cap = rows sized for
   pbuf    φ^[k], with abuf's layout
   x0, y   flat input and target rows, read from offsets x0o / yo
 
 Each layer runs one of two ways, chosen per layer and batch by ``_use_blas``:
-  * BLAS: GEMM on the flat buffers (``_blas._gemm``), then a bias/ψ pass; the weight update is
-    one GEMM with β = 1 straight into θ. Wins for wide layers.
-  * loops: hand-written loops over flat uint64 indices, with bias, ψ and the SGD step fused
-    in and no array views created. Wins for narrow layers and small batches, where BLAS call overhead
-    dominates; for batch 1 the whole step stays in L1.
+  * BLAS: GEMM on the flat buffers (``_blas._gemm``) with b̄ folded in through β = 1; the
+    weight update is one GEMM with β = 1 straight into θ. Wins for wide layers.
+  * loops: hand-written loops over flat uint64 indices with the SGD step fused in and no array
+    views created. Wins at batch 1 and for narrow layers, where BLAS call overhead dominates.
+Nets small enough for ``_unrolled`` skip both and run a generated straight-line epoch.
 """
 import numpy as np
 
@@ -48,30 +48,28 @@ _LEAKY = A.ACTIVATIONS["leaky_relu"].code
 
 
 # ------------------------------------------------------------------------------ views
-@jit
+# Plain NumPy views of the flat buffers, for Network (the kernels use offsets, not views).
 def _W(theta, lay, k):
     """W^[k+1] (0-based k) as an (n_out, n_in) view of theta."""
     o, n_out, n_in = lay[k, W_OFF], lay[k, N_OUT], lay[k, N_IN]
     return theta[o : o + n_out * n_in].reshape(n_out, n_in)
 
 
-@jit
 def _b(theta, lay, k):
     o = lay[k, B_OFF]
     return theta[o : o + lay[k, N_OUT]]
+
+
+def _rows(buf, lay, k, B):
+    """Layer k's (B, n_k) block of a per-layer batch buffer."""
+    o, n = _cap(buf, lay) * lay[k, C_OFF], lay[k, N_OUT]
+    return buf[o : o + B * n].reshape(B, n)
 
 
 @jit(inline=True)
 def _cap(buf, lay):
     """Rows a per-layer buffer was sized for: its size over Σ_k n_k."""
     return buf.size // (lay[-1, C_OFF] + lay[-1, N_OUT])
-
-
-@jit
-def _rows(buf, lay, k, B):
-    """Layer k's (B, n_k) block of a per-layer batch buffer, as a view."""
-    o, n = _cap(buf, lay) * lay[k, C_OFF], lay[k, N_OUT]
-    return buf[o : o + B * n].reshape(B, n)
 
 
 @jit(inline=True)
