@@ -53,7 +53,7 @@ def _source(sizes, codes, direct):
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from numba import njit")
     emit(0, "")
-    emit(0, f"@njit(cache=True, nogil=True, fastmath={set(sorted(FASTMATH))!r})")
+    emit(0, f"@njit(cache=True, nogil=True, fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
     emit(0, "def epoch(theta, grad, X, Y, perm, shuffle, batch, lr, train):")
     variant = " (batch 1)" if direct else ""
     emit(1, f'"""Unrolled SGD epoch for sizes {sizes}{variant}; returns the summed loss."""')

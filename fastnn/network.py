@@ -135,7 +135,8 @@ class Network:
     # ------------------------------------------------------------------ validation
     def _check_X(self, X, name="X"):
         try:
-            X = np.asarray(X, dtype=self.dtype)
+            with np.errstate(over="ignore"):  # too big for float32 → Inf, reported below
+                X = np.asarray(X, dtype=self.dtype)
         except (TypeError, ValueError) as e:
             raise ValueError(f"{name} must be a numeric array of shape (N, {self.sizes[0]}): {e}") from None
         if X.ndim == 1 and self.sizes[0] == 1:
@@ -156,7 +157,8 @@ class Network:
         X = self._check_X(X, "X")
         n_K = self.sizes[-1]
         try:
-            Y = np.asarray(Y, dtype=self.dtype)
+            with np.errstate(over="ignore"):
+                Y = np.asarray(Y, dtype=self.dtype)
         except (TypeError, ValueError) as e:
             raise ValueError(f"Y must be a numeric array of shape (N, {n_K}): {e}") from None
         if Y.ndim == 1 and n_K == 1:
