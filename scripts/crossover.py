@@ -6,10 +6,12 @@
 2. Unrolled vs generic, per net: tiny nets trained with the generated straight-line epoch and
    with the generic kernels, against their parameter count (``_unrolled.MAX_PARAMS``), with
    the one-off compile time of the unrolled kernel.
+3. BLAS threads: one thread vs all cores for the BLAS kernels, against the largest GEMM's
+   work (``network.BLAS_THREADS_MIN_WORK``).
 
 Timings are side by side in one process, best of --rounds interleaved rounds.
 
-    python scripts/crossover.py [--rounds 5] [--part loops|unrolled|all]
+    python scripts/crossover.py [--rounds 5] [--part loops|unrolled|threads|all]
 """
 import argparse
 import time
@@ -69,12 +71,39 @@ def unrolled_vs_generic(rounds):
                   f"{r[K.UNROLLED] / r[K.GENERIC]:.2f} | {compile_s:.1f} |")
 
 
+def blas_threads(rounds):
+    """One epoch of [n, n, n] at batch B with the BLAS kernels, SciPy's BLAS on 1 thread vs all
+    cores; ``network.BLAS_THREADS_MIN_WORK`` thresholds on the largest B·n·n."""
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the kernels call, for threadpoolctl)
+    from threadpoolctl import threadpool_limits
+
+    print("| n | B | B*n*n | 1 thread samples/s | all cores samples/s | all/1 |")
+    print("|---|---|---|---|---|---|")
+    for n, B in ((64, 64), (128, 64), (256, 64), (256, 128), (512, 128), (1024, 128), (1024, 256)):
+        N = max(1024, min(32768, int(4e9 / (6 * n * n * 2))) // B * B)
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((N, n)).astype(np.float32)
+        Y = rng.standard_normal((N, n)).astype(np.float32)
+        net = fastnn.Network([n, n, n], seed=0)
+        net._path = K.BLAS
+        _time_fit(net, X[: 2 * B], Y[: 2 * B], B)
+        best = {1: np.inf, 0: np.inf}
+        for _ in range(rounds):
+            for t in best:
+                with threadpool_limits(limits=t or None, user_api="blas"):
+                    best[t] = min(best[t], _time_fit(net, X, Y, B))
+        print(f"| {n} | {B} | {B * n * n} | {N / best[1]:,.0f} | {N / best[0]:,.0f} | "
+              f"{best[1] / best[0]:.2f} |")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--part", choices=["loops", "unrolled", "all"], default="all")
+    ap.add_argument("--part", choices=["loops", "unrolled", "threads", "all"], default="all")
     a = ap.parse_args()
     if a.part in ("loops", "all"):
         loops_vs_blas(a.rounds)
     if a.part in ("unrolled", "all"):
         unrolled_vs_generic(a.rounds)
+    if a.part in ("threads", "all"):
+        blas_threads(a.rounds)
