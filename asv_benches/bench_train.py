@@ -1,0 +1,31 @@
+"""Training speed: one epoch of ``Network.fit`` over depth × width × batch × dtype."""
+import numpy as np
+
+from .common import LR, fresh_net, mlp_sizes, regression_data, require, warm_jit
+
+
+class TrainEpoch:
+    """One epoch of minibatch SGD with shuffling, from the same seeded weights on every call.
+
+    The data set has N rows, chosen from the parameters alone so that every epoch stays short:
+    about 2^27 multiply-adds per epoch (2^23 for batch 1, which runs matrix-vector products),
+    rounded down to a power of two and kept within [max(batch, 16), 2048]. Times are per epoch
+    of that N, so compare one grid point across commits, not grid points with each other.
+    """
+
+    params = [[1, 2, 4, 8, 16], [16, 128, 512], [1, 32, 256], ["float32", "float64"]]
+    param_names = ["depth", "width", "batch", "dtype"]
+    number = 1  # setup (which resets the weights) runs before every timed epoch
+
+    def setup(self, depth, width, batch, dtype):
+        require("fit")
+        warm_jit(dtype)
+        sizes = mlp_sizes(depth, width)
+        macs = sum(a * b for a, b in zip(sizes, sizes[1:]))  # per sample, forward pass
+        work = 2**23 if batch == 1 else 2**27
+        n = 2 ** int(np.log2(max(work // macs, 1)))
+        self.X, self.Y = regression_data(min(2048, max(n, batch, 16)), dtype)
+        self.net = fresh_net(sizes, dtype)
+
+    def time_fit_epoch(self, depth, width, batch, dtype):
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=batch, lr=LR, seed=0)
