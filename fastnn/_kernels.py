@@ -235,11 +235,10 @@ def _layer_backward(theta, grad, lay, k, src, so, pbuf, train, step, B, mode):
         _check(_gemm(_N, _N, n_in, B, n_out, T(1), theta, wo, n_in, pbuf, po, n_out, T(0), pbuf, qo, n_in))
     # W^[k] −= step · Φᵀ X, column-major (W^[k])ᵀ −= step · Xᵀ Φ, straight into dst
     _check(_gemm(_N, _T, n_in, n_out, B, -step, src, so, n_in, pbuf, po, n_out, T(1), dst, wo, n_in))
-    for j in range(n_out):
-        s = T(0)
-        for i in range(_u(B)):
-            s += pbuf[po + i * n_out + j]
-        dst[bo + j] -= step * s
+    for i in range(_u(B)):  # b̄^[k] −= step · Σ_batch φ^[k], row by row (contiguous)
+        r = po + i * n_out
+        for j in range(n_out):
+            dst[bo + j] -= step * pbuf[r + j]
 
 
 @jit(inline=True)
