@@ -6,7 +6,6 @@ each epoch's minibatches run inside one call to the jitted kernel in ``_kernels`
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ import numpy as np
 from . import _kernels as _k
 from . import _unrolled
 from . import activations as _act
+from ._io import atomic_write
 
 FORMAT_VERSION = 1
 _DTYPES = ("float32", "float64")
@@ -331,29 +331,14 @@ class Network:
     # ------------------------------------------------------------------ persistence
     def save(self, path):
         """Write an .npz with the architecture, activations, dtype and parameters, atomically."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fastnn-", suffix=".tmp")
-        umask = os.umask(0)
-        os.umask(umask)
-        try:
-            os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes it 0600; give it a normal file's mode
-            with os.fdopen(fd, "wb") as f:
-                np.savez(
-                    f,
-                    format_version=np.int64(FORMAT_VERSION),
-                    sizes=np.asarray(self.sizes, dtype=np.int64),
-                    activations=np.asarray(self.activations, dtype="U16"),
-                    dtype=np.asarray(self.dtype.name),
-                    params=self._theta,
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, lambda f: np.savez(
+            f,
+            format_version=np.int64(FORMAT_VERSION),
+            sizes=np.asarray(self.sizes, dtype=np.int64),
+            activations=np.asarray(self.activations, dtype="U16"),
+            dtype=np.asarray(self.dtype.name),
+            params=self._theta,
+        ))
 
     @classmethod
     def load(cls, path):

@@ -44,8 +44,6 @@ import _sweep_worker as W  # noqa: E402  (standard library only at import time)
 PROG = "sweep_depth"
 SCHEMA = 1  # bump when a run's meaning changes: old run files then no longer count as done
 CSV_NAME, META_NAME, RUNS_DIR = "results.csv", "metadata.json", "runs"
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 class UsageError(Exception):
@@ -180,21 +178,9 @@ def _cores():
 
 
 def _atomic_write(path, write):
-    """Write a file through a temporary file in the same folder and os.replace: readers see
-    the old file or the new one, never half of one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, "w", newline="") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from fastnn._io import atomic_write
+
+    atomic_write(path, write, mode="w", newline="")
 
 
 def _write_json(path, obj):
