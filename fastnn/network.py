@@ -197,7 +197,9 @@ class Network:
     # ------------------------------------------------------------------ the math
     def predict(self, X):
         """x̄^[K] for every row of X: an (N, n_K) array."""
-        X = self._check_X(X)
+        return self._predict(self._check_X(X))
+
+    def _predict(self, X):
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
         _k._predict(self._theta, self._lay, X, abuf, out, self._path)
@@ -206,7 +208,7 @@ class Network:
     def loss(self, X, Y):
         """Mean over samples of L = ½‖y − x̄^[K]‖²."""
         X, Y = self._check_XY(X, Y)
-        d = self.predict(X).astype(np.float64) - Y
+        d = self._predict(X).astype(np.float64) - Y
         return float(0.5 * np.einsum("ij,ij->", d, d) / len(X))
 
     def backprop(self, X, Y):
