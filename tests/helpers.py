@@ -33,3 +33,14 @@ def set_params(net, Ws, bs):
 def randomize_biases(net, rng, scale=0.3):
     for b in net.biases:
         b[...] = rng.normal(scale=scale, size=b.shape)
+
+
+def central_difference(net, arr, i, X, Y, eps=1e-6):
+    """(L(θ + eps·e_i) − L(θ − eps·e_i)) / 2eps for entry i of one of net's weight/bias views."""
+    orig = arr[i]
+    arr[i] = orig + eps
+    lp = net.loss(X, Y)
+    arr[i] = orig - eps
+    lm = net.loss(X, Y)
+    arr[i] = orig
+    return (lp - lm) / (2 * eps)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import ACTIVATION_NAMES, randomize_biases, random_xy
+from helpers import ACTIVATION_NAMES, central_difference, randomize_biases, random_xy
 
 import fastnn
 from fastnn import Network
@@ -30,13 +30,7 @@ def fd_check(net, X, Y, rng, max_entries=None):
             if max_entries is not None and len(idx) > max_entries:
                 idx = [idx[i] for i in rng.choice(len(idx), size=max_entries, replace=False)]
             for i in idx:
-                orig = arr[i]
-                arr[i] = orig + EPS
-                lp = net.loss(X, Y)
-                arr[i] = orig - EPS
-                lm = net.loss(X, Y)
-                arr[i] = orig
-                fd = (lp - lm) / (2 * EPS)
+                fd = central_difference(net, arr, i, X, Y, EPS)
                 assert abs(grad[i] - fd) <= ATOL + RTOL * abs(fd), (
                     f"layer k={k + 1} {'W' if arr.ndim == 2 else 'b'}{i}: "
                     f"analytic {grad[i]!r} vs finite difference {fd!r}"

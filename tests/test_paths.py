@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import random_xy
+from helpers import central_difference, random_xy
 
 from fastnn import Network
 from fastnn import _kernels as K
@@ -36,13 +36,7 @@ def _fd_gradients(net, X, Y):
         for a in arrs:
             g = np.zeros(a.shape)
             for i in np.ndindex(a.shape):
-                old = a[i]
-                a[i] = old + EPS
-                lp = net.loss(X, Y)
-                a[i] = old - EPS
-                lm = net.loss(X, Y)
-                a[i] = old
-                g[i] = (lp - lm) / (2 * EPS)
+                g[i] = central_difference(net, a, i, X, Y, EPS)
             gs.append(g)
         out.append(gs)
     return out
