@@ -24,6 +24,7 @@ import numpy as np
 from . import activations as A
 from ._blas import _gemm
 from ._jit import jit
+from ._sync import _barrier
 
 # Columns of the layout table.
 N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
@@ -157,9 +158,13 @@ def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, B):
 
 
 @jit
-def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode):
-    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so."""
+def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode, r0):
+    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so.
+
+    The rows land at rows r0.. of layer k's block (r0 > 0: one thread's share of a batch).
+    """
     n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
+    do += _u(r0) * n_out
     T, m = theta.dtype.type, _u(B) * n_out
     if _use_blas(lay, k, B, mode):
         for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
@@ -186,7 +191,7 @@ def _forward(theta, lay, x0, x0o, abuf, zbuf, keep_z, B, mode):
             src, so = x0, _u(x0o)
         else:
             src, so = abuf, _u(cap * lay[k - 1, C_OFF])
-        _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode)
+        _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode, 0)
 
 
 # ---------------------------------------------------------------- one layer, backward
@@ -305,6 +310,127 @@ def _epoch(theta, grad, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
         _forward(theta, lay, x0, x0o, abuf, abuf, False, B, mode)
         total += _backward(theta, grad, lay, x0, x0o, y0, yo, abuf, pbuf, True, T(lr / B), B, mode)
     return total / N
+
+
+# ------------------------------------------------------------ one epoch on T threads
+# Data parallel within each batch, SPMD style: every thread runs _epoch_share with its own t.
+# Thread t owns rows r0..r1 of the batch for the forward pass and for φ^[k] and (W^[k])ᵀφ^[k]
+# (rows are independent there), and columns c0..c1 of each W^[k] for the update, which sums
+# over all rows. BLAS runs single-threaded inside each thread (Network sets that), so the
+# two cores never fight over BLAS's own threads. Every element is computed by one fixed
+# thread on fixed shapes, so results do not depend on timing.
+@jit(inline=True)
+def _share(n, t, n_threads):
+    """Thread t's half-open part [lo, hi) of range(n), split as evenly as possible."""
+    return (n * t) // n_threads, (n * (t + 1)) // n_threads
+
+
+@jit
+def _layer_dx(theta, lay, k, abuf, pbuf, r0, B, mode):
+    """Rows r0..r0+B of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), from the old W^[k]."""
+    cap = _cap(pbuf, lay)
+    n_in, n_out, wo, bo, po = _geom(lay, k, cap)
+    po += _u(r0) * n_out
+    qo = _u(cap * lay[k - 1, C_OFF]) + _u(r0) * n_in
+    if _use_blas(lay, k, B, mode):  # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
+        _check(_gemm(_N, _N, n_in, B, n_out, theta.dtype.type(1), theta, wo, n_in, pbuf, po, n_out,
+                     theta.dtype.type(0), pbuf, qo, n_in))
+    else:
+        for i in range(_u(B)):
+            qi, pi = qo + i * n_in, po + i * n_out
+            for m in range(n_in):
+                pbuf[qi + m] = 0
+            for j in range(n_out):
+                c, w = pbuf[pi + j], wo + j * n_in
+                for m in range(n_in):
+                    pbuf[qi + m] += c * theta[w + m]
+    _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k - 1, ACT])
+
+
+@jit
+def _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode):
+    """Rows c0..c1 of W^[k] and b̄^[k] take the SGD step −step · Σ_batch (φ x̄ᵀ, φ)."""
+    n_in, n_out, wo, bo, po = _geom(lay, k, _cap(pbuf, lay))
+    c0, c1 = _u(c0), _u(c1)
+    if c1 <= c0:
+        return
+    nc = c1 - c0
+    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
+        # rows c0..c1 of W^[k] −= step · Φ[:, c0:c1]ᵀ X; column-major, columns c0..c1 of Wᵀ
+        _check(_gemm(_N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
+                     theta.dtype.type(1), theta, wo + c0 * n_in, n_in))
+    else:
+        for i in range(_u(B)):
+            si, pi = so + i * n_in, po + i * n_out
+            for j in range(c0, c1):
+                c, w = step * pbuf[pi + j], wo + j * n_in
+                for m in range(n_in):
+                    theta[w + m] -= c * src[si + m]
+    for i in range(_u(B)):
+        r = po + i * n_out
+        for j in range(c0, c1):
+            theta[bo + j] -= step * pbuf[r + j]
+
+
+@jit
+def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr, mode,
+                 t, n_threads, sync, losses):
+    """Thread t's share of one epoch of minibatch SGD run by n_threads threads.
+
+    Same arithmetic as ``_epoch``. Per batch there are K + 1 barriers: after layer k's φ rows
+    and (W^[k])ᵀφ rows are done (all threads have read the old W^[k], all of φ^[k] exists),
+    each thread steps its columns of W^[k]; the last barrier keeps the next batch's forward
+    pass from reading a W^[k] that is still being stepped. losses[t] gets this thread's
+    Σ ½‖y − x̄^[K]‖² over its rows.
+    """
+    dt = theta.dtype.type
+    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    Xf, Yf = X.reshape(-1), Y.reshape(-1)
+    K, cap = lay.shape[0], _cap(abuf, lay)
+    total, g = 0.0, 0
+    for start in range(0, N, batch):
+        B = min(batch, N - start)
+        r0, r1 = _share(B, t, n_threads)
+        nr = r1 - r0
+        if shuffle:
+            for i in range(r0, r1):
+                r = perm[start + i]
+                for m in range(n0):
+                    xb[i * n0 + m] = Xf[r * n0 + m]
+                for m in range(nK):
+                    yb[i * nK + m] = Yf[r * nK + m]
+            x0, x0o, y0, yo = xb, 0, yb, 0
+        else:
+            x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
+        for k in range(K):  # forward pass on this thread's rows
+            if k == 0:
+                src, so = x0, _u(x0o + r0 * n0)
+            else:
+                src, so = abuf, _u(cap * lay[k - 1, C_OFF] + r0 * lay[k, N_IN])
+            if nr > 0:
+                _layer_forward(theta, lay, k, src, so, abuf, abuf, False, nr, mode, r0)
+        o, m = _u(cap * lay[K - 1, C_OFF] + r0 * nK), _u(nr * nK)
+        yr = _u(yo + r0 * nK)
+        for i in range(m):  # φ^[K] rows: −(y − x̄^[K]) ⊙ ψ^[K]'
+            d = abuf[o + i] - y0[yr + i]
+            total += d * d
+            pbuf[o + i] = d
+        _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
+        step = dt(lr / B)
+        for k in range(K - 1, -1, -1):
+            if k > 0 and nr > 0:
+                _layer_dx(theta, lay, k, abuf, pbuf, r0, nr, mode)
+            g += 1
+            _barrier(sync, n_threads, g)
+            if k == 0:
+                src, so = x0, _u(x0o)
+            else:
+                src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+            c0, c1 = _share(lay[k, N_OUT], t, n_threads)
+            _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode)
+        g += 1
+        _barrier(sync, n_threads, g)
+    losses[t] = 0.5 * total
 
 
 @jit

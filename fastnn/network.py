@@ -5,6 +5,7 @@ each epoch's minibatches run inside one call to the jitted kernel in ``_kernels`
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels as _k
+from . import _parallel
 from . import _unrolled
 from . import activations as _act
 from ._io import atomic_write
@@ -257,29 +259,46 @@ class Network:
         return None
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, Y, epochs=10, batch_size=32, lr=0.01, shuffle=True, seed=None, verbose=False):
+    def fit(self, X, Y, epochs=10, batch_size=32, lr=0.01, shuffle=True, seed=None, verbose=False,
+            threads=None):
         """Minibatch SGD: W^[k] ← W^[k] − lr · (mean of ∂L/∂W^[k] over the batch).
 
         Returns a history dict: ``loss`` holds each epoch's mean training loss (each batch's
         loss taken before its update), ``time`` the seconds each epoch took. If the loss or
         the weights turn non-finite, the weights go back to the end of the last finite epoch
         and ``DivergedError`` is raised.
+
+        ``threads``: cores to split each batch across. None picks by size: one for small nets,
+        else every core this process may use; BLAS is held to one thread per core meanwhile.
+        Results do not depend on timing, but differ from threads=1 in the last bits.
         """
         epochs = _positive_int("epochs", epochs)
         batch_size = _positive_int("batch_size", batch_size)
         if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        if threads is not None:
+            threads = _positive_int("threads", threads)
         X, Y = self._check_XY(X, Y)
         N = len(X)
         batch = min(batch_size, N)
-        _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
         rng = self._rng if seed is None else np.random.default_rng(seed)
         perm = np.arange(N, dtype=np.int64)
         backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
         no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
         history = {"loss": [], "time": []}
         unrolled = self._unrolled_epoch(direct=batch == 1)
+        n_threads = 1 if unrolled is not None else _parallel.n_threads(threads, self.sizes, batch, self._path)
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(_parallel.EpochPool(n_threads)) if n_threads > 1 else None
+            self._fit_epochs(X, Y, epochs, batch, lr, shuffle, rng, perm, backup, no_grad, history,
+                             unrolled, pool, verbose)
+        return history
+
+    def _fit_epochs(self, X, Y, epochs, batch, lr, shuffle, rng, perm, backup, no_grad, history,
+                    unrolled, pool, verbose):
+        N = len(X)
+        _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
 
         epoch_iter = range(1, epochs + 1)
         if verbose:
@@ -293,6 +312,9 @@ class Network:
             np.copyto(backup, self._theta)
             if unrolled is not None:
                 loss = unrolled(self._theta, no_grad, X, Y, perm, shuffle, batch, float(lr), True) / N
+            elif pool is not None:
+                loss = pool.epoch(self._theta, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf,
+                                  batch, float(lr), self._path) / N
             else:
                 loss = _k._epoch(self._theta, no_grad, self._lay, X, Y, perm, shuffle,
                                  xb, yb, abuf, pbuf, batch, float(lr), self._path)
@@ -307,7 +329,6 @@ class Network:
             history["time"].append(time.perf_counter() - t0)
             if verbose:
                 epoch_iter.set_postfix(loss=f"{loss:.4g}", refresh=False)
-        return history
 
     # ------------------------------------------------------------------ display
     def summary(self):

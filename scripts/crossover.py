@@ -6,10 +6,10 @@
 2. Unrolled vs generic, per net: tiny nets trained with the generated straight-line epoch and
    with the generic kernels, against their parameter count (``_unrolled.MAX_PARAMS``), with
    the one-off compile time of the unrolled kernel.
-3. BLAS threads: one thread vs all cores for the BLAS kernels, against the largest GEMM's
-   work (``network.BLAS_THREADS_MIN_WORK``).
+3. Threads: the serial kernel (BLAS's own threading) vs the batch split over one thread per
+   core (``_parallel``), for [n]*5 nets over n and B; each side in its own process.
 
-Timings are side by side in one process, best of --rounds interleaved rounds.
+Timings are side by side, best of --rounds interleaved rounds.
 
     python scripts/crossover.py [--rounds 5] [--part loops|unrolled|threads|all]
 """
@@ -71,29 +71,51 @@ def unrolled_vs_generic(rounds):
                   f"{r[K.UNROLLED] / r[K.GENERIC]:.2f} | {compile_s:.1f} |")
 
 
-def blas_threads(rounds):
-    """One epoch of [n, n, n] at batch B with the BLAS kernels, SciPy's BLAS on 1 thread vs all
-    cores; ``network.BLAS_THREADS_MIN_WORK`` thresholds on the largest B·n·n."""
-    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the kernels call, for threadpoolctl)
-    from threadpoolctl import threadpool_limits
+_THREADS_CHILD = """
+import sys, time, numpy as np, fastnn
+sizes, B, N, threads, rounds = eval(sys.argv[1])
+rng = np.random.default_rng(0)
+X = rng.standard_normal((N, sizes[0])).astype(np.float32)
+Y = rng.standard_normal((N, sizes[-1])).astype(np.float32)
+net = fastnn.Network(sizes, seed=0)
+net.fit(X[: 2 * B], Y[: 2 * B], epochs=1, batch_size=B, lr=1e-4, shuffle=False, threads=threads)
+best = np.inf
+for _ in range(rounds):
+    t = time.perf_counter()
+    net.fit(X, Y, epochs=1, batch_size=B, lr=1e-4, shuffle=False, threads=threads)
+    best = min(best, time.perf_counter() - t)
+print(N / best)
+"""
 
-    print("| n | B | B*n*n | 1 thread samples/s | all cores samples/s | all/1 |")
+
+def serial_vs_threaded(rounds):
+    """One epoch of [n]*5 at batch B: the serial kernel (BLAS threading itself) vs one thread
+    per core (``_parallel.THREADED_MIN_WORK`` and ``THREADED_MAX_LAYER_WORK``).
+
+    Each side runs in its own process, alternating: BLAS's idle workers keep spinning for a
+    while after a call and would slow whatever runs next in the same process.
+    """
+    import subprocess
+    import sys
+
+    from fastnn import _parallel
+
+    cores = _parallel.usable_cores()
+    print(f"| n | B | B*n*n | serial samples/s | {cores} threads samples/s | threaded/serial |")
     print("|---|---|---|---|---|---|")
-    for n, B in ((64, 64), (128, 64), (256, 64), (256, 128), (512, 128), (1024, 128), (1024, 256)):
-        N = max(1024, min(32768, int(4e9 / (6 * n * n * 2))) // B * B)
-        rng = np.random.default_rng(0)
-        X = rng.standard_normal((N, n)).astype(np.float32)
-        Y = rng.standard_normal((N, n)).astype(np.float32)
-        net = fastnn.Network([n, n, n], seed=0)
-        net._path = K.BLAS
-        _time_fit(net, X[: 2 * B], Y[: 2 * B], B)
-        best = {1: np.inf, 0: np.inf}
-        for _ in range(rounds):
-            for t in best:
-                with threadpool_limits(limits=t or None, user_api="blas"):
-                    best[t] = min(best[t], _time_fit(net, X, Y, B))
-        print(f"| {n} | {B} | {B * n * n} | {N / best[1]:,.0f} | {N / best[0]:,.0f} | "
-              f"{best[1] / best[0]:.2f} |")
+    for n in (16, 32, 64, 128, 256, 512):
+        for B in (8, 32, 128):
+            sizes = [n] * 5
+            N = max(4 * B, min(65536, int(3e9 / (12 * n * n * 2))) // B * B)
+            best = {1: 0.0, cores: 0.0}
+            for _ in range(2):
+                for t in best:
+                    arg = repr((sizes, B, N, t, rounds))
+                    out = subprocess.run([sys.executable, "-c", _THREADS_CHILD, arg], check=True,
+                                         capture_output=True, text=True).stdout
+                    best[t] = max(best[t], float(out))
+            print(f"| {n} | {B} | {B * n * n} | {best[1]:,.0f} | {best[cores]:,.0f} | "
+                  f"{best[cores] / best[1]:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
@@ -106,4 +128,4 @@ if __name__ == "__main__":
     if a.part in ("unrolled", "all"):
         unrolled_vs_generic(a.rounds)
     if a.part in ("threads", "all"):
-        blas_threads(a.rounds)
+        serial_vs_threaded(a.rounds)

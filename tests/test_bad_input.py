@@ -93,6 +93,7 @@ def test_values_that_overflow_float32_are_rejected(xy):
 
 @pytest.mark.parametrize("arg,value", [
     ("lr", 0), ("lr", -1.0), ("batch_size", 0), ("batch_size", -4), ("epochs", 0), ("epochs", -1),
+    ("threads", 0), ("threads", -2), ("threads", 1.5), ("threads", True),
 ])
 def test_bad_fit_hyperparameters(net, xy, arg, value):
     before = params(net)

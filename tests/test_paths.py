@@ -112,3 +112,79 @@ def test_float32_training_keeps_dtype_and_tracks_float64(path, rng):
     n64.fit(X, Y, epochs=3, batch_size=4, lr=0.1, shuffle=False)
     assert n32._theta.dtype == np.float32 and all(W.dtype == np.float32 for W in n32.weights)
     np.testing.assert_allclose(n32._theta, n64._theta, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------ the batch split over threads
+# fit(threads=T > 1) runs _kernels._epoch_share on T threads: rows of the batch per thread for
+# the forward pass and φ, columns of W^[k] per thread for the step. Inside each thread a layer
+# still takes loops or BLAS, so both are forced here; T = 3 splits unevenly, n_K = 1 leaves a
+# thread without columns, and batch sizes that leave a partial last batch and fewer rows than
+# threads are included.
+THREADED_NETS = NETS[:2] + [([4, 9, 7, 1], ["relu", "tanh", "identity"])]
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("path", ["loops", "blas", "generic"])
+@pytest.mark.parametrize("sizes,acts", THREADED_NETS)
+@pytest.mark.parametrize("batch", [2, 5, 11])
+def test_threaded_fit_is_sequential_sgd_on_the_naive_gradient(threads, path, sizes, acts, batch, rng):
+    net = _net(sizes, acts, path, rng)
+    X, Y = random_xy(rng, 11, sizes[0], sizes[-1])
+    Ws = [W.copy() for W in net.weights]
+    bs = [b.copy() for b in net.biases]
+    lr, seen = 0.1, []
+    for epoch in range(2):
+        for s in range(0, 11, batch):
+            xs, ys = X[s:s + batch], Y[s:s + batch]
+            seen.append(naive.loss(Ws, bs, acts, xs, ys) * len(xs))
+            dW, db = naive.gradients(Ws, bs, acts, xs, ys)
+            Ws = [W - lr * g for W, g in zip(Ws, dW)]
+            bs = [b - lr * g for b, g in zip(bs, db)]
+    hist = net.fit(X, Y, epochs=2, batch_size=batch, lr=lr, shuffle=False, threads=threads)
+    for got, want in zip(net.weights + net.biases, Ws + bs):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    half = len(seen) // 2
+    assert hist["loss"] == pytest.approx([sum(seen[:half]) / 11, sum(seen[half:]) / 11], rel=1e-10)
+
+
+@pytest.mark.parametrize("path", ["loops", "blas"])
+def test_threaded_shuffled_fit_matches_fit_on_the_permuted_rows(path, rng):
+    sizes, acts = THREADED_NETS[2]
+    X, Y = random_xy(rng, 13, sizes[0], sizes[-1])
+    a, b = _net(sizes, acts, path, rng), _net(sizes, acts, path, rng)
+    b._theta[:] = a._theta
+    a.fit(X, Y, epochs=1, batch_size=4, lr=0.05, seed=3, threads=2)
+    perm = np.arange(13)
+    np.random.default_rng(3).shuffle(perm)
+    b.fit(X[perm], Y[perm], epochs=1, batch_size=4, lr=0.05, shuffle=False, threads=1)
+    np.testing.assert_allclose(a._theta, b._theta, rtol=1e-12, atol=1e-14)
+
+
+def test_threaded_fit_is_reproducible_and_tracks_the_serial_kernel(rng):
+    """float32 at BLAS-sized layers: two threaded runs agree bit for bit (each element has a
+    fixed owner thread), and they stay within float32 rounding of threads=1."""
+    sizes = [20, 48, 48, 3]
+    X, Y = random_xy(rng, 200, sizes[0], sizes[-1])
+    runs = []
+    for threads in (2, 2, 1):
+        net = Network(sizes, dtype="float32", seed=4)
+        net.fit(X, Y, epochs=3, batch_size=40, lr=0.05, seed=5, threads=threads)
+        runs.append(net._theta.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_allclose(runs[0], runs[2], rtol=1e-4, atol=1e-5)
+
+
+def test_threads_by_default_only_where_the_split_pays(monkeypatch):
+    from fastnn import _parallel
+
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 4)
+    pick = lambda sizes, batch: _parallel.n_threads(None, sizes, batch, K.AUTO)
+    assert pick([16] + [64] * 8 + [1], 32) == 2  # 16 rows per thread at most
+    assert pick([16] + [64] * 8 + [1], 128) == 4
+    assert pick([16] + [64] * 8 + [1], 256) == 1  # 256·64·64 = 2^20: BLAS threads it itself
+    assert pick([8, 32, 32, 1], 32) == 1  # too little work per batch
+    assert pick([784, 512, 256, 10], 128) == 1  # BLAS threads GEMMs this size itself
+    assert pick([64] * 5, 8) == 1  # too few rows per thread
+    assert _parallel.n_threads(3, [2, 2, 1], 2, K.AUTO) == 2  # never more threads than rows
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 1)
+    assert pick([16] + [64] * 8 + [1], 128) == 1
