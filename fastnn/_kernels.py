@@ -24,7 +24,7 @@ import numpy as np
 from . import activations as A
 from ._blas import _gemm
 from ._jit import jit
-from ._sync import _barrier
+from ._sync import _claim, _done, _wait
 
 # Columns of the layout table.
 N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
@@ -312,17 +312,20 @@ def _epoch(theta, grad, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
     return total / N
 
 
-# ------------------------------------------------------------ one epoch on T threads
-# Data parallel within each batch, SPMD style: every thread runs _epoch_share with its own t.
-# Thread t owns rows r0..r1 of the batch for the forward pass and for φ^[k] and (W^[k])ᵀφ^[k]
-# (rows are independent there), and columns c0..c1 of each W^[k] for the update, which sums
-# over all rows. BLAS runs single-threaded inside each thread (Network sets that), so the
-# two cores never fight over BLAS's own threads. Every element is computed by one fixed
-# thread on fixed shapes, so results do not depend on timing.
+# ------------------------------------------------------------ one epoch on several threads
+# Data parallel within each batch. Each batch is two phases of independent items (``_sync``):
+#   rows:    item p = part p of the batch's rows: gather, forward pass, φ^[K], then
+#            φ^[k-1] = (W^[k])ᵀφ^[k] ⊙ ψ' down to φ^[1] (rows are independent throughout);
+#   columns: item (k, p) = part p of W^[k]'s rows n_k: the SGD step on them, which sums over
+#            every row of the batch, so it waits for the rows phase, which also means nobody
+#            reads the old W^[k] any more.
+# The next batch's rows wait for every step. Any thread may run any item, but an item always
+# covers the same rows or columns with the same shapes, so results do not depend on timing.
+# BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _share(n, t, n_threads):
-    """Thread t's half-open part [lo, hi) of range(n), split as evenly as possible."""
-    return (n * t) // n_threads, (n * (t + 1)) // n_threads
+def _share(n, p, parts):
+    """Part p's half-open range [lo, hi) of range(n) split into ``parts`` near-equal parts."""
+    return (n * p) // parts, (n * (p + 1)) // parts
 
 
 @jit
@@ -374,63 +377,73 @@ def _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode):
 
 @jit
 def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr, mode,
-                 t, n_threads, sync, losses):
-    """Thread t's share of one epoch of minibatch SGD run by n_threads threads.
+                 parts, sync, losses):
+    """One epoch of minibatch SGD, run by every thread of a team at once; same result as ``_epoch``.
 
-    Same arithmetic as ``_epoch``. Per batch there are K + 1 barriers: after layer k's φ rows
-    and (W^[k])ᵀφ rows are done (all threads have read the old W^[k], all of φ^[k] exists),
-    each thread steps its columns of W^[k]; the last barrier keeps the next batch's forward
-    pass from reading a W^[k] that is still being stepped. losses[t] gets this thread's
-    Σ ½‖y − x̄^[K]‖² over its rows.
+    Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
+    the team's zeroed claim/done counters. losses[p] accumulates Σ ½‖y − x̄^[K]‖² of row part p.
     """
     dt = theta.dtype.type
     N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K, cap = lay.shape[0], _cap(abuf, lay)
-    total, g = 0.0, 0
+    end = 0  # items numbered below end belong to this or earlier phases
     for start in range(0, N, batch):
         B = min(batch, N - start)
-        r0, r1 = _share(B, t, n_threads)
-        nr = r1 - r0
         if shuffle:
-            for i in range(r0, r1):
-                r = perm[start + i]
-                for m in range(n0):
-                    xb[i * n0 + m] = Xf[r * n0 + m]
-                for m in range(nK):
-                    yb[i * nK + m] = Yf[r * nK + m]
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        for k in range(K):  # forward pass on this thread's rows
-            if k == 0:
-                src, so = x0, _u(x0o + r0 * n0)
-            else:
-                src, so = abuf, _u(cap * lay[k - 1, C_OFF] + r0 * lay[k, N_IN])
+        end += parts
+        while True:  # rows phase
+            item = _claim(sync, end)
+            if item < 0:
+                break
+            p = item - (end - parts)
+            r0, r1 = _share(B, p, parts)
+            nr = r1 - r0
+            if shuffle:
+                for i in range(r0, r1):
+                    r = perm[start + i]
+                    for m in range(n0):
+                        xb[i * n0 + m] = Xf[r * n0 + m]
+                    for m in range(nK):
+                        yb[i * nK + m] = Yf[r * nK + m]
             if nr > 0:
-                _layer_forward(theta, lay, k, src, so, abuf, abuf, False, nr, mode, r0)
-        o, m = _u(cap * lay[K - 1, C_OFF] + r0 * nK), _u(nr * nK)
-        yr = _u(yo + r0 * nK)
-        for i in range(m):  # φ^[K] rows: −(y − x̄^[K]) ⊙ ψ^[K]'
-            d = abuf[o + i] - y0[yr + i]
-            total += d * d
-            pbuf[o + i] = d
-        _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
+                for k in range(K):
+                    if k == 0:
+                        src, so = x0, _u(x0o + r0 * n0)
+                    else:
+                        src, so = abuf, _u(cap * lay[k - 1, C_OFF] + r0 * lay[k, N_IN])
+                    _layer_forward(theta, lay, k, src, so, abuf, abuf, False, nr, mode, r0)
+                o, m = _u(cap * lay[K - 1, C_OFF] + r0 * nK), _u(nr * nK)
+                yr, part_loss = _u(yo + r0 * nK), 0.0
+                for i in range(m):  # φ^[K] rows: −(y − x̄^[K]) ⊙ ψ^[K]'
+                    d = abuf[o + i] - y0[yr + i]
+                    part_loss += d * d
+                    pbuf[o + i] = d
+                losses[p] += 0.5 * part_loss
+                _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
+                for k in range(K - 1, 0, -1):
+                    _layer_dx(theta, lay, k, abuf, pbuf, r0, nr, mode)
+            _done(sync)
+        _wait(sync, end)
         step = dt(lr / B)
-        for k in range(K - 1, -1, -1):
-            if k > 0 and nr > 0:
-                _layer_dx(theta, lay, k, abuf, pbuf, r0, nr, mode)
-            g += 1
-            _barrier(sync, n_threads, g)
+        end += K * parts
+        while True:  # columns phase
+            item = _claim(sync, end)
+            if item < 0:
+                break
+            i = item - (end - K * parts)
+            k, p = i // parts, i % parts
             if k == 0:
                 src, so = x0, _u(x0o)
             else:
                 src, so = abuf, _u(cap * lay[k - 1, C_OFF])
-            c0, c1 = _share(lay[k, N_OUT], t, n_threads)
+            c0, c1 = _share(lay[k, N_OUT], p, parts)
             _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode)
-        g += 1
-        _barrier(sync, n_threads, g)
-    losses[t] = 0.5 * total
+            _done(sync)
+        _wait(sync, end)
 
 
 @jit

@@ -1,8 +1,9 @@
-"""One epoch on several cores: T Python threads, each running ``_kernels._epoch_share``.
+"""One epoch on several cores: T Python threads, all running ``_kernels._epoch_share``.
 
-The kernels release the GIL, so the threads run truly in parallel; they meet at spin barriers
-(``_sync``) inside the kernel, K + 1 per batch. While they run, BLAS is held to one thread
-(threadpoolctl), so each thread's GEMMs stay on its own core instead of waking BLAS's pool.
+The kernels release the GIL, so the threads run truly in parallel; inside the kernel they
+claim items of work from shared counters (``_sync``), two phases per batch. While they run,
+BLAS is held to one thread (threadpoolctl), so each thread's GEMMs stay on its own core
+instead of waking BLAS's pool.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import _kernels as _k
+from . import _sync
 
 # When the batch is split across threads (``fit(threads=None)``), measured with
 # `python scripts/crossover.py --part threads` ([n]*5 nets; README, Performance):
@@ -51,8 +53,8 @@ class EpochPool:
 
     def __init__(self, n):
         self.n = n
-        self._sync = np.zeros(16, np.int64)  # [0]: barrier arrivals; padded to its own cache lines
-        self._losses = np.zeros(n, np.float64)
+        self._sync = np.zeros(_sync.SYNC_SIZE, np.int64)
+        self._losses = np.zeros(n, np.float64)  # one per row part: summed in a fixed order
         self._pool = None
         self._limits = None
 
@@ -68,10 +70,11 @@ class EpochPool:
 
     def epoch(self, *args):
         """Run one epoch (``_epoch_share``'s leading arguments); returns Σ_samples ½‖y − x̄^[K]‖²."""
-        self._sync[0] = 0
+        self._sync[:] = 0
+        self._losses[:] = 0
         extra = (self.n, self._sync, self._losses)
-        futures = [self._pool.submit(_k._epoch_share, *args, t, *extra) for t in range(1, self.n)]
-        _k._epoch_share(*args, 0, *extra)
+        futures = [self._pool.submit(_k._epoch_share, *args, *extra) for _ in range(1, self.n)]
+        _k._epoch_share(*args, *extra)
         for f in futures:
             f.result()
         return float(self._losses.sum())

@@ -1,8 +1,8 @@
-"""Atomics and a spin barrier for kernels that T threads run side by side (``_kernels._epoch_share``).
+"""Atomics and work claiming for kernels that several threads run side by side (``_kernels._epoch_share``).
 
-Numba has no atomics on the CPU, so these are intrinsics that emit LLVM's ``atomicrmw`` and
-atomic loads directly; they hold no Python object, so kernels using them still go to Numba's
-on-disk cache. ``sync`` is a small int64 array shared by the threads: entry 0 counts arrivals.
+Numba has no atomics on the CPU, so these are intrinsics that emit LLVM's ``atomicrmw``,
+``cmpxchg`` and atomic loads directly; they hold no Python object, so kernels using them still
+go to Numba's on-disk cache. ``sync`` is a small int64 array the threads share (zeroed per run).
 """
 from llvmlite import ir
 from numba.core import cgutils, types
@@ -10,8 +10,8 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-# Spins before a waiting thread starts yielding its core: a barrier normally completes in well
-# under a microsecond, but on a busy machine the thread it waits for may need that core.
+# Spins before a waiting thread starts yielding its core: a wait normally ends within
+# microseconds, but on a busy machine the thread it waits for may need that core.
 SPIN_LIMIT = 2000
 
 
@@ -58,16 +58,51 @@ def _sched_yield(typingctx):
     return types.int32(), codegen
 
 
-@jit(inline=True)
-def _barrier(sync, n_threads, g):
-    """The g-th barrier (g = 1, 2, ...) of a run: return once all n_threads have reached it.
+@intrinsic
+def _atomic_cas(typingctx, arr, idx, expected, new):
+    """If arr[idx] == expected, set it to new, atomically; returns the value arr[idx] had."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int64):
+        return None
 
-    The arrival counter only grows, so barrier g is passed when it reads n_threads · g; no reset
-    and no sense flag are needed. The caller zeroes sync[0] before the threads start.
-    """
-    _atomic_add(sync, 0, 1)
+    def codegen(context, builder, sig, args):
+        p = _slot(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+        e = context.cast(builder, args[2], sig.args[2], types.int64)
+        n = context.cast(builder, args[3], sig.args[3], types.int64)
+        return builder.extract_value(builder.cmpxchg(p, e, n, "seq_cst", "seq_cst"), 0)
+
+    return types.int64(arr, idx, expected, new), codegen
+
+
+# The work of a run is a sequence of numbered items, grouped in phases; items of one phase are
+# independent. Threads claim items from one counter and count them done on another; a thread
+# waits only for the items of the phase to be done, never for the other threads to arrive, so
+# a thread that starts late or loses its core delays the rest by at most the item it holds.
+CLAIMED, DONE = 0, 8  # indices into sync, on separate 64-byte cache lines
+SYNC_SIZE = 16
+
+
+@jit(inline=True)
+def _claim(sync, end):
+    """The next unclaimed item number below ``end``, now owned by the caller; −1 if none is left."""
+    while True:
+        i = _atomic_load(sync, CLAIMED)
+        if i >= end:
+            return -1
+        if _atomic_cas(sync, CLAIMED, i, i + 1) == i:
+            return i
+
+
+@jit(inline=True)
+def _done(sync):
+    """Count one claimed item as finished (its writes become visible to ``_wait``ers)."""
+    _atomic_add(sync, DONE, 1)
+
+
+@jit(inline=True)
+def _wait(sync, end):
+    """Return once every item numbered below ``end`` is done."""
     spins = 0
-    while _atomic_load(sync, 0) < n_threads * g:
+    while _atomic_load(sync, DONE) < end:
         spins += 1
         if spins >= SPIN_LIMIT:
             _sched_yield()

@@ -188,3 +188,23 @@ def test_threads_by_default_only_where_the_split_pays(monkeypatch):
     assert _parallel.n_threads(3, [2, 2, 1], 2, K.AUTO) == 2  # never more threads than rows
     monkeypatch.setattr(_parallel, "usable_cores", lambda: 1)
     assert pick([16] + [64] * 8 + [1], 128) == 1
+
+
+def test_one_thread_alone_finishes_a_threaded_epoch(rng):
+    """Any thread may run any item: if the other threads never turn up, the caller claims every
+    item and gets the same θ as a full team (each item has fixed rows/columns and shapes)."""
+    from fastnn import _sync
+
+    sizes = [6, 20, 9, 2]
+    X, Y = random_xy(rng, 30, sizes[0], sizes[-1])
+    team = Network(sizes, seed=2)
+    alone = Network(sizes, seed=2)
+    hist = team.fit(X, Y, epochs=1, batch_size=8, lr=0.05, shuffle=False, threads=3)
+    _, abuf, pbuf, xb, yb = alone._batch_buffers(8)
+    X, Y = alone._check_XY(X, Y)  # float32, as fit passes them
+    sync, losses = np.zeros(_sync.SYNC_SIZE, np.int64), np.zeros(3)
+    K._epoch_share(alone._theta, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
+                   0.05, K.AUTO, 3, sync, losses)
+    np.testing.assert_array_equal(alone._theta, team._theta)
+    assert sync[_sync.CLAIMED] == sync[_sync.DONE] == 4 * (3 + 3 * 3)  # 4 batches, 3 + K·3 items
+    assert losses.sum() / 30 == hist["loss"][0]
