@@ -446,6 +446,147 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
         _wait(sync, end)
 
 
+# Wide layers split the other way: a row part makes each thread pack all of W^[k] for its GEMMs
+# (measured 0.74-0.85 of a full-batch GEMM's speed per thread, scripts/crossover.py), while a
+# column part of W^[k] costs each thread only its own columns and a copy of x̄^[k-1]
+# (0.96-1.12). Then each layer is a phase of its own:
+#   forward k:  item p = columns c0..c1 of x̄^[k] (for k = K also of φ^[K] and the loss);
+#   backward:   phase k = columns m0..m1 of φ^[k-1] = (W^[k])ᵀφ^[k] ⊙ ψ', plus the step on
+#               W^[k+1] (its last reader ran in the phase before);
+#   last:       the steps on W^[1] and W^[2].
+@jit
+def _layer_forward_cols(theta, lay, k, src, so, abuf, c0, c1, B, mode):
+    """Columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for all B rows."""
+    n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
+    c0, c1 = _u(c0), _u(c1)
+    nc = c1 - c0
+    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
+        for i in range(_u(B)):
+            for j in range(c0, c1):
+                abuf[do + i * n_out + j] = theta[bo + j]
+        _check(_gemm(_T, _N, nc, B, n_in, theta.dtype.type(1), theta, wo + c0 * n_in, n_in,
+                     src, so, n_in, theta.dtype.type(1), abuf, do + c0, n_out))
+    else:
+        for i in range(_u(B)):
+            si, di = so + i * n_in, do + i * n_out
+            for j in range(c0, c1):
+                w = wo + j * n_in
+                s = theta[bo + j]
+                for m in range(n_in):
+                    s += theta[w + m] * src[si + m]
+                abuf[di + j] = s
+    for i in range(_u(B)):
+        _act(abuf, do + i * n_out + c0, nc, lay[k, ACT])
+
+
+@jit
+def _layer_dx_cols(theta, lay, k, abuf, pbuf, m0, m1, B, mode):
+    """Columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]) for all B rows."""
+    cap = _cap(pbuf, lay)
+    n_in, n_out, wo, bo, po = _geom(lay, k, cap)
+    qo = _u(cap * lay[k - 1, C_OFF])
+    m0, m1 = _u(m0), _u(m1)
+    nm = m1 - m0
+    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_out * nm >= BLAS_MIN_WORK):
+        _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
+                     n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
+    else:
+        for i in range(_u(B)):
+            qi, pi = qo + i * n_in, po + i * n_out
+            for m in range(m0, m1):
+                pbuf[qi + m] = 0
+            for j in range(n_out):
+                c, w = pbuf[pi + j], wo + j * n_in
+                for m in range(m0, m1):
+                    pbuf[qi + m] += c * theta[w + m]
+    for i in range(_u(B)):
+        _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k - 1, ACT])
+
+
+@jit
+def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr, mode,
+                      parts, sync, losses):
+    """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
+    dt = theta.dtype.type
+    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    Xf, Yf = X.reshape(-1), Y.reshape(-1)
+    K, cap = lay.shape[0], _cap(abuf, lay)
+    end = 0
+    for start in range(0, N, batch):
+        B = min(batch, N - start)
+        if shuffle:
+            x0, x0o, y0, yo = xb, 0, yb, 0
+            end += parts
+            while True:  # gather the batch's rows
+                item = _claim(sync, end)
+                if item < 0:
+                    break
+                r0, r1 = _share(B, item - (end - parts), parts)
+                for i in range(r0, r1):
+                    r = perm[start + i]
+                    for m in range(n0):
+                        xb[i * n0 + m] = Xf[r * n0 + m]
+                    for m in range(nK):
+                        yb[i * nK + m] = Yf[r * nK + m]
+                _done(sync)
+            _wait(sync, end)
+        else:
+            x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
+        for k in range(K):  # forward, one phase per layer
+            if k == 0:
+                src, so = x0, _u(x0o)
+            else:
+                src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+            end += parts
+            while True:
+                item = _claim(sync, end)
+                if item < 0:
+                    break
+                p = item - (end - parts)
+                c0, c1 = _share(lay[k, N_OUT], p, parts)
+                if c1 > c0:
+                    _layer_forward_cols(theta, lay, k, src, so, abuf, c0, c1, B, mode)
+                    if k == K - 1:  # φ^[K] columns: −(y − x̄^[K]) ⊙ ψ^[K]'
+                        o, yu, nKu, part_loss = _u(cap * lay[K - 1, C_OFF]), _u(yo), _u(nK), 0.0
+                        for i in range(_u(B)):
+                            for j in range(_u(c0), _u(c1)):
+                                d = abuf[o + i * nKu + j] - y0[yu + i * nKu + j]
+                                part_loss += d * d
+                                pbuf[o + i * nKu + j] = d
+                            _mul_dpsi(pbuf, abuf, o + i * nKu + _u(c0), _u(c1 - c0), lay[K - 1, ACT])
+                        losses[p] += 0.5 * part_loss
+                _done(sync)
+            _wait(sync, end)
+        step = dt(lr / B)
+        for k in range(K - 1, -1, -1):  # φ^[k-1] columns of layer k, and the step on W^[k+1]
+            n_dx = parts if k > 0 else 0
+            n_step = parts if k + 1 < K else 0
+            if k == 0:  # the last phase also steps W^[1]
+                n_step += parts
+            end += n_dx + n_step
+            while True:
+                item = _claim(sync, end)
+                if item < 0:
+                    break
+                i = item - (end - n_dx - n_step)
+                if i < n_dx:
+                    m0, m1 = _share(lay[k, N_IN], i, parts)
+                    if m1 > m0:
+                        _layer_dx_cols(theta, lay, k, abuf, pbuf, m0, m1, B, mode)
+                else:
+                    i -= n_dx
+                    kk = k + 1 if i < parts and k + 1 < K else 0
+                    p = i % parts
+                    if kk == 0:
+                        src, so = x0, _u(x0o)
+                    else:
+                        src, so = abuf, _u(cap * lay[kk - 1, C_OFF])
+                    c0, c1 = _share(lay[kk, N_OUT], p, parts)
+                    _layer_step_cols(theta, lay, kk, src, so, pbuf, c0, c1, step, B, mode)
+                _done(sync)
+            _wait(sync, end)
+
+
 @jit
 def _predict(theta, lay, X, abuf, out, mode):
     """x̄^[K] for every row of X, in chunks of the rows abuf was sized for."""

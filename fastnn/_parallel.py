@@ -1,29 +1,31 @@
-"""One epoch on several cores: T Python threads, all running ``_kernels._epoch_share``.
+"""One epoch on several cores: T Python threads, all running one ``_kernels`` epoch kernel.
 
 The kernels release the GIL, so the threads run truly in parallel; inside the kernel they
-claim items of work from shared counters (``_sync``), two phases per batch. While they run,
-BLAS is held to one thread (threadpoolctl), so each thread's GEMMs stay on its own core
-instead of waking BLAS's pool.
+claim items of work from shared counters (``_sync``). While they run, BLAS is held to one
+thread (threadpoolctl), so each thread's GEMMs stay on its own core instead of waking BLAS's
+pool. Unlike BLAS's own threading, nothing waits for a thread that lost its core except the
+one item it holds: on a machine where another process keeps a core busy, medium and mnist
+train 2-4x faster this way than with two-threaded BLAS (README, Performance).
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import _kernels as _k
 from . import _sync
 
-# When the batch is split across threads (``fit(threads=None)``), measured with
-# `python scripts/crossover.py --part threads` ([n]*5 nets; README, Performance):
-# * the batch's work B · Σ_k n_{k-1} n_k must reach THREADED_MIN_WORK multiply-adds, or the
-#   barriers cost more than the second core brings (small nets: 0.5-0.9x);
-# * no layer's GEMM may reach THREADED_MAX_LAYER_WORK: from there on BLAS threads its own
-#   GEMMs about as well (n = 128..512 at B = 128: 0.8-1.0x), so the serial kernel keeps them;
-# * each thread needs THREADED_MIN_ROWS rows of the batch (B = 8: 0.5-0.9x).
-# In between (e.g. [64]*5 at B = 32: 1.39x) BLAS would run single-threaded on these GEMMs.
+# fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer
+# (measured with `python scripts/crossover.py --part threads` on [n]*5 nets):
+# * below THREADED_MIN_WORK in all, one thread: the split costs more than a second core
+#   brings (small nets: 0.5-0.9x);
+# * a layer at COLUMNS_MIN_LAYER_WORK or more: every product is split by columns of W^[k]
+#   (``_epoch_share_cols``), at any batch size;
+# * otherwise the batch is split by rows (``_epoch_share``), THREADED_MIN_ROWS rows per thread
+#   at least (B = 8: 0.5-0.9x); e.g. [64]*5 at B = 32 trains 1.39x faster than on one core,
+#   where BLAS keeps GEMMs this small single-threaded.
 THREADED_MIN_WORK = 1 << 18
-THREADED_MAX_LAYER_WORK = 1 << 20
+COLUMNS_MIN_LAYER_WORK = 1 << 20
 THREADED_MIN_ROWS = 16
 
 
@@ -35,37 +37,50 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def n_threads(threads, sizes, batch, path):
-    """How many threads fit should use: ``threads`` if given, else by the rules above."""
-    if threads is not None:
-        return max(1, min(threads, batch))
-    if path == _k.UNROLLED:
-        return 1
+def plan(threads, sizes, batch, path):
+    """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto)."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    cores = min(usable_cores(), batch // THREADED_MIN_ROWS)
-    if cores < 2 or sum(layers) < THREADED_MIN_WORK or max(layers) >= THREADED_MAX_LAYER_WORK:
-        return 1
-    return cores
+    columns = max(layers) >= COLUMNS_MIN_LAYER_WORK
+    if threads is not None:
+        return (threads if columns else max(1, min(threads, batch))), columns
+    cores = usable_cores()
+    if path == _k.UNROLLED or cores < 2 or sum(layers) < THREADED_MIN_WORK:
+        return 1, False
+    if columns:
+        return cores, True
+    return max(1, min(cores, batch // THREADED_MIN_ROWS)), False
+
+
+_controller = None
+
+
+def hold_blas_to_one_thread():
+    """Context manager: SciPy's and NumPy's BLAS run single-threaded inside it."""
+    global _controller
+    if _controller is None:
+        import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS the kernels call first)
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()  # finding the libraries is the slow part: once
+    return _controller.limit(limits=1, user_api="blas")
 
 
 class EpochPool:
     """T − 1 worker threads plus the caller; use as a context manager around the epoch loop."""
 
-    def __init__(self, n):
+    def __init__(self, n, by_columns):
         self.n = n
+        self.by_columns = by_columns
         self._sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-        self._losses = np.zeros(n, np.float64)  # one per row part: summed in a fixed order
+        self._losses = np.zeros(n, np.float64)  # one per part: summed in a fixed order
         self._pool = None
-        self._limits = None
 
     def __enter__(self):
-        self._limits = threadpool_limits(limits=1, user_api="blas")
         self._pool = ThreadPoolExecutor(self.n - 1, thread_name_prefix="fastnn")
         return self
 
     def __exit__(self, *exc):
         self._pool.shutdown(wait=True)
-        self._limits.restore_original_limits()
         return False
 
     def epoch(self, *args):
@@ -73,8 +88,9 @@ class EpochPool:
         self._sync[:] = 0
         self._losses[:] = 0
         extra = (self.n, self._sync, self._losses)
-        futures = [self._pool.submit(_k._epoch_share, *args, *extra) for _ in range(1, self.n)]
-        _k._epoch_share(*args, *extra)
+        kernel = _k._epoch_share_cols if self.by_columns else _k._epoch_share
+        futures = [self._pool.submit(kernel, *args, *extra) for _ in range(1, self.n)]
+        kernel(*args, *extra)
         for f in futures:
             f.result()
         return float(self._losses.sum())

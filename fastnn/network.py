@@ -268,9 +268,10 @@ class Network:
         the weights turn non-finite, the weights go back to the end of the last finite epoch
         and ``DivergedError`` is raised.
 
-        ``threads``: cores to split each batch across. None picks by size: one for small nets,
-        else every core this process may use; BLAS is held to one thread per core meanwhile.
-        Results do not depend on timing, but differ from threads=1 in the last bits.
+        ``threads``: how many cores train, each batch split across them (BLAS is held to one
+        thread per core meanwhile). None picks by size: one for small nets, else every core this
+        process may use. Results never depend on timing, but differ between thread counts in
+        the last bits.
         """
         epochs = _positive_int("epochs", epochs)
         batch_size = _positive_int("batch_size", batch_size)
@@ -288,9 +289,15 @@ class Network:
         no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
         history = {"loss": [], "time": []}
         unrolled = self._unrolled_epoch(direct=batch == 1)
-        n_threads = 1 if unrolled is not None else _parallel.n_threads(threads, self.sizes, batch, self._path)
+        n_threads, by_columns = 1, False
+        if unrolled is None:
+            n_threads, by_columns = _parallel.plan(threads, self.sizes, batch, self._path)
         with contextlib.ExitStack() as stack:
-            pool = stack.enter_context(_parallel.EpochPool(n_threads)) if n_threads > 1 else None
+            if threads is not None or n_threads > 1:  # the cores asked for, and no more
+                stack.enter_context(_parallel.hold_blas_to_one_thread())
+            pool = None
+            if n_threads > 1:
+                pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))
             self._fit_epochs(X, Y, epochs, batch, lr, shuffle, rng, perm, backup, no_grad, history,
                              unrolled, pool, verbose)
         return history

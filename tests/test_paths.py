@@ -123,11 +123,20 @@ def test_float32_training_keeps_dtype_and_tracks_float64(path, rng):
 THREADED_NETS = NETS[:2] + [([4, 9, 7, 1], ["relu", "tanh", "identity"])]
 
 
+@pytest.fixture(params=["rows", "columns"])
+def split(request, monkeypatch):
+    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
+    from fastnn import _parallel
+
+    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
+    return request.param
+
+
 @pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("path", ["loops", "blas", "generic"])
 @pytest.mark.parametrize("sizes,acts", THREADED_NETS)
 @pytest.mark.parametrize("batch", [2, 5, 11])
-def test_threaded_fit_is_sequential_sgd_on_the_naive_gradient(threads, path, sizes, acts, batch, rng):
+def test_threaded_fit_is_sequential_sgd_on_the_naive_gradient(threads, path, sizes, acts, batch, split, rng):
     net = _net(sizes, acts, path, rng)
     X, Y = random_xy(rng, 11, sizes[0], sizes[-1])
     Ws = [W.copy() for W in net.weights]
@@ -148,7 +157,7 @@ def test_threaded_fit_is_sequential_sgd_on_the_naive_gradient(threads, path, siz
 
 
 @pytest.mark.parametrize("path", ["loops", "blas"])
-def test_threaded_shuffled_fit_matches_fit_on_the_permuted_rows(path, rng):
+def test_threaded_shuffled_fit_matches_fit_on_the_permuted_rows(path, split, rng):
     sizes, acts = THREADED_NETS[2]
     X, Y = random_xy(rng, 13, sizes[0], sizes[-1])
     a, b = _net(sizes, acts, path, rng), _net(sizes, acts, path, rng)
@@ -160,7 +169,7 @@ def test_threaded_shuffled_fit_matches_fit_on_the_permuted_rows(path, rng):
     np.testing.assert_allclose(a._theta, b._theta, rtol=1e-12, atol=1e-14)
 
 
-def test_threaded_fit_is_reproducible_and_tracks_the_serial_kernel(rng):
+def test_threaded_fit_is_reproducible_and_tracks_the_serial_kernel(split, rng):
     """float32 at BLAS-sized layers: two threaded runs agree bit for bit (each element has a
     fixed owner thread), and they stay within float32 rounding of threads=1."""
     sizes = [20, 48, 48, 3]
@@ -178,19 +187,23 @@ def test_threads_by_default_only_where_the_split_pays(monkeypatch):
     from fastnn import _parallel
 
     monkeypatch.setattr(_parallel, "usable_cores", lambda: 4)
-    pick = lambda sizes, batch: _parallel.n_threads(None, sizes, batch, K.AUTO)
-    assert pick([16] + [64] * 8 + [1], 32) == 2  # 16 rows per thread at most
-    assert pick([16] + [64] * 8 + [1], 128) == 4
-    assert pick([16] + [64] * 8 + [1], 256) == 1  # 256·64·64 = 2^20: BLAS threads it itself
-    assert pick([8, 32, 32, 1], 32) == 1  # too little work per batch
-    assert pick([784, 512, 256, 10], 128) == 1  # BLAS threads GEMMs this size itself
-    assert pick([64] * 5, 8) == 1  # too few rows per thread
-    assert _parallel.n_threads(3, [2, 2, 1], 2, K.AUTO) == 2  # never more threads than rows
+    plan = lambda sizes, batch, threads=None: _parallel.plan(threads, sizes, batch, K.AUTO)
+    deep = [16] + [64] * 8 + [1]
+    assert plan(deep, 32) == (2, False)  # rows: 16 per thread at least
+    assert plan(deep, 128) == (4, False)
+    assert plan(deep, 256) == (4, True)  # 256·64·64 = 2^20: wide enough to split by columns
+    assert plan([784, 512, 256, 10], 128) == (4, True)
+    assert plan([784, 2048, 2048, 10], 1) == (4, True)  # columns need no rows
+    assert plan([8, 32, 32, 1], 32) == (1, False)  # too little work per batch
+    assert plan([64] * 5, 8) == (1, False)  # too few rows per thread
+    assert plan([2, 2, 1], 2, threads=3) == (2, False)  # never more row parts than rows
+    assert plan([784, 512, 256, 10], 128, threads=1) == (1, True)  # the caller's count wins
     monkeypatch.setattr(_parallel, "usable_cores", lambda: 1)
-    assert pick([16] + [64] * 8 + [1], 128) == 1
+    assert plan(deep, 128) == (1, False)
 
 
-def test_one_thread_alone_finishes_a_threaded_epoch(rng):
+@pytest.mark.parametrize("split", ["rows", "columns"], indirect=True)
+def test_one_thread_alone_finishes_a_threaded_epoch(split, rng):
     """Any thread may run any item: if the other threads never turn up, the caller claims every
     item and gets the same θ as a full team (each item has fixed rows/columns and shapes)."""
     from fastnn import _sync
@@ -203,8 +216,11 @@ def test_one_thread_alone_finishes_a_threaded_epoch(rng):
     _, abuf, pbuf, xb, yb = alone._batch_buffers(8)
     X, Y = alone._check_XY(X, Y)  # float32, as fit passes them
     sync, losses = np.zeros(_sync.SYNC_SIZE, np.int64), np.zeros(3)
-    K._epoch_share(alone._theta, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
-                   0.05, K.AUTO, 3, sync, losses)
+    kernel = K._epoch_share_cols if split == "columns" else K._epoch_share
+    kernel(alone._theta, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
+           0.05, K.AUTO, 3, sync, losses)
     np.testing.assert_array_equal(alone._theta, team._theta)
-    assert sync[_sync.CLAIMED] == sync[_sync.DONE] == 4 * (3 + 3 * 3)  # 4 batches, 3 + K·3 items
+    # 4 batches of 3 parts; rows: 1 + K phases of items, columns: K + (K − 1) + K
+    per_batch = 3 * (3 * 3 - 1) if split == "columns" else 3 * (1 + 3)
+    assert sync[_sync.CLAIMED] == sync[_sync.DONE] == 4 * per_batch
     assert losses.sum() / 30 == hist["loss"][0]
