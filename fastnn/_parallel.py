@@ -19,8 +19,10 @@ from . import _sync
 # (measured with `python scripts/crossover.py --part threads` on [n]*5 nets):
 # * below THREADED_MIN_WORK in all, one thread: the split costs more than a second core
 #   brings (small nets: 0.5-0.9x);
-# * a layer at COLUMNS_MIN_LAYER_WORK or more: every product is split by columns of W^[k]
-#   (``_epoch_share_cols``), at any batch size;
+# * a layer at COLUMNS_MIN_LAYER_WORK or more, and a layer wider than the batch: every
+#   product is split by columns of W^[k] (``_epoch_share_cols``), at any batch size. A row
+#   part makes each thread pack all of W^[k] into BLAS's buffers, a column part only its own
+#   columns plus all of x̄^[k-1], so columns win when n_k > B;
 # * otherwise the batch is split by rows (``_epoch_share``), THREADED_MIN_ROWS rows per thread
 #   at least (B = 8: 0.5-0.9x); e.g. [64]*5 at B = 32 trains 1.39x faster than on one core,
 #   where BLAS keeps GEMMs this small single-threaded.
@@ -40,7 +42,7 @@ def usable_cores():
 def plan(threads, sizes, batch, path):
     """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto)."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    columns = max(layers) >= COLUMNS_MIN_LAYER_WORK
+    columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
     if threads is not None:
         return (threads if columns else max(1, min(threads, batch))), columns
     cores = usable_cores()

@@ -6,8 +6,8 @@
 2. Unrolled vs generic, per net: tiny nets trained with the generated straight-line epoch and
    with the generic kernels, against their parameter count (``_unrolled.MAX_PARAMS``), with
    the one-off compile time of the unrolled kernel.
-3. Threads: the serial kernel (BLAS's own threading) vs the batch split over one thread per
-   core (``_parallel``), for [n]*5 nets over n and B; each side in its own process.
+3. Threads: the serial kernel (BLAS's own threading) vs the batch split by rows and every
+   product split by columns over one thread per core (``_parallel``), for [n]*5 nets.
 
 Timings are side by side, best of --rounds interleaved rounds.
 
@@ -73,49 +73,52 @@ def unrolled_vs_generic(rounds):
 
 _THREADS_CHILD = """
 import sys, time, numpy as np, fastnn
-sizes, B, N, threads, rounds = eval(sys.argv[1])
+from fastnn import _parallel
+sizes, B, N, split, rounds = eval(sys.argv[1])
+cores = _parallel.usable_cores()
+_parallel.plan = lambda *a: {"serial": (1, False), "rows": (cores, False), "columns": (cores, True)}[split]
 rng = np.random.default_rng(0)
 X = rng.standard_normal((N, sizes[0])).astype(np.float32)
 Y = rng.standard_normal((N, sizes[-1])).astype(np.float32)
 net = fastnn.Network(sizes, seed=0)
-net.fit(X[: 2 * B], Y[: 2 * B], epochs=1, batch_size=B, lr=1e-4, shuffle=False, threads=threads)
+net.fit(X[: 2 * B], Y[: 2 * B], epochs=1, batch_size=B, lr=1e-4, shuffle=False)
 best = np.inf
 for _ in range(rounds):
     t = time.perf_counter()
-    net.fit(X, Y, epochs=1, batch_size=B, lr=1e-4, shuffle=False, threads=threads)
+    net.fit(X, Y, epochs=1, batch_size=B, lr=1e-4, shuffle=False)
     best = min(best, time.perf_counter() - t)
 print(N / best)
 """
+SPLITS = ("serial", "rows", "columns")
 
 
-def serial_vs_threaded(rounds):
-    """One epoch of [n]*5 at batch B: the serial kernel (BLAS threading itself) vs one thread
-    per core (``_parallel.THREADED_MIN_WORK`` and ``THREADED_MAX_LAYER_WORK``).
+def threads(rounds):
+    """One epoch of [n]*5 at batch B three ways: the serial kernel (BLAS threading as it likes),
+    the batch split by rows over one thread per core, and every product split by columns
+    (``_parallel.THREADED_MIN_WORK``, ``COLUMNS_MIN_LAYER_WORK``, ``THREADED_MIN_ROWS``).
 
-    Each side runs in its own process, alternating: BLAS's idle workers keep spinning for a
-    while after a call and would slow whatever runs next in the same process.
+    Each runs in its own process, the three alternating: BLAS's idle workers keep spinning for
+    a while after a call and would slow whatever runs next in the same process.
     """
     import subprocess
     import sys
 
-    from fastnn import _parallel
-
-    cores = _parallel.usable_cores()
-    print(f"| n | B | B*n*n | serial samples/s | {cores} threads samples/s | threaded/serial |")
+    print("| n | B | B*n*n | serial samples/s | rows/serial | columns/serial |")
     print("|---|---|---|---|---|---|")
-    for n in (16, 32, 64, 128, 256, 512):
+    for n in (16, 32, 64, 128, 256, 512, 1024):
         for B in (8, 32, 128):
             sizes = [n] * 5
             N = max(4 * B, min(65536, int(3e9 / (12 * n * n * 2))) // B * B)
-            best = {1: 0.0, cores: 0.0}
+            best = dict.fromkeys(SPLITS, 0.0)
             for _ in range(2):
-                for t in best:
-                    arg = repr((sizes, B, N, t, rounds))
+                for split in SPLITS:
+                    arg = repr((sizes, B, N, split, rounds))
                     out = subprocess.run([sys.executable, "-c", _THREADS_CHILD, arg], check=True,
                                          capture_output=True, text=True).stdout
-                    best[t] = max(best[t], float(out))
-            print(f"| {n} | {B} | {B * n * n} | {best[1]:,.0f} | {best[cores]:,.0f} | "
-                  f"{best[cores] / best[1]:.2f} |", flush=True)
+                    best[split] = max(best[split], float(out))
+            s = best["serial"]
+            print(f"| {n} | {B} | {B * n * n} | {s:,.0f} | {best['rows'] / s:.2f} | "
+                  f"{best['columns'] / s:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
@@ -128,4 +131,4 @@ if __name__ == "__main__":
     if a.part in ("unrolled", "all"):
         unrolled_vs_generic(a.rounds)
     if a.part in ("threads", "all"):
-        serial_vs_threaded(a.rounds)
+        threads(a.rounds)

@@ -191,7 +191,8 @@ def test_threads_by_default_only_where_the_split_pays(monkeypatch):
     deep = [16] + [64] * 8 + [1]
     assert plan(deep, 32) == (2, False)  # rows: 16 per thread at least
     assert plan(deep, 128) == (4, False)
-    assert plan(deep, 256) == (4, True)  # 256·64·64 = 2^20: wide enough to split by columns
+    assert plan(deep, 256) == (4, False)  # 2^20 per layer, but each is narrower than the batch
+    assert plan([256] * 3, 64) == (4, True)  # 2^22 per layer and wider than the batch
     assert plan([784, 512, 256, 10], 128) == (4, True)
     assert plan([784, 2048, 2048, 10], 1) == (4, True)  # columns need no rows
     assert plan([8, 32, 32, 1], 32) == (1, False)  # too little work per batch
