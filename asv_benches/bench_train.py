@@ -1,7 +1,9 @@
 """Training speed: one epoch of ``Network.fit`` over depth × width × batch × dtype."""
+import inspect
+
 import numpy as np
 
-from .common import LR, fresh_net, mlp_sizes, regression_data, require, warm_jit
+from .common import LR, Network, fresh_net, mlp_sizes, regression_data, require, warm_jit
 
 
 class TrainEpoch:
@@ -29,3 +31,30 @@ class TrainEpoch:
 
     def time_fit_epoch(self, depth, width, batch, dtype):
         self.net.fit(self.X, self.Y, epochs=1, batch_size=batch, lr=LR, seed=0)
+
+
+class ThreadedTrainEpoch:
+    """One epoch of ``fit(threads=2)``: the batch split by rows ([16]+[64]*8+[1] at B = 32) and
+    every product split by columns ([784, 512, 256, 10] at B = 128), shuffled, float32.
+
+    The rest of the suite runs single-threaded; this tracks the threaded kernels, whose
+    speed also depends on how busy the machine's second core is (compare ratios, not times).
+    """
+
+    params = [["rows", "columns"]]
+    param_names = ["split"]
+    number = 1
+
+    def setup(self, split):
+        require("fit")
+        if "threads" not in inspect.signature(Network.fit).parameters:
+            raise NotImplementedError("fit has no threads argument at this commit")
+        warm_jit("float32")
+        sizes, self.batch = ([16] + [64] * 8 + [1], 32) if split == "rows" else ([784, 512, 256, 10], 128)
+        self.X, self.Y = regression_data(2048, "float32", n_in=sizes[0], n_out=sizes[-1])
+        self.net = fresh_net(sizes, "float32")
+        self.net.fit(self.X[:256], self.Y[:256], epochs=1, batch_size=self.batch, lr=LR, threads=2)
+        self.net = fresh_net(sizes, "float32")
+
+    def time_fit_epoch(self, split):
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=self.batch, lr=LR, seed=0, threads=2)

@@ -32,11 +32,19 @@ THREADED_MIN_ROWS = 16
 
 
 def usable_cores():
-    """Cores this process may run on (its affinity mask, not the machine's total)."""
+    """Cores fit may use by default: this process's affinity mask (not the machine's total),
+    capped by the environment variable FASTNN_NUM_THREADS when it is set."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    cap = os.environ.get("FASTNN_NUM_THREADS", "").strip()
+    if cap:
+        if not cap.isdigit() or int(cap) < 1:
+            raise ValueError(f"FASTNN_NUM_THREADS must be a positive integer, got {cap!r}; "
+                             "unset it to use every core")
+        n = min(n, int(cap))
+    return n
 
 
 def plan(threads, sizes, batch, path):

@@ -3,6 +3,8 @@
 AUTO picks a path per net (unrolled for tiny nets) and per layer (BLAS or loops by work size);
 here each path is forced so that none of them is only tested where AUTO happens to pick it.
 """
+import os
+
 import numpy as np
 import pytest
 
@@ -225,3 +227,25 @@ def test_one_thread_alone_finishes_a_threaded_epoch(split, rng):
     per_batch = 3 * (3 * 3 - 1) if split == "columns" else 3 * (1 + 3)
     assert sync[_sync.CLAIMED] == sync[_sync.DONE] == 4 * per_batch
     assert losses.sum() / 30 == hist["loss"][0]
+
+
+def test_fastnn_num_threads_caps_the_default(monkeypatch):
+    from fastnn import _parallel
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setenv("FASTNN_NUM_THREADS", "3")
+    assert _parallel.plan(None, [16] + [64] * 8 + [1], 128, K.AUTO) == (3, False)
+    monkeypatch.setenv("FASTNN_NUM_THREADS", "1")
+    assert _parallel.plan(None, [16] + [64] * 8 + [1], 128, K.AUTO) == (1, False)
+    assert _parallel.plan(2, [16] + [64] * 8 + [1], 128, K.AUTO) == (2, False)  # asked for
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_bad_fastnn_num_threads_is_named(monkeypatch, value, rng):
+    monkeypatch.setenv("FASTNN_NUM_THREADS", value)
+    net = Network([16, 64, 64, 1], seed=0)
+    before = net._theta.copy()
+    X, Y = random_xy(rng, 64, 16, 1)
+    with pytest.raises(ValueError, match="FASTNN_NUM_THREADS"):
+        net.fit(X, Y, epochs=1, batch_size=64)
+    np.testing.assert_array_equal(net._theta, before)
