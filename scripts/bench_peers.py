@@ -956,7 +956,8 @@ def run_memory(args, log, point):
     for which in ("second", "third"):
         grown = m[f"{which}_fit_retained"]
         verdict = ("target 0 met" if grown == 0 else "~0: a few small Python objects, no arrays"
-                   if abs(grown) < 1024 else "target 0 NOT met")
+                   if abs(grown) < 1024 else "target 0 met: less retained than before (objects "
+                   "of the previous call freed)" if grown < 0 else "target 0 NOT met")
         tr = m[f"{which}_fit_transient"]
         log(f"  {which} fit(epochs=1) call: retained growth (tracemalloc snapshot diff) "
             f"{fmt_bytes(grown)} ({verdict}); transient traced peak above its start "
