@@ -4,6 +4,7 @@ AUTO picks a path per net (unrolled for tiny nets) and per layer (BLAS or loops 
 here each path is forced so that none of them is only tested where AUTO happens to pick it.
 """
 import os
+import re
 
 import numpy as np
 import pytest
@@ -249,3 +250,18 @@ def test_bad_fastnn_num_threads_is_named(monkeypatch, value, rng):
     with pytest.raises(ValueError, match="FASTNN_NUM_THREADS"):
         net.fit(X, Y, epochs=1, batch_size=64)
     np.testing.assert_array_equal(net._theta, before)
+
+
+def test_threaded_divergence_rolls_back_to_the_last_finite_epoch(split, rng):
+    from fastnn import DivergedError
+
+    X, Y = random_xy(rng, 40, 4, 2)
+    kw = dict(batch_size=8, lr=0.8, shuffle=False, threads=2)
+    net = Network([4, 12, 2], ["identity", "identity"], dtype="float64", seed=0)
+    with pytest.raises(DivergedError, match=r"epoch (\d+)") as info:
+        net.fit(X, Y, epochs=500, **kw)
+    E = int(re.search(r"epoch (\d+)", str(info.value)).group(1))
+    assert E > 2
+    ref = Network([4, 12, 2], ["identity", "identity"], dtype="float64", seed=0)
+    ref.fit(X, Y, epochs=E - 1, **kw)
+    np.testing.assert_array_equal(net._theta, ref._theta)
