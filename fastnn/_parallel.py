@@ -5,7 +5,7 @@ claim items of work from shared counters (``_sync``). While they run, BLAS is he
 thread (threadpoolctl), so each thread's GEMMs stay on its own core instead of waking BLAS's
 pool. Unlike BLAS's own threading, nothing waits for a thread that lost its core except the
 one item it holds: on a machine where another process keeps a core busy, medium and mnist
-train 2-4x faster this way than with two-threaded BLAS (README, Performance).
+train 1.7-2.2x faster this way than with two-threaded BLAS (README, Performance).
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +22,9 @@ from . import _sync
 # * a layer at COLUMNS_MIN_LAYER_WORK or more, and a layer wider than the batch: every
 #   product is split by columns of W^[k] (``_epoch_share_cols``), at any batch size. A row
 #   part makes each thread pack all of W^[k] into BLAS's buffers, a column part only its own
-#   columns plus all of x̄^[k-1], so columns win when n_k > B;
+#   columns plus all of x̄^[k-1], so columns win when n_k > B. Against two-threaded BLAS
+#   (`python scripts/crossover.py --part splits [--busy]`): medium 1.09x, mnist 0.97x, large
+#   1.02x on a quiet machine, and 2.22x, 1.67x, 1.27x while another process keeps a core busy;
 # * otherwise the batch is split by rows (``_epoch_share``), THREADED_MIN_ROWS rows per thread
 #   at least (B = 8: 0.5-0.9x); e.g. [64]*5 at B = 32 trains 1.39x faster than on one core,
 #   where BLAS keeps GEMMs this small single-threaded.

@@ -8,10 +8,12 @@
    the one-off compile time of the unrolled kernel.
 3. Threads: the serial kernel (BLAS's own threading) vs the batch split by rows and every
    product split by columns over one thread per core (``_parallel``), for [n]*5 nets.
+4. Splits: the same three on bench_peers.py's wider grid points, optionally (--busy) with
+   another process keeping one core busy.
 
 Timings are side by side, best of --rounds interleaved rounds.
 
-    python scripts/crossover.py [--rounds 5] [--part loops|unrolled|threads|all]
+    python scripts/crossover.py [--rounds 5] [--part loops|unrolled|threads|splits|all] [--busy]
 """
 import argparse
 import time
@@ -121,10 +123,57 @@ def threads(rounds):
                   f"{best['columns'] / s:.2f} |", flush=True)
 
 
+def splits(rounds, busy):
+    """The grid points of bench_peers.py that fit splits over threads: the serial kernel with
+    BLAS's own threading vs the row and the column split, in one process, in rotating order
+    with a pause between runs (for BLAS's spinning workers to go idle). ``busy``: meanwhile a
+    second process spins on one core, as on a shared machine. Reports median speed ratios."""
+    import subprocess
+    import sys
+
+    from fastnn import _parallel
+
+    cores = _parallel.usable_cores()
+    modes = {"serial": (1, False), "rows": (cores, False), "columns": (cores, True)}
+    current = ["serial"]
+    _parallel.plan = lambda *a: modes[current[0]]
+    grid = {"medium": ([64, 256, 256, 10], 64, 16384), "mnist": ([784, 512, 256, 10], 128, 8192),
+            "deep": ([16] + [64] * 8 + [1], 32, 32768), "large": ([784, 2048, 2048, 10], 256, 2048)}
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+    try:
+        print(f"| name | serial samples/s | rows/serial | columns/serial |{' (one core kept busy)' if busy else ''}")
+        print("|---|---|---|---|")
+        for name, (sizes, B, N) in grid.items():
+            rng = np.random.default_rng(0)
+            X = rng.standard_normal((N, sizes[0])).astype(np.float32)
+            Y = rng.standard_normal((N, sizes[-1])).astype(np.float32)
+            net = fastnn.Network(sizes, seed=0)
+            theta0 = net._theta.copy()
+            times = {m: [] for m in modes}
+            for m in modes:  # compile and warm up
+                current[0] = m
+                net.fit(X[: 4 * B], Y[: 4 * B], epochs=1, batch_size=B, lr=1e-4, shuffle=False)
+            for r in range(rounds):
+                order = list(modes)[r % 3:] + list(modes)[: r % 3]
+                for m in order:
+                    current[0] = m
+                    net._theta[:] = theta0
+                    time.sleep(0.25)
+                    times[m].append(_time_fit(net, X, Y, B))
+            serial = np.array(times["serial"])
+            print(f"| {name} | {N / np.median(serial):,.0f} | "
+                  f"{np.median(serial / np.array(times['rows'])):.2f} | "
+                  f"{np.median(serial / np.array(times['columns'])):.2f} |", flush=True)
+    finally:
+        if spinner is not None:
+            spinner.kill()
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--part", choices=["loops", "unrolled", "threads", "all"], default="all")
+    ap.add_argument("--part", choices=["loops", "unrolled", "threads", "splits", "all"], default="all")
+    ap.add_argument("--busy", action="store_true", help="splits: keep one core busy meanwhile")
     a = ap.parse_args()
     if a.part in ("loops", "all"):
         loops_vs_blas(a.rounds)
@@ -132,3 +181,5 @@ if __name__ == "__main__":
         unrolled_vs_generic(a.rounds)
     if a.part in ("threads", "all"):
         threads(a.rounds)
+    if a.part in ("splits", "all"):
+        splits(a.rounds, a.busy)
