@@ -124,7 +124,8 @@ def thread_env(threads):
     """Environment that caps every thread pool at `threads` (set BEFORE numpy/torch/jax load)."""
     env = {}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+                "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
+                "FASTNN_NUM_THREADS"):
         env[var] = str(threads)
     env["JAX_PLATFORMS"] = "cpu"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -974,6 +975,10 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="comma-separated grid points (" +
                     ",".join(g[0] for g in GRID) + ")")
+    ap.add_argument("--point", action="append", default=[], metavar="NAME:SIZES:BATCH[:N]",
+                    help="an architecture off the grid, e.g. odd:100,300,300,7:50 (repeatable; "
+                    "without --only, only these points run). N defaults to ~3e8 multiply-adds "
+                    "of forward pass per epoch")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     ap.add_argument("--peers", default="all",
                     help="comma list of peers: torch (=torch-1t,torch-Nt), torch-1t, torch-Nt, "
@@ -1018,13 +1023,25 @@ def parse_args(argv=None):
             ap.error(f"unknown peer {p!r}")
     peers = [torch_n if p == "torch-Nt" else p for p in peers]
     args.peer_list = list(dict.fromkeys(peers))
-    grid = GRID
+    grid = GRID if not args.point or args.only else []
     if args.only:
         want = [s.strip() for s in args.only.split(",") if s.strip()]
         unknown = [w for w in want if w not in {g[0] for g in GRID}]
         if unknown:
             ap.error(f"unknown grid point(s) {unknown}; choose from {[g[0] for g in GRID]}")
         grid = [g for g in GRID if g[0] in want]
+    for spec in args.point:
+        try:
+            name, sizes, batch, *n = spec.split(":")
+            sizes = [int(v) for v in sizes.split(",")]
+            batch = int(batch)
+            macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+            n = int(n[0]) if n else max(16 * batch, min(1 << 20, int(3e8 / macs)) // batch * batch)
+            if len(sizes) < 2 or min(sizes) < 1 or batch < 1 or n < batch or len(spec.split(":")) > 4:
+                raise ValueError
+        except ValueError:
+            ap.error(f"--point {spec!r}: expected NAME:SIZES:BATCH[:N], e.g. odd:100,300,300,7:50")
+        grid = grid + [(name, sizes, batch, n)]
     args.grid = [(nm, sz, b, max(b, int(round(n * args.scale / b)) * b)) for nm, sz, b, n in grid]
     return args
 
