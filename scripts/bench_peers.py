@@ -1035,9 +1035,11 @@ def parse_args(argv=None):
             name, sizes, batch, *n = spec.split(":")
             sizes = [int(v) for v in sizes.split(",")]
             batch = int(batch)
+            if len(sizes) < 2 or min(sizes) < 1 or batch < 1 or len(n) > 1:
+                raise ValueError
             macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
             n = int(n[0]) if n else max(16 * batch, min(1 << 20, int(3e8 / macs)) // batch * batch)
-            if len(sizes) < 2 or min(sizes) < 1 or batch < 1 or n < batch or len(spec.split(":")) > 4:
+            if n < batch:
                 raise ValueError
         except ValueError:
             ap.error(f"--point {spec!r}: expected NAME:SIZES:BATCH[:N], e.g. odd:100,300,300,7:50")
