@@ -284,10 +284,6 @@ class Network:
         N = len(X)
         batch = min(batch_size, N)
         rng = self._rng if seed is None else np.random.default_rng(seed)
-        perm = np.arange(N, dtype=np.int64)
-        backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
-        no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
-        history = {"loss": [], "time": []}
         unrolled = self._unrolled_epoch(direct=batch == 1)
         n_threads, by_columns = 1, False
         if unrolled is None:
@@ -298,14 +294,16 @@ class Network:
             pool = None
             if n_threads > 1:
                 pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))
-            self._fit_epochs(X, Y, epochs, batch, lr, shuffle, rng, perm, backup, no_grad, history,
-                             unrolled, pool, verbose)
-        return history
+            return self._fit_epochs(X, Y, epochs, batch, lr, shuffle, rng, unrolled, pool, verbose)
 
-    def _fit_epochs(self, X, Y, epochs, batch, lr, shuffle, rng, perm, backup, no_grad, history,
-                    unrolled, pool, verbose):
+    def _fit_epochs(self, X, Y, epochs, batch, lr, shuffle, rng, unrolled, pool, verbose):
+        """fit's epoch loop, on the kernel chosen: unrolled, threaded (pool) or serial."""
         N = len(X)
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
+        perm = np.arange(N, dtype=np.int64)
+        backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
+        no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
+        history = {"loss": [], "time": []}
 
         epoch_iter = range(1, epochs + 1)
         if verbose:
@@ -336,6 +334,7 @@ class Network:
             history["time"].append(time.perf_counter() - t0)
             if verbose:
                 epoch_iter.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        return history
 
     # ------------------------------------------------------------------ display
     def summary(self):
