@@ -158,13 +158,9 @@ def _dense_loops(theta, n_in, n_out, wo, bo, src, so, dst, do, B):
 
 
 @jit
-def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode, r0):
-    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so.
-
-    The rows land at rows r0.. of layer k's block (r0 > 0: one thread's share of a batch).
-    """
+def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode):
+    """x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for B rows of src from offset so."""
     n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
-    do += _u(r0) * n_out
     T, m = theta.dtype.type, _u(B) * n_out
     if _use_blas(lay, k, B, mode):
         for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
@@ -191,7 +187,7 @@ def _forward(theta, lay, x0, x0o, abuf, zbuf, keep_z, B, mode):
             src, so = x0, _u(x0o)
         else:
             src, so = abuf, _u(cap * lay[k - 1, C_OFF])
-        _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode, 0)
+        _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode)
 
 
 # ---------------------------------------------------------------- one layer, backward
@@ -329,25 +325,61 @@ def _share(n, p, parts):
 
 
 @jit
-def _layer_dx(theta, lay, k, abuf, pbuf, r0, B, mode):
-    """Rows r0..r0+B of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), from the old W^[k]."""
+def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, mode):
+    """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
+    n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
+    do += _u(r0) * n_out
+    c0, c1 = _u(c0), _u(c1)
+    nc = c1 - c0
+    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
+        for i in range(_u(B)):
+            for j in range(c0, c1):
+                abuf[do + i * n_out + j] = theta[bo + j]
+        _check(_gemm(_T, _N, nc, B, n_in, theta.dtype.type(1), theta, wo + c0 * n_in, n_in,
+                     src, so, n_in, theta.dtype.type(1), abuf, do + c0, n_out))
+    else:
+        for i in range(_u(B)):
+            si, di = so + i * n_in, do + i * n_out
+            for j in range(c0, c1):
+                w = wo + j * n_in
+                s = theta[bo + j]
+                for m in range(n_in):
+                    s += theta[w + m] * src[si + m]
+                abuf[di + j] = s
+    if nc == n_out:  # whole rows: one contiguous pass
+        _act(abuf, do, _u(B) * n_out, lay[k, ACT])
+    else:
+        for i in range(_u(B)):
+            _act(abuf, do + i * n_out + c0, nc, lay[k, ACT])
+
+
+@jit
+def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
+    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
     n_in, n_out, wo, bo, po = _geom(lay, k, cap)
     po += _u(r0) * n_out
     qo = _u(cap * lay[k - 1, C_OFF]) + _u(r0) * n_in
-    if _use_blas(lay, k, B, mode):  # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
-        _check(_gemm(_N, _N, n_in, B, n_out, theta.dtype.type(1), theta, wo, n_in, pbuf, po, n_out,
-                     theta.dtype.type(0), pbuf, qo, n_in))
+    m0, m1 = _u(m0), _u(m1)
+    nm = m1 - m0
+    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_out * nm >= BLAS_MIN_WORK):
+        # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
+        _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
+                     n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
     else:
         for i in range(_u(B)):
             qi, pi = qo + i * n_in, po + i * n_out
-            for m in range(n_in):
+            for m in range(m0, m1):
                 pbuf[qi + m] = 0
             for j in range(n_out):
                 c, w = pbuf[pi + j], wo + j * n_in
-                for m in range(n_in):
+                for m in range(m0, m1):
                     pbuf[qi + m] += c * theta[w + m]
-    _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k - 1, ACT])
+    if nm == n_in:  # whole rows: one contiguous pass
+        _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k - 1, ACT])
+    else:
+        for i in range(_u(B)):
+            _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k - 1, ACT])
 
 
 @jit
@@ -415,7 +447,7 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
                         src, so = x0, _u(x0o + r0 * n0)
                     else:
                         src, so = abuf, _u(cap * lay[k - 1, C_OFF] + r0 * lay[k, N_IN])
-                    _layer_forward(theta, lay, k, src, so, abuf, abuf, False, nr, mode, r0)
+                    _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], mode)
                 o, m = _u(cap * lay[K - 1, C_OFF] + r0 * nK), _u(nr * nK)
                 yr, part_loss = _u(yo + r0 * nK), 0.0
                 for i in range(m):  # φ^[K] rows: −(y − x̄^[K]) ⊙ ψ^[K]'
@@ -425,7 +457,7 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
                 losses[p] += 0.5 * part_loss
                 _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
                 for k in range(K - 1, 0, -1):
-                    _layer_dx(theta, lay, k, abuf, pbuf, r0, nr, mode)
+                    _layer_dx_block(theta, lay, k, abuf, pbuf, r0, nr, 0, lay[k, N_IN], mode)
             _done(sync)
         _wait(sync, end)
         step = dt(lr / B)
@@ -454,55 +486,6 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
 #   backward:   phase k = columns m0..m1 of φ^[k-1] = (W^[k])ᵀφ^[k] ⊙ ψ', plus the step on
 #               W^[k+1] (its last reader ran in the phase before);
 #   last:       the steps on W^[1] and W^[2].
-@jit
-def _layer_forward_cols(theta, lay, k, src, so, abuf, c0, c1, B, mode):
-    """Columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for all B rows."""
-    n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
-    c0, c1 = _u(c0), _u(c1)
-    nc = c1 - c0
-    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
-        for i in range(_u(B)):
-            for j in range(c0, c1):
-                abuf[do + i * n_out + j] = theta[bo + j]
-        _check(_gemm(_T, _N, nc, B, n_in, theta.dtype.type(1), theta, wo + c0 * n_in, n_in,
-                     src, so, n_in, theta.dtype.type(1), abuf, do + c0, n_out))
-    else:
-        for i in range(_u(B)):
-            si, di = so + i * n_in, do + i * n_out
-            for j in range(c0, c1):
-                w = wo + j * n_in
-                s = theta[bo + j]
-                for m in range(n_in):
-                    s += theta[w + m] * src[si + m]
-                abuf[di + j] = s
-    for i in range(_u(B)):
-        _act(abuf, do + i * n_out + c0, nc, lay[k, ACT])
-
-
-@jit
-def _layer_dx_cols(theta, lay, k, abuf, pbuf, m0, m1, B, mode):
-    """Columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]) for all B rows."""
-    cap = _cap(pbuf, lay)
-    n_in, n_out, wo, bo, po = _geom(lay, k, cap)
-    qo = _u(cap * lay[k - 1, C_OFF])
-    m0, m1 = _u(m0), _u(m1)
-    nm = m1 - m0
-    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_out * nm >= BLAS_MIN_WORK):
-        _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
-                     n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
-    else:
-        for i in range(_u(B)):
-            qi, pi = qo + i * n_in, po + i * n_out
-            for m in range(m0, m1):
-                pbuf[qi + m] = 0
-            for j in range(n_out):
-                c, w = pbuf[pi + j], wo + j * n_in
-                for m in range(m0, m1):
-                    pbuf[qi + m] += c * theta[w + m]
-    for i in range(_u(B)):
-        _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k - 1, ACT])
-
-
 @jit
 def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr, mode,
                       parts, sync, losses):
@@ -545,7 +528,7 @@ def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch
                 p = item - (end - parts)
                 c0, c1 = _share(lay[k, N_OUT], p, parts)
                 if c1 > c0:
-                    _layer_forward_cols(theta, lay, k, src, so, abuf, c0, c1, B, mode)
+                    _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, c0, c1, mode)
                     if k == K - 1:  # φ^[K] columns: −(y − x̄^[K]) ⊙ ψ^[K]'
                         o, yu, nKu, part_loss = _u(cap * lay[K - 1, C_OFF]), _u(yo), _u(nK), 0.0
                         for i in range(_u(B)):
@@ -572,7 +555,7 @@ def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch
                 if i < n_dx:
                     m0, m1 = _share(lay[k, N_IN], i, parts)
                     if m1 > m0:
-                        _layer_dx_cols(theta, lay, k, abuf, pbuf, m0, m1, B, mode)
+                        _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, m0, m1, mode)
                 else:
                     i -= n_dx
                     kk = k + 1 if i < parts and k + 1 < K else 0
