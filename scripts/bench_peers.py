@@ -32,8 +32,10 @@ Contenders (each runs in its own worker process, so thread pools and allocators 
              happens for tiny nets where NumPy's per-call overhead dominates).
 
 Timing: compile and warm-up are excluded; contenders run in interleaved rounds (each round runs
-every contender once, in a rotated order, with a short pause between runs so spinning BLAS/OpenMP
-threads of the previous contender go idle); the median epoch time over the rounds is reported
+every contender once, in a rotated order, with a pause (--gap, 0.25 s) between runs so spinning
+BLAS/OpenMP threads of the previous contender go idle: OpenBLAS's workers keep a core busy for
+~0.1 s after each call, which slowed whichever contender ran next by up to 20%); the median
+epoch time over the rounds is reported
 (best is printed too).  Time caps keep slow peers from dominating the run: a short untimed probe
 predicts each peer's epoch; one that would take over --budget/2 seconds is timed on a prefix of
 the epoch (flagged with a dagger; samples/s = samples trained / time), and a contender stops
@@ -1000,8 +1002,9 @@ def parse_args(argv=None):
                     help="warm-up and correctness check train on the first this many batches")
     ap.add_argument("--run-timeout", type=float, default=90.0,
                     help="seconds before one timed epoch is abandoned (worker restarted)")
-    ap.add_argument("--gap", type=float, default=0.05,
-                    help="pause in seconds before each timed run (lets other pools go idle)")
+    ap.add_argument("--gap", type=float, default=0.25,
+                    help="pause in seconds before each timed run (lets other pools go idle: "
+                    "OpenBLAS's workers spin for ~0.1 s after a call, measured; default 0.25)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every grid point's N (rounded to whole batches)")
     args = ap.parse_args(argv)
