@@ -16,20 +16,23 @@ from . import _kernels as _k
 from . import _sync
 
 # fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer
-# (measured with `python scripts/crossover.py --part threads` on [n]*5 nets):
+# (`python scripts/crossover.py --part threads`, [n]*5 nets, speed relative to the serial
+# kernel with BLAS's own threads on a quiet machine):
 # * below THREADED_MIN_WORK in all, one thread: the split costs more than a second core
-#   brings (small nets: 0.5-0.9x);
+#   brings (n = 16, 32 at B <= 32: rows 0.5-1.0x, columns 0.2-0.7x);
 # * a layer at COLUMNS_MIN_LAYER_WORK or more, and a layer wider than the batch: every
 #   product is split by columns of W^[k] (``_epoch_share_cols``), at any batch size. A row
 #   part makes each thread pack all of W^[k] into BLAS's buffers, a column part only its own
-#   columns plus all of x̄^[k-1], so columns win when n_k > B. Against two-threaded BLAS
-#   (`python scripts/crossover.py --part splits [--busy]`): medium 1.09x, mnist 0.97x, large
-#   1.02x on a quiet machine, and 2.22x, 1.67x, 1.27x while another process keeps a core busy;
+#   columns plus all of x̄^[k-1], so columns win when n_k > B (n = 256 at B = 8: 1.90x,
+#   512 at B = 8: 1.14x; at B = 128, where BLAS threads its own GEMMs well: 0.93-1.00x, the
+#   price of not stalling when another process holds a core, see ``--part splits --busy``);
 # * otherwise the batch is split by rows (``_epoch_share``), THREADED_MIN_ROWS rows per thread
-#   at least (B = 8: 0.5-0.9x); e.g. [64]*5 at B = 32 trains 1.39x faster than on one core,
-#   where BLAS keeps GEMMs this small single-threaded.
+#   at least (B = 8: 0.7-0.95x); n = 64 at B = 32: 1.50x, n = 32 at B = 128: 1.23x, where BLAS
+#   keeps GEMMs this small on one core.
+# Against two-threaded BLAS on the wide grid points (`--part splits [--busy]`): medium 1.09x,
+# mnist 0.97x, large 1.02x on a quiet machine, 2.22x, 1.67x, 1.27x with a core kept busy.
 THREADED_MIN_WORK = 1 << 18
-COLUMNS_MIN_LAYER_WORK = 1 << 20
+COLUMNS_MIN_LAYER_WORK = 1 << 19
 THREADED_MIN_ROWS = 16
 
 

@@ -200,6 +200,7 @@ def test_threads_by_default_only_where_the_split_pays(monkeypatch):
     assert plan([784, 2048, 2048, 10], 1) == (4, True)  # columns need no rows
     assert plan([8, 32, 32, 1], 32) == (1, False)  # too little work per batch
     assert plan([64] * 5, 8) == (1, False)  # too few rows per thread
+    assert plan([256] * 5, 8) == (4, True)  # ... but columns need no rows
     assert plan([2, 2, 1], 2, threads=3) == (2, False)  # never more row parts than rows
     assert plan([784, 512, 256, 10], 128, threads=1) == (1, True)  # the caller's count wins
     monkeypatch.setattr(_parallel, "usable_cores", lambda: 1)
