@@ -74,10 +74,16 @@ def _cap(buf, lay):
 
 
 @jit(inline=True)
-def _use_blas(lay, k, B, mode):
+def _blas_pays(mode, B, work):
+    """BLAS for a product of B rows and ``work`` multiply-adds, unless a path is forced."""
     if mode == LOOPS or mode == BLAS:
         return mode == BLAS
-    return B > 1 and B * lay[k, N_IN] * lay[k, N_OUT] >= BLAS_MIN_WORK
+    return B > 1 and work >= BLAS_MIN_WORK
+
+
+@jit(inline=True)
+def _use_blas(lay, k, B, mode):
+    return _blas_pays(mode, B, B * lay[k, N_IN] * lay[k, N_OUT])
 
 
 # The hot loops index flat arrays with uint64 offsets. Two Numba costs make this worth it:
@@ -175,18 +181,33 @@ def _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode):
     _act(abuf, do, m, lay[k, ACT])
 
 
+@jit(inline=True)
+def _layer_input(lay, k, x0, x0o, abuf):
+    """(buffer, offset) of x̄^[k-1], layer k's input: the batch's x̄^[0] rows for k = 0."""
+    if k == 0:
+        return x0, _u(x0o)
+    return abuf, _u(_cap(abuf, lay) * lay[k - 1, C_OFF])
+
+
+@jit(inline=True)
+def _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK):
+    """Rows r0..r1 of the batch starting at ``start`` of the epoch's permutation, into xb/yb."""
+    for i in range(r0, r1):
+        r = perm[start + i]
+        for m in range(n0):
+            xb[i * n0 + m] = Xf[r * n0 + m]
+        for m in range(nK):
+            yb[i * nK + m] = Yf[r * nK + m]
+
+
 @jit
 def _forward(theta, lay, x0, x0o, abuf, zbuf, keep_z, B, mode):
     """x̄^[k] for k = 1..K from B rows of the flat input x0, starting at offset x0o.
 
     With ``keep_z`` the pre-activations z̄^[k] also go to zbuf (for ``Network.backprop``).
     """
-    cap = _cap(abuf, lay)
     for k in range(lay.shape[0]):
-        if k == 0:
-            src, so = x0, _u(x0o)
-        else:
-            src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+        src, so = _layer_input(lay, k, x0, x0o, abuf)
         _layer_forward(theta, lay, k, src, so, abuf, zbuf, keep_z, B, mode)
 
 
@@ -269,10 +290,7 @@ def _backward(theta, grad, lay, x0, x0o, y, yo, abuf, pbuf, train, step, B, mode
         pbuf[o + i] = d
     _mul_dpsi(pbuf, abuf, o, m, lay[K - 1, ACT])
     for k in range(K - 1, -1, -1):
-        if k == 0:
-            src, so = x0, _u(x0o)
-        else:
-            src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+        src, so = _layer_input(lay, k, x0, x0o, abuf)
         _layer_backward(theta, grad, lay, k, src, so, pbuf, train, step, B, mode)
         if k > 0:
             _mul_dpsi(pbuf, abuf, so, _u(B * lay[k, N_IN]), lay[k - 1, ACT])
@@ -294,12 +312,7 @@ def _epoch(theta, grad, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
     for start in range(0, N, batch):
         B = min(batch, N - start)
         if shuffle:
-            for i in range(B):
-                r = perm[start + i]
-                for m in range(n0):
-                    xb[i * n0 + m] = Xf[r * n0 + m]
-                for m in range(nK):
-                    yb[i * nK + m] = Yf[r * nK + m]
+            _gather_rows(perm, start, 0, B, Xf, Yf, xb, yb, n0, nK)
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
@@ -331,7 +344,7 @@ def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, mode):
     do += _u(r0) * n_out
     c0, c1 = _u(c0), _u(c1)
     nc = c1 - c0
-    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
+    if _blas_pays(mode, B, B * n_in * nc):
         for i in range(_u(B)):
             for j in range(c0, c1):
                 abuf[do + i * n_out + j] = theta[bo + j]
@@ -362,7 +375,7 @@ def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
     qo = _u(cap * lay[k - 1, C_OFF]) + _u(r0) * n_in
     m0, m1 = _u(m0), _u(m1)
     nm = m1 - m0
-    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_out * nm >= BLAS_MIN_WORK):
+    if _blas_pays(mode, B, B * n_out * nm):
         # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
         _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
                      n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
@@ -390,7 +403,7 @@ def _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode):
     if c1 <= c0:
         return
     nc = c1 - c0
-    if mode == BLAS or (mode != LOOPS and B > 1 and B * n_in * nc >= BLAS_MIN_WORK):
+    if _blas_pays(mode, B, B * n_in * nc):
         # rows c0..c1 of W^[k] −= step · Φ[:, c0:c1]ᵀ X; column-major, columns c0..c1 of Wᵀ
         _check(_gemm(_N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
                      theta.dtype.type(1), theta, wo + c0 * n_in, n_in))
@@ -405,6 +418,14 @@ def _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode):
         r = po + i * n_out
         for j in range(c0, c1):
             theta[bo + j] -= step * pbuf[r + j]
+
+
+@jit(inline=True)
+def _step_part(theta, lay, k, p, parts, x0, x0o, abuf, pbuf, step, B, mode):
+    """The SGD step on part p of ``parts`` of W^[k]'s rows (and b̄^[k])."""
+    src, so = _layer_input(lay, k, x0, x0o, abuf)
+    c0, c1 = _share(lay[k, N_OUT], p, parts)
+    _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode)
 
 
 @jit
@@ -435,18 +456,11 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
             r0, r1 = _share(B, p, parts)
             nr = r1 - r0
             if shuffle:
-                for i in range(r0, r1):
-                    r = perm[start + i]
-                    for m in range(n0):
-                        xb[i * n0 + m] = Xf[r * n0 + m]
-                    for m in range(nK):
-                        yb[i * nK + m] = Yf[r * nK + m]
+                _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
             if nr > 0:
                 for k in range(K):
-                    if k == 0:
-                        src, so = x0, _u(x0o + r0 * n0)
-                    else:
-                        src, so = abuf, _u(cap * lay[k - 1, C_OFF] + r0 * lay[k, N_IN])
+                    src, so = _layer_input(lay, k, x0, x0o, abuf)
+                    so += _u(r0 * lay[k, N_IN])
                     _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], mode)
                 o, m = _u(cap * lay[K - 1, C_OFF] + r0 * nK), _u(nr * nK)
                 yr, part_loss = _u(yo + r0 * nK), 0.0
@@ -467,13 +481,7 @@ def _epoch_share(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, lr,
             if item < 0:
                 break
             i = item - (end - K * parts)
-            k, p = i // parts, i % parts
-            if k == 0:
-                src, so = x0, _u(x0o)
-            else:
-                src, so = abuf, _u(cap * lay[k - 1, C_OFF])
-            c0, c1 = _share(lay[k, N_OUT], p, parts)
-            _layer_step_cols(theta, lay, k, src, so, pbuf, c0, c1, step, B, mode)
+            _step_part(theta, lay, i // parts, i % parts, parts, x0, x0o, abuf, pbuf, step, B, mode)
             _done(sync)
         _wait(sync, end)
 
@@ -505,21 +513,13 @@ def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch
                 if item < 0:
                     break
                 r0, r1 = _share(B, item - (end - parts), parts)
-                for i in range(r0, r1):
-                    r = perm[start + i]
-                    for m in range(n0):
-                        xb[i * n0 + m] = Xf[r * n0 + m]
-                    for m in range(nK):
-                        yb[i * nK + m] = Yf[r * nK + m]
+                _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
                 _done(sync)
             _wait(sync, end)
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         for k in range(K):  # forward, one phase per layer
-            if k == 0:
-                src, so = x0, _u(x0o)
-            else:
-                src, so = abuf, _u(cap * lay[k - 1, C_OFF])
+            src, so = _layer_input(lay, k, x0, x0o, abuf)
             end += parts
             while True:
                 item = _claim(sync, end)
@@ -559,13 +559,7 @@ def _epoch_share_cols(theta, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch
                 else:
                     i -= n_dx
                     kk = k + 1 if i < parts and k + 1 < K else 0
-                    p = i % parts
-                    if kk == 0:
-                        src, so = x0, _u(x0o)
-                    else:
-                        src, so = abuf, _u(cap * lay[kk - 1, C_OFF])
-                    c0, c1 = _share(lay[kk, N_OUT], p, parts)
-                    _layer_step_cols(theta, lay, kk, src, so, pbuf, c0, c1, step, B, mode)
+                    _step_part(theta, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf, step, B, mode)
                 _done(sync)
             _wait(sync, end)
 
