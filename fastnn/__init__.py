@@ -1,6 +1,10 @@
 """fastnn: fast CPU training of deep fully connected networks, with Numba-compiled backprop."""
 from .activations import ACTIVATIONS
+from .losses import LOSSES
 from .network import Backprop, DivergedError, Network
+from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
+from .schedules import SCHEDULES
 
 __version__ = "0.1.0"
-__all__ = ["ACTIVATIONS", "Backprop", "DivergedError", "Network", "__version__"]
+__all__ = ["ACTIVATIONS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "Adam", "AdamW", "Backprop",
+           "DivergedError", "Network", "Optimizer", "RMSprop", "SGD", "__version__"]

@@ -1,66 +1,76 @@
-"""Fully unrolled kernels for tiny networks, generated for one exact architecture.
+"""Fully unrolled kernels for tiny networks, generated for one exact architecture and loss.
 
 A [2, 2, 1] net does a few dozen flops per sample, so any loop or call overhead costs more
 than the math. For nets up to ``MAX_PARAMS`` parameters fastnn writes the whole epoch out as
 straight-line code: every w^[k]_{jm}, b^[k]_j, z, x and φ is a named local that lives in a
-register for the whole epoch, and θ is read once and written back once.
+register for the whole epoch, and θ is read once and written back once. Optimizers other than
+plain SGD write θ and the batch's mean gradient back at the end of each batch, take the same
+flat step as the other kernels (``_dispatch.opt_step``), and read θ again.
 
-The source is written to a cache folder as an ordinary module and compiled by Numba with
-``cache=True``, so each architecture compiles once per machine, not once per process.
+The source goes through ``_codegen`` (an ordinary module in a cache folder, compiled by Numba
+with ``cache=True``), so each architecture compiles once per machine, not once per process.
 Every other net uses the generic kernels in ``_kernels``, which never recompile.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import sys
-import tempfile
-
+from . import _codegen
 from . import activations as A
+from . import losses as L
 from ._jit import FASTMATH
+from .optimizers import FUSED
 
 MAX_PARAMS = 32  # unrolled wins far beyond this, but compile time grows fast (scripts/crossover.py)
-_GENERATOR_VERSION = 1
 _loaded = {}
 
 
-def _source(sizes, codes, direct):
-    """Python source of ``epoch(theta, grad, X, Y, perm, shuffle, batch, lr, train)``.
+def _source(sizes, codes, loss, direct):
+    """Python source of ``epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train)``.
 
-    ``direct`` writes the batch-1 training variant, which applies each sample's step at once;
+    ``direct`` writes the batch-1 plain-SGD variant, which applies each sample's step at once;
     otherwise gradients are summed per batch (``train``) or over all rows into grad.
     Names follow the seed, 1-based: w2_1_3 is w^[2]_{13}, x1_2 is x^[1]_2, p2_1 is φ^[2]_1.
     """
     K = len(sizes) - 1
     psi = [A.BY_CODE[c].psi.__name__ for c in codes]
     dpsi = [A.BY_CODE[c].dpsi.__name__ for c in codes]
+    link = L.BY_CODE[loss].link is not None
     # theta offsets of w^[k]_{jm} and b^[k]_j, matching Network's flat layout
-    woff, boff, off = {}, {}, 0
+    woff, boff, off, ranges = {}, {}, 0, []
     for k in range(1, K + 1):
         for j in range(1, sizes[k] + 1):
             for m in range(1, sizes[k - 1] + 1):
                 woff[k, j, m] = off
                 off += 1
+        ranges.append((off - sizes[k] * sizes[k - 1], off, "wd"))  # W^[k]: weight decay
         for j in range(1, sizes[k] + 1):
             boff[k, j] = off
             off += 1
+        ranges.append((off - sizes[k], off, "T(0)"))  # b̄^[k]: none
     params = [(f"w{k}_{j}_{m}", o) for (k, j, m), o in woff.items()]
     params += [(f"b{k}_{j}", o) for (k, j), o in boff.items()]
 
-    L = []
-    emit = lambda depth, s: L.append("    " * depth + s)
+    out = []
+    emit = lambda depth, s: out.append("    " * depth + s)
+    emit(0, "import math")
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
+    emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
     emit(0, "from numba import njit")
     emit(0, "")
     emit(0, f"@njit(cache=True, nogil=True, fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
-    emit(0, "def epoch(theta, grad, X, Y, perm, shuffle, batch, lr, train):")
-    variant = " (batch 1)" if direct else ""
-    emit(1, f'"""Unrolled SGD epoch for sizes {sizes}{variant}; returns the summed loss."""')
+    emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
+    variant = " (batch 1, plain SGD)" if direct else ""
+    emit(1, f'"""Unrolled epoch for sizes {sizes}, loss {L.BY_CODE[loss].name}{variant}; returns Σ L."""')
     emit(1, "T = theta.dtype.type")
-    emit(1, "zero = T(0)")
-    for name, o in params:
-        emit(1, f"{name} = theta[{o}]")
+    emit(1, "zero, one = T(0), T(1)")
+
+    def load(depth):
+        for name, o in params:
+            emit(depth, f"{name} = theta[{o}]")
+
+    def store(depth, prefix=""):
+        for name, o in params:
+            emit(depth, f"{'grad' if prefix else 'theta'}[{o}] = {prefix}{name}")
+
     def sample(depth, direct):
         """One sample's forward pass and φ recurrence; gradients accumulate into g…, or with
         ``direct`` (batch 1) the SGD step is applied at once, after φ^[k-1] used the old W^[k]."""
@@ -71,10 +81,11 @@ def _source(sizes, codes, direct):
             for j in range(1, sizes[k] + 1):
                 terms = " + ".join(f"w{k}_{j}_{m} * x{k - 1}_{m}" for m in range(1, sizes[k - 1] + 1))
                 emit(depth, f"x{k}_{j} = {psi[k - 1]}(b{k}_{j} + {terms})")
-        for j in range(1, sizes[K] + 1):  # φ^[K] = −(y − x̄^[K]) ⊙ ψ^[K]'
-            emit(depth, f"d{j} = x{K}_{j} - Y[r, {j - 1}]")
-            emit(depth, f"total += d{j} * d{j}")
-            emit(depth, f"p{K}_{j} = d{j} * {dpsi[K - 1]}(x{K}_{j})")
+        for line in L.BY_CODE[loss].source(K, sizes[K]):  # φ^[K] and the sample's L
+            emit(depth, line)
+        if not link:  # φ^[K] = ∂L/∂x̄^[K] ⊙ ψ^[K]'
+            for j in range(1, sizes[K] + 1):
+                emit(depth, f"p{K}_{j} = p{K}_{j} * {dpsi[K - 1]}(x{K}_{j})")
         for k in range(K, 0, -1):
             if k > 1:  # φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'
                 for m in range(1, sizes[k - 1] + 1):
@@ -88,10 +99,11 @@ def _source(sizes, codes, direct):
                         emit(depth, f"gw{k}_{j}_{m} += p{k}_{j} * x{k - 1}_{m}")
                 emit(depth, f"b{k}_{j} -= step * p{k}_{j}" if direct else f"gb{k}_{j} += p{k}_{j}")
 
+    load(1)
     emit(1, "N = X.shape[0]")
     emit(1, "total = 0.0")
     if direct:
-        emit(1, "step = T(lr)")
+        emit(1, "step = T(h[0])")
         emit(1, "for i in range(N):")
         sample(2, True)
     else:
@@ -101,50 +113,32 @@ def _source(sizes, codes, direct):
             emit(2, f"g{name} = zero")
         emit(2, "for i in range(start, start + B):")
         sample(3, False)
-        emit(2, "if train:")
-        emit(3, "step = T(lr / B)")
+        emit(2, "if not train:")
+        store(3, "g")
+        emit(2, "elif opt == FUSED:")
+        emit(3, "step = T(h[0] / B)")
         for name, _ in params:
             emit(3, f"{name} -= step * g{name}")
-        emit(2, "else:")
-        for name, o in params:
-            emit(3, f"grad[{o}] = g{name}")
+        emit(2, "else:  # θ and the mean gradient to memory, the optimizer's flat step, θ back")
+        emit(3, "scale = T(1.0 / B)")
+        store(3)
+        store(3, "scale * g")
+        emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
+        emit(3, "wd = T(h[1])")
+        for lo, hi, decay in ranges:
+            emit(3, f"opt_step(opt, theta, grad, state, {lo}, {hi}, {decay}, c)")
+        load(3)
     emit(1, "if train:")
-    for name, o in params:
-        emit(2, f"theta[{o}] = {name}")
-    emit(1, "return total * 0.5")
-    return "\n".join(L) + "\n"
+    store(2)
+    emit(1, "return total")
+    src = "\n".join(out) + "\n"
+    return src.replace("elif opt == FUSED:", f"elif opt == {FUSED}:")
 
 
-def _folder():
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
-        or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "fastnn_unrolled")
-
-
-def epoch_for(sizes, codes, direct):
-    """The compiled unrolled epoch for this architecture (generated and cached on first use);
-    ``direct`` selects the batch-1 training variant."""
-    key = (tuple(sizes), tuple(codes), bool(direct))
-    if key in _loaded:
-        return _loaded[key]
-    src = _source(list(sizes), list(codes), bool(direct))
-    digest = hashlib.sha1(f"{_GENERATOR_VERSION}\n{src}".encode()).hexdigest()[:16]
-    name = f"fastnn_unrolled_{digest}"
-    folder = _folder()
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        folder = os.path.join(tempfile.gettempdir(), "fastnn_unrolled")
-        os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, name + ".py")
-    if not os.path.exists(path):  # written atomically: concurrent processes may race here
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(src)
-        os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    _loaded[key] = module.epoch
-    return module.epoch
+def epoch_for(sizes, codes, loss, direct):
+    """The compiled unrolled epoch for this architecture and loss code (generated and cached on
+    first use); ``direct`` selects the batch-1 plain-SGD variant."""
+    key = (tuple(sizes), tuple(codes), int(loss), bool(direct))
+    if key not in _loaded:
+        _loaded[key] = _codegen.load("fastnn_unrolled", _source(list(sizes), list(codes), loss, bool(direct))).epoch
+    return _loaded[key]

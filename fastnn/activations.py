@@ -1,6 +1,7 @@
 """The activation table: every ψ fastnn knows, with its derivative ψ'.
 
-Each entry has a name, the integer code the kernels branch on (once per layer), the scalar
+Each entry has a name, the integer code the kernels branch on (once per layer, in the branch
+``_dispatch`` generates from this table), the scalar
 ψ(z), the scalar ψ'(z) written in terms of the output x = ψ(z) (so backprop needs only the
 stored activations x̄^[k], not z̄^[k]), and the weight initialisation that suits it.
 """
@@ -78,6 +79,19 @@ def d_tanh(x):
 @jit
 def d_softplus(x):  # σ(z) = 1 − e^{−x} when x = log(1 + e^z)
     return -math.expm1(-x)
+
+
+# Elementwise passes the generated dispatch (``_dispatch``) runs with one ψ or ψ' per layer.
+@jit(inline=True)
+def map_psi(buf, o, m, psi):
+    for i in range(o, o + m):
+        buf[i] = psi(buf[i])
+
+
+@jit(inline=True)
+def map_dpsi(p, x, o, m, dpsi):
+    for i in range(o, o + m):
+        p[i] *= dpsi(x[i])
 
 
 class Activation(NamedTuple):

@@ -72,7 +72,7 @@ def _train(args, Network):
         if Y is None or X.ndim != 2:
             raise ValueError(f"{args.data!r} needs input columns and at least one target column")
         Y = Y.reshape(len(Y), -1)
-    net = Network([X.shape[1], *args.hidden, Y.shape[1]], args.activation, args.dtype, args.seed)
+    net = Network([X.shape[1], *args.hidden, Y.shape[1]], args.activation, dtype=args.dtype, seed=args.seed)
     if not args.quiet:
         print(f"training on {source}: {len(X)} samples", file=sys.stderr)
         print(net.summary(), file=sys.stderr)

@@ -6,6 +6,7 @@ each epoch's minibatches run inside one call to the jitted kernel in ``_kernels`
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,9 +17,12 @@ from . import _kernels as _k
 from . import _parallel
 from . import _unrolled
 from . import activations as _act
+from . import losses as _losses
+from . import optimizers as _opt
+from . import schedules as _schedules
 from ._io import atomic_write
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: loss, optimizer state and the shuffling generator's state; 1 still loads
 _DTYPES = ("float32", "float64")
 
 
@@ -49,22 +53,30 @@ def _positive_int(name, value):
 
 
 class Network:
-    """A fully connected network trained by minibatch SGD on L = ½‖y − x̄^[K]‖².
+    """A fully connected network, x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for k = 1..K.
+
+    ``loss`` is one of ``fastnn.LOSSES``: "mse" (the seed's ½‖y − x̄^[K]‖², any output ψ^[K]),
+    "cross_entropy" (softmax outputs) or "binary_cross_entropy" (sigmoid outputs); the last two
+    fix ψ^[K], and ``predict`` returns probabilities.
 
     >>> net = Network([2, 2, 1], seed=0)          # n_0 = 2 inputs, one hidden layer, 1 output
     >>> net.weights[0].shape                      # W^[1] is n_1 × n_0
     (2, 2)
     >>> net.activations                           # ψ^[1], ψ^[2]
     ['relu', 'identity']
+    >>> Network([4, 8, 3], loss="cross_entropy").activations
+    ['relu', 'softmax']
     """
 
-    def __init__(self, sizes, activations=None, dtype="float32", seed=None):
+    def __init__(self, sizes, activations=None, *, loss="mse", dtype="float32", seed=None):
         sizes = self._check_sizes(sizes)
         K = len(sizes) - 1
+        loss = _losses.get(loss)
+        out = loss.link or "identity"  # the default ψ^[K]
         if activations is None:
-            activations = ["relu"] * (K - 1) + ["identity"]
+            activations = ["relu"] * (K - 1) + [out]
         elif isinstance(activations, str):
-            activations = [activations] * (K - 1) + ["identity"]
+            activations = [activations] * (K - 1) + [out]
         else:
             activations = list(activations)
             if len(activations) != K:
@@ -72,14 +84,23 @@ class Network:
                     f"activations: got {len(activations)} names for {K} layers; "
                     f"pass one name per layer (psi^[1..{K}]), a single string, or None"
                 )
-        table = [_act.get(a) for a in activations]
+        if loss.link and activations[-1] != loss.link:
+            raise ValueError(
+                f"activations: loss={loss.name!r} fixes the output activation to {loss.link!r}, "
+                f"got {activations[-1]!r}; pass {loss.link!r} (or None) as the last activation")
+        # A linked loss's output layer stores z̄^[K] (identity); the loss applies its link.
+        table = [_act.get(a) for a in activations[:-1]]
+        table.append(_act.ACTIVATIONS["identity"] if loss.link else _act.get(activations[-1]))
         if str(np.dtype(dtype) if isinstance(dtype, type) else dtype) not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
         self.sizes = sizes
-        self.activations = [a.name for a in table]
+        self.activations = [a.name for a in table[:-1]] + [loss.link or table[-1].name]
+        self.loss_name = loss.name
+        self._loss = loss.code
         self.dtype = np.dtype(dtype)
         self._rng = np.random.default_rng(seed)
+        self.optimizer = None  # set by fit; its state carries over to the next fit
 
         # Offset table: one row per layer; W^[k] then b̄^[k] in one flat parameter buffer.
         lay = np.zeros((K, _k.LAYOUT_COLS), dtype=np.int64)
@@ -114,7 +135,7 @@ class Network:
         return [int(n) for n in sizes]
 
     def _init_weights(self, table):
-        """He-normal for ReLU-like ψ^[k], Glorot-uniform for tanh/sigmoid/identity; b̄ = 0."""
+        """He-normal for ReLU-like ψ^[k], Glorot-uniform for tanh/sigmoid/identity/softmax; b̄ = 0."""
         for W, b, a in zip(self.weights, self.biases, table):
             n_out, n_in = W.shape
             if a.init == "he":
@@ -157,18 +178,22 @@ class Network:
 
     def _check_XY(self, X, Y):
         X = self._check_X(X, "X")
-        n_K = self.sizes[-1]
+        n_K, loss = self.sizes[-1], _losses.BY_CODE[self._loss]
+        labels = loss.targets == "probabilities" and np.ndim(Y) == 1
         try:
             with np.errstate(over="ignore"):
-                Y = np.asarray(Y, dtype=self.dtype)
+                Y = np.asarray(Y, dtype=np.float64 if labels else self.dtype)
         except (TypeError, ValueError) as e:
             raise ValueError(f"Y must be a numeric array of shape (N, {n_K}): {e}") from None
         if Y.ndim == 1 and n_K == 1:
             Y = Y[:, None]
+        if labels:
+            Y = self._one_hot(Y)
         if Y.ndim != 2 or Y.shape[1] != n_K:
             raise ValueError(
                 f"Y has shape {Y.shape} but the output layer has n_K = {n_K} units; "
                 f"pass Y with shape (N, {n_K})" + (" or (N,)" if n_K == 1 else "")
+                + (" or integer labels of shape (N,)" if loss.targets == "probabilities" else "")
             )
         if Y.shape[0] != X.shape[0]:
             raise ValueError(
@@ -177,7 +202,27 @@ class Network:
         Y = np.ascontiguousarray(Y)
         if not _k._all_finite(Y.reshape(-1)):
             raise ValueError("Y contains NaN or Inf; remove or impute those entries first")
+        if loss.targets == "probabilities" and not labels:
+            sums = Y.sum(axis=1, dtype=np.float64)
+            if (Y < 0).any() or (np.abs(sums - 1) > 1e-4).any():
+                bad = int(np.argmax((np.abs(sums - 1) > 1e-4) | (Y < 0).any(axis=1)))
+                raise ValueError(
+                    f"Y: loss='cross_entropy' needs probability rows (entries >= 0 summing to 1) "
+                    f"or integer labels of shape (N,); row {bad} is {Y[bad].tolist()}")
+        if loss.targets == "binary" and ((Y < 0) | (Y > 1)).any():
+            raise ValueError("Y: loss='binary_cross_entropy' needs targets in [0, 1] "
+                             "(one column of 0/1 labels per output)")
         return X, Y
+
+    def _one_hot(self, labels):
+        """Integer class labels (N,) → one-hot rows (N, n_K)."""
+        n_K = self.sizes[-1]
+        if not ((labels == np.floor(labels)) & (labels >= 0) & (labels < n_K)).all():
+            raise ValueError(f"Y: class labels must be integers in [0, {n_K}) for n_K = {n_K} "
+                             f"outputs, got values from {labels.min():g} to {labels.max():g}")
+        Y = np.zeros((len(labels), n_K), self.dtype)
+        Y[np.arange(len(labels)), labels.astype(np.int64)] = 1
+        return Y
 
     # ------------------------------------------------------------------ buffers
     def _width(self):
@@ -198,36 +243,36 @@ class Network:
 
     # ------------------------------------------------------------------ the math
     def predict(self, X):
-        """x̄^[K] for every row of X: an (N, n_K) array."""
+        """x̄^[K] for every row of X: an (N, n_K) array (probabilities for a cross-entropy loss)."""
         return self._predict(self._check_X(X))
 
     def _predict(self, X):
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        _k._predict(self._theta, self._lay, X, abuf, out, self._path)
+        _k._predict(self._theta, self._lay, self._loss, X, abuf, out, self._path)
         return out
 
     def loss(self, X, Y):
-        """Mean over samples of L = ½‖y − x̄^[K]‖²."""
+        """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default)."""
         X, Y = self._check_XY(X, Y)
-        d = self._predict(X).astype(np.float64) - Y
-        return float(0.5 * np.einsum("ij,ij->", d, d) / len(X))
+        _, abuf, pbuf, *_ = self._batch_buffers(min(len(X), 1024))
+        return float(_k._evaluate(self._theta, self._lay, self._loss, X, Y, abuf, pbuf, self._path) / len(X))
 
     def backprop(self, X, Y):
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
         X, Y = self._check_XY(X, Y)
         N, K, width = len(X), self.n_layers, self._width()
-        abuf, zbuf, pbuf = (np.empty(N * width, self.dtype) for _ in range(3))
+        abuf, pbuf = np.empty(N * width, self.dtype), np.empty(N * width, self.dtype)
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        _k._forward(self._theta, self._lay, Xf, 0, abuf, zbuf, True, N, self._path)
-        loss = _k._backward(self._theta, grad, self._lay, Xf, 0, Yf, 0, abuf, pbuf, False,
-                            self.dtype.type(-1), N, self._path)
+        _k._forward(self._theta, self._lay, Xf, 0, abuf, N, self._path)
+        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, abuf, pbuf, self._loss,
+                            N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
         for k in range(1, K + 1):
-            bp.z[k] = _k._rows(zbuf, self._lay, k - 1, N)
             bp.x[k] = _k._rows(abuf, self._lay, k - 1, N)
+            bp.z[k] = bp.x[k - 1] @ self.weights[k - 1].T + self.biases[k - 1]  # z̄^[k], recomputed
             bp.phi[k] = _k._rows(pbuf, self._lay, k - 1, N)
             bp.dW[k] = _k._W(grad, self._lay, k - 1) / self.dtype.type(N)
             bp.db[k] = _k._b(grad, self._lay, k - 1) / self.dtype.type(N)
@@ -246,7 +291,7 @@ class Network:
         X, Y = self._check_XY(X, Y)
         N = len(X)
         grad = np.empty_like(self._theta)
-        unrolled(self._theta, grad, X, Y, np.arange(N), False, N, 0.0, False)
+        unrolled(self._theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
         grad /= self.dtype.type(N)
         K = self.n_layers
         return [_k._W(grad, self._lay, k).copy() for k in range(K)], \
@@ -255,18 +300,25 @@ class Network:
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
         if self._path == _k.UNROLLED or (self._path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
-            return _unrolled.epoch_for(self.sizes, [int(c) for c in self._lay[:, _k.ACT]], direct)
+            return _unrolled.epoch_for(self.sizes, [int(c) for c in self._lay[:, _k.ACT]], self._loss, direct)
         return None
 
     # ------------------------------------------------------------------ training
-    def fit(self, X, Y, epochs=10, batch_size=32, lr=0.01, shuffle=True, seed=None, verbose=False,
-            threads=None):
-        """Minibatch SGD: W^[k] ← W^[k] − lr · (mean of ∂L/∂W^[k] over the batch).
+    def fit(self, X, Y, epochs=10, batch_size=32, lr=None, shuffle=True, seed=None, verbose=False,
+            threads=None, optimizer=None):
+        """Train on X, Y for ``epochs`` epochs of minibatches; one optimizer step per batch.
+
+        ``optimizer``: a name from ``fastnn.OPTIMIZERS`` ("sgd", "adam", "adamw", "rmsprop") or an
+        object such as ``fastnn.Adam(lr=1e-3)``. None continues ``self.optimizer`` (the one the
+        last fit used, with its state), or starts plain SGD: W^[k] ← W^[k] − lr · (mean of
+        ∂L/∂W^[k] over the batch). A name that matches ``self.optimizer``'s kind also continues
+        it. ``lr`` sets the optimizer's learning rate (default: the optimizer's own, 0.01 for SGD).
 
         Returns a history dict: ``loss`` holds each epoch's mean training loss (each batch's
-        loss taken before its update), ``time`` the seconds each epoch took. If the loss or
-        the weights turn non-finite, the weights go back to the end of the last finite epoch
-        and ``DivergedError`` is raised.
+        loss taken before its update), ``time`` the seconds each epoch took, ``lr`` the learning
+        rate each epoch used. If the loss or the weights turn non-finite, the weights go back
+        to the end of the last finite epoch, the optimizer's moments restart from zero, and
+        ``DivergedError`` is raised.
 
         ``threads``: how many cores train, each batch split across them (BLAS is held to one
         thread per core meanwhile). None picks by size: one for small nets, else every core this
@@ -275,16 +327,20 @@ class Network:
         """
         epochs = _positive_int("epochs", epochs)
         batch_size = _positive_int("batch_size", batch_size)
-        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(lr) or lr <= 0:
+        if lr is not None and (isinstance(lr, (bool, np.bool_)) or not isinstance(
+                lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr <= 0):
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         if threads is not None:
             threads = _positive_int("threads", threads)
+        opt = self._optimizer(optimizer, lr)
         X, Y = self._check_XY(X, Y)
+        if lr is not None:
+            opt.lr = float(lr)
+        self.optimizer = opt
         N = len(X)
         batch = min(batch_size, N)
         rng = self._rng if seed is None else np.random.default_rng(seed)
-        unrolled = self._unrolled_epoch(direct=batch == 1)
+        unrolled = self._unrolled_epoch(direct=batch == 1 and opt.fused)
         n_threads, by_columns = 1, False
         if unrolled is None:
             n_threads, by_columns = _parallel.plan(threads, self.sizes, batch, self._path)
@@ -294,16 +350,31 @@ class Network:
             pool = None
             if n_threads > 1:
                 pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))
-            return self._fit_epochs(X, Y, epochs, batch, lr, shuffle, rng, unrolled, pool, verbose)
+            return self._fit_epochs(X, Y, epochs, batch, opt, shuffle, rng, unrolled, pool, verbose)
 
-    def _fit_epochs(self, X, Y, epochs, batch, lr, shuffle, rng, unrolled, pool, verbose):
+    def _optimizer(self, spec, lr):
+        """fit's optimizer: ``self.optimizer`` continued, or a new one from a name or object."""
+        current = self.optimizer
+        if spec is None:
+            return current if current is not None else _opt.SGD(lr=0.01 if lr is None else lr)
+        if isinstance(spec, str) and current is not None and current.name == spec.lower():
+            return current
+        new = _opt.get(spec, lr)
+        new.bind(self.n_params, self.dtype)  # a mismatched object is refused before any work
+        return new
+
+    def _fit_epochs(self, X, Y, epochs, batch, opt, shuffle, rng, unrolled, pool, verbose):
         """fit's epoch loop, on the kernel chosen: unrolled, threaded (pool) or serial."""
         N = len(X)
+        n_batches = -(-N // batch)
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
         perm = np.arange(N, dtype=np.int64)
         backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
-        no_grad = self._theta[:0]  # training steps θ in place and never touches a grad buffer
-        history = {"loss": [], "time": []}
+        state = opt.bind(self.n_params, self.dtype)
+        # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
+        code = _opt.FUSED if opt.fused else opt.code
+        grad = self._theta[:0] if opt.fused else np.empty_like(self._theta)
+        history = {"loss": [], "time": [], "lr": []}
 
         epoch_iter = range(1, epochs + 1)
         if verbose:
@@ -315,23 +386,30 @@ class Network:
             if shuffle:
                 rng.shuffle(perm)
             np.copyto(backup, self._theta)
+            h = opt.hyper()
+            args = (self._theta, grad, state)
             if unrolled is not None:
-                loss = unrolled(self._theta, no_grad, X, Y, perm, shuffle, batch, float(lr), True) / N
+                loss = unrolled(*args, X, Y, perm, shuffle, batch, code, h, opt.t, True) / N
             elif pool is not None:
-                loss = pool.epoch(self._theta, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf,
-                                  batch, float(lr), self._path) / N
+                loss = pool.epoch(*args, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch,
+                                  self._loss, code, h, opt.t, self._path) / N
             else:
-                loss = _k._epoch(self._theta, no_grad, self._lay, X, Y, perm, shuffle,
-                                 xb, yb, abuf, pbuf, batch, float(lr), self._path)
+                loss = _k._epoch(*args, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch,
+                                 self._loss, code, h, opt.t, self._path)
             if not (np.isfinite(loss) and _k._all_finite(self._theta)):
                 np.copyto(self._theta, backup)
+                opt.reset()
                 last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
                 raise DivergedError(
                     f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
-                    f"to {last}. Try a smaller lr than {lr:g}, e.g. lr={lr / 10:g}"
+                    f"to {last}. Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}"
                 )
+            opt.t += n_batches
+            opt.epoch += 1
+            opt.schedule.report(float(loss))
             history["loss"].append(float(loss))
             history["time"].append(time.perf_counter() - t0)
+            history["lr"].append(float(h[0]))
             if verbose:
                 epoch_iter.set_postfix(loss=f"{loss:.4g}", refresh=False)
         return history
@@ -359,34 +437,71 @@ class Network:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):
-        """Write an .npz with the architecture, activations, dtype and parameters, atomically."""
+        """Write an .npz with the architecture, loss, parameters, optimizer state and the
+        shuffling generator's state, atomically; ``load`` then resumes training exactly."""
+        opt, opt_state = self.optimizer, self._theta[:0]
+        opt_meta = ""
+        if opt is not None:
+            opt_state = opt.state if opt.state is not None else opt_state
+            opt_meta = json.dumps({
+                "name": opt.name, "config": opt.config(), "t": opt.t, "epoch": opt.epoch,
+                "schedule": {"name": opt.schedule.name, "state": opt.schedule.get_state()}})
         atomic_write(path, lambda f: np.savez(
             f,
             format_version=np.int64(FORMAT_VERSION),
             sizes=np.asarray(self.sizes, dtype=np.int64),
-            activations=np.asarray(self.activations, dtype="U16"),
+            activations=np.asarray(self.activations, dtype="U32"),
+            loss=np.asarray(self.loss_name),
             dtype=np.asarray(self.dtype.name),
             params=self._theta,
+            rng=np.asarray(json.dumps(self._rng.bit_generator.state)),
+            optimizer=np.asarray(opt_meta),
+            optimizer_state=opt_state,
         ))
 
     @classmethod
     def load(cls, path):
-        """Read a model written by ``save``. Never unpickles."""
+        """Read a model written by ``save`` (format 1 or 2). Never unpickles."""
+        where = f"path: {os.fspath(path)!r}"
         try:
             with np.load(os.fspath(path), allow_pickle=False) as f:
                 version = int(f["format_version"])
-                if version != FORMAT_VERSION:
-                    raise ValueError(f"format_version {version} is not supported (expected {FORMAT_VERSION})")
+                if version not in (1, FORMAT_VERSION):
+                    raise ValueError(f"format_version {version} is not supported (expected 1 or {FORMAT_VERSION})")
                 sizes = [int(n) for n in f["sizes"]]
                 acts = [str(a) for a in f["activations"]]
                 dtype = str(f["dtype"])
                 params = f["params"]
+                extra = {}
+                if version >= 2:
+                    extra = {"loss": str(f["loss"]), "rng": json.loads(str(f["rng"])),
+                             "optimizer": str(f["optimizer"]), "state": f["optimizer_state"]}
         except (OSError, KeyError, ValueError, EOFError) as e:
-            raise ValueError(f"path: {os.fspath(path)!r} is not a fastnn model file ({e})") from None
-        net = cls(sizes, acts, dtype=dtype)
+            raise ValueError(f"{where} is not a fastnn model file ({e})") from None
+        net = cls(sizes, acts, loss=extra.get("loss", "mse"), dtype=dtype)
         if params.shape != net._theta.shape:
-            raise ValueError(
-                f"path: {os.fspath(path)!r} holds {params.size} parameters but sizes {sizes} need {net.n_params}"
-            )
+            raise ValueError(f"{where} holds {params.size} parameters but sizes {sizes} need {net.n_params}")
         net._theta[:] = params
+        if extra:
+            try:
+                net._rng.bit_generator.state = extra["rng"]
+                if extra["optimizer"]:
+                    net.optimizer = _restore_optimizer(json.loads(extra["optimizer"]), extra["state"],
+                                                       net.n_params, net.dtype)
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{where} has a malformed optimizer or generator state ({e})") from None
         return net
+
+
+def _restore_optimizer(meta, state, n_params, dtype):
+    """The optimizer ``save`` described in ``meta``, with its state buffers and counters."""
+    opt = _opt.get(meta["name"])
+    opt = type(opt)(**meta["config"], schedule=_schedules.from_state(
+        meta["schedule"]["name"], meta["schedule"]["state"]))
+    opt.t, opt.epoch = int(meta["t"]), int(meta["epoch"])
+    if state.size:
+        opt.bind(n_params, dtype)
+        if state.shape != opt.state.shape:
+            raise ValueError(f"optimizer_state has {state.size} entries, expected {opt.state.size}")
+        opt.state[:] = state
+    return opt

@@ -14,6 +14,7 @@ from helpers import central_difference, random_xy
 
 from fastnn import Network
 from fastnn import _kernels as K
+from fastnn.optimizers import FUSED
 
 PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
 # Two nets of <= 32 parameters that together use every activation in hidden and output layers
@@ -222,11 +223,12 @@ def test_one_thread_alone_finishes_a_threaded_epoch(split, rng):
     X, Y = alone._check_XY(X, Y)  # float32, as fit passes them
     sync, losses = np.zeros(_sync.SYNC_SIZE, np.int64), np.zeros(3)
     kernel = K._epoch_share_cols if split == "columns" else K._epoch_share
-    kernel(alone._theta, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
-           0.05, K.AUTO, 3, sync, losses)
+    none = alone._theta[:0]  # plain SGD: no gradient or state buffers
+    kernel(alone._theta, none, none, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
+           0, FUSED, np.array([0.05, 0.0]), 0, K.AUTO, 3, sync, losses)
     np.testing.assert_array_equal(alone._theta, team._theta)
-    # 4 batches of 3 parts; rows: 1 + K phases of items, columns: K + (K − 1) + K
-    per_batch = 3 * (3 * 3 - 1) if split == "columns" else 3 * (1 + 3)
+    # 4 batches of 3 parts; rows: 1 + K phases of items, columns: K + 1 (φ^[K]) + (K − 1) + K
+    per_batch = 3 * (3 * 3) if split == "columns" else 3 * (1 + 3)
     assert sync[_sync.CLAIMED] == sync[_sync.DONE] == 4 * per_batch
     assert losses.sum() / 30 == hist["loss"][0]
 
