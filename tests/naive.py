@@ -4,6 +4,9 @@ Notation (seed): x^[k] = psi^[k](z^[k]), z^[k] = W^[k] x^[k-1] + b^[k], L = 1/2 
 phi^[K] = -(y - x^[K]) * psi^[K]'(z^[K]), phi^[k] = (W^[k+1])^T phi^[k+1] * psi^[k]'(z^[k]),
 dL/dW^[k] = phi^[k] (x^[k-1])^T, dL/db^[k] = phi^[k].
 
+Losses: "mse" is the seed's; "cross_entropy" is -sum y log softmax(z^[K]) with a softmax output,
+"binary_cross_entropy" sum softplus(z) - y z with sigmoid outputs. For those two phi^[K] = x^[K] - y.
+
 Everything here works one sample at a time with column vectors, exactly as the seed writes it,
 and averages over samples at the end.  Lists Ws / bs are 0-based (Ws[k-1] is W^[k]); the returned
 z / x / phi dicts are keyed by the seed's 1-based layer number (x[0] is the input).
@@ -32,6 +35,24 @@ ACTIVATIONS = {
 NAMES = sorted(ACTIVATIONS)
 
 
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _logsumexp(z):
+    return z.max() + np.log(np.sum(np.exp(z - z.max())))
+
+
+ACTIVATIONS["softmax"] = (_softmax, None)  # only as the output of cross_entropy
+# name -> per-sample loss of (z^[K], x^[K], y), column vectors
+LOSSES = {
+    "mse": lambda z, x, y: 0.5 * float(np.sum((y - x) ** 2)),
+    "cross_entropy": lambda z, x, y: -float(np.sum(y * (z - _logsumexp(z)))),
+    "binary_cross_entropy": lambda z, x, y: float(np.sum(np.logaddexp(0.0, z) - y * z)),
+}
+
+
 def psi(name, z):
     return ACTIVATIONS[name][0](np.asarray(z, dtype=np.float64))
 
@@ -55,19 +76,22 @@ def forward_sample(Ws, bs, acts, x0):
     return z, x
 
 
-def backprop_sample(Ws, bs, acts, x0, y):
+def backprop_sample(Ws, bs, acts, x0, y, loss="mse"):
     """One sample -> (loss, z, x, phi, dW, db) with the seed's recurrence (column vectors)."""
     Ws, bs = _as64(Ws, bs)
     K = len(Ws)
     z, x = forward_sample(Ws, bs, acts, x0)
     y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
-    loss = 0.5 * float(np.sum((y - x[K]) ** 2))
-    phi = {K: -(y - x[K]) * dpsi(acts[K - 1], z[K])}
+    value = LOSSES[loss](z[K], x[K], y)
+    if loss == "mse":
+        phi = {K: -(y - x[K]) * dpsi(acts[K - 1], z[K])}
+    else:  # the canonical link: psi' cancels
+        phi = {K: x[K] - y}
     for k in range(K - 1, 0, -1):
         phi[k] = (Ws[k].T @ phi[k + 1]) * dpsi(acts[k - 1], z[k])
     dW = {k: phi[k] @ x[k - 1].T for k in range(1, K + 1)}
     db = {k: phi[k].ravel() for k in range(1, K + 1)}
-    return loss, z, x, phi, dW, db
+    return value, z, x, phi, dW, db
 
 
 def _rows(X, Y, n_out):
@@ -82,20 +106,20 @@ def predict(Ws, bs, acts, X):
     return np.array(out).reshape(len(X), np.shape(Ws[-1])[0])
 
 
-def loss(Ws, bs, acts, X, Y):
-    """Mean over samples of 1/2 ||y - x^[K]||^2."""
+def loss(Ws, bs, acts, X, Y, loss="mse"):
+    """Mean over samples of the loss (1/2 ||y - x^[K]||^2 by default)."""
     X, Y = _rows(X, Y, np.shape(Ws[-1])[0])
-    return float(np.mean([backprop_sample(Ws, bs, acts, xi, yi)[0] for xi, yi in zip(X, Y)]))
+    return float(np.mean([backprop_sample(Ws, bs, acts, xi, yi, loss)[0] for xi, yi in zip(X, Y)]))
 
 
-def backprop(Ws, bs, acts, X, Y):
+def backprop(Ws, bs, acts, X, Y, loss="mse"):
     """Batch version: dict with loss, z/x/phi as (N, n_k) arrays, dW/db averaged over samples.
 
     Keys of z, x, phi, dW, db are the seed's 1-based layer numbers.
     """
     X, Y = _rows(X, Y, np.shape(Ws[-1])[0])
     K = len(Ws)
-    per = [backprop_sample(Ws, bs, acts, xi, yi) for xi, yi in zip(X, Y)]
+    per = [backprop_sample(Ws, bs, acts, xi, yi, loss) for xi, yi in zip(X, Y)]
     N = len(per)
     out = {"loss": sum(p[0] for p in per) / N}
     for j, name in ((1, "z"), (2, "x"), (3, "phi")):
@@ -106,8 +130,8 @@ def backprop(Ws, bs, acts, X, Y):
     return out
 
 
-def gradients(Ws, bs, acts, X, Y):
+def gradients(Ws, bs, acts, X, Y, loss="mse"):
     """(dW, db) as 0-based lists shaped like Ws / bs, gradient of loss()."""
-    bp = backprop(Ws, bs, acts, X, Y)
+    bp = backprop(Ws, bs, acts, X, Y, loss)
     K = len(Ws)
     return [bp["dW"][k] for k in range(1, K + 1)], [bp["db"][k] for k in range(1, K + 1)]
