@@ -25,6 +25,13 @@ NETS = [([2, 3, 3, 2], ["tanh", "sigmoid", "softplus"]),
 EPS = 1e-6
 
 
+def test_the_nets_cover_every_activation_in_the_table():
+    """A new entry in fastnn.ACTIVATIONS must join NETS, so every path is checked with it."""
+    from fastnn import ACTIVATIONS
+
+    assert {a for _, acts in NETS for a in acts} == set(ACTIVATIONS)
+
+
 def _net(sizes, acts, path, rng, dtype="float64"):
     net = Network(sizes, acts, dtype=dtype, seed=1)
     net._path = PATHS[path]
