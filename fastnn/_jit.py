@@ -13,7 +13,11 @@ def jit(fn=None, *, fastmath=True, inline=False):
     ``inline=True`` is for small helpers: Numba inlines them into each caller at the IR level
     instead of compiling and caching them on their own, which cuts cold-start compile time.
     """
-    opts = dict(cache=True, nogil=True, fastmath=set(FASTMATH) if fastmath else False)
+    # error_model="numpy": x / 0 gives ±Inf or NaN (which fit's finiteness check catches)
+    # instead of a per-element ZeroDivisionError test, which kept every loop that divides
+    # (Adam, RMSprop, sigmoid) from vectorising.
+    opts = dict(cache=True, nogil=True, error_model="numpy",
+                fastmath=set(FASTMATH) if fastmath else False)
     if inline:
         opts["inline"] = "always"
     if fn is None:

@@ -56,7 +56,7 @@ def _source(sizes, codes, loss, direct):
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
     emit(0, "from numba import njit")
     emit(0, "")
-    emit(0, f"@njit(cache=True, nogil=True, fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
+    emit(0, f"@njit(cache=True, nogil=True, error_model='numpy', fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
     emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
     variant = " (batch 1, plain SGD)" if direct else ""
     emit(1, f'"""Unrolled epoch for sizes {sizes}, loss {L.BY_CODE[loss].name}{variant}; returns Σ L."""')
