@@ -33,6 +33,20 @@ def _state(theta, k):
     return np.uint64(k) * np.uint64(theta.size)
 
 
+# State that decays geometrically (momentum, Adam's m and v, RMSprop's v for a parameter whose
+# gradient stays 0, e.g. behind a dead ReLU) reaches the subnormal range after a few hundred
+# steps, where x86 arithmetic runs ~20x slower (Adam's step on deep: 13 -> 290 us). Values
+# below the dtype's smallest normal number are stored as 0 instead; nothing else changes.
+@jit(inline=True)
+def _flush(x, tiny):
+    return x * type(x)(abs(x) >= tiny)  # branch-free, so the loop still vectorises
+
+
+@jit(inline=True)
+def _tiny(theta):
+    return theta.dtype.type(np.finfo(theta.dtype).tiny)
+
+
 @jit
 def sgd_prepare(h, t):
     return h[0], h[2], h[3], 0.0, 0.0, 0.0  # lr, momentum μ, nesterov
@@ -48,9 +62,10 @@ def sgd_step(theta, g, s, lo, hi, wd, c):
         for i in range(lo, hi):
             theta[i] -= lr * (g[i] + wd * theta[i])
         return
+    tiny = _tiny(theta)
     for i in range(lo, hi):
         gi = g[i] + wd * theta[i]
-        b = mu * s[i] + gi
+        b = _flush(mu * s[i] + gi, tiny)
         s[i] = b
         theta[i] -= lr * (gi + mu * b if nesterov else b)
 
@@ -75,11 +90,12 @@ def _adam(theta, g, s, lo, hi, wd, c, decoupled):
     P = _state(theta, 1)
     shrink = T(1) - lr * wd if decoupled else T(1)
     l2 = T(0) if decoupled else wd
+    tiny = _tiny(theta)
     for i in range(lo, hi):
         th = theta[i] * shrink
         gi = g[i] + l2 * th
-        m = s[i] + a1 * (gi - s[i])
-        v = b2 * s[P + i] + (T(1) - b2) * gi * gi
+        m = _flush(s[i] + a1 * (gi - s[i]), tiny)
+        v = _flush(b2 * s[P + i] + (T(1) - b2) * gi * gi, tiny)
         s[i], s[P + i] = m, v
         theta[i] = th - size * m / (math.sqrt(v) / bc2 + eps)
 
@@ -104,9 +120,10 @@ def rmsprop_step(theta, g, s, lo, hi, wd, c):
     """g ← g + wd θ; v ← α v + (1−α) g²; θ ← θ − lr g / (√v + eps)."""
     T = theta.dtype.type
     lr, alpha, eps = T(c[0]), T(c[1]), T(c[2])
+    tiny = _tiny(theta)
     for i in range(lo, hi):
         gi = g[i] + wd * theta[i]
-        v = alpha * s[i] + (T(1) - alpha) * gi * gi
+        v = _flush(alpha * s[i] + (T(1) - alpha) * gi * gi, tiny)
         s[i] = v
         theta[i] -= lr * gi / (math.sqrt(v) + eps)
 
