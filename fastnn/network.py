@@ -368,7 +368,8 @@ class Network:
         N = len(X)
         n_batches = -(-N // batch)
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
-        perm = np.arange(N, dtype=np.int64)
+        order = np.arange(N, dtype=np.int64)
+        perm = order.copy()
         backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
         state = opt.bind(self.n_params, self.dtype)
         # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
@@ -383,7 +384,8 @@ class Network:
             epoch_iter = tqdm(epoch_iter, desc="fit", unit="epoch")
         for epoch in epoch_iter:
             t0 = time.perf_counter()
-            if shuffle:
+            if shuffle:  # each epoch's order depends on the generator alone, so fits resume
+                np.copyto(perm, order)
                 rng.shuffle(perm)
             np.copyto(backup, self._theta)
             h = opt.hyper()

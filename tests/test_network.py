@@ -7,7 +7,7 @@ import pytest
 import naive
 from helpers import assert_params_equal, params, randomize_biases, random_xy, set_params
 
-from fastnn import Network
+from fastnn import DivergedError, Network
 
 
 # --- the seed's 2-2-1 network, written out with scalars --------------------------------------
@@ -337,3 +337,45 @@ def test_summary_lists_shapes():
         assert name in s
     assert str(net.n_params) in s  # 3*5+5 + 5*4+4 + 4*2+2 = 54
     assert net.n_params == 54
+
+
+def test_shuffled_adam_fit_resumed_from_a_file_equals_an_uninterrupted_one(tmp_path, rng):
+    """The file carries θ, Adam's moments and step count, and the shuffling generator's state."""
+    X, Y = rng.normal(size=(30, 3)), rng.integers(0, 4, size=30)
+    whole = Network([3, 8, 4], loss="cross_entropy", seed=7)
+    split = Network([3, 8, 4], loss="cross_entropy", seed=7)
+    h = whole.fit(X, Y, epochs=4, batch_size=8, optimizer="adam")
+    h1 = split.fit(X, Y, epochs=2, batch_size=8, optimizer="adam")
+    split.save(tmp_path / "m.npz")
+    back = Network.load(tmp_path / "m.npz")
+    assert back.loss_name == "cross_entropy" and back.activations == ["relu", "softmax"]
+    assert back.optimizer.t == 8 and back.optimizer.epoch == 2
+    h2 = back.fit(X, Y, epochs=2, batch_size=8)
+    np.testing.assert_array_equal(back._theta, whole._theta)
+    np.testing.assert_array_equal(back.optimizer.state, whole.optimizer.state)
+    assert h1["loss"] + h2["loss"] == h["loss"]
+
+
+def test_format_1_files_still_load(tmp_path, rng):
+    """What save wrote before losses and optimizers existed: an MSE net with no optimizer."""
+    net = Network([2, 3, 1], ["tanh", "identity"], dtype="float64", seed=0)
+    path = tmp_path / "v1.npz"
+    np.savez(path, format_version=np.int64(1), sizes=np.array([2, 3, 1]),
+             activations=np.array(["tanh", "identity"], dtype="U16"), dtype=np.asarray("float64"),
+             params=net._theta)
+    back = Network.load(path)
+    assert back.loss_name == "mse" and back.optimizer is None
+    np.testing.assert_array_equal(back._theta, net._theta)
+    X = rng.normal(size=(5, 2))
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
+
+
+def test_divergence_under_adam_restores_theta_and_restarts_the_moments(rng):
+    X = rng.normal(size=(40, 2)) * 1e3
+    Y = rng.normal(size=(40, 1)) * 1e30
+    net = Network([2, 4, 1], dtype="float32", seed=0)
+    before = params(net)
+    with pytest.raises(DivergedError, match="epoch 1"):
+        net.fit(X, Y, epochs=3, optimizer="adam", lr=1e3)
+    assert_params_equal(net, before)
+    assert net.optimizer.t == 0 and not net.optimizer.state.any()
