@@ -15,6 +15,46 @@ import tempfile
 
 _loaded = {}
 
+# Numba checks a cached function only against its own file, not against the functions it calls
+# from other files: after an edit to losses.py, _kernels would keep running the old loss. The
+# fingerprint of every file with jitted code is therefore written into the generated sources
+# (their module names change with it) and kept beside the cache, which is cleared when it changes.
+_JITTED = ("_blas", "_codegen", "_dispatch", "_jit", "_kernels", "_sync", "_unrolled",
+           "activations", "losses", "optimizers")
+
+
+def _fingerprint():
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha1()
+    for name in _JITTED:
+        with open(os.path.join(here, name + ".py"), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+FINGERPRINT = _fingerprint()
+
+
+def drop_stale_cache(dispatcher):
+    """Delete the cached kernels in ``dispatcher``'s cache folder if they were compiled from
+    other sources than these (call before any kernel runs)."""
+    try:
+        folder = dispatcher._cache._cache_path
+        stamp = os.path.join(folder, "fastnn-sources")
+        with open(stamp) as f:
+            if f.read() == FINGERPRINT:
+                return
+    except (AttributeError, OSError):
+        pass
+    try:
+        for name in os.listdir(folder):
+            if name.endswith((".nbi", ".nbc")) and name.split(".")[0] in _JITTED:
+                os.remove(os.path.join(folder, name))
+        with open(stamp, "w") as f:
+            f.write(FINGERPRINT)
+    except (NameError, OSError):  # no cache folder, or one we may not write: nothing cached
+        pass
+
 
 def _folder():
     base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
@@ -30,6 +70,7 @@ def _folder():
 
 def load(prefix, src):
     """Import ``src`` as a module named ``prefix_<hash>`` (written once, atomically)."""
+    src = f"# fastnn sources {FINGERPRINT}\n{src}"
     name = f"{prefix}_{hashlib.sha1(src.encode()).hexdigest()[:16]}"
     if name in _loaded:
         return _loaded[name]

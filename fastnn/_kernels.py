@@ -33,6 +33,7 @@ Nets small enough for ``_unrolled`` skip both and run a generated straight-line 
 """
 import numpy as np
 
+from . import _codegen
 from ._blas import _gemm
 from ._dispatch import act as _act, mul_dpsi as _mul_dpsi, opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
@@ -516,3 +517,6 @@ def _all_finite(a):
         if not np.isfinite(a[i]):
             return False
     return True
+
+
+_codegen.drop_stale_cache(_epoch)  # before any kernel is loaded from the cache

@@ -40,17 +40,23 @@ def no_link(abuf, o, rows, n):
 
 
 # Softmax + categorical cross-entropy, −Σ_j y_j log softmax(z̄)_j, by log-sum-exp.
+@jit(inline=True)
+def _log_sum_exp(abuf, a, n):
+    """log Σ_j exp(z_j) of the row z = abuf[a:a+n], without overflow."""
+    top = abuf[a]
+    for j in range(1, n):
+        top = max(top, abuf[a + j])
+    s = abuf.dtype.type(0)
+    for j in range(n):
+        s += math.exp(abuf[a + j] - top)
+    return top + math.log(s)
+
+
 @jit
 def softmax_rows(abuf, o, rows, n):
     for r in range(rows):
         a = o + r * n
-        top = abuf[a]
-        for j in range(1, n):
-            top = max(top, abuf[a + j])
-        s = abuf.dtype.type(0)
-        for j in range(n):
-            s += math.exp(abuf[a + j] - top)
-        lse = top + math.log(s)
+        lse = _log_sum_exp(abuf, a, n)
         for j in range(n):
             abuf[a + j] = math.exp(abuf[a + j] - lse)
 
@@ -60,13 +66,7 @@ def cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n):
     total = 0.0
     for r in range(rows):
         a, b = o + r * n, yo + r * n
-        top = abuf[a]
-        for j in range(1, n):
-            top = max(top, abuf[a + j])
-        s = abuf.dtype.type(0)
-        for j in range(n):
-            s += math.exp(abuf[a + j] - top)
-        lse = top + math.log(s)
+        lse = _log_sum_exp(abuf, a, n)
         for j in range(n):
             total += y[b + j] * (lse - abuf[a + j])
             x = math.exp(abuf[a + j] - lse)
@@ -76,23 +76,27 @@ def cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n):
 
 
 # Sigmoid + log-loss per output, softplus(z) − y z (binary and multi-label).
+@jit(inline=True)
+def _sigmoid(z, e):
+    """σ(z) from e = exp(−|z|), without overflow."""
+    one = z * 0 + 1
+    return one / (one + e) if z >= 0 else e / (one + e)
+
+
 @jit
 def sigmoid_rows(abuf, o, rows, n):
-    one = abuf.dtype.type(1)
     for i in range(rows * n):
-        z = abuf[o + i]
-        e = math.exp(-abs(z))
-        abuf[o + i] = one / (one + e) if z >= 0 else e / (one + e)
+        abuf[o + i] = _sigmoid(abuf[o + i], math.exp(-abs(abuf[o + i])))
 
 
 @jit
 def binary_cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n):
-    one, total = abuf.dtype.type(1), 0.0
+    total = 0.0
     for i in range(rows * n):
         z, t = abuf[o + i], y[yo + i]
         e = math.exp(-abs(z))
         total += max(z, z * 0) - t * z + math.log1p(e)
-        x = one / (one + e) if z >= 0 else e / (one + e)
+        x = _sigmoid(z, e)
         abuf[o + i] = x
         pbuf[o + i] = x - t
     return total
