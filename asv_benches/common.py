@@ -8,9 +8,10 @@ import functools
 import numpy as np
 
 try:
+    import fastnn
     from fastnn import Network
 except ImportError:  # commits before the package existed
-    Network = None
+    fastnn = Network = None
 
 N_IN, N_OUT = 32, 4  # features and targets of the synthetic regression problem
 LR = 1e-3  # SGD step of the timing benchmarks: small enough that no grid point diverges
@@ -47,18 +48,31 @@ def mlp_sizes(depth, width, n_in=N_IN, n_out=N_OUT):
 
 
 @functools.lru_cache(maxsize=None)
-def _seeded_net(sizes, dtype):
-    net = Network(list(sizes), dtype=dtype, seed=0)
+def loss_targets(loss, n_samples, dtype, n_in=N_IN, n_out=N_OUT):
+    """(X, T) for ``loss``: regression_data's X, and for T its Y ("mse"), int labels (N,) =
+    argmax of Y ("cross_entropy") or the 0/1 matrix Y > median of its column (otherwise)."""
+    X, Y = regression_data(n_samples, dtype, n_in, n_out)
+    if loss == "mse":
+        return X, Y
+    if loss == "cross_entropy":
+        return X, np.argmax(Y, axis=1)
+    return X, (Y > np.median(Y, axis=0)).astype(dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _seeded_net(sizes, dtype, loss=None):
+    kw = {} if loss is None else {"loss": loss}  # commits before losses: no loss argument
+    net = Network(list(sizes), dtype=dtype, seed=0, **kw)
     return net, [W.copy() for W in net.weights], [b.copy() for b in net.biases]
 
 
-def fresh_net(sizes, dtype):
-    """A Network(sizes, dtype, seed=0) holding its initial weights, whatever earlier calls did.
+def fresh_net(sizes, dtype, loss=None):
+    """A Network(sizes, dtype, seed=0[, loss]) holding its initial weights, whatever earlier calls did.
 
     Built once per process, then reset in place through the public weights/biases views, so a
     setup() that runs before every timed fit stays cheap even for 4M parameters.
     """
-    net, W0, b0 = _seeded_net(tuple(sizes), dtype)
+    net, W0, b0 = _seeded_net(tuple(sizes), dtype, loss)
     for W, b, W_init, b_init in zip(net.weights, net.biases, W0, b0):
         W[...] = W_init
         b[...] = b_init

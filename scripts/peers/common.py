@@ -1,0 +1,150 @@
+"""What every contender shares: the grid points, data, initial parameters, thread caps, formatting.
+
+A grid point is a ``Point``: the net (``sizes``, ReLU hidden layers, float32), the batch, the
+number of samples N (a multiple of the batch, so there is no partial last batch), the loss and
+the optimizer.  Regression points train ½‖y − ŷ‖² (identity output) with plain SGD;
+classification points train softmax cross-entropy, −Σ y log softmax(z), with Adam or SGD with
+momentum.  Every loss is the mean over the batch, every update uses lr = LR.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import NamedTuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LR = 1e-3
+ADAM = dict(b1=0.9, b2=0.999, eps=1e-8)  # Adam's betas and eps, as every peer spells them
+MOMENTUM = 0.9  # heavy ball, dampening 0, not Nesterov: v <- mu*v + g; theta <- theta - lr*v
+
+
+class Point(NamedTuple):
+    name: str
+    sizes: list
+    batch: int
+    n: int
+    loss: str = "mse"  # "mse" (1/2||y - yhat||^2) or "ce" (softmax cross-entropy)
+    opt: str = "sgd"  # "sgd", "momentum" or "adam"
+
+    @property
+    def classify(self):
+        return self.loss == "ce"
+
+    @property
+    def label(self):
+        return f"{'CE' if self.classify else 'MSE'}+{self.opt}"
+
+
+# N aims at fastnn epochs of ~10-500 ms on 2 cores.  Peers that would need far longer (PyTorch
+# at batch 1 manages ~1e3-1e4 samples/s) are timed on a prefix of the epoch (bench_point);
+# `large` uses 2048 rather than 8192 samples to keep the default run near 10 minutes.
+REGRESS = [
+    Point("seed-b1", [2, 2, 1], 1, 262144),
+    Point("seed-b32", [2, 2, 1], 32, 1048576),
+    Point("small", [8, 32, 32, 1], 32, 65536),
+    Point("medium", [64, 256, 256, 10], 64, 16384),
+    Point("mnist", [784, 512, 256, 10], 128, 8192),
+    Point("deep", [16] + [64] * 8 + [1], 32, 32768),
+    Point("large", [784, 2048, 2048, 10], 256, 2048),
+]
+CLASSIFY = [
+    Point("small-adam", [8, 32, 32, 4], 32, 65536, "ce", "adam"),
+    Point("medium-adam", [64, 256, 256, 10], 64, 16384, "ce", "adam"),
+    Point("mnist-adam", [784, 512, 256, 10], 128, 8192, "ce", "adam"),
+    Point("deep-momentum", [16] + [64] * 8 + [4], 32, 32768, "ce", "momentum"),
+]
+WORKLOADS = {"regress": REGRESS, "classify": CLASSIFY}
+
+
+def make_data(point):
+    """Deterministic float32 inputs and targets, the same in every process: (X, Y) for a
+    regression point, (X, labels) for a classification point, labels (N,) int64 in
+    [0, n_K) = argmax of a fixed random linear map of X."""
+    import numpy as np
+
+    sizes, n = point.sizes, point.n
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, sizes[0]), dtype=np.float32)
+    if not point.classify:
+        return X, rng.standard_normal((n, sizes[-1]), dtype=np.float32)
+    A = np.random.default_rng(3).standard_normal((sizes[0], sizes[-1]), dtype=np.float32)
+    return X, np.argmax(X @ A, axis=1).astype(np.int64)
+
+
+def one_hot(labels, n_classes):
+    import numpy as np
+
+    return np.eye(n_classes, dtype=np.float32)[labels]
+
+
+def make_init(sizes):
+    """Common initial parameters: He-normal for ReLU layers, Glorot-normal for the output."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    Ws, bs = [], []
+    K = len(sizes) - 1
+    for k in range(1, K + 1):
+        fan_in, fan_out = sizes[k - 1], sizes[k]
+        std = np.sqrt(2.0 / fan_in) if k < K else np.sqrt(2.0 / (fan_in + fan_out))
+        Ws.append((rng.standard_normal((fan_out, fan_in)) * std).astype(np.float32))
+        bs.append(np.zeros(fan_out, np.float32))
+    return Ws, bs
+
+
+def n_params(sizes):
+    return sum(sizes[k] * sizes[k - 1] + sizes[k] for k in range(1, len(sizes)))
+
+
+def thread_env(threads):
+    """Environment that caps every thread pool at `threads` (set BEFORE numpy/torch/jax load)."""
+    env = {var: str(threads) for var in (
+        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "FASTNN_NUM_THREADS")}
+    env["JAX_PLATFORMS"] = "cpu"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    if threads < (os.cpu_count() or 1):
+        flags = os.environ.get("XLA_FLAGS", "")
+        extra = f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}"
+        env["XLA_FLAGS"] = (flags + " " + extra).strip()
+    return env
+
+
+def run_python(code, env, timeout):
+    """Run ``python -c code`` in the repository; (the JSON it printed after "@@", "") if it
+    succeeded, else (None, its stderr)."""
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    if p.returncode != 0:
+        return None, p.stderr.strip() or "?"
+    return next(json.loads(ln[2:]) for ln in p.stdout.splitlines() if ln.startswith("@@")), ""
+
+
+def fmt_rate(x):
+    if x is None:
+        return "n/a"
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= div:
+            return f"{x / div:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "n/a"
+    sign = "-" if b < 0 else ""
+    b = abs(b)
+    for unit, div in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if b >= div:
+            return f"{sign}{b / div:.2f} {unit}"
+    return f"{sign}{b:.0f} B"
+
+
+def fmt_num(x, spec=".2f", suffix=""):
+    return "n/a" if x is None else f"{x:{spec}}{suffix}"
+
+
+def indent(s, pre="    "):
+    return "\n".join(pre + line for line in str(s).rstrip().splitlines())

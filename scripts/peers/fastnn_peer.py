@@ -1,0 +1,56 @@
+"""fastnn: the call ``Network.fit`` itself is timed, including its input validation.
+
+Regression: ``Network(sizes, dtype="float32", seed=0).fit(X, Y, epochs=1, batch_size=B, lr=LR,
+shuffle=False)``.  Classification: ``Network(sizes, loss="cross_entropy", ...)`` fitted on the
+int labels (one-hot float32 rows measured no faster) with ``optimizer=fastnn.Adam(lr=LR)`` or ``fastnn.SGD(lr=LR, momentum=0.9)``; the
+same optimizer object is passed to every fit, so its state (Adam's moments and step count)
+carries on from round to round, as the peers' optimizers do.  The ``fastnn-sgd`` contender is
+the same net with plain SGD (``optimizer="sgd"``): the baseline of the opt/SGD ratio.  fastnn
+accumulates the epoch's loss (its history); the peers do not, which costs fastnn a little.
+"""
+import time
+
+import numpy as np
+
+from .common import LR, MOMENTUM, make_data, make_init
+
+
+class FastnnContender:
+    def __init__(self, threads, opt=None):
+        import fastnn
+
+        self.fastnn = fastnn
+        self.opt = opt  # None: the point's optimizer
+        self.version = getattr(fastnn, "__version__", "?")
+
+    def _optimizer(self, opt):
+        if opt == "adam":
+            return {"optimizer": self.fastnn.Adam(lr=LR)}  # defaults: betas 0.9/0.999, eps 1e-8
+        if opt == "momentum":
+            return {"optimizer": self.fastnn.SGD(lr=LR, momentum=MOMENTUM)}
+        return {"optimizer": "sgd", "lr": LR}
+
+    def setup(self, point, nc):
+        self.X, self.Y = make_data(point)
+        self.batch = point.batch
+        if point.classify:
+            self.net = self.fastnn.Network(point.sizes, loss="cross_entropy", dtype="float32",
+                                           seed=0)
+            self.fit_kw = self._optimizer(self.opt or point.opt)
+        else:  # the call that works with every version of fit
+            self.net = self.fastnn.Network(point.sizes, dtype="float32", seed=0)
+            self.fit_kw = {"lr": LR}
+        Ws, bs = make_init(point.sizes)
+        for k in range(len(Ws)):
+            self.net.weights[k][...] = Ws[k]
+            self.net.biases[k][...] = bs[k]
+        self.epoch(nc)
+        if self.opt not in (None, point.opt):
+            return None  # not the point's optimizer: nothing to check against
+        return [(np.array(W), np.array(b)) for W, b in zip(self.net.weights, self.net.biases)]
+
+    def epoch(self, ns):
+        X, Y = (self.X, self.Y) if ns >= len(self.X) else (self.X[:ns], self.Y[:ns])
+        t = time.perf_counter()
+        self.net.fit(X, Y, epochs=1, batch_size=self.batch, shuffle=False, **self.fit_kw)
+        return time.perf_counter() - t, len(X)

@@ -1,0 +1,183 @@
+"""Memory of fastnn's fit, each measurement in a fresh process: tracemalloc (NumPy and Python
+allocations; Numba-runtime ones are invisible to it), peak RSS, and what a second and a third
+fit call retain (target: nothing per call, batch or epoch).
+
+``run_memory`` checks the regression fit of `large` against a budget (weights + gradients +
+batch buffers + data + 10%); ``run_optimizer_memory`` measures fit with Adam against fit with
+plain SGD on a classification point: Adam should add exactly 3 parameter-sized buffers (grad,
+m, v) and nothing per batch or epoch.
+"""
+import os
+
+from .common import LR, REPO, fmt_bytes, indent, n_params, run_python, thread_env
+
+CHILD = r"""
+import json, resource, sys, time, tracemalloc
+sys.path.insert(0, %(scripts)r)
+import numpy as np
+import fastnn
+from peers.common import Point, make_data
+
+def status():
+    d = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM"):
+                d[k] = int(v.split()[0]) * 1024
+    return d
+
+def reset_hwm():  # Linux: writing 5 to clear_refs resets the peak-RSS (VmHWM) mark
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+def maxrss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+POINT, NET_KW, FIT_KW = Point(*%(point)r), %(net_kw)r, %(fit_kw)r
+def fit(net, X, Y):
+    net.fit(X, Y, epochs=1, batch_size=POINT.batch, shuffle=False, **FIT_KW)
+
+# compile first on a tiny net of the same depth, activations, loss and dtype: Numba specializes
+# on types, not widths, so the measured fit runs compiled code without adding the large buffers.
+tiny = POINT._replace(sizes=[3] + [4] * (len(POINT.sizes) - 2) + [2], batch=4, n=8)
+fastnn.Network(tiny.sizes, seed=0, **NET_KW).fit(*make_data(tiny), epochs=1, batch_size=4,
+                                                 shuffle=False, **FIT_KW)
+
+tracemalloc.start()
+rss_base = status()["VmRSS"]
+X, Y = make_data(POINT)
+net = fastnn.Network(POINT.sizes, seed=0, **NET_KW)
+traced_before = tracemalloc.get_traced_memory()[0]
+tracemalloc.reset_peak()
+ru0 = maxrss()
+hwm_ok = reset_hwm()
+rss_before = status()["VmRSS"]
+fit(net, X, Y)
+st = status()
+traced_after, traced_peak = tracemalloc.get_traced_memory()
+ru1 = maxrss()
+
+def again():
+    # raw snapshots, filtered only afterwards: the filtering's own allocations (fnmatch's regex
+    # cache), the first snapshot's objects (allocated in tracemalloc.py) and this measuring
+    # code's own objects (<string>) are not counted
+    snap1 = tracemalloc.take_snapshot()
+    cur1 = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    fit(net, X, Y)
+    cur2, peak2 = tracemalloc.get_traced_memory()
+    snap2 = tracemalloc.take_snapshot()
+    flt = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<string>")]
+    diff = snap2.filter_traces(flt).compare_to(snap1.filter_traces(flt), "lineno")
+    grown = sum(d.size_diff for d in diff)
+    top = [str(d) for d in sorted(diff, key=lambda d: -abs(d.size_diff))[:3] if d.size_diff]
+    return grown, max(peak2 - cur1, 0), top
+
+grown, transient, top = again()   # second fit call
+grown3, transient3, top3 = again()  # third fit call
+print("@@" + json.dumps(dict(
+    rss_base=rss_base, rss_before=rss_before, hwm_after=st["VmHWM"] if hwm_ok else None,
+    rss_after=st["VmRSS"], ru_maxrss_before=ru0, ru_maxrss_after=ru1,
+    traced_before=traced_before, traced_peak=traced_peak, traced_after=traced_after,
+    second_fit_retained=grown, second_fit_transient=transient, second_fit_top=top,
+    third_fit_retained=grown3, third_fit_transient=transient3, third_fit_top=top3,
+    x_bytes=X.nbytes + Y.nbytes, n_params=net.n_params)))
+"""
+
+
+def measure(point, threads, net_kw, fit_kw):
+    """Run CHILD in a fresh process; its measurements, or {"error": stderr's tail}."""
+    code = CHILD % {"scripts": os.path.join(REPO, "scripts"), "point": tuple(point),
+                    "net_kw": dict(dtype="float32", **net_kw), "fit_kw": fit_kw}
+    m, err = run_python(code, dict(os.environ, **thread_env(threads)), timeout=900)
+    return {"error": "\n".join(err.splitlines()[-5:])} if m is None else m
+
+
+def _log_refits(log, m, unit):
+    for which in ("second", "third"):
+        grown = m[f"{which}_fit_retained"]
+        verdict = ("target 0 met" if grown == 0 else "~0: a few small Python objects, no arrays"
+                   if abs(grown) < 1024 else "target 0 met: less retained than before (objects "
+                   "of the previous call freed)" if grown < 0 else "target 0 NOT met")
+        tr = m[f"{which}_fit_transient"]
+        log(f"  {which} fit(epochs=1) call: retained growth (tracemalloc snapshot diff) "
+            f"{fmt_bytes(grown)} ({verdict}); transient traced peak above its start "
+            f"{fmt_bytes(tr)} (= {tr / unit:.2f} x the weights' bytes)")
+        for line in m[f"{which}_fit_top"]:
+            log(f"      {line}")
+
+
+def run_memory(args, log, point):
+    name, sizes, batch, n = point[:4]
+    log(f"\n## memory: fastnn fit on `{name}` (sizes={sizes}, batch={batch}, N={n}) "
+        "in a fresh process")
+    if "fastnn" not in args.available:
+        log("  skipped (fastnn not importable)")
+        return {"skipped": "fastnn not importable"}
+    m = measure(point, args.threads, {}, {"lr": LR})
+    if "error" in m:
+        log("  FAILED:\n" + indent(m["error"]))
+        return m
+    P = n_params(sizes)
+    w = P * 4
+    buffers = 3 * batch * sum(sizes[1:]) * 4
+    data = m["x_bytes"]
+    budget = 1.1 * (w + w + buffers + data)
+    m.update(weights_bytes=w, grad_bytes=w, buffer_bytes=buffers, data_bytes=data,
+             budget_bytes=budget)
+    log(f"  budget = 1.1 * (weights {fmt_bytes(w)} [n_params*4 = {P}*4] + gradients {fmt_bytes(w)}"
+        f" + batch buffers {fmt_bytes(buffers)} [3*batch*sum(sizes[1:])*4 = 3*{batch}*"
+        f"{sum(sizes[1:])}*4] + data {fmt_bytes(data)} [X.nbytes+Y.nbytes]) = {fmt_bytes(budget)}")
+    traced_total = m["traced_peak"]
+    fit_extra = m["traced_peak"] - m["traced_before"]
+    log(f"  tracemalloc peak during fit (data + net + fit temporaries): {fmt_bytes(traced_total)}"
+        f"  = {traced_total / budget:.2f} of budget"
+        f"   [fit added {fmt_bytes(fit_extra)} on top of data+net {fmt_bytes(m['traced_before'])}]")
+    if m["hwm_after"] is not None:
+        rss_peak = m["hwm_after"] - m["rss_base"]
+        m["rss_peak_over_base"] = rss_peak
+        log(f"  peak RSS during fit minus RSS before data/net were made: {fmt_bytes(rss_peak)}"
+            f"  = {rss_peak / budget:.2f} of budget   (fit itself: +"
+            f"{fmt_bytes(m['hwm_after'] - m['rss_before'])} over RSS at fit start; also counts "
+            "Numba-runtime/C allocations that tracemalloc does not see)")
+    log(f"  ru_maxrss delta across fit: {fmt_bytes(m['ru_maxrss_after'] - m['ru_maxrss_before'])}"
+        f"  (high-water mark: only growth past the process's earlier peak shows)")
+    _log_refits(log, m, w)
+    log("  (the transient peak is what each fit call allocates and frees again, e.g. per-call "
+        "buffers; tracemalloc sees NumPy/Python allocations, not Numba-runtime ones)")
+    return m
+
+
+def run_optimizer_memory(args, log, point):
+    """tracemalloc peak of fit(optimizer=point.opt) minus that of fit(optimizer="sgd"), each
+    in a fresh process, in units of n_params*4 bytes (target for Adam: 3, grad + m + v)."""
+    name, sizes, batch, n = point[:4]
+    log(f"\n## memory: fastnn fit with {point.opt} vs plain SGD on `{name}` (sizes={sizes}, "
+        f"batch={batch}, N={n}, cross-entropy), each in a fresh process")
+    if "fastnn" not in args.available:
+        log("  skipped (fastnn not importable)")
+        return {"skipped": "fastnn not importable"}
+    unit = n_params(sizes) * 4
+    net_kw = {"loss": "cross_entropy"}
+    out = {}
+    for opt in ("sgd", point.opt):
+        out[opt] = m = measure(point, args.threads, net_kw, {"optimizer": opt, "lr": LR})
+        if "error" in m:
+            log(f"  fit({opt}) FAILED:\n" + indent(m["error"]))
+            return out
+        log(f"  fit({opt}): tracemalloc peak {fmt_bytes(m['traced_peak'])} (fit added "
+            f"{fmt_bytes(m['traced_peak'] - m['traced_before'])} = "
+            f"{(m['traced_peak'] - m['traced_before']) / unit:.2f} x n_params*4 on top of "
+            f"data+net)")
+    extra = (out[point.opt]["traced_peak"] - out["sgd"]["traced_peak"]) / unit
+    out["extra_buffers"] = extra
+    log(f"  peak(fit {point.opt}) - peak(fit sgd) = {extra:.2f} x n_params*4 "
+        f"[{n_params(sizes)}*4 = {fmt_bytes(unit)}]"
+        + ("   (target 3: grad, m, v)" if point.opt == "adam" else ""))
+    _log_refits(log, out[point.opt], unit)
+    return out
