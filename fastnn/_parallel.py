@@ -99,7 +99,7 @@ class EpochPool:
         return False
 
     def epoch(self, *args):
-        """Run one epoch (``_epoch_share``'s leading arguments); returns Σ_samples ½‖y − x̄^[K]‖²."""
+        """Run one epoch (``_epoch_share``'s leading arguments); returns Σ_samples L."""
         self._sync[:] = 0
         self._losses[:] = 0
         extra = (self.n, self._sync, self._losses)

@@ -425,7 +425,7 @@ class Network:
             rows.append((str(k), f"{n_out} x {n_in}", f"{n_out}", a, f"{n_out * n_in + n_out:,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
         fmt = lambda r: "  ".join(s.ljust(w) if c == 3 else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
-        lines = [f"Network(sizes={self.sizes}, dtype={self.dtype.name})", fmt(rows[0])]
+        lines = [f"Network(sizes={self.sizes}, loss={self.loss_name}, dtype={self.dtype.name})", fmt(rows[0])]
         lines.append("-" * len(lines[-1]))
         lines += [fmt(r) for r in rows[1:]]
         lines.append(f"total params: {self.n_params:,}")
@@ -435,7 +435,8 @@ class Network:
         return self.summary()
 
     def __repr__(self):
-        return f"Network(sizes={self.sizes}, activations={self.activations}, dtype='{self.dtype.name}')"
+        return (f"Network(sizes={self.sizes}, activations={self.activations}, loss='{self.loss_name}', "
+                f"dtype='{self.dtype.name}')")
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):
