@@ -261,13 +261,8 @@ class Network:
     def backprop(self, X, Y):
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
         X, Y = self._check_XY(X, Y)
-        N, K, width = len(X), self.n_layers, self._width()
-        abuf, pbuf = np.empty(N * width, self.dtype), np.empty(N * width, self.dtype)
-        grad = np.empty_like(self._theta)
-        Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        _k._forward(self._theta, self._lay, Xf, 0, abuf, N, self._path)
-        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, abuf, pbuf, self._loss,
-                            N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
+        N, K = len(X), self.n_layers
+        abuf, pbuf, grad, loss = self._backward_all(X, Y)
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
         for k in range(1, K + 1):
@@ -278,24 +273,33 @@ class Network:
             bp.db[k] = _k._b(grad, self._lay, k - 1) / self.dtype.type(N)
         return bp
 
+    def _backward_all(self, X, Y):
+        """x̄^[k] and φ^[k] buffers for all of X, Σ_samples ∂L/∂θ, and Σ_samples L (checked X, Y)."""
+        N = len(X)
+        abuf, pbuf = np.empty(N * self._width(), self.dtype), np.empty(N * self._width(), self.dtype)
+        grad = np.empty_like(self._theta)
+        Xf, Yf = X.reshape(-1), Y.reshape(-1)
+        _k._forward(self._theta, self._lay, Xf, 0, abuf, N, self._path)
+        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, abuf, pbuf, self._loss,
+                            N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
+        return abuf, pbuf, grad, loss
+
     def gradients(self, X, Y):
         """(dW, db): ∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases.
 
         Computed by the same kernels ``fit`` uses for this network.
         """
-        unrolled = self._unrolled_epoch(direct=False)
-        if unrolled is None:
-            bp = self.backprop(X, Y)
-            K = self.n_layers
-            return [bp.dW[k] for k in range(1, K + 1)], [bp.db[k] for k in range(1, K + 1)]
         X, Y = self._check_XY(X, Y)
         N = len(X)
-        grad = np.empty_like(self._theta)
-        unrolled(self._theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
+        unrolled = self._unrolled_epoch(direct=False)
+        if unrolled is None:
+            grad = self._backward_all(X, Y)[2]
+        else:
+            grad = np.empty_like(self._theta)
+            unrolled(self._theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
         grad /= self.dtype.type(N)
         K = self.n_layers
-        return [_k._W(grad, self._lay, k).copy() for k in range(K)], \
-            [_k._b(grad, self._lay, k).copy() for k in range(K)]
+        return [_k._W(grad, self._lay, k) for k in range(K)], [_k._b(grad, self._lay, k) for k in range(K)]
 
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
