@@ -372,7 +372,9 @@ class Network:
         N = len(X)
         n_batches = -(-N // batch)
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
-        order = np.arange(N, dtype=np.int64)
+        # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
+        # kernels read rows in place and never look at perm.
+        order = np.arange(N if shuffle else 0, dtype=np.int64)
         perm = order.copy()
         backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
         state = opt.bind(self.n_params, self.dtype)
