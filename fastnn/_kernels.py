@@ -166,7 +166,7 @@ def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, mode):
             _act(abuf, do + i * n_out + c0, nc, lay[k, ACT])
 
 
-@jit
+@jit(inline=True)
 def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
@@ -195,7 +195,7 @@ def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
             _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k - 1, ACT])
 
 
-@jit
+@jit(inline=True)
 def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite, B, mode):
     """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]).
 
@@ -232,7 +232,7 @@ def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite,
             dst[bo + j] -= c
 
 
-@jit
+@jit(inline=True)
 def _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, mode):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
     T = theta.dtype.type
@@ -304,15 +304,16 @@ def _epoch(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, bat
     """
     N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    total = 0.0
+    total, t = 0.0, t0
     for start in range(0, N, batch):
         B = min(batch, N - start)
+        t += 1
         if shuffle:
             _gather_rows(perm, start, 0, B, Xf, Yf, xb, yb, n0, nK)
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        c = _constants(opt, h, t0 + start // batch + 1)
+        c = _constants(opt, h, t)
         _forward(theta, lay, x0, x0o, abuf, B, mode)
         total += _backward(theta, grad, state, lay, x0, x0o, y0, yo, abuf, pbuf, loss, B, True,
                            opt, h, c, mode)

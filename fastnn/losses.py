@@ -24,7 +24,7 @@ from ._jit import jit
 
 
 # ½‖y − x̄^[K]‖², the seed's loss: writes x̄ − y, the kernel applies ψ^[K]'.
-@jit
+@jit(inline=True)
 def mse_delta(abuf, pbuf, o, y, yo, rows, n):
     total = 0.0
     for i in range(rows * n):
@@ -34,7 +34,7 @@ def mse_delta(abuf, pbuf, o, y, yo, rows, n):
     return 0.5 * total
 
 
-@jit
+@jit(inline=True)
 def no_link(abuf, o, rows, n):
     pass
 
@@ -52,7 +52,7 @@ def _log_sum_exp(abuf, a, n):
     return top + math.log(s)
 
 
-@jit
+@jit(inline=True)
 def softmax_rows(abuf, o, rows, n):
     for r in range(rows):
         a = o + r * n
@@ -61,7 +61,7 @@ def softmax_rows(abuf, o, rows, n):
             abuf[a + j] = math.exp(abuf[a + j] - lse)
 
 
-@jit
+@jit(inline=True)
 def cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n):
     total = 0.0
     for r in range(rows):
@@ -83,13 +83,13 @@ def _sigmoid(z, e):
     return one / (one + e) if z >= 0 else e / (one + e)
 
 
-@jit
+@jit(inline=True)
 def sigmoid_rows(abuf, o, rows, n):
     for i in range(rows * n):
         abuf[o + i] = _sigmoid(abuf[o + i], math.exp(-abs(abuf[o + i])))
 
 
-@jit
+@jit(inline=True)
 def binary_cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n):
     total = 0.0
     for i in range(rows * n):
