@@ -18,3 +18,12 @@ def pytest_configure(config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=["rows", "columns"])
+def split(request, monkeypatch):
+    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
+    from fastnn import _parallel
+
+    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
+    return request.param

@@ -2,8 +2,11 @@
 import numpy as np
 
 import fastnn
+from fastnn import _kernels as K
 
 ACTIVATION_NAMES = sorted(fastnn.ACTIVATIONS)  # from the table: a new entry is tested by every test
+# Every kernel path, by the name tests force it with (``net._path = PATHS[name]``).
+PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
 
 
 def random_xy(rng, n_samples, n_in, n_out, dtype=np.float64):

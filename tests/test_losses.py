@@ -4,13 +4,11 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import central_difference, params, assert_params_equal
+from helpers import PATHS, central_difference, params, assert_params_equal
 
 import fastnn
 from fastnn import LOSSES, Network
-from fastnn import _kernels as K
 
-PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
 HIDDEN = [["tanh", "sigmoid"], ["leaky_relu", "softplus"], ["relu", "identity"]]
 
 
@@ -88,13 +86,6 @@ def test_fit_is_sequential_sgd_on_the_naive_gradient(loss, path, batch, rng):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     assert hist["loss"][0] == pytest.approx(seen / 5, rel=1e-10)
 
-
-@pytest.fixture(params=["rows", "columns"])
-def split(request, monkeypatch):
-    from fastnn import _parallel
-
-    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
-    return request.param
 
 
 @pytest.mark.parametrize("loss", LOSSES)

@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 import naive_optim
-from helpers import params, random_xy, randomize_biases, set_params
+from helpers import PATHS, params, random_xy, randomize_biases, set_params
 
 import fastnn
-from fastnn import _kernels as K
 from fastnn import schedules as S
 
 OPTIMIZERS = fastnn.OPTIMIZERS
-PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
 LR = {"sgd": 0.1, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}
 # One small net for every path (the unrolled path compiles per architecture).
 SIZES, ACTS = [3, 5, 4, 2], ["tanh", "sigmoid", "identity"]
@@ -153,15 +151,6 @@ def test_float32_tracks_float64(name, path, rng):
     assert n32._theta.dtype == np.float32 and n32.optimizer.state.dtype == np.float32
     np.testing.assert_allclose(n32._theta, n64._theta, rtol=1e-4, atol=1e-5)
 
-
-# ------------------------------------------------------------------ threads
-@pytest.fixture(params=["rows", "columns"])
-def split(request, monkeypatch):
-    """Force fit's threaded split, as tests/test_paths.py does."""
-    from fastnn import _parallel
-
-    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
-    return request.param
 
 
 @pytest.mark.parametrize("path", ["loops", "blas", "generic"])

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import central_difference, random_xy
+from helpers import PATHS, central_difference, random_xy
 
 from fastnn import Network
 from fastnn import _kernels as K
 from fastnn.optimizers import FUSED
 
-PATHS = {"loops": K.LOOPS, "blas": K.BLAS, "unrolled": K.UNROLLED, "generic": K.GENERIC}
 # Two nets of <= 32 parameters that together use every activation in hidden and output layers
 # (the unrolled path compiles per architecture, so these stay few and tiny).
 NETS = [([2, 3, 3, 2], ["tanh", "sigmoid", "softplus"]),
@@ -133,14 +132,6 @@ def test_float32_training_keeps_dtype_and_tracks_float64(path, rng):
 # threads are included.
 THREADED_NETS = NETS[:2] + [([4, 9, 7, 1], ["relu", "tanh", "identity"])]
 
-
-@pytest.fixture(params=["rows", "columns"])
-def split(request, monkeypatch):
-    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
-    from fastnn import _parallel
-
-    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
-    return request.param
 
 
 @pytest.mark.parametrize("threads", [2, 3])
