@@ -255,6 +255,37 @@ def _constants(opt, h, t):
     return c
 
 
+
+# -------------------------------------------------------------------------- sample weights
+@jit(inline=True)
+def _batch_scale(sw, swo, B):
+    """B / Σ_batch w for the batch whose weights start at sw[swo] (0 when they sum to 0), so
+    that the kernels' Σ φ / B becomes the weighted mean Σ w φ / Σ w."""
+    if sw.size == 0:
+        return 1.0
+    s = 0.0
+    for r in range(B):
+        s += sw[swo + r]
+    return B / s if s > 0 else 0.0
+
+
+@jit(inline=True)
+def _output_rows(loss, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
+    """φ^[K] and Σ L of ``rows`` whole output rows from offsets o (x̄, φ) and yo (y).
+
+    With sample weights (sw non-empty) row r's φ^[K] and L are scaled by sw[swo + r] · scale.
+    """
+    if sw.size == 0:
+        return output_delta(loss, act, abuf, pbuf, o, y, yo, rows, nK)
+    total = 0.0
+    for r in range(rows):
+        s = sw[swo + r] * scale
+        total += s * output_delta(loss, act, abuf, pbuf, o + _u(r * nK), y, yo + _u(r * nK), _u(1), nK)
+        for j in range(nK):
+            pbuf[o + _u(r * nK + j)] *= s
+    return total
+
+
 # -------------------------------------------------------------------------- one batch, serial
 @jit
 def _forward(theta, lay, x0, x0o, abuf, B, mode):
@@ -269,17 +300,20 @@ def _forward(theta, lay, x0, x0o, abuf, B, mode):
 
 
 @jit
-def _backward(theta, grad, state, lay, x0, x0o, y, yo, abuf, pbuf, loss, B, train, opt, h, c, mode):
+def _backward(theta, grad, state, lay, x0, x0o, y, yo, sw, swo, abuf, pbuf, loss, B, train, opt, h, c,
+              mode):
     """The seed's backpropagation rules on a batch of B rows; returns Σ_samples L.
 
     φ^[K] = ∂L/∂z̄^[K] (``output_delta``);  φ^[k] = (W^[k+1])ᵀ φ^[k+1] ⊙ ψ^[k]'(z̄^[k]);
     ∂L/∂W^[k] = φ^[k] (x̄^[k-1])ᵀ, ∂L/∂b̄^[k] = φ^[k].
     ``train``: each layer takes the optimizer's step as soon as φ^[k-1] has been formed from
     its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
+    Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = output_delta(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK)
+    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
+                         _batch_scale(sw, swo, B))
     for k in range(K - 1, -1, -1):
         if k > 0:
             _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, 0, lay[k, N_IN], mode)
@@ -294,13 +328,14 @@ def _backward(theta, grad, state, lay, x0, x0o, y, yo, abuf, pbuf, loss, B, trai
 
 # ------------------------------------------------------------------------ whole runs
 @jit
-def _epoch(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, loss, opt, h,
+def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch, loss, opt, h,
            t0, mode):
     """One epoch of minibatch training; returns the mean per-sample loss seen during the epoch.
 
     Each batch's loss is taken before its update; the last partial batch is used. With
     ``shuffle`` the rows perm[start:stop] are gathered into xb/yb, else X/Y are read in place.
-    Batch b (0-based) is the optimizer's step t0 + b + 1.
+    Batch b (0-based) is the optimizer's step t0 + b + 1. sw: the sample weights in the
+    epoch's order (sw[start + r] weighs the batch's row r), or empty.
     """
     N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -315,8 +350,8 @@ def _epoch(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, bat
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         c = _constants(opt, h, t)
         _forward(theta, lay, x0, x0o, abuf, B, mode)
-        total += _backward(theta, grad, state, lay, x0, x0o, y0, yo, abuf, pbuf, loss, B, True,
-                           opt, h, c, mode)
+        total += _backward(theta, grad, state, lay, x0, x0o, y0, yo, sw, start, abuf, pbuf, loss, B,
+                           True, opt, h, c, mode)
     return total / N
 
 
@@ -340,18 +375,18 @@ def _update_part(theta, grad, state, lay, k, p, parts, x0, x0o, abuf, pbuf, B, o
 
 
 @jit(inline=True)
-def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1):
+def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
     """φ^[K] and Σ L of whole output rows r0..r1 (softmax needs a whole row)."""
     K = lay.shape[0]
     nK = lay[K - 1, N_OUT]
     o = _cap(abuf, lay) * lay[K - 1, C_OFF] + r0 * nK
-    return output_delta(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
-                        _u(r1 - r0), _u(nK))
+    return _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
+                        _u(r1 - r0), _u(nK), sw, start + r0, _batch_scale(sw, start, B))
 
 
 @jit
-def _epoch_share(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, loss,
-                 opt, h, t0, mode, parts, sync, losses):
+def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
+                 loss, opt, h, t0, mode, parts, sync, losses):
     """One epoch, run by every thread of a team at once; same result as ``_epoch``.
 
     Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
@@ -382,7 +417,7 @@ def _epoch_share(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbu
                     src, so = _layer_input(lay, k, x0, x0o, abuf)
                     so += _u(r0 * lay[k, N_IN])
                     _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], mode)
-                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1)
+                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k in range(K - 1, 0, -1):
                     _layer_dx_block(theta, lay, k, abuf, pbuf, r0, nr, 0, lay[k, N_IN], mode)
             _done(sync)
@@ -410,8 +445,8 @@ def _epoch_share(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbu
 #               W^[k+1] (its last reader ran in the phase before);
 #   last:       the steps on W^[1] and W^[2].
 @jit
-def _epoch_share_cols(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch, loss,
-                      opt, h, t0, mode, parts, sync, losses):
+def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
+                      loss, opt, h, t0, mode, parts, sync, losses):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
     N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -452,7 +487,7 @@ def _epoch_share_cols(theta, grad, state, lay, X, Y, perm, shuffle, xb, yb, abuf
             p = item - (end - parts)
             r0, r1 = _share(B, p, parts)
             if r1 > r0:
-                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1)
+                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -497,8 +532,9 @@ def _predict(theta, lay, loss, X, abuf, out, mode):
 
 
 @jit
-def _evaluate(theta, lay, loss, X, Y, abuf, pbuf, mode):
-    """Σ_samples L over every row of X, Y, in chunks of the rows abuf was sized for."""
+def _evaluate(theta, lay, loss, X, Y, sw, abuf, pbuf, mode):
+    """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in chunks of the
+    rows abuf was sized for."""
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -507,7 +543,8 @@ def _evaluate(theta, lay, loss, X, Y, abuf, pbuf, mode):
     for start in range(0, X.shape[0], cap):
         B = min(cap, X.shape[0] - start)
         _forward(theta, lay, Xf, start * n0, abuf, B, mode)
-        total += output_delta(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK))
+        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
+                              sw, start, 1.0)
     return total
 
 

@@ -21,13 +21,42 @@ from . import losses as _losses
 from . import optimizers as _opt
 from . import schedules as _schedules
 from ._io import atomic_write
+from .callbacks import History, deferred_interrupt, prepare as _prepare_callbacks
 
-FORMAT_VERSION = 2  # 2: loss, optimizer state and the shuffling generator's state; 1 still loads
+# 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
+FORMAT_VERSION = 3
 _DTYPES = ("float32", "float64")
 
 
 class DivergedError(FloatingPointError):
-    """Training produced a non-finite loss or weights; the weights were rolled back."""
+    """Training produced a non-finite loss or weights; the weights were rolled back.
+
+    ``epoch``: the 1-based epoch (of that fit) that diverged; ``loss``: its loss.
+    """
+
+    def __init__(self, message, epoch=None, loss=None):
+        super().__init__(message)
+        self.epoch, self.loss = epoch, loss
+
+
+_METRICS = {  # name → f(y_true, y_pred) on validation rows; y_pred as predict returns it
+    "accuracy": lambda Y, P: float(np.mean(np.argmax(Y, 1) == np.argmax(P, 1)) if Y.shape[1] > 1
+                                   else np.mean((Y[:, 0] > 0.5) == (P[:, 0] > 0.5))),
+    "mae": lambda Y, P: float(np.mean(np.abs(Y - P))),
+    "mse": lambda Y, P: float(np.mean((Y - P) ** 2)),
+    "r2": lambda Y, P: float(np.mean(1 - ((Y - P) ** 2).sum(0) / np.maximum(((Y - Y.mean(0)) ** 2).sum(0), 1e-300))),
+}
+
+
+def _feature_names(X):
+    """A DataFrame's column names when they are all strings (scikit-learn's rule), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = [c for c in columns]
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return np.asarray(names, dtype=object)
 
 
 @dataclass
@@ -44,6 +73,24 @@ class Backprop:
     dW: dict = field(default_factory=dict)  # ∂L/∂W^[k]
     db: dict = field(default_factory=dict)  # ∂L/∂b̄^[k]
     loss: float = 0.0
+
+
+@dataclass
+class _Run:
+    """One fit's checked data and choices, handed to the epoch loop."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sw: np.ndarray  # sample weights, or empty
+    batch: int
+    opt: object
+    shuffle: bool
+    rng: object
+    unrolled: object  # the generated epoch, or None
+    pool: object  # the EpochPool, or None
+    val: object  # (Xv, Yv, wv), or None
+    metrics: list
+    callbacks: list
 
 
 def _positive_int(name, value):
@@ -101,6 +148,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self._rng = np.random.default_rng(seed)
         self.optimizer = None  # set by fit; its state carries over to the next fit
+        self.feature_names_in_ = None  # a DataFrame's column names, recorded by fit
 
         # Offset table: one row per layer; W^[k] then b̄^[k] in one flat parameter buffer.
         lay = np.zeros((K, _k.LAYOUT_COLS), dtype=np.int64)
@@ -112,11 +160,28 @@ class Network:
             width += n_out
         self._lay = lay
         self._theta = np.zeros(off, dtype=self.dtype)
-        self.weights = [_k._W(self._theta, lay, k) for k in range(K)]
-        self.biases = [_k._b(self._theta, lay, k) for k in range(K)]
-        self._bufs = None  # batch buffers, sized on first use
         self._path = _k.AUTO  # per-layer BLAS/loops choice; tests force each path
+        self._views()
         self._init_weights(table)
+
+    def _views(self):
+        """W^[k] and b̄^[k] as views into θ, and no batch buffers yet (sized on first use)."""
+        K = self.n_layers
+        self.weights = [_k._W(self._theta, self._lay, k) for k in range(K)]
+        self.biases = [_k._b(self._theta, self._lay, k) for k in range(K)]
+        self._bufs = None
+
+    # Pickling (pickle, copy.deepcopy, joblib) keeps θ and drops the views and scratch buffers,
+    # which would otherwise come back as copies no longer tied to θ.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in ("weights", "biases", "_bufs"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._views()
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -156,7 +221,24 @@ class Network:
         return self._theta.size
 
     # ------------------------------------------------------------------ validation
+    def _check_names(self, X, name="X"):
+        """The column names of a DataFrame X, checked against those fit recorded."""
+        names = _feature_names(X)
+        known = self.feature_names_in_
+        if names is not None and known is not None and (
+                len(names) != len(known) or (names != known).any()):
+            missing = [n for n in known if n not in set(names)]
+            extra = [n for n in names if n not in set(known)]
+            detail = (f"missing {missing}" if missing else "") + (", " if missing and extra else "") + (
+                f"unexpected {extra}" if extra else "")
+            raise ValueError(
+                f"{name}'s columns {list(names)} do not match the feature names the network was "
+                f"trained on, {list(known)} ({detail or 'same names, different order'}); "
+                f"select them in that order, e.g. {name}[net.feature_names_in_]")
+        return names
+
     def _check_X(self, X, name="X"):
+        self._check_names(X, name)
         try:
             with np.errstate(over="ignore"):  # too big for float32 → Inf, reported below
                 X = np.asarray(X, dtype=self.dtype)
@@ -176,8 +258,8 @@ class Network:
             raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first")
         return X
 
-    def _check_XY(self, X, Y):
-        X = self._check_X(X, "X")
+    def _check_XY(self, X, Y, name="X"):
+        X = self._check_X(X, name)
         n_K, loss = self.sizes[-1], _losses.BY_CODE[self._loss]
         labels = loss.targets == "probabilities" and np.ndim(Y) == 1
         try:
@@ -197,7 +279,7 @@ class Network:
             )
         if Y.shape[0] != X.shape[0]:
             raise ValueError(
-                f"X has {X.shape[0]} rows but Y has {Y.shape[0]}; pass one target row per sample"
+                f"{name} has {X.shape[0]} rows but its Y has {Y.shape[0]}; pass one target row per sample"
             )
         Y = np.ascontiguousarray(Y)
         if not _k._all_finite(Y.reshape(-1)):
@@ -213,6 +295,24 @@ class Network:
             raise ValueError("Y: loss='binary_cross_entropy' needs targets in [0, 1] "
                              "(one column of 0/1 labels per output)")
         return X, Y
+
+    def _check_weights(self, sample_weight, N, name="sample_weight"):
+        """Per-sample weights as a float array of N entries >= 0 (empty for None)."""
+        if sample_weight is None:
+            return np.empty(0, self.dtype)
+        try:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name} must be a numeric array of shape ({N},): {e}") from None
+        if w.ndim == 0:
+            w = np.full(N, float(w))
+        if w.shape != (N,):
+            raise ValueError(f"{name} has shape {w.shape}; pass one weight per sample, shape ({N},)")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"{name} must be finite and >= 0 (got min {w.min():g}, max {w.max():g})")
+        if not w.sum() > 0:
+            raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
+        return np.ascontiguousarray(w, dtype=self.dtype)
 
     def _one_hot(self, labels):
         """Integer class labels (N,) → one-hot rows (N, n_K)."""
@@ -243,7 +343,10 @@ class Network:
 
     # ------------------------------------------------------------------ the math
     def predict(self, X):
-        """x̄^[K] for every row of X: an (N, n_K) array (probabilities for a cross-entropy loss)."""
+        """x̄^[K] for every row of X: an (N, n_K) array (probabilities for a cross-entropy loss).
+
+        A DataFrame's columns must carry the feature names ``fit`` recorded, in that order.
+        """
         return self._predict(self._check_X(X))
 
     def _predict(self, X):
@@ -252,11 +355,16 @@ class Network:
         _k._predict(self._theta, self._lay, self._loss, X, abuf, out, self._path)
         return out
 
-    def loss(self, X, Y):
-        """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default)."""
+    def loss(self, X, Y, sample_weight=None):
+        """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default);
+        with ``sample_weight``, the weighted mean Σ w L / Σ w."""
         X, Y = self._check_XY(X, Y)
+        return self._mean_loss(X, Y, self._check_weights(sample_weight, len(X)))
+
+    def _mean_loss(self, X, Y, sw):
         _, abuf, pbuf, *_ = self._batch_buffers(min(len(X), 1024))
-        return float(_k._evaluate(self._theta, self._lay, self._loss, X, Y, abuf, pbuf, self._path) / len(X))
+        total = _k._evaluate(self._theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path)
+        return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backprop(self, X, Y):
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
@@ -280,8 +388,8 @@ class Network:
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         _k._forward(self._theta, self._lay, Xf, 0, abuf, N, self._path)
-        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, abuf, pbuf, self._loss,
-                            N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
+        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, grad[:0], 0, abuf, pbuf,
+                            self._loss, N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
         return abuf, pbuf, grad, loss
 
     def gradients(self, X, Y):
@@ -309,7 +417,8 @@ class Network:
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y, epochs=10, batch_size=32, lr=None, shuffle=True, seed=None, verbose=False,
-            threads=None, optimizer=None):
+            threads=None, optimizer=None, *, sample_weight=None, validation_data=None,
+            validation_split=0.0, early_stopping=None, callbacks=None, metrics=None):
         """Train on X, Y for ``epochs`` epochs of minibatches; one optimizer step per batch.
 
         ``optimizer``: a name from ``fastnn.OPTIMIZERS`` ("sgd", "adam", "adamw", "rmsprop") or an
@@ -318,16 +427,35 @@ class Network:
         ∂L/∂W^[k] over the batch). A name that matches ``self.optimizer``'s kind also continues
         it. ``lr`` sets the optimizer's learning rate (default: the optimizer's own, 0.01 for SGD).
 
-        Returns a history dict: ``loss`` holds each epoch's mean training loss (each batch's
-        loss taken before its update), ``time`` the seconds each epoch took, ``lr`` the learning
-        rate each epoch used. If the loss or the weights turn non-finite, the weights go back
-        to the end of the last finite epoch, the optimizer's moments restart from zero, and
-        ``DivergedError`` is raised.
+        ``sample_weight``: one weight >= 0 per row; each batch's gradient and loss become the
+        weighted means Σ w (·) / Σ w over the batch (scikit-learn's rule).
+
+        Validation: ``validation_data=(Xv, Yv)`` or ``(Xv, Yv, wv)``, or ``validation_split=f``,
+        which holds out the last fraction f of the rows (before any shuffling). Each epoch then
+        logs ``val_loss`` and ``val_<name>`` for each of ``metrics`` ("accuracy", "r2", "mae",
+        "mse", or functions f(y_true, y_pred) → float, named by ``__name__``).
+
+        ``early_stopping``: True, a patience, or a ``fastnn.EarlyStopping``: stop when the
+        validation loss (else the training loss) has not improved for ``patience`` epochs, and
+        restore the best epoch's weights. ``callbacks``: ``fastnn.Callback`` objects or functions
+        ``f(net, epoch, logs)`` called after each epoch; returning True stops training.
+
+        Returns a ``History``: ``history["loss"]`` holds each epoch's mean training loss (each
+        batch's taken before its update), then ``val_loss``, ``time`` (seconds) and ``lr``. If
+        the loss or the weights turn non-finite, the weights go back to the end of the last
+        finite epoch, the optimizer's moments restart from zero, and ``DivergedError`` is raised.
+
+        Ctrl-C (in the main thread) stops training at the end of the running epoch: the weights
+        and the optimizer are those of that finished epoch, and the ``KeyboardInterrupt`` raised
+        carries the ``History`` as ``.history``. A second Ctrl-C interrupts at once.
 
         ``threads``: how many cores train, each batch split across them (BLAS is held to one
         thread per core meanwhile). None picks by size: one for small nets, else every core this
         process may use. Results never depend on timing, but differ between thread counts in
         the last bits.
+
+        A network whose parameters are read-only (loaded with ``joblib.load(mmap_mode="r")``)
+        first copies them into memory of its own; the file is never written.
         """
         epochs = _positive_int("epochs", epochs)
         batch_size = _positive_int("batch_size", batch_size)
@@ -337,14 +465,22 @@ class Network:
         if threads is not None:
             threads = _positive_int("threads", threads)
         opt = self._optimizer(optimizer, lr)
+        names = _feature_names(X)
         X, Y = self._check_XY(X, Y)
+        sw = self._check_weights(sample_weight, len(X))
+        X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split)
+        cbs = _prepare_callbacks(callbacks, early_stopping)
+        metrics = self._metrics(metrics, val is not None)
+        self._own_parameters()
         if lr is not None:
             opt.lr = float(lr)
         self.optimizer = opt
+        if names is not None:
+            self.feature_names_in_ = names
         N = len(X)
         batch = min(batch_size, N)
         rng = self._rng if seed is None else np.random.default_rng(seed)
-        unrolled = self._unrolled_epoch(direct=batch == 1 and opt.fused)
+        unrolled = None if sw.size else self._unrolled_epoch(direct=batch == 1 and opt.fused)
         n_threads, by_columns = 1, False
         if unrolled is None:
             n_threads, by_columns = _parallel.plan(threads, self.sizes, batch, self._path)
@@ -354,7 +490,64 @@ class Network:
             pool = None
             if n_threads > 1:
                 pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))
-            return self._fit_epochs(X, Y, epochs, batch, opt, shuffle, rng, unrolled, pool, verbose)
+            run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, pool, val, metrics, cbs)
+            return self._fit_epochs(run, epochs, verbose)
+
+    def _validation(self, X, Y, sw, data, split):
+        """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None."""
+        if data is not None and split:
+            raise ValueError("pass validation_data or validation_split, not both")
+        if data is not None:
+            if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (Xv, Yv) or (Xv, Yv, sample_weight)")
+            Xv, Yv = self._check_XY(data[0], data[1], "validation_data's X")
+            wv = self._check_weights(data[2] if len(data) == 3 else None, len(Xv),
+                                     "validation_data's sample_weight")
+            return X, Y, sw, (Xv, Yv, wv)
+        if isinstance(split, bool) or not isinstance(split, (int, float, np.number)) or not 0 <= split < 1:
+            raise ValueError(f"validation_split must be a fraction in [0, 1), got {split!r}")
+        if not split:
+            return X, Y, sw, None
+        n_val = int(round(len(X) * split))
+        if n_val < 1 or n_val >= len(X):
+            raise ValueError(f"validation_split={split} of {len(X)} rows leaves "
+                             f"{n_val} for validation and {len(X) - n_val} for training; "
+                             "both need at least one row")
+        cut = len(X) - n_val
+        wv = sw[cut:] if sw.size else sw
+        if wv.size and not wv.sum() > 0:
+            raise ValueError("validation_split: the held-out rows' sample weights sum to 0")
+        return X[:cut], Y[:cut], sw[:cut] if sw.size else sw, (X[cut:], Y[cut:], wv)
+
+    @staticmethod
+    def _metrics(metrics, validating):
+        """[(log key, function)] for fit's ``metrics``, computed on the validation rows."""
+        if metrics is None:
+            return []
+        if isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
+        if not validating:
+            raise ValueError("metrics are computed on validation rows; pass validation_data or "
+                             "validation_split too")
+        out = []
+        for m in metrics:
+            if isinstance(m, str) and m in _METRICS:
+                out.append((f"val_{m}", _METRICS[m]))
+            elif callable(m):
+                out.append((f"val_{getattr(m, '__name__', 'metric')}", m))
+            else:
+                raise ValueError(f"metrics: unknown metric {m!r}; pass names from {sorted(_METRICS)} "
+                                 "or functions f(y_true, y_pred) -> float")
+        return out
+
+    def _own_parameters(self):
+        """Copy read-only (memory-mapped) parameters or optimizer state before training writes them."""
+        if not self._theta.flags.writeable:
+            self._theta = self._theta.copy()
+            self._views()
+        opt = self.optimizer
+        if opt is not None and opt.state is not None and not opt.state.flags.writeable:
+            opt.state = opt.state.copy()
 
     def _optimizer(self, spec, lr):
         """fit's optimizer: ``self.optimizer`` continued, or a new one from a name or object."""
@@ -367,60 +560,92 @@ class Network:
         new.bind(self.n_params, self.dtype)  # a mismatched object is refused before any work
         return new
 
-    def _fit_epochs(self, X, Y, epochs, batch, opt, shuffle, rng, unrolled, pool, verbose):
+    def _fit_epochs(self, run, epochs, verbose):
         """fit's epoch loop, on the kernel chosen: unrolled, threaded (pool) or serial."""
+        X, Y, sw, batch, opt = run.X, run.Y, run.sw, run.batch, run.opt
         N = len(X)
         n_batches = -(-N // batch)
         _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
         # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
         # kernels read rows in place and never look at perm.
-        order = np.arange(N if shuffle else 0, dtype=np.int64)
+        order = np.arange(N if run.shuffle else 0, dtype=np.int64)
         perm = order.copy()
+        swp = sw.copy() if run.shuffle else sw  # the weights in the epoch's order
         backup = np.empty_like(self._theta)  # θ at the last finite epoch, for rollback
         state = opt.bind(self.n_params, self.dtype)
         # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
         code = _opt.FUSED if opt.fused else opt.code
         grad = self._theta[:0] if opt.fused else np.empty_like(self._theta)
-        history = {"loss": [], "time": [], "lr": []}
+        history = History()
+        for cb in run.callbacks:
+            cb.on_train_begin(self, history)
 
         epoch_iter = range(1, epochs + 1)
         if verbose:
             from tqdm.auto import tqdm
 
             epoch_iter = tqdm(epoch_iter, desc="fit", unit="epoch")
-        for epoch in epoch_iter:
-            t0 = time.perf_counter()
-            if shuffle:  # each epoch's order depends on the generator alone, so fits resume
-                np.copyto(perm, order)
-                rng.shuffle(perm)
-            np.copyto(backup, self._theta)
-            h = opt.hyper()
-            args = (self._theta, grad, state)
-            if unrolled is not None:
-                loss = unrolled(*args, X, Y, perm, shuffle, batch, code, h, opt.t, True) / N
-            elif pool is not None:
-                loss = pool.epoch(*args, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch,
-                                  self._loss, code, h, opt.t, self._path) / N
-            else:
-                loss = _k._epoch(*args, self._lay, X, Y, perm, shuffle, xb, yb, abuf, pbuf, batch,
-                                 self._loss, code, h, opt.t, self._path)
-            if not (np.isfinite(loss) and _k._all_finite(self._theta)):
-                np.copyto(self._theta, backup)
-                opt.reset()
-                last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-                raise DivergedError(
-                    f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
-                    f"to {last}. Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}"
-                )
-            opt.t += n_batches
-            opt.epoch += 1
-            opt.schedule.report(float(loss))
-            history["loss"].append(float(loss))
-            history["time"].append(time.perf_counter() - t0)
-            history["lr"].append(float(h[0]))
-            if verbose:
-                epoch_iter.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        with deferred_interrupt() as interrupted:
+            for epoch in epoch_iter:
+                t0 = time.perf_counter()
+                if run.shuffle:  # each epoch's order depends on the generator alone, so fits resume
+                    np.copyto(perm, order)
+                    run.rng.shuffle(perm)
+                    if sw.size:
+                        np.take(sw, perm, out=swp)
+                np.copyto(backup, self._theta)
+                h = opt.hyper()
+                args = (self._theta, grad, state)
+                if run.unrolled is not None:
+                    loss = run.unrolled(*args, X, Y, perm, run.shuffle, batch, code, h, opt.t, True) / N
+                elif run.pool is not None:
+                    loss = run.pool.epoch(*args, self._lay, X, Y, swp, perm, run.shuffle, xb, yb, abuf,
+                                          pbuf, batch, self._loss, code, h, opt.t, self._path) / N
+                else:
+                    loss = _k._epoch(*args, self._lay, X, Y, swp, perm, run.shuffle, xb, yb, abuf, pbuf,
+                                     batch, self._loss, code, h, opt.t, self._path)
+                if not (np.isfinite(loss) and _k._all_finite(self._theta)):
+                    np.copyto(self._theta, backup)
+                    opt.reset()
+                    last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+                    raise DivergedError(
+                        f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
+                        f"to {last}. Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}",
+                        epoch=epoch, loss=float(loss))
+                opt.t += n_batches
+                opt.epoch += 1
+                opt.schedule.report(float(loss))
+                logs = {"loss": float(loss), "time": time.perf_counter() - t0, "lr": float(h[0])}
+                if run.val is not None:
+                    logs.update(self._validate(run))
+                history.append(logs)
+                stop = False
+                for cb in run.callbacks:
+                    stop = bool(cb.on_epoch_end(self, epoch, logs)) or stop
+                if verbose:
+                    epoch_iter.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"},
+                                           refresh=False)
+                if interrupted():
+                    history.interrupted = True
+                    e = KeyboardInterrupt(f"fit stopped by Ctrl-C after epoch {epoch}")
+                    e.history = history
+                    raise e
+                if stop:
+                    history.stopped_epoch = epoch
+                    break
+        for cb in run.callbacks:
+            cb.on_train_end(self, history)
         return history
+
+    def _validate(self, run):
+        """val_loss and the val_<metric> values of the current θ on the validation rows."""
+        Xv, Yv, wv = run.val
+        logs = {"val_loss": self._mean_loss(Xv, Yv, wv)}
+        if run.metrics:
+            P = self._predict(Xv)
+            for key, fn in run.metrics:
+                logs[key] = float(fn(Yv, P))
+        return logs
 
     # ------------------------------------------------------------------ display
     def summary(self):
@@ -455,6 +680,7 @@ class Network:
             opt_meta = json.dumps({
                 "name": opt.name, "config": opt.config(), "t": opt.t, "epoch": opt.epoch,
                 "schedule": {"name": opt.schedule.name, "state": opt.schedule.get_state()}})
+        names = self.feature_names_in_
         atomic_write(path, lambda f: np.savez(
             f,
             format_version=np.int64(FORMAT_VERSION),
@@ -466,17 +692,18 @@ class Network:
             rng=np.asarray(json.dumps(self._rng.bit_generator.state)),
             optimizer=np.asarray(opt_meta),
             optimizer_state=opt_state,
+            feature_names=np.asarray([] if names is None else list(names), dtype="U"),
         ))
 
     @classmethod
     def load(cls, path):
-        """Read a model written by ``save`` (format 1 or 2). Never unpickles."""
+        """Read a model written by ``save`` (format 1, 2 or 3). Never unpickles."""
         where = f"path: {os.fspath(path)!r}"
         try:
             with np.load(os.fspath(path), allow_pickle=False) as f:
                 version = int(f["format_version"])
-                if version not in (1, FORMAT_VERSION):
-                    raise ValueError(f"format_version {version} is not supported (expected 1 or {FORMAT_VERSION})")
+                if version not in range(1, FORMAT_VERSION + 1):
+                    raise ValueError(f"format_version {version} is not supported (expected 1 to {FORMAT_VERSION})")
                 sizes = [int(n) for n in f["sizes"]]
                 acts = [str(a) for a in f["activations"]]
                 dtype = str(f["dtype"])
@@ -485,12 +712,17 @@ class Network:
                 if version >= 2:
                     extra = {"loss": str(f["loss"]), "rng": json.loads(str(f["rng"])),
                              "optimizer": str(f["optimizer"]), "state": f["optimizer_state"]}
+                names = [str(n) for n in f["feature_names"]] if version >= 3 else []
         except (OSError, KeyError, ValueError, EOFError) as e:
             raise ValueError(f"{where} is not a fastnn model file ({e})") from None
         net = cls(sizes, acts, loss=extra.get("loss", "mse"), dtype=dtype)
         if params.shape != net._theta.shape:
             raise ValueError(f"{where} holds {params.size} parameters but sizes {sizes} need {net.n_params}")
         net._theta[:] = params
+        if names:
+            if len(names) != sizes[0]:
+                raise ValueError(f"{where} has {len(names)} feature names for n_0 = {sizes[0]} inputs")
+            net.feature_names_in_ = np.asarray(names, dtype=object)
         if extra:
             try:
                 net._rng.bit_generator.state = extra["rng"]

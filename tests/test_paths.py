@@ -222,7 +222,7 @@ def test_one_thread_alone_finishes_a_threaded_epoch(split, rng):
     sync, losses = np.zeros(_sync.SYNC_SIZE, np.int64), np.zeros(3)
     kernel = K._epoch_share_cols if split == "columns" else K._epoch_share
     none = alone._theta[:0]  # plain SGD: no gradient or state buffers
-    kernel(alone._theta, none, none, alone._lay, X, Y, np.arange(30), False, xb, yb, abuf, pbuf, 8,
+    kernel(alone._theta, none, none, alone._lay, X, Y, none, np.arange(30), False, xb, yb, abuf, pbuf, 8,
            0, FUSED, np.array([0.05, 0.0]), 0, K.AUTO, 3, sync, losses)
     np.testing.assert_array_equal(alone._theta, team._theta)
     # 4 batches of 3 parts; rows: 1 + K phases of items, columns: K + 1 (φ^[K]) + (K − 1) + K

@@ -1,0 +1,193 @@
+"""What ``Network.fit`` reports and who may stop it: ``History``, callbacks, ``EarlyStopping``.
+
+After each epoch ``fit`` builds the epoch's ``logs`` (``loss``, ``time``, ``lr``, and with
+validation data ``val_loss`` and ``val_<metric>``), appends them to the ``History`` and hands
+them to every callback. A callback is a ``Callback`` object or a plain function
+``f(net, epoch, logs)``; returning True stops training after that epoch.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+
+import numpy as np
+
+
+class History(dict):
+    """One list per logged quantity, one entry per finished epoch: ``history["loss"]`` or
+    ``history.loss``, ``val_loss``, ``time``, ``lr``, ``val_<metric>``.
+
+    ``best_epoch``: the 1-based epoch whose weights an ``EarlyStopping`` restored (else None);
+    ``stopped_epoch``: the epoch after which a callback stopped training (else None);
+    ``interrupted``: True when Ctrl-C ended the fit (the history is then attached to the
+    ``KeyboardInterrupt`` as its ``history``).
+    """
+
+    def __init__(self):
+        super().__init__(loss=[], time=[], lr=[])
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self.interrupted = False
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    @property
+    def epochs(self):
+        """How many epochs finished."""
+        return len(self["loss"])
+
+    def append(self, logs):
+        for key, value in logs.items():
+            self.setdefault(key, []).append(value)
+
+    def plot(self, keys=None, ax=None):
+        """Plot the per-epoch curves (default: every loss) with matplotlib; returns the axes."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError('History.plot needs matplotlib: pip install matplotlib') from None
+        keys = keys or [k for k in self if k.endswith("loss")]
+        if ax is None:
+            ax = plt.figure().add_subplot()
+        for key in keys:
+            ax.plot(range(1, len(self[key]) + 1), self[key], label=key)
+        ax.set_xlabel("epoch")
+        ax.legend()
+        return ax
+
+    def __repr__(self):
+        last = {k: v[-1] for k, v in self.items() if v and k != "time"}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+class Callback:
+    """Override any of these; ``on_epoch_end`` returns True to stop training."""
+
+    def on_train_begin(self, net, history):
+        pass
+
+    def on_epoch_end(self, net, epoch, logs):
+        return False
+
+    def on_train_end(self, net, history):
+        pass
+
+
+class _Function(Callback):
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_epoch_end(self, net, epoch, logs):
+        return self.fn(net, epoch, logs)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``monitor``: a key of the logs; None means ``val_loss`` when fit has validation data, else
+    ``loss``. ``mode``: "min", "max", or "auto" (max for accuracy/score/r2, else min).
+    ``restore_best_weights``: at the end, θ goes back to the epoch with the best value; the
+    best is updated on any improvement, the patience count only resets on one > min_delta
+    (scikit-learn's rule for its ``tol``).
+    """
+
+    def __init__(self, monitor=None, patience=10, min_delta=0.0, mode="auto", restore_best_weights=True):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience must be a positive integer, got {patience!r}")
+        if not (isinstance(min_delta, (int, float, np.number)) and math.isfinite(min_delta) and min_delta >= 0):
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.mode, self.restore_best_weights = mode, restore_best_weights
+
+    def on_train_begin(self, net, history):
+        self._key = self.monitor
+        self.best, self.best_epoch, self.wait, self._theta = None, None, 0, None
+        self._history = history
+
+    def on_epoch_end(self, net, epoch, logs):
+        if self._key is None:
+            self._key = "val_loss" if "val_loss" in logs else "loss"
+        if self._key not in logs:
+            raise ValueError(f"EarlyStopping(monitor={self._key!r}): fit logs only {sorted(logs)}; "
+                             "pass validation data for val_* keys, or monitor one of those")
+        sign = -1.0 if self._maximize() else 1.0
+        value = sign * float(logs[self._key])  # smaller is better from here on
+        if self.best is None or value < self.best:
+            improved_enough = self.best is None or value < self.best - self.min_delta
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self._theta = net._theta.copy()
+            if improved_enough:
+                self.wait = 0
+                return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, net, history):
+        if self.restore_best_weights and self._theta is not None:
+            np.copyto(net._theta, self._theta)
+            history.best_epoch = self.best_epoch
+        self._theta = None
+
+    def _maximize(self):
+        if self.mode != "auto":
+            return self.mode == "max"
+        return any(s in self._key for s in ("acc", "score", "r2"))
+
+
+def prepare(callbacks, early_stopping):
+    """fit's list of Callback objects from its ``callbacks`` and ``early_stopping`` arguments."""
+    if callbacks is None:
+        callbacks = []
+    elif callable(callbacks) or isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    out = []
+    for cb in callbacks:
+        if isinstance(cb, Callback):
+            out.append(cb)
+        elif callable(cb):
+            out.append(_Function(cb))
+        else:
+            raise ValueError(f"callbacks: {cb!r} is neither a fastnn.Callback nor a function "
+                             "f(net, epoch, logs); pass a list of those")
+    if early_stopping is None or early_stopping is False:
+        return out
+    if early_stopping is True:
+        early_stopping = EarlyStopping()
+    elif isinstance(early_stopping, (int, np.integer)) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if not isinstance(early_stopping, EarlyStopping):
+        raise ValueError(f"early_stopping must be True, a patience (int) or a fastnn.EarlyStopping, "
+                         f"got {early_stopping!r}")
+    return out + [early_stopping]
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Within this block a first Ctrl-C only sets a flag (the yielded function reads it), so
+    fit can stop at the end of the epoch with consistent weights; a second one interrupts at
+    once. Outside the main thread, or under a custom SIGINT handler, nothing changes."""
+    pressed = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
