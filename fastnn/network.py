@@ -387,8 +387,9 @@ class Network:
         abuf, pbuf = np.empty(N * self._width(), self.dtype), np.empty(N * self._width(), self.dtype)
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        _k._forward(self._theta, self._lay, Xf, 0, abuf, N, self._path)
-        loss = _k._backward(self._theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, grad[:0], 0, abuf, pbuf,
+        theta = self._writable_theta()
+        _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
+        loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, grad[:0], 0, abuf, pbuf,
                             self._loss, N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
         return abuf, pbuf, grad, loss
 
@@ -404,10 +405,15 @@ class Network:
             grad = self._backward_all(X, Y)[2]
         else:
             grad = np.empty_like(self._theta)
-            unrolled(self._theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
+            unrolled(self._writable_theta(), grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
         grad /= self.dtype.type(N)
         K = self.n_layers
         return [_k._W(grad, self._lay, k) for k in range(K)], [_k._b(grad, self._lay, k) for k in range(K)]
+
+    def _writable_theta(self):
+        """θ, or a copy when it is read-only: the backward kernels compile only for writable θ
+        (their training branch steps it), while predict and loss also take read-only θ."""
+        return self._theta if self._theta.flags.writeable else self._theta.copy()
 
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
