@@ -6,6 +6,11 @@ import sys
 
 import numpy as np
 
+from .losses import LOSSES
+from .optimizers import OPTIMIZERS
+
+SGD_LR = 0.05  # --lr for sgd when none is given (fit's own default is 0.01)
+
 
 def _ints(text):
     try:
@@ -15,17 +20,35 @@ def _ints(text):
 
 
 def _parser():
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="fastnn", description=__doc__)
+    p.add_argument("--version", action="version", version=f"fastnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a network (on the built-in kinked dataset by default)")
-    t.add_argument("--data", help=".csv (last --targets columns are Y) or .npz with X and Y")
-    t.add_argument("--targets", type=int, default=1, help="number of target columns in a CSV")
+    t.add_argument("--data", help=".csv (comma, semicolon, tab or blank separated; a header row "
+                                  "names the columns) or .npz with arrays X and Y")
+    t.add_argument("--target", action="append", metavar="NAME",
+                   help="a CSV target column by header name; repeat or comma-separate for several, "
+                        "the other columns are the inputs")
+    t.add_argument("--targets", type=int, metavar="N",
+                   help="without --target: the last N columns of a CSV are the targets (default 1)")
     t.add_argument("--hidden", type=_ints, default=[32, 32], help="hidden widths, e.g. 32,32")
     t.add_argument("--activation", default="relu", help="activation of the hidden layers")
+    t.add_argument("--loss", default="mse", choices=list(LOSSES),
+                   help="mse (default); cross_entropy takes one column of class labels 0..C-1 or "
+                        "one-hot columns, and predicts probabilities")
+    t.add_argument("--optimizer", default="sgd", choices=list(OPTIMIZERS))
+    t.add_argument("--lr", type=float, help=f"learning rate (default: {SGD_LR} for sgd, "
+                                            "the optimizer's own for the others)")
     t.add_argument("--epochs", type=int, default=200)
     t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=0.05)
+    t.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
+                   help="hold out this fraction of the samples and report their loss")
+    t.add_argument("--early-stopping", type=int, nargs="?", const=10, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs (default 10) without a better validation loss "
+                        "(training loss without --validation-split); keep the best weights")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     t.add_argument("--out", default="model.npz", help="where to save the trained model")
@@ -33,7 +56,9 @@ def _parser():
 
     q = sub.add_parser("predict", help="print predictions as CSV")
     q.add_argument("--model", required=True)
-    q.add_argument("--data", required=True, help=".csv or .npz; the first n_0 columns are used")
+    q.add_argument("--data", required=True,
+                   help=".csv with the model's input columns (by header name if it was trained on "
+                        "named columns), or .npz with an array X")
     q.add_argument("--out", help="write the CSV here instead of stdout")
 
     i = sub.add_parser("info", help="print a model's layer table")
@@ -42,7 +67,7 @@ def _parser():
 
 
 def main(argv=None):
-    from .network import Network  # after argument parsing stays cheap for --help
+    from .network import DivergedError, Network
 
     parser = _parser()
     args = parser.parse_args(argv)
@@ -54,8 +79,10 @@ def main(argv=None):
             print(net.summary())
             return 0
         return _predict(args, net)
-    except ValueError as e:
+    except (ValueError, ImportError) as e:  # ImportError: pandas missing, with the pip command
         parser.exit(2, f"fastnn: error: {e}\n")
+    except DivergedError as e:
+        parser.exit(1, f"fastnn: error: {e}\n")
     except BrokenPipeError:
         return 1
 
@@ -63,41 +90,107 @@ def main(argv=None):
 def _train(args, Network):
     from . import datasets
 
+    if args.target and (args.data is None or args.data.endswith(".npz")):
+        raise ValueError("--target names a column of a CSV file; pass one with --data FILE.csv")
     if args.data is None:
         X, Y = datasets.kinked(dtype=args.dtype)
         source = "built-in kinked 1-D function"
-    else:
-        X, Y = datasets.load(args.data, args.targets)
+    elif args.data.endswith(".npz"):
+        X, Y = datasets.load_npz(args.data)
         source = args.data
-        if Y is None or X.ndim != 2:
-            raise ValueError(f"{args.data!r} needs input columns and at least one target column")
-        Y = Y.reshape(len(Y), -1)
-    net = Network([X.shape[1], *args.hidden, Y.shape[1]], args.activation, dtype=args.dtype, seed=args.seed)
+        if X.ndim != 2:
+            raise ValueError(f"{args.data!r}: X must be 2-D (samples x inputs), got shape {X.shape}")
+    else:
+        X, Y = _csv_columns(args.data, args.target, args.targets)
+        source = args.data
+    Y = Y.reshape(len(Y), -1)
+    if LOSSES[args.loss].targets == "probabilities" and Y.shape[1] == 1:
+        Y = _class_labels(Y[:, 0], args.loss)
+    n_K = int(Y.max()) + 1 if Y.ndim == 1 else Y.shape[1]
+    net = Network([X.shape[1], *args.hidden, n_K], args.activation, loss=args.loss, dtype=args.dtype,
+                  seed=args.seed)
     if not args.quiet:
         print(f"training on {source}: {len(X)} samples", file=sys.stderr)
         print(net.summary(), file=sys.stderr)
-    net.fit(X, Y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-            verbose=not args.quiet)
+    lr = SGD_LR if args.lr is None and args.optimizer == "sgd" else args.lr
+    history = net.fit(X, Y, epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed,
+                      verbose=not args.quiet, optimizer=args.optimizer,
+                      validation_split=args.validation_split, early_stopping=args.early_stopping)
+    if history.stopped_epoch:
+        print(f"stopped early after epoch {history.stopped_epoch}; best epoch {history.best_epoch}")
+    if "val_loss" in history:
+        epoch = history.best_epoch or history.epochs  # the epoch whose weights are saved
+        print(f"validation loss: {history['val_loss'][epoch - 1]:.6g}")
     print(f"final loss: {net.loss(X, Y):.6g}")
     net.save(args.out)
     print(f"saved {args.out}")
     return 0
 
 
+def _csv_columns(path, target, n_targets):
+    """(inputs, targets) of a CSV: the --target columns by name, or the last --targets N.
+
+    The inputs are a DataFrame when the file has a header, so fit records their names.
+    """
+    from . import datasets
+
+    data, header = datasets.read_csv(path)
+    columns = list(data.columns)
+    if target:
+        if n_targets is not None:
+            raise ValueError("pass --target NAME or --targets N, not both")
+        if not header:
+            raise ValueError(f"{path!r} has no header row, so --target has no names to match; "
+                             f"use --targets N for its last N columns")
+        names = list(dict.fromkeys(n.strip() for t in target for n in t.split(",")))
+        unknown = [n for n in names if n not in columns]
+        if unknown:
+            raise ValueError(f"{path!r} has no column named {', '.join(map(repr, unknown))}; "
+                             f"its columns are {columns}")
+        if len(names) == len(columns):
+            raise ValueError(f"--target names all {len(columns)} columns of {path!r}; "
+                             f"leave at least one input column")
+    else:
+        n = 1 if n_targets is None else n_targets
+        if not 0 < n < len(columns):
+            raise ValueError(f"{path!r} has {len(columns)} columns; --targets {n} must leave at "
+                             f"least one input column and take at least one target")
+        names = columns[-n:]
+    X = data.drop(columns=names)
+    return (X if header else X.to_numpy()), data[names].to_numpy()
+
+
+def _class_labels(y, loss):
+    """One column of class labels 0..C-1 as integers (fit one-hot encodes them)."""
+    bad = (y != np.floor(y)) | (y < 0)
+    if bad.any():
+        raise ValueError(f"--loss {loss} with one target column needs class labels 0, 1, ..., C-1; "
+                         f"got {y[bad][0]:g}")
+    return y.astype(np.int64)
+
+
 def _predict(args, net):
     from . import datasets
 
-    if args.data.endswith(".npz"):
-        X, _ = datasets.load(args.data)
-    else:
-        X = datasets.load_csv(args.data)
-    X = np.asarray(X)
-    if X.ndim == 1:
-        X = X[:, None]
     n0 = net.sizes[0]
-    if X.ndim != 2 or X.shape[1] < n0:
-        raise ValueError(f"{args.data!r} has {X.shape[-1]} columns but the model needs n_0 = {n0}")
-    P = net.predict(X[:, :n0])
+    names = getattr(net, "feature_names_in_", None)
+    if args.data.endswith(".npz"):
+        (X,) = datasets.load_npz(args.data, ("X",))
+        if X.ndim == 1 and n0 == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != n0:
+            raise ValueError(f"{args.data!r}: X has shape {X.shape} but the model takes n_0 = {n0} inputs")
+    else:
+        data, header = datasets.read_csv(args.data)
+        if names is not None:
+            _check_columns(args.data, list(data.columns) if header else None, [str(n) for n in names])
+            X = data
+        elif data.shape[1] != n0:
+            raise ValueError(f"{args.data!r} has {data.shape[1]} columns but the model takes n_0 = {n0} "
+                             f"inputs; pass only the input columns (no target columns)")
+        else:
+            X = data.to_numpy()
+    P = net.predict(X)
     out = open(args.out, "w") if args.out else sys.stdout
     try:
         np.savetxt(out, P, delimiter=",", fmt="%.9g")
@@ -105,3 +198,16 @@ def _predict(args, net):
         if args.out:
             out.close()
     return 0
+
+
+def _check_columns(path, got, expected):
+    """A one-line ValueError unless the CSV's header is exactly the model's input columns."""
+    if got == expected:
+        return
+    if got is None:
+        raise ValueError(f"{path!r} has no header row; the model needs the columns {expected}")
+    missing = [c for c in expected if c not in got]
+    extra = [c for c in got if c not in expected]
+    problems = [f"missing {missing}"] * bool(missing) + [f"extra {extra}"] * bool(extra)
+    raise ValueError(f"{path!r} has columns {got} but the model needs exactly {expected} in that order"
+                     + (f" ({', '.join(problems)})" if problems else " (reordered)"))

@@ -35,6 +35,7 @@ def assert_clean_error(proc):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("fastnn: error:"), proc.stderr
+    return lines[0]
 
 
 def final_loss(stdout):
@@ -65,6 +66,44 @@ def csv_data(tmp_path):
     return path, X, Y
 
 
+def write_csv(path, columns, rows, sep=","):
+    lines = [sep.join(columns)] + [sep.join(f"{v:.17g}" for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def named_data(tmp_path):
+    """A CSV with a header and the target column y between the inputs a, b, c."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(40, 3))
+    y = X[:, 0] - 0.5 * X[:, 1] + X[:, 2] ** 2
+    write_csv(tmp_path / "named.csv", ["a", "y", "b", "c"], np.column_stack([X[:, 0], y, X[:, 1:]]))
+    return X, y
+
+
+def test_version(tmp_path):
+    import fastnn
+
+    proc = ok(run("--version", cwd=tmp_path))
+    assert proc.stdout == f"fastnn {fastnn.__version__}\n"
+
+
+def test_quick_start_is_unchanged(tmp_path):
+    # `fastnn train` with no arguments: plain SGD at lr 0.05 on the kinked data, as before
+    # --loss, --optimizer and --lr existed.
+    from fastnn import datasets
+
+    proc = ok(run("train", cwd=tmp_path))
+    final_loss(proc.stdout)
+    X, Y = datasets.kinked()
+    ref = Network([1, 32, 32, 1], "relu", seed=0)
+    ref.fit(X, Y, epochs=200, batch_size=32, lr=0.05, seed=0)
+    net = Network.load(tmp_path / "model.npz")
+    assert_params_equal(net, params(ref))
+    assert net.optimizer.name == "sgd" and net.optimizer.lr == 0.05
+
+
 def test_train_without_data(tmp_path):
     proc = ok(run("train", "--epochs", 3, "--out", "m.npz", cwd=tmp_path))
     final_loss(proc.stdout)
@@ -85,13 +124,15 @@ def test_train_csv_then_predict_and_info(tmp_path, csv_data):
     assert net.activations == ["tanh", "tanh", "identity"]
     assert net.dtype == np.float64
 
-    # predict uses the first n_0 columns of the CSV (the target columns are ignored)
-    proc = ok(run("predict", "--model", "m.npz", "--data", path, cwd=tmp_path))
+    # a headerless CSV for a model without feature names: exactly n_0 columns
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    proc = ok(run("predict", "--model", "m.npz", "--data", "x.csv", cwd=tmp_path))
     rows = numeric_rows(proc.stdout)
     assert rows.shape == (len(X), 2)
     np.testing.assert_allclose(rows, net.predict(X), rtol=1e-5, atol=1e-6)
+    assert "n_0 = 3" in assert_clean_error(run("predict", "--model", "m.npz", "--data", path, cwd=tmp_path))
 
-    ok(run("predict", "--model", "m.npz", "--data", path, "--out", "p.csv", cwd=tmp_path))
+    ok(run("predict", "--model", "m.npz", "--data", "x.csv", "--out", "p.csv", cwd=tmp_path))
     np.testing.assert_allclose(numeric_rows((tmp_path / "p.csv").read_text()), rows, rtol=1e-5, atol=1e-6)
 
     proc = ok(run("info", "--model", "m.npz", cwd=tmp_path))
@@ -140,6 +181,8 @@ def _write_bad(tmp_path):
     np.savez(tmp_path / "nokeys.npz", A=np.zeros((3, 2)))
     (tmp_path / "notnpz.npz").write_text("this is not a zip file\n")
     np.savez(tmp_path / "notmodel.npz", X=np.zeros((3, 2)), Y=np.zeros((3, 1)))
+    np.savetxt(tmp_path / "four.csv", np.full((3, 4), 0.5), delimiter=",")  # the model takes 3
+    np.savez(tmp_path / "four.npz", X=np.zeros((3, 4)), Y=np.zeros((3, 1)))
 
 
 BAD_COMMANDS = {
@@ -151,6 +194,13 @@ BAD_COMMANDS = {
     "predict-missing-model": ["predict", "--model", "missing.npz", "--data", "ragged.csv"],
     "predict-missing-data": ["predict", "--model", "model.npz", "--data", "missing.csv"],
     "predict-garbage-data": ["predict", "--model", "model.npz", "--data", "garbage.csv"],
+    "predict-csv-extra-column": ["predict", "--model", "model.npz", "--data", "four.csv"],
+    "predict-npz-extra-column": ["predict", "--model", "model.npz", "--data", "four.npz"],
+    "train-target-on-npz": ["train", "--data", "four.npz", "--target", "y"],
+    "train-target-and-targets": ["train", "--data", "four.csv", "--target", "y", "--targets", 1],
+    "train-target-without-header": ["train", "--data", "four.csv", "--target", "y"],
+    "train-too-many-targets": ["train", "--data", "four.csv", "--targets", 4],
+    "train-fractional-labels": ["train", "--data", "four.csv", "--loss", "cross_entropy"],
     "info-missing-model": ["info", "--model", "missing.npz"],
     "info-corrupt-model": ["info", "--model", "notnpz.npz"],
     "info-not-a-model": ["info", "--model", "notmodel.npz"],
@@ -168,3 +218,107 @@ def bad_dir(tmp_path_factory):
 @pytest.mark.parametrize("label", list(BAD_COMMANDS))
 def test_bad_files_give_one_line_error(bad_dir, label):
     assert_clean_error(run(*BAD_COMMANDS[label], cwd=bad_dir))
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "   "], ids=["semicolon", "tab", "blanks"])
+def test_csv_delimiters_are_sniffed(tmp_path, sep):
+    rng = np.random.default_rng(3)
+    data = rng.uniform(-1, 1, size=(20, 3))
+    write_csv(tmp_path / "d.csv", ["u", "v", "w"], data, sep=sep)
+    ok(run("train", "--data", "d.csv", "--hidden", "4", "--epochs", 2, "--quiet", cwd=tmp_path))
+    net = Network.load(tmp_path / "model.npz")
+    assert net.sizes == [2, 4, 1]
+    assert list(net.feature_names_in_) == ["u", "v"]
+
+
+def test_target_by_name_then_predict_by_name(tmp_path, named_data):
+    X, y = named_data
+    proc = ok(run("train", "--data", "named.csv", "--target", "y", "--hidden", "5", "--epochs", 3,
+                  "--quiet", cwd=tmp_path))
+    final_loss(proc.stdout)
+    net = Network.load(tmp_path / "model.npz")
+    assert net.sizes == [3, 5, 1]
+    assert list(net.feature_names_in_) == ["a", "b", "c"]
+
+    write_csv(tmp_path / "x.csv", ["a", "b", "c"], X)
+    proc = ok(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path))
+    np.testing.assert_array_equal(numeric_rows(proc.stdout).astype(np.float32), net.predict(X))
+
+    # the training file still holds y: refused, not predicted from its first three columns
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "named.csv", cwd=tmp_path))
+    assert "extra ['y']" in line
+    write_csv(tmp_path / "bac.csv", ["b", "a", "c"], X[:, [1, 0, 2]])
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "bac.csv", cwd=tmp_path))
+    assert "['b', 'a', 'c']" in line and "order" in line
+    write_csv(tmp_path / "ab.csv", ["a", "b"], X[:, :2])
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "ab.csv", cwd=tmp_path))
+    assert "missing ['c']" in line
+    np.savetxt(tmp_path / "nameless.csv", X, delimiter=",")
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "nameless.csv", cwd=tmp_path))
+    assert "no header" in line
+
+
+def test_several_targets_by_name(tmp_path, named_data):
+    for flags in (["--target", "y,c"], ["--target", "y", "--target", "c"]):
+        ok(run("train", "--data", "named.csv", *flags, "--hidden", "4", "--epochs", 1, "--quiet",
+               cwd=tmp_path))
+        net = Network.load(tmp_path / "model.npz")
+        assert net.sizes == [2, 4, 2]
+        assert list(net.feature_names_in_) == ["a", "b"]
+
+
+def test_unknown_target_lists_the_columns(tmp_path, named_data):
+    line = assert_clean_error(run("train", "--data", "named.csv", "--target", "z", cwd=tmp_path))
+    assert "'z'" in line and "['a', 'y', 'b', 'c']" in line
+
+
+def test_missing_value_names_line_and_column(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n1,2,3\n4,5,6\n7,,9\n")
+    line = assert_clean_error(run("train", "--data", "d.csv", "--target", "y", cwd=tmp_path))
+    assert "missing value" in line and "line 4" in line and "column 'b'" in line
+
+
+def test_non_numeric_cell_names_line_column_and_text(tmp_path):
+    (tmp_path / "d.csv").write_text("a;b;y\n1;2;3\n4;5;oops\n")
+    line = assert_clean_error(run("train", "--data", "d.csv", cwd=tmp_path))
+    assert "line 3" in line and "column 'y'" in line and "'oops'" in line
+
+
+def test_without_pandas_csv_says_how_to_install(tmp_path, named_data):
+    fake = tmp_path / "nopandas" / "pandas"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named pandas')\n")
+    line = assert_clean_error(run("train", "--data", "named.csv", cwd=tmp_path,
+                          PYTHONPATH=str(tmp_path / "nopandas")))
+    assert 'pip install "fastnn[pandas]"' in line
+
+
+def test_cross_entropy_on_class_labels(tmp_path):
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, size=(60, 2))
+    label = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)  # classes 0, 1, 2
+    write_csv(tmp_path / "d.csv", ["p", "q", "label"], np.column_stack([X, label]))
+    ok(run("train", "--data", "d.csv", "--target", "label", "--loss", "cross_entropy",
+           "--hidden", "6", "--epochs", 3, "--quiet", cwd=tmp_path))
+    net = Network.load(tmp_path / "model.npz")
+    assert net.sizes == [2, 6, 3] and net.loss_name == "cross_entropy"
+    write_csv(tmp_path / "x.csv", ["p", "q"], X)
+    P = numeric_rows(ok(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path)).stdout)
+    assert P.shape == (60, 3) and (P >= 0).all()
+    np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_adam_uses_its_own_learning_rate(tmp_path):
+    from fastnn import Adam
+
+    proc = ok(run("train", "--optimizer", "adam", "--hidden", "4", "--epochs", 2, "--quiet", cwd=tmp_path))
+    final_loss(proc.stdout)
+    opt = Network.load(tmp_path / "model.npz").optimizer
+    assert opt.name == "adam" and opt.lr == Adam().lr
+
+
+def test_validation_split_and_early_stopping(tmp_path):
+    proc = ok(run("train", "--validation-split", 0.2, "--early-stopping", 3, "--optimizer", "rmsprop",
+                  "--hidden", "4", "--epochs", 40, "--quiet", cwd=tmp_path))
+    final_loss(proc.stdout)
+    assert "validation loss:" in proc.stdout
