@@ -221,10 +221,10 @@ class Network:
         return self._theta.size
 
     # ------------------------------------------------------------------ validation
-    def _check_names(self, X, name="X"):
-        """The column names of a DataFrame X, checked against those fit recorded."""
+    def _check_names(self, X, name="X", known=None):
+        """The column names of a DataFrame X, checked against ``known`` (default: those fit recorded)."""
         names = _feature_names(X)
-        known = self.feature_names_in_
+        known = self.feature_names_in_ if known is None else known
         if names is not None and known is not None and (
                 len(names) != len(known) or (names != known).any()):
             missing = [n for n in known if n not in set(names)]
@@ -381,15 +381,18 @@ class Network:
             bp.db[k] = _k._b(grad, self._lay, k - 1) / self.dtype.type(N)
         return bp
 
-    def _backward_all(self, X, Y):
-        """x̄^[k] and φ^[k] buffers for all of X, Σ_samples ∂L/∂θ, and Σ_samples L (checked X, Y)."""
+    def _backward_all(self, X, Y, sw=None):
+        """x̄^[k] and φ^[k] buffers for all of X, Σ_samples ∂L/∂θ, and Σ_samples L (checked X, Y).
+
+        With weights sw (checked): N · Σ w (·) / Σ w in place of both sums."""
         N = len(X)
         abuf, pbuf = np.empty(N * self._width(), self.dtype), np.empty(N * self._width(), self.dtype)
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         theta = self._writable_theta()
         _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
-        loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, grad[:0], 0, abuf, pbuf,
+        sw = grad[:0] if sw is None else sw
+        loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
                             self._loss, N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
         return abuf, pbuf, grad, loss
 
@@ -474,7 +477,7 @@ class Network:
         names = _feature_names(X)
         X, Y = self._check_XY(X, Y)
         sw = self._check_weights(sample_weight, len(X))
-        X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split)
+        X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split, names)
         cbs = _prepare_callbacks(callbacks, early_stopping)
         metrics = self._metrics(metrics, val is not None)
         self._own_parameters()
@@ -499,13 +502,15 @@ class Network:
             run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, pool, val, metrics, cbs)
             return self._fit_epochs(run, epochs, verbose)
 
-    def _validation(self, X, Y, sw, data, split):
-        """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None."""
+    def _validation(self, X, Y, sw, data, split, names):
+        """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None.
+        ``names``: X's feature names, which a validation DataFrame's columns must match."""
         if data is not None and split:
             raise ValueError("pass validation_data or validation_split, not both")
         if data is not None:
             if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (Xv, Yv) or (Xv, Yv, sample_weight)")
+            self._check_names(data[0], "validation_data's X", names)
             Xv, Yv = self._check_XY(data[0], data[1], "validation_data's X")
             wv = self._check_weights(data[2] if len(data) == 3 else None, len(Xv),
                                      "validation_data's sample_weight")
@@ -532,7 +537,7 @@ class Network:
             return []
         if isinstance(metrics, str) or callable(metrics):
             metrics = [metrics]
-        if not validating:
+        if metrics and not validating:
             raise ValueError("metrics are computed on validation rows; pass validation_data or "
                              "validation_split too")
         out = []

@@ -1,0 +1,462 @@
+"""scikit-learn estimators on ``Network``: ``MLPRegressor`` and ``MLPClassifier``.
+
+They take scikit-learn's ``MLPRegressor``/``MLPClassifier`` parameters with the same names,
+defaults and meaning, plus ``dtype`` and ``n_jobs``, and train a fastnn ``Network`` (kept as
+``network_``, in the seed's notation). Needs scikit-learn: ``pip install "fastnn[sklearn]"``.
+
+How each parameter maps onto the network:
+- hidden_layer_sizes=(n_1, …, n_{K-1}), activation → ψ^[1..K-1] ("logistic" is "sigmoid");
+  ψ^[K] is the identity (regression), softmax with cross-entropy (multiclass) or sigmoid with
+  binary cross-entropy (binary, multi-label);
+- solver="adam" → ``fastnn.Adam``; "sgd" → ``fastnn.SGD`` with momentum/nesterovs_momentum and
+  learning_rate "constant", "invscaling" (scikit-learn's samples-seen form) or "adaptive";
+  "lbfgs" → SciPy's L-BFGS-B on the full-batch loss and gradient of the kernels;
+- alpha: the L2 penalty ½·alpha·‖W‖²/n of scikit-learn, as weight decay alpha/batch_size on
+  W^[k] (not b̄^[k]) in the stochastic solvers;
+- the loss is ½‖y − x̄^[K]‖² per sample, summed over outputs (scikit-learn also averages over
+  outputs, which only rescales the step of a multi-output regressor);
+- dtype=None trains in float32 when X is float32 and in float64 otherwise, as scikit-learn
+  does; dtype="float32" always trains in float32 (about twice as fast on float64 input);
+- n_jobs: the threads each batch is split over (``Network.fit(threads=)``), None = automatic.
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+
+from . import optimizers as _opt
+from . import schedules as _schedules
+from .callbacks import Callback
+from .network import Network
+
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
+                "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid"}
+
+
+class _Stopping(Callback):
+    """scikit-learn's stopping rule, after each epoch: the training loss (or, with
+    early_stopping, the validation score) not better by tol for more than n_iter_no_change
+    epochs stops training, or with learning_rate="adaptive" divides the lr by 5 until it is
+    below 1e-6. With early_stopping the best-scoring θ is kept and restored at the end."""
+
+    def __init__(self, est, val):
+        self.est, self.val = est, val
+
+    def on_epoch_end(self, net, epoch, logs):
+        est = self.est
+        loss = logs["loss"] + est._penalty(net)
+        est.loss_curve_.append(loss)
+        est.loss_ = loss
+        est.n_iter_ += 1
+        est.t_ += est._n_train
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+        if self.val is not None:
+            score = est._val_score(*self.val)
+            est.validation_scores_.append(score)
+            if est.verbose:
+                print(f"Validation score: {score:f}")
+            if score < est.best_validation_score_ + est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_theta = net._theta.copy()
+        else:
+            if loss > est.best_loss_ - est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            est.best_loss_ = min(est.best_loss_, loss)
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.val is not None else "Training loss"
+            msg = f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+            if est.solver == "sgd" and est.learning_rate == "adaptive" and net.optimizer.lr > 1e-6:
+                net.optimizer.lr /= 5
+                if est.verbose:
+                    print(msg + f" Setting learning rate to {net.optimizer.lr:f}")
+                est._no_improvement_count = 0
+                return False
+            if est.verbose:
+                print(msg + " Stopping.")
+            est._converged = True
+            return True
+        return False
+
+
+class _BaseMLP(BaseEstimator):
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
+        "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dtype": [None, StrOptions({"float32", "float64"})],
+        "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------ fitted views of network_
+    @property
+    def coefs_(self):
+        """W^[k] transposed, as scikit-learn lays them: (n_{k-1}, n_k) views into θ."""
+        check_is_fitted(self, "network_")
+        return [W.T for W in self.network_.weights]
+
+    @property
+    def intercepts_(self):
+        check_is_fitted(self, "network_")
+        return list(self.network_.biases)
+
+    @property
+    def n_layers_(self):
+        check_is_fitted(self, "network_")
+        return len(self.network_.sizes)
+
+    @property
+    def n_outputs_(self):
+        check_is_fitted(self, "network_")
+        return self.network_.sizes[-1]
+
+    # ------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None):
+        """Train on X, y (array-like or DataFrame); returns self."""
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight=None, classes=None):
+        self._validate_params()
+        if self.solver == "lbfgs":
+            raise ValueError("partial_fit is only available for the stochastic solvers 'sgd' and "
+                             "'adam', got solver='lbfgs'")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        hidden = self.hidden_layer_sizes
+        hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
+        if not all(isinstance(h, numbers.Integral) and h > 0 for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        first = not (hasattr(self, "network_") and (incremental or self.warm_start))
+        X, y = validate_data(self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
+                             dtype=(np.float64, np.float32), multi_output=True,
+                             y_numeric=not self._is_classifier)
+        if hasattr(X, "toarray"):  # sparse input is densified: the kernels are dense
+            X = X.toarray()
+        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        Y = self._encode_targets(y, first, incremental, classes)
+        if first:
+            self._init_network(X, Y, hidden)
+        elif self.network_.sizes[1:-1] != hidden:
+            raise ValueError(f"warm_start/partial_fit: hidden_layer_sizes changed from "
+                             f"{self.network_.sizes[1:-1]} to {hidden}; set warm_start=False to start over")
+        net = self.network_
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(net, X, Y, sw)
+
+        early = self.early_stopping and not incremental
+        val = None
+        if early:
+            stratify = y if self._is_classifier and type_of_target(y) != "multilabel-indicator" else None
+            parts = train_test_split(X, Y, *([] if sw is None else [sw]), random_state=self._rng_split,
+                                     test_size=self.validation_fraction, stratify=stratify)
+            X, Xv, Y, Yv = parts[:4]
+            sw, swv = (parts[4], parts[5]) if sw is not None else (None, None)
+            if len(Xv) < 2:
+                raise ValueError(f"validation_fraction={self.validation_fraction} leaves {len(Xv)} "
+                                 "validation sample(s) with early_stopping=True; raise it or pass more rows")
+            val = (Xv, Yv, swv)
+            if first or getattr(self, "validation_scores_", None) is None:  # else warm: continue
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self.best_loss_ = None
+            self._best_theta = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            if first or getattr(self, "best_loss_", None) is None:
+                self.best_loss_ = np.inf
+        n = len(X)
+        batch = min(200, n) if self.batch_size == "auto" else self.batch_size
+        if batch > n and self.batch_size != "auto":
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+        batch = min(batch, n)
+        self._batch, self._n_train = batch, n
+        if first or net.optimizer is None:
+            # ½·alpha·‖W‖² / Σ_batch w: a batch holds batch · mean(w) of weight on average
+            net.optimizer = self._make_optimizer(batch * (1.0 if sw is None else float(np.mean(sw))), n)
+        self._no_improvement_count = 0
+        self._converged = False
+        stopping = _Stopping(self, val)
+        epochs = 1 if incremental else self.max_iter
+        net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None, verbose=False,
+                threads=self.n_jobs, sample_weight=sw, callbacks=[stopping])
+        if early and self._best_theta is not None:
+            np.copyto(net._theta, self._best_theta)
+        self._best_theta = None
+        if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                          "the optimization hasn't converged yet.", ConvergenceWarning)
+        return self
+
+    def _init_network(self, X, Y, hidden):
+        dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self._rng_split = int(rng.randint(np.iinfo(np.int32).max))
+        acts = [_ACTIVATIONS[self.activation]] * len(hidden)
+        self.network_ = Network([X.shape[1], *hidden, Y.shape[1]], acts + [self._out_link()],
+                                loss=self._loss_name, dtype=dtype, seed=seed)
+        if hasattr(self, "feature_names_in_"):
+            self.network_.feature_names_in_ = np.asarray(self.feature_names_in_, dtype=object)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+
+    def _make_optimizer(self, batch_weight, n):
+        wd = self.alpha / batch_weight  # scikit-learn's ½·alpha·‖W‖²/Σ_batch w in the batch loss
+        if self.solver == "adam":
+            return _opt.Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
+                             eps=self.epsilon, weight_decay=wd)
+        schedule = _schedules.InverseScaling(self.power_t, per=n) if self.learning_rate == "invscaling" else None
+        return _opt.SGD(lr=self.learning_rate_init, momentum=self.momentum,
+                        nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=wd,
+                        schedule=schedule)
+
+    def _penalty(self, net):
+        """scikit-learn's ½·alpha·‖W‖²/batch term of the reported loss."""
+        if not self.alpha:
+            return 0.0
+        return 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in net.weights) / self._batch
+
+    def _fit_lbfgs(self, net, X, Y, sw):
+        """Full-batch L-BFGS-B (SciPy) on the mean loss + ½·alpha·‖W‖²/n, gradient from the kernels."""
+        Xc, Yc = net._check_XY(X, Y)
+        swc = None if sw is None else net._check_weights(sw, len(Xc))
+        n = len(Xc) if sw is None else float(np.sum(sw))
+        n_rows = len(Xc)
+        mask = np.zeros(net.n_params, bool)  # the W^[k] entries, which alpha penalises
+        for W in net.weights:
+            off = W.__array_interface__["data"][0] - net._theta.__array_interface__["data"][0]
+            start = off // net._theta.itemsize
+            mask[start:start + W.size] = True
+        net._own_parameters()
+
+        def loss_grad(theta):
+            net._theta[:] = theta
+            grad, total = net._backward_all(Xc, Yc, swc)[2:]
+            g = grad.astype(np.float64) / n_rows
+            w = theta * mask
+            value = float(total) / n_rows + 0.5 * self.alpha * float(w @ w) / n
+            return value, g + self.alpha * w / n
+
+        res = minimize(loss_grad, net._theta.astype(np.float64), method="L-BFGS-B", jac=True,
+                       options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
+                                "iprint": self.verbose - 1 if self.verbose else -1})
+        net._theta[:] = res.x
+        self.n_iter_ = int(res.nit)
+        self.loss_ = float(res.fun)
+        self.loss_curve_ = None
+        self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
+        self.t_ = 0
+        if res.status != 0:
+            warnings.warn(f"lbfgs failed to converge after {res.nit} iterations ({res.message}). "
+                          "Increase max_iter or scale the data.", ConvergenceWarning)
+        return self
+
+    def _predict_raw(self, X):
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc", "coo"],
+                          dtype=(np.float64, np.float32))
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        return self.network_.predict(X)
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"multioutput": True}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A fastnn network behind scikit-learn's ``MLPRegressor`` interface (module docstring).
+
+    >>> from sklearn.datasets import make_friedman1
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y).score(X, y) > 0.8
+    True
+    """
+
+    _is_classifier = False
+    _loss_name = "mse"
+    out_activation_ = "identity"
+
+    def _out_link(self):
+        return "identity"
+
+    def _encode_targets(self, y, first, incremental, classes):
+        y = np.asarray(y)
+        if first:
+            self._y_ndim = y.ndim
+        elif y.ndim == 2 and y.shape[1] != self.network_.sizes[-1] or y.ndim == 1 and self.network_.sizes[-1] != 1:
+            raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} outputs but the network was "
+                             f"fitted with {self.network_.sizes[-1]}")
+        return y.reshape(len(y), -1)
+
+    def _val_score(self, Xv, Yv, swv):
+        return r2_score(Yv, self.network_.predict(Xv), sample_weight=swv)
+
+    def predict(self, X):
+        """x̄^[K] for each row; shape (n_samples,) when fitted on a 1-D y."""
+        P = self._predict_raw(X)
+        return P.ravel() if self._y_ndim == 1 else P
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over X, y, continuing from the current weights; returns self."""
+        return self._partial_fit(X, y, sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A fastnn network behind scikit-learn's ``MLPClassifier`` interface (module docstring).
+
+    Binary targets train one sigmoid output with binary cross-entropy, multiclass targets a
+    softmax layer with cross-entropy, and multi-label indicator matrices one sigmoid output per
+    label. Any labels (strings too) are accepted; ``classes_`` lists them.
+    """
+
+    _is_classifier = True
+
+    def _encode_targets(self, y, first, incremental, classes):
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if first:
+            if incremental and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if classes is None or not incremental else classes)
+            self.classes_ = self._label_binarizer.classes_
+            multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+            n_out = len(self.classes_) if len(self.classes_) > 2 or multilabel else 1
+            self._multilabel = multilabel
+            self._loss_name = "cross_entropy" if n_out > 1 and not multilabel else "binary_cross_entropy"
+            self.out_activation_ = "softmax" if self._loss_name == "cross_entropy" else "logistic"
+        else:
+            if classes is not None and incremental and not np.array_equal(np.sort(classes), np.sort(self.classes_)):
+                raise ValueError(f"classes={classes!r} is not the same as on the first call, {self.classes_!r}")
+            unseen = np.setdiff1d(np.unique(y), self.classes_) if not self._multilabel else []
+            if len(unseen):
+                raise ValueError(f"y has classes {unseen.tolist()} not seen in the first fit; "
+                                 f"expected a subset of {self.classes_.tolist()}")
+        Y = self._label_binarizer.transform(y)
+        return np.asarray(Y, dtype=np.float64)
+
+    def _out_link(self):
+        return "softmax" if self._loss_name == "cross_entropy" else "sigmoid"
+
+    def _val_score(self, Xv, Yv, swv):
+        return accuracy_score(self._label_binarizer.inverse_transform(Yv), self._decode(self.network_.predict(Xv)),
+                              sample_weight=swv)
+
+    def _decode(self, P):
+        if len(self.classes_) == 1:  # trained on one class: it is the answer
+            return np.full(len(P), self.classes_[0])
+        if self._multilabel:
+            return (P > 0.5).astype(int)
+        if P.shape[1] == 1:
+            return self.classes_[(P[:, 0] > 0.5).astype(int)]
+        return self.classes_[np.argmax(P, axis=1)]
+
+    def predict(self, X):
+        """The most probable class of each row (an indicator matrix for multi-label y)."""
+        return self._decode(self._predict_raw(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in ``classes_`` order (binary: [1 − p, p])."""
+        P = self._predict_raw(X)
+        if len(self.classes_) == 1:
+            return np.ones_like(P)
+        if P.shape[1] == 1 and not self._multilabel:
+            return np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over X, y; ``classes`` (every label) is required on the first call."""
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
