@@ -47,6 +47,7 @@ memory fit with Adam adds over fit with plain SGD on `mnist-adam`.
     python scripts/bench_peers.py --only small,medium --rounds 3 --no-startup --no-memory
     python scripts/bench_peers.py --workload classify --peers torch,jax-scan --json /tmp/b.json
     python scripts/bench_peers.py --point odd:100,300,300,7:50 --point c:20,64,5:16::momentum
+    python scripts/bench_peers.py --estimators       # the scikit-learn estimators' table
 
 Peers are optional (``pip install -e ".[peers]"``, plus optax for classify); a peer whose import
 fails is reported as "skipped (not installed)".
@@ -232,6 +233,10 @@ def summarize(res):
 def parse_args(argv=None):
     points = {p.name: p for p in REGRESS + CLASSIFY}
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--estimators", action="store_true",
+                    help="instead: fastnn.MLPClassifier/MLPRegressor vs scikit-learn's on four "
+                         "datasets (peers/estimators.py): scores and fit/epoch time ratios")
+    ap.add_argument("--seeds", type=int, default=3, help="--estimators: seeds per dataset")
     ap.add_argument("--workload", choices=("all", "regress", "classify"), default="all",
                     help="regress (MSE + SGD), classify (cross-entropy + Adam / momentum) or "
                     "all (default: both tables)")
@@ -324,6 +329,11 @@ def contender_names(workload, peer_list):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.estimators:
+        from peers.estimators import run
+
+        run(print, seeds=args.seeds, gap=args.gap)
+        return 0
     # Thread caps must be in the environment before numpy / torch / jax are imported (here and
     # in every worker process, which inherits it).
     os.environ.update(thread_env(args.threads))
