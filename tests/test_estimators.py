@@ -1,14 +1,14 @@
 """fastnn.MLPRegressor / MLPClassifier as scikit-learn estimators: the full check suite, and
 agreement with scikit-learn's own MLP on the same data and parameters."""
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn import datasets  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from fastnn import MLPClassifier, MLPRegressor  # noqa: E402
@@ -24,3 +24,34 @@ CHECKED = [MLPRegressor(max_iter=100), MLPClassifier(max_iter=100)]
 @parametrize_with_checks(CHECKED)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------- quality next to scikit-learn
+# The datasets, splits and parameters of ``bench_peers.py --estimators`` (one definition in
+# scripts/peers/estimators.py): both libraries with the same parameters and seeds.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from peers import estimators as quality  # noqa: E402
+
+SEEDS = range(3)
+
+
+@pytest.mark.parametrize("name", sorted(quality.DATASETS))
+def test_test_score_within_001_of_sklearn_or_above(name):
+    import fastnn
+    import sklearn.neural_network as sk
+
+    Xtr, Xte, ytr, yte = quality.load(name)
+    scores = {}
+    for lib in (fastnn, sk):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            scores[lib.__name__] = np.mean([quality.make(lib, name, s).fit(Xtr, ytr).score(Xte, yte)
+                                            for s in SEEDS])
+    ours, theirs = scores["fastnn"], scores[sk.__name__]
+    assert ours >= theirs - 0.01, f"{name}: fastnn {ours:.4f} vs scikit-learn {theirs:.4f}"
+
+
+def test_raw_digits_with_the_defaults():
+    Xtr, Xte, ytr, yte = quality.load("digits")
+    for seed in SEEDS:
+        assert MLPClassifier(random_state=seed).fit(Xtr, ytr).score(Xte, yte) >= 0.93
