@@ -149,6 +149,12 @@ def prepare(callbacks, early_stopping):
         callbacks = []
     elif callable(callbacks) or isinstance(callbacks, Callback):
         callbacks = [callbacks]
+    else:
+        try:
+            callbacks = list(callbacks)
+        except TypeError:
+            raise ValueError(f"callbacks must be a list of fastnn.Callback objects or functions "
+                             f"f(net, epoch, logs), got {callbacks!r}") from None
     out = []
     for cb in callbacks:
         if isinstance(cb, Callback):

@@ -39,9 +39,15 @@ class DivergedError(FloatingPointError):
         self.epoch, self.loss = epoch, loss
 
 
+def _label_accuracy(Y, P):
+    """The share of rows whose every 0/1 label is right, P thresholded at 0.5: one output, or
+    binary_cross_entropy's multi-label rows (scikit-learn's subset accuracy)."""
+    return float(np.mean(((Y > 0.5) == (P > 0.5)).all(axis=1)))
+
+
 _METRICS = {  # name → f(y_true, y_pred) on validation rows; y_pred as predict returns it
-    "accuracy": lambda Y, P: float(np.mean(np.argmax(Y, 1) == np.argmax(P, 1)) if Y.shape[1] > 1
-                                   else np.mean((Y[:, 0] > 0.5) == (P[:, 0] > 0.5))),
+    "accuracy": lambda Y, P: float(np.mean(np.argmax(Y, 1) == np.argmax(P, 1))) if Y.shape[1] > 1
+                             else _label_accuracy(Y, P),
     "mae": lambda Y, P: float(np.mean(np.abs(Y - P))),
     "mse": lambda Y, P: float(np.mean((Y - P) ** 2)),
     "r2": lambda Y, P: float(np.mean(1 - ((Y - P) ** 2).sum(0) / np.maximum(((Y - Y.mean(0)) ** 2).sum(0), 1e-300))),
@@ -530,8 +536,7 @@ class Network:
             raise ValueError("validation_split: the held-out rows' sample weights sum to 0")
         return X[:cut], Y[:cut], sw[:cut] if sw.size else sw, (X[cut:], Y[cut:], wv)
 
-    @staticmethod
-    def _metrics(metrics, validating):
+    def _metrics(self, metrics, validating):
         """[(log key, function)] for fit's ``metrics``, computed on the validation rows."""
         if metrics is None:
             return []
@@ -543,7 +548,8 @@ class Network:
         out = []
         for m in metrics:
             if isinstance(m, str) and m in _METRICS:
-                out.append((f"val_{m}", _METRICS[m]))
+                multilabel = m == "accuracy" and self.loss_name == "binary_cross_entropy"
+                out.append((f"val_{m}", _label_accuracy if multilabel else _METRICS[m]))
             elif callable(m):
                 out.append((f"val_{getattr(m, '__name__', 'metric')}", m))
             else:
