@@ -107,10 +107,16 @@ class EarlyStopping(Callback):
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.mode, self.restore_best_weights = mode, restore_best_weights
 
+    def check_monitor(self, keys):
+        """Called by fit before training with the keys its logs will hold (other keys may
+        still come from callbacks that write into the logs, so only val_* keys are checked)."""
+        if self.monitor is not None and self.monitor.startswith("val_") and self.monitor not in keys:
+            raise ValueError(f"EarlyStopping(monitor={self.monitor!r}): fit logs only {sorted(keys)}; "
+                             "pass validation_data or validation_split (and the metric), or monitor one of those")
+
     def on_train_begin(self, net, history):
         self._key = self.monitor
         self.best, self.best_epoch, self.wait, self._theta = None, None, 0, None
-        self._history = history
 
     def on_epoch_end(self, net, epoch, logs):
         if self._key is None:

@@ -187,6 +187,7 @@ class Network:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self._lay = np.array(self._lay)  # writable and in memory, as the kernels were compiled for
         self._views()
 
     # ------------------------------------------------------------------ construction
@@ -486,6 +487,10 @@ class Network:
         X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split, names)
         cbs = _prepare_callbacks(callbacks, early_stopping)
         metrics = self._metrics(metrics, val is not None)
+        for cb in cbs:  # a monitor that no log will hold is refused before any training
+            check = getattr(cb, "check_monitor", None)
+            if check is not None:
+                check({"loss", "time", "lr"} | ({"val_loss", *(k for k, _ in metrics)} if val else set()))
         self._own_parameters()
         if lr is not None:
             opt.lr = float(lr)
@@ -532,8 +537,9 @@ class Network:
                              "both need at least one row")
         cut = len(X) - n_val
         wv = sw[cut:] if sw.size else sw
-        if wv.size and not wv.sum() > 0:
-            raise ValueError("validation_split: the held-out rows' sample weights sum to 0")
+        for part, w in (("held-out", wv), ("training", sw[:cut])):
+            if w.size and not w.sum() > 0:
+                raise ValueError(f"validation_split: the {part} rows' sample weights sum to 0")
         return X[:cut], Y[:cut], sw[:cut] if sw.size else sw, (X[cut:], Y[cut:], wv)
 
     def _metrics(self, metrics, validating):
@@ -560,11 +566,11 @@ class Network:
     def _own_parameters(self):
         """Copy read-only (memory-mapped) parameters or optimizer state before training writes them."""
         if not self._theta.flags.writeable:
-            self._theta = self._theta.copy()
+            self._theta = np.array(self._theta)  # a plain ndarray, not another memmap
             self._views()
         opt = self.optimizer
         if opt is not None and opt.state is not None and not opt.state.flags.writeable:
-            opt.state = opt.state.copy()
+            opt.state = np.array(opt.state)
 
     def _optimizer(self, spec, lr):
         """fit's optimizer: ``self.optimizer`` continued, or a new one from a name or object."""

@@ -519,3 +519,24 @@ def test_diverged_error_names_epoch_and_loss(rng, default_sigint):
     assert f"epoch {epoch}" in str(e)
     np.testing.assert_array_equal(net._theta, rec.snaps[epoch - 1])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_on_val_key_without_validation_is_refused_before_training(rng):
+    net = Network([3, 4, 1], seed=0)
+    X, Y = rng.uniform(-1, 1, (20, 3)), rng.normal(size=20)
+    before = net._theta.copy()
+    with pytest.raises(ValueError, match="EarlyStopping.*val_loss"):
+        net.fit(X, Y, early_stopping=EarlyStopping(monitor="val_loss"))
+    np.testing.assert_array_equal(net._theta, before)
+    assert net.optimizer is None
+
+
+def test_memory_mapped_network_trains_into_a_plain_array(tmp_path, rng):
+    import joblib
+
+    net = Network([3, 4, 1], seed=0)
+    joblib.dump(net, tmp_path / "n.joblib")
+    loaded = joblib.load(tmp_path / "n.joblib", mmap_mode="r")
+    assert type(loaded._lay) is np.ndarray and loaded._lay.flags.writeable
+    loaded.fit(*(rng.uniform(-1, 1, (8, 3)), rng.normal(size=8)), epochs=1)
+    assert type(loaded._theta) is np.ndarray and np.shares_memory(loaded.weights[0], loaded._theta)
