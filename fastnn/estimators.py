@@ -13,8 +13,9 @@ How each parameter maps onto the network:
   "lbfgs" → SciPy's L-BFGS-B on the full-batch loss and gradient of the kernels;
 - alpha: the L2 penalty ½·alpha·‖W‖²/n of scikit-learn, as weight decay alpha/batch_size on
   W^[k] (not b̄^[k]) in the stochastic solvers;
-- the loss is ½‖y − x̄^[K]‖² per sample, summed over outputs (scikit-learn also averages over
-  outputs, which only rescales the step of a multi-output regressor);
+- the loss is ½‖y − x̄^[K]‖² per sample, summed over outputs, as in scikit-learn's gradient;
+  ``loss_`` and ``loss_curve_`` (which tol compares) average it over the outputs, as
+  scikit-learn reports it;
 - dtype=None trains in float32 when X is float32 and in float64 otherwise, as scikit-learn
   does; dtype="float32" always trains in float32 (about twice as fast on float64 input);
 - n_jobs: the threads each batch is split over (``Network.fit(threads=)``), None = automatic.
@@ -25,6 +26,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -41,6 +43,10 @@ from . import schedules as _schedules
 from .callbacks import Callback
 from .network import Network
 
+# L-BFGS-B's iprint is deprecated from SciPy 1.15 (a DeprecationWarning on every fit), as
+# scikit-learn's utils.fixes._get_additional_lbfgs_options_dict knows: pass it to older ones only.
+_LBFGS_IPRINT = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15)
+
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                 "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid"}
 
@@ -56,7 +62,7 @@ class _Stopping(Callback):
 
     def on_epoch_end(self, net, epoch, logs):
         est = self.est
-        loss = logs["loss"] + est._penalty(net)
+        loss = logs["loss"] / est._loss_outputs + est._penalty(net, est._batch_weight)
         est.loss_curve_.append(loss)
         est.loss_ = loss
         est.n_iter_ += 1
@@ -240,11 +246,11 @@ class _BaseMLP(BaseEstimator):
         if batch > n and self.batch_size != "auto":
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
         batch = min(batch, n)
-        self._batch, self._n_train = batch, n
+        # ½·alpha·‖W‖² / Σ_batch w: a batch holds batch · mean(w) of weight on average
+        self._batch_weight = batch * (1.0 if sw is None else float(np.mean(sw)))
+        self._n_train = n
         if first or net.optimizer is None:
-            # ½·alpha·‖W‖² / Σ_batch w: a batch holds batch · mean(w) of weight on average
-            net.optimizer = self._make_optimizer(batch * (1.0 if sw is None else float(np.mean(sw))), n)
-        self._no_improvement_count = 0
+            net.optimizer = self._make_optimizer(self._batch_weight, n)
         self._converged = False
         stopping = _Stopping(self, val)
         epochs = 1 if incremental else self.max_iter
@@ -272,6 +278,7 @@ class _BaseMLP(BaseEstimator):
         self.t_ = 0
         self.loss_curve_ = []
         self.best_loss_ = np.inf
+        self._no_improvement_count = 0  # carries over partial_fit calls and warm starts
 
     def _make_optimizer(self, batch_weight, n):
         wd = self.alpha / batch_weight  # scikit-learn's ½·alpha·‖W‖²/Σ_batch w in the batch loss
@@ -283,11 +290,13 @@ class _BaseMLP(BaseEstimator):
                         nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=wd,
                         schedule=schedule)
 
-    def _penalty(self, net):
-        """scikit-learn's ½·alpha·‖W‖²/batch term of the reported loss."""
+    _loss_outputs = 1  # loss_ divides the loss by this: the log-loss is summed over the outputs
+
+    def _penalty(self, net, weight):
+        """scikit-learn's ½·alpha·‖W‖²/weight term of the reported loss (weight: Σ w of a batch)."""
         if not self.alpha:
             return 0.0
-        return 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in net.weights) / self._batch
+        return 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in net.weights) / weight
 
     def _fit_lbfgs(self, net, X, Y, sw):
         """Full-batch L-BFGS-B (SciPy) on the mean loss + ½·alpha·‖W‖²/n, gradient from the kernels."""
@@ -310,12 +319,15 @@ class _BaseMLP(BaseEstimator):
             value = float(total) / n_rows + 0.5 * self.alpha * float(w @ w) / n
             return value, g + self.alpha * w / n
 
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        if _LBFGS_IPRINT:
+            options["iprint"] = self.verbose - 1 if self.verbose else -1
         res = minimize(loss_grad, net._theta.astype(np.float64), method="L-BFGS-B", jac=True,
-                       options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
-                                "iprint": self.verbose - 1 if self.verbose else -1})
+                       options=options)
         net._theta[:] = res.x
         self.n_iter_ = int(res.nit)
-        self.loss_ = float(res.fun)
+        penalty = self._penalty(net, n)
+        self.loss_ = (float(res.fun) - penalty) / self._loss_outputs + penalty
         self.loss_curve_ = None
         self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
         self.t_ = 0
@@ -357,8 +369,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _out_link(self):
         return "identity"
 
+    @property
+    def _loss_outputs(self):
+        """scikit-learn's loss_ averages the squared error over the outputs."""
+        return self.network_.sizes[-1]
+
     def _encode_targets(self, y, first, incremental, classes):
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:  # a column: 1-D, with scikit-learn's warning
+            y = column_or_1d(y, warn=True)
         if first:
             self._y_ndim = y.ndim
         elif y.ndim == 2 and y.shape[1] != self.network_.sizes[-1] or y.ndim == 1 and self.network_.sizes[-1] != 1:

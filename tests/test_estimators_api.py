@@ -1,0 +1,458 @@
+"""What a scikit-learn user relies on in fastnn.MLPRegressor / MLPClassifier, checked against
+scikit-learn itself (its MLP, Ridge, LogisticRegression, model selection) or NumPy.
+
+Small data and few epochs throughout: the whole file runs in a few seconds once the kernels
+are cached."""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+import joblib  # noqa: E402
+import sklearn.neural_network as sk  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import make_classification, make_multilabel_classification, make_regression  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression, Ridge  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from fastnn import MLPClassifier, MLPRegressor, Network  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# The parameters both libraries take; scikit-learn's MLPRegressor has `loss` first, so keywords.
+SMALL = dict(hidden_layer_sizes=(8,), random_state=0)
+
+
+def scaled(X):
+    return StandardScaler().fit_transform(X)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(200, 8, random_state=0)
+    return scaled(X), y
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    X, y = make_classification(240, 8, n_informative=5, n_classes=3, random_state=0)
+    return scaled(X), y
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(150, 6, n_classes=3, random_state=0)
+    return scaled(X.astype(float)), Y
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(200, 6, n_targets=2, noise=5, random_state=0)
+    return scaled(X), y / y.std(axis=0)
+
+
+def targets(kind, data):
+    """(X, y) of one target kind: binary and string labels, multiclass, multi-label."""
+    X, y = data[kind if kind != "strings" else "binary"]
+    if kind == "strings":
+        y = np.array(["spam", "ham"])[y]  # classes_ sorted: ["ham", "spam"]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def data(binary, multiclass, multilabel, regression):
+    return {"binary": binary, "multiclass": multiclass, "multilabel": multilabel, "regression": regression}
+
+
+# ---------------------------------------------------------------- model selection, clone
+def test_grid_search_over_a_pipeline_agrees_with_cross_val_score(binary):
+    X, y = binary
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=30, random_state=0))
+    grid = {"mlpclassifier__alpha": [1e-4, 3.0], "mlpclassifier__hidden_layer_sizes": [(2,), (16,)]}
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(pipe, grid, cv=cv).fit(X, y)
+    means = search.cv_results_["mean_test_score"]
+    assert len(means) == 4 and len(set(means)) > 1  # the parameters reach the estimator
+    assert search.best_score_ == means.max()
+    best = clone(pipe).set_params(**search.best_params_)
+    assert np.mean(cross_val_score(best, X, y, cv=cv)) == pytest.approx(search.best_score_, abs=1e-12)
+    fitted = search.best_estimator_[-1]
+    assert fitted.alpha == search.best_params_["mlpclassifier__alpha"]
+    assert fitted.coefs_[0].shape == (8, search.best_params_["mlpclassifier__hidden_layer_sizes"][0])
+
+
+def test_clone_is_unfitted_with_the_same_params_and_fit_returns_self(binary):
+    X, y = binary
+    est = MLPClassifier(hidden_layer_sizes=(5, 3), alpha=0.1, max_iter=5, random_state=0, dtype="float64")
+    assert est.fit(X, y) is est
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "network_")
+    np.testing.assert_array_equal(twin.fit(X, y).predict_proba(X), est.predict_proba(X))
+
+
+# ---------------------------------------------------------------- targets and outputs
+@pytest.mark.parametrize("y_shape", ["1d", "2 columns", "1 column"])
+def test_regressor_prediction_shape_follows_y_as_in_sklearn(regression, y_shape):
+    X, Y = regression
+    y = {"1d": Y[:, 0], "2 columns": Y, "1 column": Y[:, :1]}[y_shape]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataConversionWarning)
+        ours = MLPRegressor(max_iter=2, **SMALL).fit(X, y)
+        theirs = sk.MLPRegressor(max_iter=2, **SMALL).fit(X, y)
+    conversions = [w for w in caught if issubclass(w.category, DataConversionWarning)]
+    assert len(conversions) == (2 if y_shape == "1 column" else 0)  # one each, as scikit-learn
+    want = Y.shape if y_shape == "2 columns" else (len(X),)
+    assert ours.predict(X).shape == theirs.predict(X).shape == want
+    assert ours.n_outputs_ == theirs.n_outputs_ and ours.out_activation_ == theirs.out_activation_ == "identity"
+
+
+@pytest.mark.parametrize("kind", ["binary", "strings", "multiclass", "multilabel"])
+def test_classifier_targets_like_sklearn(data, kind):
+    X, y = targets(kind, data)
+    ours = MLPClassifier(max_iter=100, learning_rate_init=0.02, **SMALL).fit(X, y)
+    theirs = sk.MLPClassifier(max_iter=3, **SMALL).fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    assert ours.out_activation_ == theirs.out_activation_ == ("softmax" if kind == "multiclass" else "logistic")
+    assert ours.n_outputs_ == theirs.n_outputs_
+    pred, proba = ours.predict(X), ours.predict_proba(X)
+    assert pred.shape == theirs.predict(X).shape and pred.dtype == theirs.predict(X).dtype
+    assert proba.shape == theirs.predict_proba(X).shape
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(ours.predict_log_proba(X), np.log(proba), rtol=1e-12)
+    if kind == "multilabel":  # one independent sigmoid per label
+        np.testing.assert_array_equal(pred, (proba > 0.5).astype(int))
+    else:
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+        np.testing.assert_array_equal(pred, ours.classes_[proba.argmax(axis=1)])
+    assert ours.score(X, y) > (0.5 if kind == "multilabel" else 0.8)  # multi-label: subset accuracy
+
+
+# ---------------------------------------------------------------- fitted attributes
+@pytest.mark.parametrize("Est, kind", [(MLPRegressor, "regression"), (MLPClassifier, "multiclass")])
+def test_fitted_attributes_have_sklearns_shapes(data, Est, kind):
+    X, y = data[kind]
+    params = dict(hidden_layer_sizes=(7, 5), max_iter=6, random_state=0)
+    ours = Est(**params).fit(X, y)
+    theirs = getattr(sk, Est.__name__)(**params).fit(X, y)
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    for name in ("n_layers_", "n_outputs_", "n_features_in_", "n_iter_", "t_"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.t_ == ours.n_iter_ * len(X)
+    assert len(ours.loss_curve_) == ours.n_iter_ and ours.loss_ == ours.loss_curve_[-1]
+    assert ours.best_loss_ == min(ours.loss_curve_)
+    assert isinstance(ours.network_, Network) and ours.network_.sizes == [X.shape[1], 7, 5, ours.n_outputs_]
+    for c, b, W, bb in zip(ours.coefs_, ours.intercepts_, ours.network_.weights, ours.network_.biases):
+        np.testing.assert_array_equal(c, W.T)  # coefs_[k-1] is (W^[k])ᵀ
+        np.testing.assert_array_equal(b, bb)
+
+
+def sklearn_twin(ours, X, y):
+    """scikit-learn's MLP of the same architecture, fitted briefly, then given our weights."""
+    theirs = getattr(sk, type(ours).__name__)(hidden_layer_sizes=ours.hidden_layer_sizes,
+                                              activation=ours.activation, max_iter=1, random_state=0)
+    theirs.fit(X, y)
+    theirs.coefs_ = [np.array(c) for c in ours.coefs_]
+    theirs.intercepts_ = [np.array(b) for b in ours.intercepts_]
+    return theirs
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("kind", ["regression", "binary", "multiclass", "multilabel"])
+def test_forward_pass_equals_sklearns_with_the_same_weights(data, kind, activation):
+    X, y = data[kind]
+    Est = MLPRegressor if kind == "regression" else MLPClassifier
+    ours = Est(hidden_layer_sizes=(9, 4), activation=activation, max_iter=5, random_state=0).fit(X, y)
+    assert ours.network_.dtype == np.float64
+    theirs = sklearn_twin(ours, X, y)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10, atol=1e-10)
+    if Est is MLPClassifier:
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10, atol=1e-12)
+
+
+# Adam differs from scikit-learn's only in where eps sits (PyTorch's formula: eps is added to
+# √v̂, scikit-learn adds it to √v), which moves the weights by ~1e-6 over these 20 epochs.
+STEP_CASES = {
+    "sgd": (dict(solver="sgd", momentum=0.0), 1e-10),
+    "sgd+momentum": (dict(solver="sgd", momentum=0.9, nesterovs_momentum=False), 1e-10),
+    "sgd+nesterov": (dict(solver="sgd", momentum=0.9), 1e-10),
+    "adam": (dict(solver="adam", learning_rate_init=0.01), 1e-4),
+}
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+@pytest.mark.parametrize("case", sorted(STEP_CASES))
+@pytest.mark.parametrize("kind", ["regression", "multiclass"])
+def test_training_steps_equal_sklearns_from_the_same_weights(data, kind, case, alpha):
+    """Both start from the same random weights (a warm start after one epoch), then train 20
+    epochs in order (no shuffling, and no stopping) with batches that divide N: the weights
+    follow scikit-learn's, and so does loss_curve_. Two outputs for the regressor:
+    scikit-learn reports the squared error averaged over outputs, but steps on its sum."""
+    X, y = data[kind]
+    X, y = X[:180], y[:180]
+    extra, atol = STEP_CASES[case]
+    params = dict(hidden_layer_sizes=(6,), alpha=alpha, batch_size=30, shuffle=False,
+                  warm_start=True, random_state=0, n_iter_no_change=100, **extra)
+    Est = MLPRegressor if kind == "regression" else MLPClassifier
+    ours = Est(max_iter=1, **params).fit(X, y)
+    theirs = getattr(sk, Est.__name__)(max_iter=1, **params).fit(X, y)
+    rng = np.random.default_rng(1)
+    for k, (c, b) in enumerate(zip(theirs.coefs_, theirs.intercepts_)):
+        W, v = rng.normal(0, 0.5, c.shape), rng.normal(0, 0.1, b.shape)
+        ours.coefs_[k][...], ours.intercepts_[k][...] = W, v  # views into network_'s θ
+        theirs.coefs_[k], theirs.intercepts_[k] = W.copy(), v.copy()
+    ours.network_.optimizer = None  # scikit-learn's warm start starts a fresh optimizer
+    for est in (ours, theirs):
+        est.set_params(max_iter=20).fit(X, y)
+    for mine, ref in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, ref, rtol=0, atol=atol)
+    assert ours.n_iter_ == 21 and len(theirs.loss_curve_) == 21
+    if alpha == 0:  # with alpha, scikit-learn adds the penalty of each batch's starting
+        # weights, fastnn that of the epoch's end: only the weights compare closely then
+        np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:],
+                                   rtol=1e-10 if case != "adam" else 1e-5)
+
+
+# ---------------------------------------------------------------- stopping
+@pytest.mark.parametrize("Est, kind", [(MLPClassifier, "multiclass"), (MLPRegressor, "regression")])
+def test_early_stopping_keeps_the_best_validation_epoch(data, Est, kind):
+    X, y = data[kind]
+    y = y[:, 0] if y.ndim == 2 else y
+    params = dict(hidden_layer_sizes=(32,), learning_rate_init=0.03, early_stopping=True,
+                  validation_fraction=0.25, n_iter_no_change=5, random_state=0, max_iter=200)
+    full = Est(**params).fit(X, y)
+    scores = full.validation_scores_
+    assert isinstance(scores, list) and len(scores) == full.n_iter_ == len(full.loss_curve_)
+    assert full.best_validation_score_ == max(scores) and full.best_loss_ is None
+    best_epoch = int(np.argmax(scores)) + 1  # the first epoch with the best score
+    assert full.n_iter_ > best_epoch  # it trained past the best one...
+    # ...and came back to it: a run stopped right at that epoch ends with the same weights.
+    short = Est(**dict(params, max_iter=best_epoch)).fit(X, y)
+    assert short.validation_scores_ == scores[:best_epoch]
+    for a, b in zip(full.coefs_ + full.intercepts_, short.coefs_ + short.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+    plain = Est(**dict(params, early_stopping=False, max_iter=5)).fit(X, y)
+    ref = getattr(sk, Est.__name__)(**dict(params, early_stopping=False, max_iter=5)).fit(X, y)
+    assert plain.validation_scores_ is None is ref.validation_scores_
+    assert plain.best_validation_score_ is None is ref.best_validation_score_
+
+
+def test_convergence_warning_at_max_iter_and_none_when_tol_stops(binary):
+    X, y = binary
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\)"):
+        MLPClassifier(max_iter=2, **SMALL).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="lbfgs"):
+        MLPClassifier(solver="lbfgs", max_iter=2, **SMALL).fit(X, y)
+    params = dict(tol=1e3, n_iter_no_change=3, **SMALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = MLPClassifier(**params).fit(X, y)
+        theirs = sk.MLPClassifier(**params).fit(X, y)
+    # The first epoch only sets best_loss_; then n_iter_no_change + 1 epochs without a gain.
+    assert ours.n_iter_ == theirs.n_iter_ == params["n_iter_no_change"] + 2
+
+
+# ---------------------------------------------------------------- partial_fit, warm_start
+def test_partial_fit_is_one_epoch_per_call(multiclass):
+    X, y = multiclass
+    with pytest.raises(ValueError, match="classes"):
+        MLPClassifier(**SMALL).partial_fit(X, y)
+    est = MLPClassifier(**SMALL)
+    first = y < 2  # the first chunk holds two of the three classes
+    est.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    assert (est.n_iter_, est.t_, len(est.loss_curve_)) == (1, first.sum(), 1)
+    np.testing.assert_array_equal(est.classes_, [0, 1, 2])
+    assert est.predict_proba(X).shape == (len(X), 3)
+    for i in range(2, 5):
+        est.partial_fit(X, y)
+        assert (est.n_iter_, est.t_, len(est.loss_curve_)) == (i, first.sum() + (i - 1) * len(X), i)
+    # k calls on the same data are k epochs of one fit
+    stepped = MLPClassifier(**SMALL)
+    for _ in range(4):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+    whole = MLPClassifier(max_iter=4, **SMALL).fit(X, y)
+    for a, b in zip(stepped.coefs_, whole.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_partial_fit_adaptive_learning_rate_follows_sklearn(binary):
+    """learning_rate="adaptive" divides the lr by 5 after n_iter_no_change + 1 calls that do
+    not lower the loss by tol; the count carries over from call to call, as in scikit-learn."""
+    X, y = binary
+    params = dict(solver="sgd", learning_rate="adaptive", tol=1e3, n_iter_no_change=2, **SMALL)
+    ours, theirs = MLPClassifier(**params), sk.MLPClassifier(**params)
+    lrs = []
+    for _ in range(8):
+        ours.partial_fit(X, y, classes=[0, 1])
+        theirs.partial_fit(X, y, classes=[0, 1])
+        lrs.append((ours.network_.optimizer.lr, theirs._optimizer.learning_rate))
+    np.testing.assert_allclose(*zip(*lrs), rtol=1e-12)
+    assert lrs[-1][0] < params.get("learning_rate_init", 1e-3) / 4
+
+
+def test_warm_start_continues_from_the_last_weights(binary):
+    X, y = binary
+    params = dict(learning_rate_init=0.01, **SMALL)
+    est = MLPClassifier(max_iter=10, warm_start=True, **params).fit(X, y)
+    curve = list(est.loss_curve_)
+    est.fit(X, y)
+    assert est.n_iter_ == 20 and est.loss_curve_[:10] == curve
+    # the second fit starts where the first ended, not from new random weights
+    assert abs(est.loss_curve_[10] - curve[-1]) < 0.2 * (curve[0] - curve[-1])
+    # fastnn's choice: the optimizer (Adam's moments and step) continues too, so 10 + 10
+    # epochs are one 20-epoch fit (scikit-learn starts a fresh optimizer on a warm start)
+    whole = MLPClassifier(max_iter=20, **params).fit(X, y)
+    np.testing.assert_array_equal(est.coefs_[0], whole.coefs_[0])
+    cold = MLPClassifier(max_iter=10, **params).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 10 and cold.loss_curve_ == curve  # without warm_start: from scratch
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        est.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+
+
+# ---------------------------------------------------------------- solvers
+SOLVERS = [
+    dict(solver="sgd", learning_rate="constant", learning_rate_init=0.05),
+    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2),
+    dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.05),
+    dict(solver="sgd", momentum=0.0, learning_rate_init=0.1),
+    dict(solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.05),
+    dict(solver="adam", learning_rate_init=0.01),
+    dict(solver="lbfgs"),
+]
+
+
+@pytest.mark.parametrize("params", SOLVERS, ids=lambda p: "-".join(str(v) for v in p.values()))
+def test_every_solver_learns_an_easy_problem(binary, regression, params):
+    X, y = binary
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0, **params).fit(X, y)
+    assert np.isfinite(clf.loss_) and clf.score(X, y) > 0.9
+    X, y = regression
+    reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0, **params).fit(X, y)
+    assert np.isfinite(reg.loss_) and reg.score(X, y) > 0.8
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # SciPy's, for an option it dropped
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lbfgs_without_hidden_layers_is_ridge_and_logistic_regression(regression, multiclass, weighted):
+    """No hidden layer and an L2 penalty make the problems convex: the minimiser of
+    ½ mean (y − Xw − b)² + ½ alpha ‖w‖²/n is Ridge(alpha)'s, and that of the mean log-loss
+    + ½ alpha ‖W‖²/n is LogisticRegression(C=1/alpha)'s (sample weights: n = Σ w)."""
+    alpha, exact = 3.0, dict(hidden_layer_sizes=(), solver="lbfgs", tol=1e-12, max_iter=5000, random_state=0)
+    X, Y = regression
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.2, 3, len(X)) if weighted else None
+    ours = MLPRegressor(alpha=alpha, **exact).fit(X, Y[:, 0], sample_weight=w)
+    ridge = Ridge(alpha=alpha).fit(X, Y[:, 0], sample_weight=w)
+    np.testing.assert_allclose(ours.coefs_[0].ravel(), ridge.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercepts_[0], ridge.intercept_, atol=1e-5)
+    # loss_ as scikit-learn reports it: the data loss plus ½·alpha·‖W‖²/n, on NumPy's side
+    r = (Y[:, 0] - ours.predict(X)) ** 2
+    penalty = 0.5 * alpha * np.sum(ours.coefs_[0] ** 2) / (len(X) if w is None else w.sum())
+    assert ours.loss_ == pytest.approx(0.5 * np.average(r, weights=w) + penalty, rel=1e-9)
+
+    X, y = multiclass
+    w = rng.uniform(0.2, 3, len(X)) if weighted else None
+    ours = MLPClassifier(alpha=alpha, **exact).fit(X, y, sample_weight=w)
+    logreg = LogisticRegression(C=1 / alpha, tol=1e-12, max_iter=5000).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.predict_proba(X), logreg.predict_proba(X), atol=1e-4)
+
+
+def test_multi_output_loss_is_averaged_over_outputs_as_sklearn_reports_it(regression):
+    X, Y = regression
+    alpha = 0.1
+    est = MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", alpha=alpha, max_iter=50, random_state=0).fit(X, Y)
+    penalty = 0.5 * alpha * sum(np.sum(c ** 2) for c in est.coefs_) / len(X)
+    assert est.loss_ == pytest.approx(0.5 * np.mean((Y - est.predict(X)) ** 2) + penalty, rel=1e-9)
+
+
+# ---------------------------------------------------------------- sample_weight
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("Est, kind", [(MLPRegressor, "regression"), (MLPClassifier, "multiclass")])
+def test_sample_weight_zero_drops_rows_and_integers_repeat_them(data, Est, kind, solver):
+    X, y = data[kind]
+    X, y = X[:90], (y[:90, 0] if y.ndim == 2 else y[:90])
+    params = dict(hidden_layer_sizes=(8,), solver=solver, alpha=0.5, batch_size=1000,
+                  max_iter=30, learning_rate_init=0.01, random_state=0)
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # batch_size > n is clipped, with a warning
+        for w, (Xe, ye) in [
+            (np.where(np.arange(90) % 3 == 0, 0.0, 1.0), (X[np.arange(90) % 3 != 0], y[np.arange(90) % 3 != 0])),
+            (w_int := rng.integers(1, 4, 90), (np.repeat(X, w_int, axis=0), np.repeat(y, w_int, axis=0))),
+        ]:
+            weighted = Est(**params).fit(X, y, sample_weight=w)
+            explicit = Est(**params).fit(Xe, ye)
+            np.testing.assert_allclose(weighted.predict(X) if Est is MLPRegressor else weighted.predict_proba(X),
+                                       explicit.predict(X) if Est is MLPRegressor else explicit.predict_proba(X),
+                                       rtol=1e-6, atol=1e-9)
+            assert weighted.loss_ == pytest.approx(explicit.loss_, rel=1e-6)  # penalty / Σ w too
+
+
+# ---------------------------------------------------------------- DataFrames, dtypes
+def test_dataframe_feature_names_as_sklearn(binary):
+    pd = pytest.importorskip("pandas")
+    X, y = binary
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    ours = MLPClassifier(max_iter=3, **SMALL).fit(df, y)
+    theirs = sk.MLPClassifier(max_iter=3, **SMALL).fit(df, y)
+    np.testing.assert_array_equal(ours.feature_names_in_, df.columns)
+    np.testing.assert_array_equal(ours.network_.feature_names_in_, df.columns)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        np.testing.assert_array_equal(ours.predict_proba(df), ours.predict_proba(X))
+    shuffled = df[df.columns[::-1]]
+    for est in (ours, theirs):
+        with pytest.raises(ValueError, match="feature names should match"):
+            est.predict(shuffled)
+
+
+@pytest.mark.parametrize("X_dtype, dtype, want", [
+    (np.float32, None, np.float32), (np.float64, None, np.float64), (np.float64, "float32", np.float32),
+    (np.int64, None, np.float64)])
+def test_dtype_follows_X_unless_forced(regression, X_dtype, dtype, want):
+    X, Y = regression
+    X = (X * 10).astype(X_dtype)
+    est = MLPRegressor(max_iter=2, dtype=dtype, **SMALL).fit(X, Y)
+    assert est.network_.dtype == want and est.coefs_[0].dtype == want and est.predict(X).dtype == want
+
+
+# ---------------------------------------------------------------- bad parameters
+@pytest.mark.parametrize("params, name", [
+    (dict(solver="foo"), "solver"), (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+    (dict(hidden_layer_sizes=(4, -2)), "hidden_layer_sizes"), (dict(alpha=-1), "alpha"),
+    (dict(max_iter=0), "max_iter"), (dict(learning_rate="fast"), "learning_rate"),
+    (dict(batch_size=0), "batch_size"), (dict(momentum=1.5), "momentum"),
+    (dict(validation_fraction=1.0), "validation_fraction"), (dict(activation="gelu"), "activation"),
+    (dict(dtype="float16"), "dtype"), (dict(n_jobs=0), "n_jobs")])
+def test_bad_parameters_raise_valueerror_naming_them(binary, params, name):
+    X, y = binary
+    with pytest.raises(ValueError, match=name):
+        MLPClassifier(**params).fit(X, y)
+    if name not in ("dtype", "n_jobs"):  # scikit-learn refuses the same values
+        with pytest.raises(ValueError, match=name):
+            sk.MLPClassifier(**params).fit(X, y)
+
+
+# ---------------------------------------------------------------- persistence
+def test_joblib_mmap_and_pickle_round_trips_predict_the_same(regression, tmp_path):
+    X, Y = regression
+    est = MLPRegressor(max_iter=5, **SMALL).fit(X, Y)
+    path = tmp_path / "model.joblib"
+    joblib.dump(est, path)
+    before = path.read_bytes()
+    mapped = joblib.load(path, mmap_mode="r")
+    assert isinstance(mapped.network_._theta, np.memmap) and not mapped.network_._theta.flags.writeable
+    np.testing.assert_array_equal(mapped.predict(X), est.predict(X))
+    mapped.partial_fit(X, Y)  # trains on a copy of its own; the file is never written
+    assert mapped.n_iter_ == est.n_iter_ + 1 and path.read_bytes() == before
+    assert not np.array_equal(mapped.predict(X), est.predict(X))
+    copy = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(copy.predict(X), est.predict(X))
+    copy.coefs_[0][0, 0] += 1.0  # coefs_ still views the copy's own θ
+    assert copy.network_.weights[0][0, 0] == est.coefs_[0][0, 0] + 1.0
