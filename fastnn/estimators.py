@@ -254,8 +254,12 @@ class _BaseMLP(BaseEstimator):
         self._converged = False
         stopping = _Stopping(self, val)
         epochs = 1 if incremental else self.max_iter
-        net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None, verbose=False,
-                threads=self.n_jobs, sample_weight=sw, callbacks=[stopping])
+        try:
+            net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None,
+                    verbose=False, threads=self.n_jobs, sample_weight=sw, callbacks=[stopping])
+        except KeyboardInterrupt:  # as scikit-learn: keep what trained (whole epochs), and say so
+            warnings.warn("Training interrupted by user.")
+            self._converged = True
         if early and self._best_theta is not None:
             np.copyto(net._theta, self._best_theta)
         self._best_theta = None
