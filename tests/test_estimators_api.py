@@ -456,3 +456,43 @@ def test_joblib_mmap_and_pickle_round_trips_predict_the_same(regression, tmp_pat
     np.testing.assert_array_equal(copy.predict(X), est.predict(X))
     copy.coefs_[0][0, 0] += 1.0  # coefs_ still views the copy's own θ
     assert copy.network_.weights[0][0, 0] == est.coefs_[0][0, 0] + 1.0
+
+
+@pytest.mark.parametrize("activation, factor", [("relu", 6.0), ("logistic", 2.0)])
+def test_init_sklearn_draws_sklearns_glorot_uniform_weights_and_biases(regression, activation, factor):
+    X, y = regression
+    est = MLPRegressor(hidden_layer_sizes=(40,), activation=activation, init="sklearn", max_iter=1,
+                       learning_rate_init=1e-12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)  # one step of lr 1e-12: the weights are still the initial ones
+    for W, b in zip(est.coefs_, est.intercepts_):
+        bound = np.sqrt(factor / sum(W.shape))
+        assert np.abs(W).max() <= bound and np.abs(W).max() > 0.9 * bound
+        assert np.abs(b).max() <= bound and np.abs(b).max() > 0.5 * bound  # b̄ drawn too, not 0
+    auto = MLPRegressor(hidden_layer_sizes=(40,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto.fit(X, y)
+    assert np.all(np.abs(auto.intercepts_[0]) < 1e-9)  # the Network's own init: b̄ = 0
+
+
+@pytest.mark.parametrize("n_jobs, want", [(-1, 2), (-2, 1), (None, None), (1, 1)])
+def test_n_jobs_counts_like_joblib(monkeypatch, n_jobs, want):
+    from fastnn import _parallel
+
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
+    assert MLPRegressor(n_jobs=n_jobs)._threads() == want
+
+
+def test_n_jobs_zero_is_refused(regression):
+    with pytest.raises(ValueError, match="n_jobs"):
+        MLPRegressor(n_jobs=0).fit(*regression)
+
+
+def test_partial_fit_refuses_early_stopping_as_sklearn_does(regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="early_stopping"):
+        MLPRegressor(early_stopping=True).partial_fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        sk.MLPRegressor(early_stopping=True).partial_fit(X, y)
