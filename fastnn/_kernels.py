@@ -327,19 +327,28 @@ def _backward(theta, grad, state, lay, x0, x0o, y, yo, sw, swo, abuf, pbuf, loss
 
 
 # ------------------------------------------------------------------------ whole runs
+# A run of batches is the rows perm[0:N] (shuffle) or X[0:N] (in order): fit passes a slice of
+# perm, or of X and Y, to run part of an epoch and return to Python (Ctrl-C) in between.
+@jit(inline=True)
+def _rows_in_order(X, perm, shuffle):
+    return perm.shape[0] if shuffle else X.shape[0]
+
+
 @jit
 def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch, loss, opt, h,
-           t0, mode):
-    """One epoch of minibatch training; returns the mean per-sample loss seen during the epoch.
+           t0, mode, total):
+    """One epoch (or a run of its batches) of minibatch training; returns ``total`` plus the
+    Σ_samples L seen (a run continues the sum of the runs before it, so runs add up exactly as
+    one call would).
 
     Each batch's loss is taken before its update; the last partial batch is used. With
     ``shuffle`` the rows perm[start:stop] are gathered into xb/yb, else X/Y are read in place.
     Batch b (0-based) is the optimizer's step t0 + b + 1. sw: the sample weights in the
     epoch's order (sw[start + r] weighs the batch's row r), or empty.
     """
-    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    total, t = 0.0, t0
+    t = t0
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -352,7 +361,7 @@ def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
         _forward(theta, lay, x0, x0o, abuf, B, mode)
         total += _backward(theta, grad, state, lay, x0, x0o, y0, yo, sw, start, abuf, pbuf, loss, B,
                            True, opt, h, c, mode)
-    return total / N
+    return total
 
 
 # ------------------------------------------------------------ one epoch on several threads
@@ -392,7 +401,7 @@ def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf,
     Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
     the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p.
     """
-    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
     end = 0  # items numbered below end belong to this or earlier phases
@@ -448,7 +457,7 @@ def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf,
 def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
                       loss, opt, h, t0, mode, parts, sync, losses):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
-    N, n0, nK = X.shape[0], X.shape[1], Y.shape[1]
+    N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
     end = 0

@@ -98,10 +98,13 @@ class EpochPool:
         self._pool.shutdown(wait=True)
         return False
 
-    def epoch(self, *args):
-        """Run one epoch (``_epoch_share``'s leading arguments); returns Σ_samples L."""
+    def epoch(self, *args, fresh=True):
+        """Run one epoch, or a run of its batches (``_epoch_share``'s leading arguments); returns
+        Σ_samples L since the last ``fresh`` call (each part keeps its sum across runs, so runs
+        add up exactly as one call would)."""
         self._sync[:] = 0
-        self._losses[:] = 0
+        if fresh:
+            self._losses[:] = 0
         extra = (self.n, self._sync, self._losses)
         kernel = _k._epoch_share_cols if self.by_columns else _k._epoch_share
         futures = [self._pool.submit(kernel, *args, *extra) for _ in range(1, self.n)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ from .callbacks import History, deferred_interrupt, prepare as _prepare_callback
 
 # 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
 FORMAT_VERSION = 3
+RUN_SECONDS = 0.05  # fit returns to Python about this often (Ctrl-C, progress), between batches
+LONG_EPOCH_SECONDS = 2.0  # verbose fit shows a per-batch bar for epochs longer than this
 _DTYPES = ("float32", "float64")
 
 
@@ -167,28 +170,95 @@ class Network:
         self._lay = lay
         self._theta = np.zeros(off, dtype=self.dtype)
         self._path = _k.AUTO  # per-layer BLAS/loops choice; tests force each path
+        self._row_seconds = None  # fit's estimate of one row's training time (sizes its runs)
         self._views()
+        self._runtime()
         self._init_weights(table)
 
     def _views(self):
-        """W^[k] and b̄^[k] as views into θ, and no batch buffers yet (sized on first use)."""
+        """W^[k] and b̄^[k] as views into θ."""
         K = self.n_layers
         self.weights = [_k._W(self._theta, self._lay, k) for k in range(K)]
         self.biases = [_k._b(self._theta, self._lay, k) for k in range(K)]
-        self._bufs = None
 
-    # Pickling (pickle, copy.deepcopy, joblib) keeps θ and drops the views and scratch buffers,
-    # which would otherwise come back as copies no longer tied to θ.
+    # Threads. Every thread gets its own batch buffers (``_local``), so predict, loss, gradients
+    # and backprop may run in many threads at once on one network. A fit owns θ: it waits for
+    # inference calls already reading θ, and until it ends, other threads' inference calls read
+    # ``_snapshot``, a copy of θ at the start of the fit or, once one of them asked, at the end
+    # of the last finished epoch; a second fit at the same time is an error.
+    _RUNTIME = ("_local", "_guard", "_fit_owner", "_readers", "_snapshot", "_snapshot_wanted")
+
+    def _runtime(self):
+        self._local = threading.local()
+        self._guard = threading.Condition()
+        self._fit_owner = None  # the thread whose fit owns θ
+        self._readers = 0  # inference calls reading θ itself
+        self._snapshot = None
+        self._snapshot_wanted = False
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """The θ an inference call reads: θ itself, or during another thread's fit its snapshot."""
+        with self._guard:
+            owner = self._fit_owner
+            if owner is not None and owner != threading.get_ident():
+                self._snapshot_wanted = True
+                snapshot = self._snapshot
+            else:
+                self._readers += 1
+                snapshot = None
+        if snapshot is not None:
+            yield snapshot
+            return
+        try:
+            yield self._theta
+        finally:
+            with self._guard:
+                self._readers -= 1
+                if not self._readers:
+                    self._guard.notify_all()
+
+    def _claim(self):
+        """fit takes θ: later inference calls from other threads read a snapshot, and the fit
+        starts once the calls already reading θ are done."""
+        with self._guard:
+            if self._fit_owner is not None:
+                raise RuntimeError("fit: this network is already training (in another thread, or "
+                                   "fit was called from one of its own callbacks); wait for that fit "
+                                   "to end, or train a copy (copy.deepcopy(net))")
+            self._snapshot = self._theta.copy()
+            self._snapshot_wanted = False
+            self._fit_owner = threading.get_ident()
+            while self._readers:
+                self._guard.wait()
+
+    def _publish(self):
+        """A fresh snapshot for other threads, at the end of an epoch, if one of them asked."""
+        if self._snapshot_wanted:
+            with self._guard:
+                self._snapshot = self._theta.copy()
+                self._snapshot_wanted = False
+
+    def _release(self):
+        with self._guard:
+            self._fit_owner = None
+            self._snapshot = None
+
+    # Pickling (pickle, copy.deepcopy, joblib) keeps θ and drops the views, the scratch buffers
+    # and the thread state; views would otherwise come back as copies no longer tied to θ.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("weights", "biases", "_bufs"):
+        for key in ("weights", "biases") + self._RUNTIME:
             state.pop(key, None)
         return state
 
     def __setstate__(self, state):
+        state.pop("_bufs", None)  # pickles of fastnn 0.1 before per-thread buffers
         self.__dict__.update(state)
+        self.__dict__.setdefault("_row_seconds", None)
         self._lay = np.array(self._lay)  # writable and in memory, as the kernels were compiled for
         self._views()
+        self._runtime()
 
     # ------------------------------------------------------------------ construction
     @staticmethod
@@ -336,17 +406,19 @@ class Network:
         return int(sum(self.sizes[1:]))
 
     def _batch_buffers(self, rows):
-        """Activation and φ buffers for up to ``rows`` samples, kept and reused across calls."""
-        if self._bufs is None or self._bufs[0] < rows:
+        """Activation and φ buffers for up to ``rows`` samples, this thread's own, kept and
+        reused across its calls (grown when a call needs more rows)."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None or bufs[0] < rows:
             n = rows * self._width()
-            self._bufs = (
+            bufs = self._local.bufs = (
                 rows,
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
                 np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
             )
-        return self._bufs
+        return bufs
 
     # ------------------------------------------------------------------ the math
     def predict(self, X):
@@ -359,7 +431,8 @@ class Network:
     def _predict(self, X):
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        _k._predict(self._theta, self._lay, self._loss, X, abuf, out, self._path)
+        with self._reading() as theta:
+            _k._predict(theta, self._lay, self._loss, X, abuf, out, self._path)
         return out
 
     def loss(self, X, Y, sample_weight=None):
@@ -370,33 +443,38 @@ class Network:
 
     def _mean_loss(self, X, Y, sw):
         _, abuf, pbuf, *_ = self._batch_buffers(min(len(X), 1024))
-        total = _k._evaluate(self._theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path)
+        with self._reading() as theta:
+            total = _k._evaluate(theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path)
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backprop(self, X, Y):
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
         X, Y = self._check_XY(X, Y)
         N, K = len(X), self.n_layers
-        abuf, pbuf, grad, loss = self._backward_all(X, Y)
+        with self._reading() as theta:
+            theta = self._writable(theta)
+        abuf, pbuf, grad, loss = self._backward_all(X, Y, theta=theta)
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
         for k in range(1, K + 1):
             bp.x[k] = _k._rows(abuf, self._lay, k - 1, N)
-            bp.z[k] = bp.x[k - 1] @ self.weights[k - 1].T + self.biases[k - 1]  # z̄^[k], recomputed
+            W, b = _k._W(theta, self._lay, k - 1), _k._b(theta, self._lay, k - 1)
+            bp.z[k] = bp.x[k - 1] @ W.T + b  # z̄^[k], recomputed
             bp.phi[k] = _k._rows(pbuf, self._lay, k - 1, N)
             bp.dW[k] = _k._W(grad, self._lay, k - 1) / self.dtype.type(N)
             bp.db[k] = _k._b(grad, self._lay, k - 1) / self.dtype.type(N)
         return bp
 
-    def _backward_all(self, X, Y, sw=None):
+    def _backward_all(self, X, Y, sw=None, theta=None):
         """x̄^[k] and φ^[k] buffers for all of X, Σ_samples ∂L/∂θ, and Σ_samples L (checked X, Y).
 
-        With weights sw (checked): N · Σ w (·) / Σ w in place of both sums."""
+        With weights sw (checked): N · Σ w (·) / Σ w in place of both sums. θ: the parameters
+        to use (writable), else the network's own."""
         N = len(X)
         abuf, pbuf = np.empty(N * self._width(), self.dtype), np.empty(N * self._width(), self.dtype)
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        theta = self._writable_theta()
+        theta = self._writable(self._theta) if theta is None else theta
         _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
         sw = grad[:0] if sw is None else sw
         loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
@@ -411,19 +489,24 @@ class Network:
         X, Y = self._check_XY(X, Y)
         N = len(X)
         unrolled = self._unrolled_epoch(direct=False)
+        with self._reading() as theta:
+            theta = self._writable(theta)
         if unrolled is None:
-            grad = self._backward_all(X, Y)[2]
+            grad = self._backward_all(X, Y, theta=theta)[2]
         else:
-            grad = np.empty_like(self._theta)
-            unrolled(self._writable_theta(), grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
+            grad = np.empty_like(theta)
+            unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False,
+                     0.0)
         grad /= self.dtype.type(N)
         K = self.n_layers
         return [_k._W(grad, self._lay, k) for k in range(K)], [_k._b(grad, self._lay, k) for k in range(K)]
 
-    def _writable_theta(self):
-        """θ, or a copy when it is read-only: the backward kernels compile only for writable θ
-        (their training branch steps it), while predict and loss also take read-only θ."""
-        return self._theta if self._theta.flags.writeable else self._theta.copy()
+    @staticmethod
+    def _writable(theta):
+        """θ, or a copy: the backward kernels compile only for writable θ (their training branch
+        steps it), and may not read a θ that a fit starting in another thread then writes;
+        predict and loss read θ in place, read-only too."""
+        return theta.copy()
 
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
@@ -491,12 +574,6 @@ class Network:
             check = getattr(cb, "check_monitor", None)
             if check is not None:
                 check({"loss", "time", "lr"} | ({"val_loss", *(k for k, _ in metrics)} if val else set()))
-        self._own_parameters()
-        if lr is not None:
-            opt.lr = float(lr)
-        self.optimizer = opt
-        if names is not None:
-            self.feature_names_in_ = names
         N = len(X)
         batch = min(batch_size, N)
         rng = self._rng if seed is None else np.random.default_rng(seed)
@@ -504,7 +581,15 @@ class Network:
         n_threads, by_columns = 1, False
         if unrolled is None:
             n_threads, by_columns = _parallel.plan(threads, self.sizes, batch, self._path)
+        self._claim()
         with contextlib.ExitStack() as stack:
+            stack.callback(self._release)
+            self._own_parameters()
+            if lr is not None:
+                opt.lr = float(lr)
+            self.optimizer = opt
+            if names is not None:
+                self.feature_names_in_ = names
             if threads is not None or n_threads > 1:  # the cores asked for, and no more
                 stack.enter_context(_parallel.hold_blas_to_one_thread())
             pool = None
@@ -588,7 +673,7 @@ class Network:
         X, Y, sw, batch, opt = run.X, run.Y, run.sw, run.batch, run.opt
         N = len(X)
         n_batches = -(-N // batch)
-        _, abuf, pbuf, xb, yb = self._batch_buffers(batch)
+        bufs = self._batch_buffers(batch)
         # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
         # kernels read rows in place and never look at perm.
         order = np.arange(N if run.shuffle else 0, dtype=np.int64)
@@ -618,23 +703,31 @@ class Network:
                         np.take(sw, perm, out=swp)
                 np.copyto(backup, self._theta)
                 h = opt.hyper()
-                args = (self._theta, grad, state)
-                if run.unrolled is not None:
-                    loss = run.unrolled(*args, X, Y, perm, run.shuffle, batch, code, h, opt.t, True) / N
-                elif run.pool is not None:
-                    loss = run.pool.epoch(*args, self._lay, X, Y, swp, perm, run.shuffle, xb, yb, abuf,
-                                          pbuf, batch, self._loss, code, h, opt.t, self._path) / N
-                else:
-                    loss = _k._epoch(*args, self._lay, X, Y, swp, perm, run.shuffle, xb, yb, abuf, pbuf,
-                                     batch, self._loss, code, h, opt.t, self._path)
-                if not (np.isfinite(loss) and _k._all_finite(self._theta)):
-                    np.copyto(self._theta, backup)
-                    opt.reset()
-                    last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-                    raise DivergedError(
-                        f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
-                        f"to {last}. Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}",
-                        epoch=epoch, loss=float(loss))
+                loss, done = 0.0, 0
+                bar = self._batch_bar(verbose, N, batch, epoch)
+                while done < N:  # runs of whole batches of about RUN_SECONDS, Ctrl-C between them
+                    rows = self._run_rows(batch, N - done)
+                    c0 = time.perf_counter()
+                    loss = self._run(run, done, done + rows, perm, swp, grad, state, bufs, code, h,
+                                     opt.t + done // batch, loss, fresh=done == 0)
+                    self._row_seconds = (time.perf_counter() - c0) / rows
+                    done += rows
+                    if bar is not None:
+                        bar.update(-(-rows // batch))
+                    if done < N and interrupted():
+                        break
+                if bar is not None:
+                    bar.close()
+                if done < N:  # Ctrl-C within the epoch: θ and the optimizer are after batch done/B
+                    self._check_finite(loss / done, backup, opt, h, epoch)
+                    opt.t += done // batch
+                    history.interrupted = True
+                    e = KeyboardInterrupt(f"fit stopped by Ctrl-C in epoch {epoch}, after {done // batch} "
+                                          f"of its {n_batches} batches")
+                    e.history, e.batches = history, done // batch
+                    raise e
+                loss /= N
+                self._check_finite(loss, backup, opt, h, epoch)
                 opt.t += n_batches
                 opt.epoch += 1
                 opt.schedule.report(float(loss))
@@ -648,10 +741,11 @@ class Network:
                 if verbose:
                     epoch_iter.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"},
                                            refresh=False)
+                self._publish()
                 if interrupted():
                     history.interrupted = True
                     e = KeyboardInterrupt(f"fit stopped by Ctrl-C after epoch {epoch}")
-                    e.history = history
+                    e.history, e.batches = history, 0
                     raise e
                 if stop:
                     history.stopped_epoch = epoch
@@ -659,6 +753,53 @@ class Network:
         for cb in run.callbacks:
             cb.on_train_end(self, history)
         return history
+
+    def _run(self, run, r0, r1, perm, swp, grad, state, bufs, code, h, t0, total, fresh):
+        """Batches r0/B .. r1/B of the epoch, on the kernel chosen (unrolled, threaded or
+        serial); returns ``total`` plus their Σ L. Rows come from perm[r0:r1] (shuffle), or are
+        X[r0:r1] in place."""
+        X, Y, sw = run.X, run.Y, swp[r0:r1]
+        if run.shuffle:
+            perm = perm[r0:r1]
+        else:
+            X, Y = X[r0:r1], Y[r0:r1]
+        args = (self._theta, grad, state)
+        if run.unrolled is not None:
+            return run.unrolled(*args, X, Y, perm, run.shuffle, run.batch, code, h, t0, True, total)
+        _, abuf, pbuf, xb, yb = bufs
+        if run.pool is not None:
+            return run.pool.epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf,
+                                  run.batch, self._loss, code, h, t0, self._path, fresh=fresh)
+        return _k._epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf, run.batch,
+                         self._loss, code, h, t0, self._path, total)
+
+    def _run_rows(self, batch, left):
+        """Rows for fit's next kernel call: whole batches worth about RUN_SECONDS by the last
+        call's speed (one batch on a network's first call), or all that is left."""
+        if self._row_seconds is None:
+            return min(batch, left)
+        rows = int(RUN_SECONDS / max(self._row_seconds, 1e-12)) // batch * batch
+        return min(max(rows, batch), left)
+
+    def _batch_bar(self, verbose, N, batch, epoch):
+        """A progress bar over the epoch's batches when verbose and the epoch looks long."""
+        if not verbose or self._row_seconds is None or self._row_seconds * N < LONG_EPOCH_SECONDS:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=-(-N // batch), desc=f"epoch {epoch}", unit="batch", leave=False)
+
+    def _check_finite(self, loss, backup, opt, h, epoch):
+        """DivergedError, θ back to ``backup`` and the moments reset, unless loss and θ are finite."""
+        if np.isfinite(loss) and _k._all_finite(self._theta):
+            return
+        np.copyto(self._theta, backup)
+        opt.reset()
+        last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+        raise DivergedError(
+            f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
+            f"to {last}. Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}",
+            epoch=epoch, loss=float(loss))
 
     def _validate(self, run):
         """val_loss and the val_<metric> values of the current θ on the validation rows."""

@@ -1,0 +1,126 @@
+"""One network, many threads: inference calls run side by side, a fit owns θ, and fit returns
+to Python often enough for a prompt Ctrl-C."""
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from fastnn import Network
+from fastnn import network as network_module
+
+
+def test_concurrent_inference_gives_the_single_threaded_answers(rng):
+    net = Network([16, 64, 64, 4], seed=0)
+    X = [rng.uniform(-1, 1, (n, 16)).astype(np.float32) for n in (2000, 700, 1500, 3)]
+    Y = [rng.normal(size=(len(x), 4)) for x in X]
+    want_p = [net.predict(x) for x in X]
+    want_l = [net.loss(x, y) for x, y in zip(X, Y)]
+    want_g = [net.gradients(x, y)[0][0] for x, y in zip(X, Y)]
+
+    def work(i):
+        j = i % len(X)
+        for _ in range(10):
+            assert np.array_equal(net.predict(X[j]), want_p[j])
+            assert net.loss(X[j], Y[j]) == want_l[j]
+            assert np.array_equal(net.gradients(X[j], Y[j])[0][0], want_g[j])
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(8)))
+
+
+def test_inference_during_a_fit_in_another_thread_reads_a_consistent_snapshot(rng):
+    net = Network([8, 64, 64, 1], seed=0)
+    X, Y = rng.uniform(-1, 1, (4000, 8)), rng.normal(size=4000)
+    Xq = X[:50]
+    seen = []  # θ after each finished epoch, recorded by the fit's own thread
+
+    def record(net_, epoch, logs):
+        seen.append(net_._theta.copy())
+
+    start = net._theta.copy()
+    fit = threading.Thread(target=net.fit, args=(X, Y),
+                           kwargs=dict(epochs=30, batch_size=8, lr=1e-3, callbacks=[record]))
+    fit.start()
+    answers = []
+    while fit.is_alive():
+        answers.append(net.predict(Xq))
+        time.sleep(0.002)
+    fit.join()
+    assert len(seen) == 30 and len(answers) > 5
+    # every answer is the net at its start or at the end of some epoch: never half an epoch
+    states = [start] + seen
+    outputs = [Network.predict(_with_theta(net, th), Xq) for th in states]
+    for a in answers:
+        assert any(np.array_equal(a, o) for o in outputs)
+
+
+def _with_theta(net, theta):
+    twin = Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype.name)
+    twin._theta[:] = theta
+    return twin
+
+
+def test_a_second_fit_at_the_same_time_is_refused(rng):
+    net = Network([4, 8, 1], seed=0)
+    X, Y = rng.uniform(-1, 1, (64, 4)), rng.normal(size=64)
+    errors = []
+
+    def nested(net_, epoch, logs):
+        try:
+            net_.fit(X, Y, epochs=1)
+        except RuntimeError as e:
+            errors.append(str(e))
+        return True
+
+    net.fit(X, Y, epochs=3, callbacks=[nested])
+    assert len(errors) == 1 and "already training" in errors[0]
+    net.fit(X, Y, epochs=1)  # and the network is free again afterwards
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_runs_of_batches_give_the_one_call_result_bit_for_bit(rng, monkeypatch, shuffle, threads):
+    X, Y = rng.uniform(-1, 1, (300, 6)), rng.normal(size=(300, 2))
+    w = rng.uniform(0.5, 2, 300)
+    results = []
+    for run_seconds in (1e9, 0.0):  # one kernel call per epoch, or one call per batch
+        monkeypatch.setattr(network_module, "RUN_SECONDS", run_seconds)
+        net = Network([6, 32, 2], seed=1)
+        net._row_seconds = 1e-9
+        hist = net.fit(X, Y, epochs=2, batch_size=16, optimizer="adam", shuffle=shuffle, seed=3,
+                       threads=threads, sample_weight=w)
+        results.append((net._theta.copy(), hist["loss"], net.optimizer.t))
+    (theta_a, loss_a, t_a), (theta_b, loss_b, t_b) = results
+    np.testing.assert_array_equal(theta_a, theta_b)
+    assert loss_a == loss_b and t_a == t_b == 2 * 19
+
+
+def test_ctrl_c_takes_effect_within_a_run_of_batches(rng, monkeypatch):
+    """An interrupt mid-epoch stops after the run in progress (~RUN_SECONDS of work); θ and the
+    optimizer are those after the last finished batch: equal to a fit on exactly those batches."""
+    monkeypatch.setattr(network_module, "RUN_SECONDS", 0.01)
+    N = 200_000
+    X, Y = rng.uniform(-1, 1, (N, 32)).astype(np.float32), rng.normal(size=(N, 4)).astype(np.float32)
+    net = Network([32, 256, 256, 4], seed=0)
+    net.fit(X[:64], Y[:64], epochs=1, batch_size=32, shuffle=False)  # compile, and time a run
+    timer = threading.Timer(0.1, signal.raise_signal, (signal.SIGINT,))
+    t0 = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as info:
+        net.fit(X, Y, epochs=5, batch_size=32, shuffle=False, optimizer="adam")
+    took = time.perf_counter() - t0
+    e = info.value
+    assert e.history.interrupted and e.history.epochs == 0, "an epoch took under 0.1 s: raise N"
+    assert took < 0.1 + 0.25, f"Ctrl-C took effect after {took:.2f} s"
+    assert 0 < e.batches < N // 32
+    twin = Network([32, 256, 256, 4], seed=0)
+    twin.fit(X[:64], Y[:64], epochs=1, batch_size=32, shuffle=False)
+    twin.fit(X[:e.batches * 32], Y[:e.batches * 32], epochs=1, batch_size=32, shuffle=False,
+             optimizer="adam")
+    np.testing.assert_array_equal(net._theta, twin._theta)
+    assert net.optimizer.t == twin.optimizer.t == e.batches
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
