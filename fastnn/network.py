@@ -544,9 +544,18 @@ class Network:
         the loss or the weights turn non-finite, the weights go back to the end of the last
         finite epoch, the optimizer's moments restart from zero, and ``DivergedError`` is raised.
 
-        Ctrl-C (in the main thread) stops training at the end of the running epoch: the weights
-        and the optimizer are those of that finished epoch, and the ``KeyboardInterrupt`` raised
-        carries the ``History`` as ``.history``. A second Ctrl-C interrupts at once.
+        Ctrl-C (in the main thread) stops training within about RUN_SECONDS (50 ms): epochs run
+        as runs of whole batches, and training stops after the run in progress. The weights and
+        the optimizer are then those after the last finished batch (never half a batch), and
+        the ``KeyboardInterrupt`` raised carries the ``History`` of the finished epochs as
+        ``.history`` and the number of batches done in the interrupted epoch as ``.batches``
+        (0: it stopped between epochs). A second Ctrl-C interrupts at once.
+
+        Threads: a fit owns θ. It waits for inference calls (predict, loss, gradients,
+        backprop) that other threads already started, and while it runs, those threads' calls
+        see a consistent snapshot: θ at the start of this fit, or at the end of the last
+        finished epoch once they have asked. A second fit of the same network at the same time
+        raises RuntimeError.
 
         ``threads``: how many cores train, each batch split across them (BLAS is held to one
         thread per core meanwhile). None picks by size: one for small nets, else every core this
