@@ -124,3 +124,15 @@ def test_ctrl_c_takes_effect_within_a_run_of_batches(rng, monkeypatch):
     np.testing.assert_array_equal(net._theta, twin._theta)
     assert net.optimizer.t == twin.optimizer.t == e.batches
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_long_epochs_show_a_per_batch_progress_bar(rng, monkeypatch, capsys):
+    monkeypatch.setattr(network_module, "LONG_EPOCH_SECONDS", 0.0)
+    net = Network([4, 8, 1], seed=0)
+    X, Y = rng.uniform(-1, 1, (64, 4)), rng.normal(size=64)
+    net.fit(X, Y, epochs=1, batch_size=8)  # times a run: the bar needs an estimate
+    net.fit(X, Y, epochs=2, batch_size=8, verbose=True)
+    err = capsys.readouterr().err
+    assert "epoch 1" in err and "/8 [" in err and "batch/s" in err  # the inner bar, 8 batches
+    net.fit(X, Y, epochs=1, batch_size=8)  # not verbose: no bar
+    assert "batch" not in capsys.readouterr().err
