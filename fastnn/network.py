@@ -124,7 +124,8 @@ class Network:
     ['relu', 'softmax']
     """
 
-    def __init__(self, sizes, activations=None, *, loss="mse", dtype="float32", seed=None):
+    def __init__(self, sizes, activations=None, *, loss="mse", dtype="float32", seed=None,
+                 _draw=True):
         sizes = self._check_sizes(sizes)
         K = len(sizes) - 1
         loss = _losses.get(loss)
@@ -173,7 +174,8 @@ class Network:
         self._row_seconds = None  # fit's estimate of one row's training time (sizes its runs)
         self._views()
         self._runtime()
-        self._init_weights(table)
+        if _draw:  # load fills θ from the file instead
+            self._init_weights(table)
 
     def _views(self):
         """W^[k] and b̄^[k] as views into θ."""
@@ -186,7 +188,8 @@ class Network:
     # inference calls already reading θ, and until it ends, other threads' inference calls read
     # ``_snapshot``, a copy of θ at the start of the fit or, once one of them asked, at the end
     # of the last finished epoch; a second fit at the same time is an error.
-    _RUNTIME = ("_local", "_guard", "_fit_owner", "_readers", "_snapshot", "_snapshot_wanted")
+    _RUNTIME = ("_local", "_guard", "_fit_owner", "_readers", "_snapshot", "_snapshot_wanted",
+                "_unrolled")
 
     def _runtime(self):
         self._local = threading.local()
@@ -195,6 +198,7 @@ class Network:
         self._readers = 0  # inference calls reading θ itself
         self._snapshot = None
         self._snapshot_wanted = False
+        self._unrolled = {}  # (path, direct) → the generated epoch or None
 
     @contextlib.contextmanager
     def _reading(self):
@@ -510,9 +514,14 @@ class Network:
 
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
-        if self._path == _k.UNROLLED or (self._path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
-            return _unrolled.epoch_for(self.sizes, [int(c) for c in self._lay[:, _k.ACT]], self._loss, direct)
-        return None
+        key = (self._path, direct)
+        if key not in self._unrolled:
+            epoch = None
+            if self._path == _k.UNROLLED or (self._path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
+                codes = [int(c) for c in self._lay[:, _k.ACT]]
+                epoch = _unrolled.epoch_for(self.sizes, codes, self._loss, direct)
+            self._unrolled[key] = epoch
+        return self._unrolled[key]
 
     # ------------------------------------------------------------------ training
     def fit(self, X, Y, epochs=10, batch_size=32, lr=None, shuffle=True, seed=None, verbose=False,
@@ -845,7 +854,14 @@ class Network:
     # ------------------------------------------------------------------ persistence
     def save(self, path):
         """Write an .npz with the architecture, loss, parameters, optimizer state and the
-        shuffling generator's state, atomically; ``load`` then resumes training exactly."""
+        shuffling generator's state, atomically; ``load`` then resumes training exactly.
+
+        The file is written next to ``path`` under a temporary name, then renamed over it: if
+        writing fails (a full disk, an error, a killed process), an existing file at ``path``
+        stays as it was. It keeps that file's permission bits, or gets 0o666 less the umask.
+        Errors are ``OSError`` naming ``path``: ``FileNotFoundError`` when its folder does not
+        exist, ``PermissionError``, errno ENOSPC for a full disk.
+        """
         opt, opt_state = self.optimizer, self._theta[:0]
         opt_meta = ""
         if opt is not None:
@@ -870,52 +886,28 @@ class Network:
 
     @classmethod
     def load(cls, path):
-        """Read a model written by ``save`` (format 1, 2 or 3). Never unpickles."""
-        where = f"path: {os.fspath(path)!r}"
-        try:
-            with np.load(os.fspath(path), allow_pickle=False) as f:
-                version = int(f["format_version"])
-                if version not in range(1, FORMAT_VERSION + 1):
-                    raise ValueError(f"format_version {version} is not supported (expected 1 to {FORMAT_VERSION})")
-                sizes = [int(n) for n in f["sizes"]]
-                acts = [str(a) for a in f["activations"]]
-                dtype = str(f["dtype"])
-                params = f["params"]
-                extra = {}
-                if version >= 2:
-                    extra = {"loss": str(f["loss"]), "rng": json.loads(str(f["rng"])),
-                             "optimizer": str(f["optimizer"]), "state": f["optimizer_state"]}
-                names = [str(n) for n in f["feature_names"]] if version >= 3 else []
-        except (OSError, KeyError, ValueError, EOFError) as e:
-            raise ValueError(f"{where} is not a fastnn model file ({e})") from None
-        net = cls(sizes, acts, loss=extra.get("loss", "mse"), dtype=dtype)
-        if params.shape != net._theta.shape:
-            raise ValueError(f"{where} holds {params.size} parameters but sizes {sizes} need {net.n_params}")
-        net._theta[:] = params
-        if names:
-            if len(names) != sizes[0]:
-                raise ValueError(f"{where} has {len(names)} feature names for n_0 = {sizes[0]} inputs")
-            net.feature_names_in_ = np.asarray(names, dtype=object)
-        if extra:
-            try:
-                net._rng.bit_generator.state = extra["rng"]
-                if extra["optimizer"]:
-                    net.optimizer = _restore_optimizer(json.loads(extra["optimizer"]), extra["state"],
-                                                       net.n_params, net.dtype)
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"{where} has a malformed optimizer or generator state ({e})") from None
-        return net
+        """Read a model written by ``save`` (format 1, 2 or 3), trusting nothing in the file.
+
+        Every field is checked before anything sized by the file is allocated, and the weights
+        are read from the file, never drawn at random first. A damaged, hostile or foreign file,
+        or one whose network needs more memory than is available, raises ``ValueError`` naming
+        the file and the field. Never unpickles.
+        """
+        from . import _persist
+
+        return _persist.load(cls, path)
 
 
-def _restore_optimizer(meta, state, n_params, dtype):
-    """The optimizer ``save`` described in ``meta``, with its state buffers and counters."""
-    opt = _opt.get(meta["name"])
-    opt = type(opt)(**meta["config"], schedule=_schedules.from_state(
-        meta["schedule"]["name"], meta["schedule"]["state"]))
-    opt.t, opt.epoch = int(meta["t"]), int(meta["epoch"])
-    if state.size:
-        opt.bind(n_params, dtype)
-        if state.shape != opt.state.shape:
-            raise ValueError(f"optimizer_state has {state.size} entries, expected {opt.state.size}")
-        opt.state[:] = state
+def _restore_optimizer(meta):
+    """The optimizer ``save`` described in ``meta`` (hyperparameters, schedule, step and epoch
+    counters), without its state buffers; KeyError, TypeError or ValueError if ``meta`` is not
+    such a description."""
+    schedule = meta["schedule"]
+    opt = _opt.OPTIMIZERS[meta["name"]](
+        **meta["config"], schedule=_schedules.from_state(schedule["name"], schedule["state"]))
+    for counter in ("t", "epoch"):
+        value = meta[counter]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{counter} must be a non-negative integer, got {value!r}")
+        setattr(opt, counter, value)
     return opt
