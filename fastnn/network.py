@@ -432,6 +432,18 @@ class Network:
         """
         return self._predict(self._check_X(X))
 
+    def predictor(self):
+        """A callable for many fast predictions: ``f = net.predictor(); f(X)``.
+
+        It holds a frozen copy of θ as it is now and checks only that X is a C-contiguous array
+        of the network's dtype with n_0 columns (no NaN check, no feature names), which makes a
+        one-sample call on a small net about 5x cheaper than ``predict``. Thread-safe; a later
+        ``fit`` does not change it (see ``fastnn.predictor``).
+        """
+        from .predictor import Predictor
+
+        return Predictor(self)
+
     def _predict(self, X):
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)

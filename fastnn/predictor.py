@@ -1,0 +1,76 @@
+"""``Network.predictor()``: x̄^[K] for a stream of small requests, checked once.
+
+``Network.predict`` validates every call (feature names, conversion, NaN/Inf, the thread
+hand-off with a running fit): a few µs, which is most of the time for one sample on a small
+net. A ``Predictor`` takes a frozen copy of θ when it is made and, per call, only checks that X
+is a C-contiguous array of the network's dtype with n_0 columns; then it runs the same kernel
+as ``predict``. It is safe to call from many threads at once (each has its own buffers), and a
+later ``fit`` does not change it: make a new one to serve new weights.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from . import _kernels as _k
+
+_MAX_ROWS = 1024  # rows per kernel block, as predict
+
+
+class Predictor:
+    """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from."""
+
+    def __init__(self, net):
+        self._theta = net._theta.copy()
+        self._theta.flags.writeable = False
+        self._lay, self._loss, self._path = np.array(net._lay), net._loss, net._path
+        self.sizes, self.dtype = list(net.sizes), net.dtype
+        self._width = int(sum(net.sizes[1:]))
+        self._local = threading.local()
+
+    def __call__(self, X, out=None):
+        """X: a C-contiguous ``dtype`` array of shape (N, n_0); NaN in gives NaN out (no check).
+        ``out``: an (N, n_K) array of ``dtype`` to write into (returned), else a new one."""
+        n0, nK = self.sizes[0], self.sizes[-1]
+        if (type(X) is not np.ndarray or X.dtype != self.dtype or X.ndim != 2 or X.shape[1] != n0
+                or not X.flags.c_contiguous or not len(X)):
+            raise ValueError(
+                f"X: a predictor takes non-empty C-contiguous {self.dtype.name} arrays of shape "
+                f"(N, {n0}), got {_describe(X)}; convert with "
+                f"np.ascontiguousarray(X, dtype='{self.dtype.name}'), or use net.predict")
+        N = X.shape[0]
+        if out is None:
+            out = np.empty((N, nK), self.dtype)
+        elif (type(out) is not np.ndarray or out.dtype != self.dtype or out.shape != (N, nK)
+              or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError(f"out: pass a writable C-contiguous {self.dtype.name} array of shape "
+                             f"({N}, {nK}), got {_describe(out)}")
+        _k._predict(self._theta, self._lay, self._loss, X, self._buffer(min(N, _MAX_ROWS)), out,
+                    self._path)
+        return out
+
+    def _buffer(self, rows):
+        buf = getattr(self._local, "abuf", None)
+        if buf is None or buf.size < rows * self._width:
+            buf = self._local.abuf = np.empty(rows * self._width, self.dtype)
+        return buf
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __repr__(self):
+        return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"
+
+
+def _describe(a):
+    if isinstance(a, np.ndarray):
+        order = "C" if a.flags.c_contiguous else "non-contiguous"
+        return f"a {order} {a.dtype} array of shape {a.shape}"
+    return type(a).__name__
