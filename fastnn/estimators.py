@@ -372,6 +372,18 @@ class _BaseMLP(BaseEstimator):
             X = X.toarray()
         return self.network_.predict(X)
 
+    def to_onnx(self, path, **kwargs):
+        """The fitted ``network_`` as an ONNX model (``Network.to_onnx``): its outputs are
+        ``predict`` of a regressor and ``predict_proba``'s columns of a classifier (a binary
+        classifier's single column is p of ``classes_[1]``)."""
+        check_is_fitted(self, "network_")
+        self.network_.to_onnx(path, **kwargs)
+
+    def to_torch(self):
+        """The fitted ``network_`` as a ``torch.nn.Sequential`` (``Network.to_torch``)."""
+        check_is_fitted(self, "network_")
+        return self.network_.to_torch()
+
     def _more_tags(self):  # scikit-learn < 1.6
         return {"multioutput": True}
 

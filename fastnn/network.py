@@ -444,6 +444,28 @@ class Network:
 
         return Predictor(self)
 
+    # ------------------------------------------------------------------ export (fastnn.export)
+    def to_onnx(self, path, *, opset=None, input_name="x", output_name="y"):
+        """Write the network as an ONNX model (Gemm + activation per layer, a dynamic batch axis
+        "N", opset 17 by default); needs ``pip install "fastnn[onnx]"``."""
+        from .export import to_onnx
+
+        to_onnx(self, path, opset=opset, input_name=input_name, output_name=output_name)
+
+    def to_torch(self):
+        """A ``torch.nn.Sequential`` of Linear and activation modules with these weights."""
+        from .export import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module, *, loss=None, dtype=None):
+        """A Network from a ``torch.nn.Sequential`` of Linear layers and supported activations
+        (see ``fastnn.export.from_torch`` for the rules)."""
+        from .export import from_torch
+
+        return from_torch(module, loss=loss, dtype=dtype)
+
     def _predict(self, X):
         _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)

@@ -298,3 +298,27 @@ def test_a_torch_trained_module_predicts_the_same_in_fastnn(loss, torch):
         want = module(torch.from_numpy(X))
         want = (want.softmax(-1) if loss == "cross_entropy" else want).numpy()
     assert compare(net.predict(X), want, "float32")[2] <= 1
+
+
+def test_network_and_estimator_methods_delegate(tmp_path):
+    """Network.to_onnx/to_torch/from_torch and the estimators' to_onnx/to_torch."""
+    import onnxruntime as ort
+    from sklearn.datasets import make_classification
+
+    from fastnn import MLPClassifier, Network
+
+    X, y = make_classification(120, 6, n_classes=3, n_informative=4, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    clf.to_onnx(tmp_path / "clf.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "clf.onnx"), providers=["CPUExecutionProvider"])
+    (probs,) = sess.run(None, {"x": X})
+    np.testing.assert_allclose(probs, clf.predict_proba(X), rtol=1e-12, atol=1e-13)
+    net = clf.network_
+    net.to_onnx(tmp_path / "net.onnx")
+    assert (tmp_path / "net.onnx").stat().st_size > 0
+    torch = pytest.importorskip("torch")
+    back = Network.from_torch(clf.to_torch())
+    np.testing.assert_array_equal(back._theta, net._theta)
+    with torch.inference_mode():
+        np.testing.assert_allclose(net.to_torch()(torch.from_numpy(X)).numpy(), clf.predict_proba(X),
+                                   rtol=1e-12, atol=1e-13)
