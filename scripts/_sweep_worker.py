@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import socket
 import time
 
@@ -140,8 +139,7 @@ def run_one(spec, data=None):
         history = hist["loss"]
     except DivergedError as e:  # weights are back at the end of the last finite epoch
         train_time = time.perf_counter() - t0
-        found = re.search(r"epoch (\d+)", str(e))
-        bad = int(found.group(1)) if found else 1
+        bad = e.epoch
         status, epochs_done = f"diverged@{bad}", bad - 1
         epoch_times = [train_time / bad]
         history = []

@@ -276,3 +276,28 @@ def test_unwritable_out_exits_nonzero_with_one_line(tmp_path):
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sweep_depth: error: argument --out"), p.stderr
     assert blocker.read_text() == "not a folder"
+
+
+def test_a_diverged_run_reports_the_epoch_the_error_carries(monkeypatch):
+    """run_one takes the epoch from DivergedError.epoch, not from the message's words."""
+    import importlib.util
+
+    from fastnn import DivergedError, Network
+
+    spec = importlib.util.spec_from_file_location("_sweep_worker", REPO / "scripts" / "_sweep_worker.py")
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)
+    fit = Network.fit
+
+    def diverging_fit(self, *args, lr=None, **kw):
+        if lr == 0.5:  # the measured fit; the warm-up trains at lr=1e-6
+            raise DivergedError("training blew up", epoch=3, loss=float("inf"))
+        return fit(self, *args, lr=lr, **kw)
+
+    monkeypatch.setattr(Network, "fit", diverging_fit)
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((16, 4)), np.eye(2)[rng.integers(0, 2, 16)]
+    data = {"X_train": X, "Y_train": Y, "X_val": X, "Y_val": Y, "task": "classification", "name": "toy"}
+    run = worker.run_one({"depth": 1, "activation": "relu", "seed": 0, "width": 3, "epochs": 5,
+                          "batch_size": 4, "lr": 0.5, "grad_samples": 8, "key": "k"}, data)
+    assert (run["row"]["status"], run["row"]["epochs_done"]) == ("diverged@3", 2)
