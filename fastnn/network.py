@@ -895,7 +895,17 @@ class Network:
         stays as it was. It keeps that file's permission bits, or gets 0o666 less the umask.
         Errors are ``OSError`` naming ``path``: ``FileNotFoundError`` when its folder does not
         exist, ``PermissionError``, errno ENOSPC for a full disk.
+
+        While another thread's ``fit`` trains this network, ``save`` raises RuntimeError (the
+        optimizer's state is mid-update); save from a callback of that fit, or after it returns.
         """
+        with self._reading() as theta:
+            if theta is not self._theta:
+                raise RuntimeError("save: this network is training in another thread; save from one "
+                                   "of that fit's callbacks (fit(callbacks=[...])), or after it returns")
+            self._save(path)
+
+    def _save(self, path):
         opt, opt_state = self.optimizer, self._theta[:0]
         opt_meta = ""
         if opt is not None:

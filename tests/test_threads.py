@@ -136,3 +136,29 @@ def test_long_epochs_show_a_per_batch_progress_bar(rng, monkeypatch, capsys):
     assert "epoch 1" in err and "/8 [" in err and "batch/s" in err  # the inner bar, 8 batches
     net.fit(X, Y, epochs=1, batch_size=8)  # not verbose: no bar
     assert "batch" not in capsys.readouterr().err
+
+
+def test_save_during_another_threads_fit_is_refused_but_works_from_its_callbacks(rng, tmp_path):
+    net = Network([8, 64, 1], seed=0)
+    X, Y = rng.uniform(-1, 1, (2000, 8)), rng.normal(size=2000)
+    saved, refused, go = [], [], threading.Event()
+
+    def at_epoch_end(net_, epoch, logs):
+        go.set()
+        net_.save(tmp_path / f"e{epoch}.npz")  # the fit's own thread: a consistent file
+        saved.append(net_._theta.copy())
+        time.sleep(0.05)
+
+    fit = threading.Thread(target=net.fit, args=(X, Y), kwargs=dict(epochs=3, batch_size=8,
+                                                                     callbacks=[at_epoch_end]))
+    fit.start()
+    go.wait(10)
+    try:
+        net.save(tmp_path / "other.npz")
+    except RuntimeError as e:
+        refused.append(str(e))
+    fit.join()
+    assert refused and "training in another thread" in refused[0]
+    assert not (tmp_path / "other.npz").exists()
+    for epoch, theta in enumerate(saved, start=1):
+        np.testing.assert_array_equal(Network.load(tmp_path / f"e{epoch}.npz")._theta, theta)
