@@ -757,8 +757,11 @@ class Network:
                 h = opt.hyper()
                 loss, done = 0.0, 0
                 bar = self._batch_bar(verbose, N, batch, epoch)
-                while done < N:  # runs of whole batches of about RUN_SECONDS, Ctrl-C between them
-                    rows = self._run_rows(batch, N - done)
+                # Runs of whole batches of about RUN_SECONDS, Ctrl-C between them. The unrolled
+                # epoch (tiny nets, ~0.1 µs a sample) runs whole: it keeps θ in registers, whose
+                # precision a run boundary would change.
+                while done < N:
+                    rows = N if run.unrolled is not None else self._run_rows(batch, N - done)
                     c0 = time.perf_counter()
                     loss = self._run(run, done, done + rows, perm, swp, grad, state, bufs, code, h,
                                      opt.t + done // batch, loss, fresh=done == 0)

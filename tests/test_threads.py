@@ -162,3 +162,18 @@ def test_save_during_another_threads_fit_is_refused_but_works_from_its_callbacks
     assert not (tmp_path / "other.npz").exists()
     for epoch, theta in enumerate(saved, start=1):
         np.testing.assert_array_equal(Network.load(tmp_path / f"e{epoch}.npz")._theta, theta)
+
+
+def test_the_unrolled_epoch_is_not_split_into_runs(rng, monkeypatch):
+    """Tiny nets keep θ in registers for a whole call; splitting the epoch would round it at
+    each run boundary, so their epoch is always one call, whatever RUN_SECONDS says."""
+    X, Y = rng.uniform(-1, 1, (512, 1)).astype(np.float32), rng.normal(size=(512, 1)).astype(np.float32)
+    thetas = []
+    for run_seconds in (1e9, 0.0):
+        monkeypatch.setattr(network_module, "RUN_SECONDS", run_seconds)
+        net = Network([1, 4, 1], seed=5)
+        assert net._unrolled_epoch(direct=False) is not None
+        net._row_seconds = 1e-9
+        net.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=5)
+        thetas.append(net._theta.copy())
+    np.testing.assert_array_equal(*thetas)
