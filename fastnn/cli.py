@@ -85,6 +85,8 @@ def main(argv=None):
         parser.exit(1, f"fastnn: error: {e}\n")
     except BrokenPipeError:
         return 1
+    except OSError as e:  # save/--out: a missing folder, no permission, a full disk (names the path)
+        parser.exit(1, f"fastnn: error: {e}\n")
 
 
 def _train(args, Network):

@@ -322,3 +322,10 @@ def test_validation_split_and_early_stopping(tmp_path):
                   "--hidden", "4", "--epochs", 40, "--quiet", cwd=tmp_path))
     final_loss(proc.stdout)
     assert "validation loss:" in proc.stdout
+
+
+def test_unwritable_out_is_one_clean_line(tmp_path):
+    proc = run("train", "--epochs", 1, "--quiet", "--out", "missing/model.npz", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastnn: error:") and "missing/model.npz" in lines[0]
