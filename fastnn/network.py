@@ -721,7 +721,7 @@ class Network:
 
     def _fit_epochs(self, run, epochs, verbose):
         """fit's epoch loop, on the kernel chosen: unrolled, threaded (pool) or serial."""
-        X, Y, sw, batch, opt = run.X, run.Y, run.sw, run.batch, run.opt
+        X, sw, batch, opt = run.X, run.sw, run.batch, run.opt
         N = len(X)
         n_batches = -(-N // batch)
         bufs = self._batch_buffers(batch)
