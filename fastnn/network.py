@@ -64,7 +64,25 @@ def _feature_names(X):
     names = [c for c in columns]
     if not names or not all(isinstance(c, str) for c in names):
         return None
+    if any("\0" in c for c in names):  # a saved model could not keep them (NumPy strips NUL)
+        raise ValueError(f"X: column names may not contain NUL characters, got {names!r}; "
+                         "rename those columns")
     return np.asarray(names, dtype=object)
+
+
+def _refuse_complex(a, name):
+    """Complex input would be cast to real, dropping the imaginary part: refuse it."""
+    kind = a.dtype.kind if isinstance(a, np.ndarray) else None
+    if kind is None and a is not None and not hasattr(a, "dtypes"):
+        try:
+            kind = np.asarray(a).dtype.kind
+        except Exception:  # conversion errors are reported by the caller's own conversion
+            return
+    elif kind is None and hasattr(a, "dtypes"):  # a DataFrame
+        kind = "c" if any(np.dtype(d).kind == "c" for d in a.dtypes if isinstance(d, np.dtype)) else None
+    if kind == "c":
+        raise ValueError(f"{name} is complex; fastnn trains on real numbers: pass the real part "
+                         f"(np.real({name})) or split real and imaginary parts into columns")
 
 
 @dataclass
@@ -319,6 +337,7 @@ class Network:
 
     def _check_X(self, X, name="X"):
         self._check_names(X, name)
+        _refuse_complex(X, name)
         try:
             with np.errstate(over="ignore"):  # too big for float32 → Inf, reported below
                 X = np.asarray(X, dtype=self.dtype)
@@ -341,6 +360,7 @@ class Network:
     def _check_XY(self, X, Y, name="X"):
         X = self._check_X(X, name)
         n_K, loss = self.sizes[-1], _losses.BY_CODE[self._loss]
+        _refuse_complex(Y, f"{name}'s Y" if name != "X" else "Y")
         labels = loss.targets == "probabilities" and np.ndim(Y) == 1
         try:
             with np.errstate(over="ignore"):
@@ -380,6 +400,7 @@ class Network:
         """Per-sample weights as a float array of N entries >= 0 (empty for None)."""
         if sample_weight is None:
             return np.empty(0, self.dtype)
+        _refuse_complex(sample_weight, name)
         try:
             w = np.asarray(sample_weight, dtype=np.float64)
         except (TypeError, ValueError) as e:
@@ -390,9 +411,14 @@ class Network:
             raise ValueError(f"{name} has shape {w.shape}; pass one weight per sample, shape ({N},)")
         if not np.isfinite(w).all() or (w < 0).any():
             raise ValueError(f"{name} must be finite and >= 0 (got min {w.min():g}, max {w.max():g})")
-        if not w.sum() > 0:
+        if not w.max(initial=0.0) > 0:
             raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
-        return np.ascontiguousarray(w, dtype=self.dtype)
+        # Only ratios matter (Σ w (·) / Σ w): a power-of-two rescale to max w in [0.5, 1) is
+        # exact and keeps any accepted scale inside the dtype's range, sums included.
+        w = np.ascontiguousarray(np.ldexp(w, -np.frexp(w.max())[1]), dtype=self.dtype)
+        if not w.sum(dtype=np.float64) > 0:
+            raise ValueError(f"{name}: the weights span more than {self.dtype.name} can hold")
+        return w
 
     def _one_hot(self, labels):
         """Integer class labels (N,) → one-hot rows (N, n_K)."""
