@@ -1,0 +1,60 @@
+"""Prediction, float32: one row per call (latency) and 100,000 rows in one call (throughput),
+through ``predict`` (validates every call) and ``predictor()`` (checked once).
+
+scripts/bench_inference.py times the same calls against ONNX Runtime, PyTorch, JAX, scikit-learn
+and NumPy.
+"""
+import functools
+
+import numpy as np
+
+from .common import fresh_net, require, warm_jit
+
+NETS = {"small": [8, 32, 32, 1], "medium": [64, 256, 256, 10], "mnist": [784, 512, 256, 10]}
+ROWS = 100_000
+
+
+@functools.lru_cache(maxsize=None)
+def rows(n, n0):
+    """(n, n0) float32 rows: 1024 random ones, tiled (cheap to make for 100,000 × 784)."""
+    block = np.random.default_rng(0).standard_normal((min(n, 1024), n0), dtype=np.float32)
+    return np.ascontiguousarray(np.resize(block, (n, n0)))
+
+
+def _caller(net, call):
+    require("predict", *(("predictor",) if call == "predictor" else ()))
+    warm_jit("float32")
+    sizes = NETS[net]
+    model = fresh_net(sizes, "float32")
+    return (model.predict if call == "predict" else model.predictor()), sizes[0]
+
+
+class PredictLatency:
+    """One row per call: per-call overhead (checks, buffers, dispatch) on top of a tiny forward."""
+
+    params = [["small", "medium"], ["predict", "predictor"]]
+    param_names = ["net", "call"]
+
+    def setup(self, net, call):
+        self.f, n0 = _caller(net, call)
+        self.x = rows(1, n0)
+        self.f(self.x)  # the per-thread buffers
+
+    def time_one_row(self, net, call):
+        self.f(self.x)
+
+
+class PredictThroughput:
+    """100,000 rows in one call: samples/s = 100,000 / time."""
+
+    params = [["medium", "mnist"], ["predict", "predictor"]]
+    param_names = ["net", "call"]
+    number = 1
+
+    def setup(self, net, call):
+        self.f, n0 = _caller(net, call)
+        self.X = rows(ROWS, n0)
+        self.f(self.X[:1024])
+
+    def time_rows(self, net, call):
+        self.f(self.X)
