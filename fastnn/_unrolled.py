@@ -57,9 +57,9 @@ def _source(sizes, codes, loss, direct):
     emit(0, "from numba import njit")
     emit(0, "")
     emit(0, f"@njit(cache=True, nogil=True, error_model='numpy', fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
-    emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train, total):")
+    emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
     variant = " (batch 1, plain SGD)" if direct else ""
-    emit(1, f'"""Unrolled epoch for sizes {sizes}, loss {L.BY_CODE[loss].name}{variant}; returns total + Σ L."""')
+    emit(1, f'"""Unrolled epoch for sizes {sizes}, loss {L.BY_CODE[loss].name}{variant}; returns Σ L."""')
     emit(1, "T = theta.dtype.type")
     emit(1, "zero, one = T(0), T(1)")
 
@@ -100,7 +100,8 @@ def _source(sizes, codes, loss, direct):
                 emit(depth, f"b{k}_{j} -= step * p{k}_{j}" if direct else f"gb{k}_{j} += p{k}_{j}")
 
     load(1)
-    emit(1, "N = perm.shape[0] if shuffle else X.shape[0]  # a run of rows: perm's, or X's in order")
+    emit(1, "N = X.shape[0]")
+    emit(1, "total = 0.0")
     if direct:
         emit(1, "step = T(h[0])")
         emit(1, "for i in range(N):")

@@ -269,7 +269,7 @@ class _BaseMLP(BaseEstimator):
         try:
             net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None,
                     verbose=False, threads=self._threads(), sample_weight=sw, callbacks=[stopping])
-        except KeyboardInterrupt:  # as scikit-learn: keep what trained (whole epochs), and say so
+        except KeyboardInterrupt:  # as scikit-learn: keep what trained (up to the last batch), and say so
             warnings.warn("Training interrupted by user.")
             self._converged = True
         if early and self._best_theta is not None:

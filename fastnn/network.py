@@ -70,6 +70,14 @@ def _feature_names(X):
     return np.asarray(names, dtype=object)
 
 
+def _interrupted(history, batches, where):
+    """The KeyboardInterrupt fit raises on Ctrl-C, carrying ``.history`` and ``.batches``."""
+    history.interrupted = True
+    e = KeyboardInterrupt(f"fit stopped by Ctrl-C {where}")
+    e.history, e.batches = history, batches
+    return e
+
+
 def _refuse_complex(a, name):
     """Complex input would be cast to real, dropping the imaginary part: refuse it."""
     kind = a.dtype.kind if isinstance(a, np.ndarray) else None
@@ -325,8 +333,9 @@ class Network:
         known = self.feature_names_in_ if known is None else known
         if names is not None and known is not None and (
                 len(names) != len(known) or (names != known).any()):
-            missing = [n for n in known if n not in set(names)]
-            extra = [n for n in names if n not in set(known)]
+            have, want = set(names), set(known)
+            missing = [n for n in known if n not in have]
+            extra = [n for n in names if n not in want]
             detail = (f"missing {missing}" if missing else "") + (", " if missing and extra else "") + (
                 f"unexpected {extra}" if extra else "")
             raise ValueError(
@@ -514,8 +523,7 @@ class Network:
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
         X, Y = self._check_XY(X, Y)
         N, K = len(X), self.n_layers
-        with self._reading() as theta:
-            theta = self._writable(theta)
+        theta = self._private_theta()
         abuf, pbuf, grad, loss = self._backward_all(X, Y, theta=theta)
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
@@ -532,12 +540,12 @@ class Network:
         """x̄^[k] and φ^[k] buffers for all of X, Σ_samples ∂L/∂θ, and Σ_samples L (checked X, Y).
 
         With weights sw (checked): N · Σ w (·) / Σ w in place of both sums. θ: the parameters
-        to use (writable), else the network's own."""
+        to use (writable), else the network's own (fit's, writable)."""
         N = len(X)
         abuf, pbuf = np.empty(N * self._width(), self.dtype), np.empty(N * self._width(), self.dtype)
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        theta = self._writable(self._theta) if theta is None else theta
+        theta = self._theta if theta is None else theta
         _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
         sw = grad[:0] if sw is None else sw
         loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
@@ -552,24 +560,22 @@ class Network:
         X, Y = self._check_XY(X, Y)
         N = len(X)
         unrolled = self._unrolled_epoch(direct=False)
-        with self._reading() as theta:
-            theta = self._writable(theta)
+        theta = self._private_theta()
         if unrolled is None:
             grad = self._backward_all(X, Y, theta=theta)[2]
         else:
             grad = np.empty_like(theta)
-            unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False,
-                     0.0)
+            unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, _opt.FUSED, np.zeros(2), 0, False)
         grad /= self.dtype.type(N)
         K = self.n_layers
         return [_k._W(grad, self._lay, k) for k in range(K)], [_k._b(grad, self._lay, k) for k in range(K)]
 
-    @staticmethod
-    def _writable(theta):
-        """θ, or a copy: the backward kernels compile only for writable θ (their training branch
-        steps it), and may not read a θ that a fit starting in another thread then writes;
-        predict and loss read θ in place, read-only too."""
-        return theta.copy()
+    def _private_theta(self):
+        """A copy of θ (or of a running fit's snapshot) for gradients and backprop: their kernels
+        compile only for writable θ (the training branch steps it), and must not see a fit that
+        starts in another thread write it; predict and loss read θ in place, read-only too."""
+        with self._reading() as theta:
+            return theta.copy()
 
     def _unrolled_epoch(self, direct):
         """The generated straight-line epoch when this net is tiny enough, else None."""
@@ -801,11 +807,8 @@ class Network:
                 if done < N:  # Ctrl-C within the epoch: θ and the optimizer are after batch done/B
                     self._check_finite(loss / done, backup, opt, h, epoch)
                     opt.t += done // batch
-                    history.interrupted = True
-                    e = KeyboardInterrupt(f"fit stopped by Ctrl-C in epoch {epoch}, after {done // batch} "
-                                          f"of its {n_batches} batches")
-                    e.history, e.batches = history, done // batch
-                    raise e
+                    raise _interrupted(history, done // batch, f"in epoch {epoch}, after {done // batch} "
+                                                               f"of its {n_batches} batches")
                 loss /= N
                 self._check_finite(loss, backup, opt, h, epoch)
                 opt.t += n_batches
@@ -823,10 +826,7 @@ class Network:
                                            refresh=False)
                 self._publish()
                 if interrupted():
-                    history.interrupted = True
-                    e = KeyboardInterrupt(f"fit stopped by Ctrl-C after epoch {epoch}")
-                    e.history, e.batches = history, 0
-                    raise e
+                    raise _interrupted(history, 0, f"after epoch {epoch}")
                 if stop:
                     history.stopped_epoch = epoch
                     break
@@ -844,8 +844,8 @@ class Network:
         else:
             X, Y = X[r0:r1], Y[r0:r1]
         args = (self._theta, grad, state)
-        if run.unrolled is not None:
-            return run.unrolled(*args, X, Y, perm, run.shuffle, run.batch, code, h, t0, True, total)
+        if run.unrolled is not None:  # always a whole epoch (see _fit_epochs)
+            return total + run.unrolled(*args, X, Y, perm, run.shuffle, run.batch, code, h, t0, True)
         _, abuf, pbuf, xb, yb = bufs
         if run.pool is not None:
             return run.pool.epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf,
