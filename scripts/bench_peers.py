@@ -38,6 +38,16 @@ samples trained / time), and a contender stops after R rounds or once its timed 
 to --budget seconds (at least 1 round).  fastnn, fastnn-sgd and jax-scan always train the full
 epoch.  Optimizers keep their state from round to round, in every contender.
 
+A busy machine (issue 13): --busy keeps one core busy during every timed run (a separate
+process spinning ``while True: pass``, peers/busy.py; started before the first timed run, killed
+on any exit, and it dies with this script); --busy-compare times every contender both quiet
+and busy in one run, the two conditions interleaved (each round runs every contender under
+each condition, the conditions' order alternating by round, the same --gap before every run):
+a quiet and a busy table.  Both add fastnn-1t (fit(threads=1), BLAS held to one thread too):
+"fastnn/1t" = fastnn's samples/s over it (target on a busy machine: >= 1).  --short-calls
+instead times one call on one row (N = 1) of fit and predict beside PyTorch and JAX
+(peers/short_calls.py), under the same conditions.
+
 Also measured (unless --no-startup / --no-memory): start-up wall time of a fresh process that
 imports the library and trains one epoch of the `small` net (warm and empty Numba cache), the
 peak memory of fastnn's fit on `large` in a fresh process versus a budget, and (classify) the
@@ -48,6 +58,8 @@ memory fit with Adam adds over fit with plain SGD on `mnist-adam`.
     python scripts/bench_peers.py --workload classify --peers torch,jax-scan --json /tmp/b.json
     python scripts/bench_peers.py --point odd:100,300,300,7:50 --point c:20,64,5:16::momentum
     python scripts/bench_peers.py --estimators       # the scikit-learn estimators' table
+    python scripts/bench_peers.py --only small,deep,mnist --busy-compare --no-startup --no-memory
+    python scripts/bench_peers.py --short-calls [--busy-compare]   # one-row fit and predict
 
 Peers are optional (``pip install -e ".[peers]"``, plus optax for classify); a peer whose import
 fails is reported as "skipped (not installed)".
@@ -62,6 +74,8 @@ import statistics
 import sys
 import time
 
+from peers.busy import LABEL as BUSY_LABEL
+from peers.busy import Spinner, conditions, interleaved
 from peers.common import (CLASSIFY, LR, REGRESS, WORKLOADS, Point, fmt_num, fmt_rate, indent,
                           make_init, n_params, thread_env)
 
@@ -69,7 +83,7 @@ PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]
 EXTRAS = {"regress": (["fastnn"], ["gemm-floor"]),  # contenders before and after the peers
           "classify": (["fastnn", "fastnn-sgd"], ["stream"])}
-NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after}
+NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after} | {"fastnn-1t"}
 FULL_EPOCH = {"fastnn", "fastnn-sgd", "jax-scan", "stream"}  # never timed on a prefix
 OPTS = ("sgd", "momentum", "adam")
 # Adam amplifies per-step rounding differences: after 32 batches of mnist-adam optax differs
@@ -129,9 +143,10 @@ def bench_point(point, workers, names, args, log):
     params.clear()
 
     timed = [w for w in active if "times" in res["contenders"][w.name]]
+    conds = args.conditions
+    spinner = args.spinner
 
-    def run(w, ns, timeout):
-        entry = res["contenders"][w.name]
+    def run(w, ns, timeout, entry):
         time.sleep(args.gap)
         w.send("run", ns)
         status, payload = w.recv(timeout)
@@ -143,13 +158,14 @@ def bench_point(point, workers, names, args, log):
             return None
         return payload
 
-    # probe: a short untimed pass (nc samples, compiled already) predicts each contender's
-    # epoch time; one whose full epoch would exceed budget/2 is timed on the first ns < N
-    # samples instead (flagged), so that slow peers cannot blow up the run time.
+    # probe: a short untimed pass (nc samples, compiled already; busy if any condition is)
+    # predicts each contender's epoch time; one whose full epoch would exceed budget/2 is timed
+    # on the first ns < N samples instead (flagged), so that slow peers cannot blow up the run.
+    spinner.set("busy" in conds)
     for w in timed:
         if w.name in FULL_EPOCH or nc >= n:
             continue
-        out = run(w, nc, args.run_timeout)
+        out = run(w, nc, args.run_timeout, res["contenders"][w.name])
         if out is None:
             continue
         per_batch = out[0] / max(out[1] // batch, 1)
@@ -158,23 +174,34 @@ def bench_point(point, workers, names, args, log):
             if ns < n:
                 res["contenders"][w.name]["samples"] = ns
 
-    rounds = {w.name: args.rounds for w in timed}
-    for r in range(args.rounds):
-        k = r % max(len(timed), 1)
-        for w in timed[k:] + timed[:k]:
-            entry = res["contenders"][w.name]
-            if len(entry["times"]) >= rounds[w.name] or "error" in entry:
-                continue
-            if entry["times"] and sum(entry["times"]) >= args.budget:
-                continue  # budget spent (epochs got slower than round 1 predicted)
-            out = run(w, entry["samples"], args.run_timeout)
-            if out is None:
-                continue
-            dt, done = out
-            entry["samples"] = done
-            entry["times"].append(dt)
-            if r == 0:  # cap slow contenders by the time budget (at least 1 round)
-                rounds[w.name] = max(1, min(args.rounds, int(args.budget // max(dt, 1e-9))))
+    # one result per condition, each contender's entry copied from the set-up's
+    out = {c: {**res, "condition": c,
+               "contenders": {k: {**e, "times": []} if "times" in e else dict(e)
+                              for k, e in res["contenders"].items()}} for c in conds}
+    rounds = {(c, w.name): args.rounds for c in conds for w in timed}
+    for r, cond, w in interleaved(args.rounds, conds, timed, spinner):
+        entry = out[cond]["contenders"][w.name]
+        if len(entry["times"]) >= rounds[cond, w.name] or "error" in entry:
+            continue
+        if entry["times"] and sum(entry["times"]) >= args.budget:
+            continue  # budget spent (epochs got slower than round 1 predicted)
+        ran = run(w, entry["samples"], args.run_timeout, entry)
+        if ran is None:
+            continue
+        dt, done = ran
+        entry["samples"] = done
+        entry["times"].append(dt)
+        if r == 0:  # cap slow contenders by the time budget (at least 1 round)
+            rounds[cond, w.name] = max(1, min(args.rounds, int(args.budget // max(dt, 1e-9))))
+    load1 = os.getloadavg()[0]
+    for one in out.values():
+        finish(one, names, args, log, [load0, load1], point, len(conds) > 1)
+    return list(out.values())
+
+
+def finish(res, names, args, log, loadavg, point, label):
+    """Medians, ratios and the log lines of one grid point under one condition."""
+    n = res["n"]
     for cname, entry in res["contenders"].items():
         ts = entry.get("times")
         if ts:
@@ -184,7 +211,9 @@ def bench_point(point, workers, names, args, log):
             entry["t"] = entry["best_s"] if args.stat == "best" else entry["median_s"]
             entry["samples_per_s"] = entry["samples"] / entry["t"]
     summarize(res)
-    res["loadavg"] = [load0, os.getloadavg()[0]]
+    res["loadavg"] = loadavg
+    if label:
+        log(f"  [{res['condition']}]")
     for cname in names:
         entry = res["contenders"].get(cname)
         if entry is None or "samples_per_s" not in entry:
@@ -202,10 +231,11 @@ def bench_point(point, workers, names, args, log):
              f"{fmt_num(res['extra_us'], '.1f', ' us')} / one {point.opt} pass "
              f"{fmt_num(res['pass_us'], '.1f', ' us')} = {fmt_num(res['extra_per_pass'])} "
              "(target <= 1.5)")
+    one = (f"; fastnn/fastnn-1t = {fmt_num(res['ratio_1t'], suffix='x')}"
+           if "fastnn-1t" in names else "")
     log(f"  -> best peer: {res['best_peer'] or 'n/a'}; fastnn/best = {fmt_num(res['ratio'], suffix='x')}"
-        f"; {extra}   [1-min load average {res['loadavg'][0]:.1f} -> {res['loadavg'][1]:.1f} "
+        f"{one}; {extra}   [1-min load average {loadavg[0]:.1f} -> {loadavg[1]:.1f} "
         f"on {os.cpu_count()} cores]")
-    return res
 
 
 def summarize(res):
@@ -217,6 +247,7 @@ def summarize(res):
     best = max(peers, key=peers.get) if peers else None
     res["best_peer"] = best
     res["ratio"] = sps["fastnn"] / peers[best] if best and "fastnn" in sps else None
+    res["ratio_1t"] = sps["fastnn"] / sps["fastnn-1t"] if {"fastnn", "fastnn-1t"} <= sps.keys() else None
     # floor time / fastnn time, per sample
     res["floor_fraction"] = sps["fastnn"] / sps["gemm-floor"] if {"fastnn", "gemm-floor"} <= sps.keys() else None
     res["opt_ratio"] = res["extra_us"] = res["pass_us"] = res["extra_per_pass"] = None
@@ -237,6 +268,18 @@ def parse_args(argv=None):
                     help="instead: fastnn.MLPClassifier/MLPRegressor vs scikit-learn's on four "
                          "datasets (peers/estimators.py): scores and fit/epoch time ratios")
     ap.add_argument("--seeds", type=int, default=3, help="--estimators: seeds per dataset")
+    ap.add_argument("--short-calls", action="store_true",
+                    help="instead: the time of one call on one row (N = 1) of fit(epochs=1, "
+                         "batch_size=1) and predict on [2,2,1] and [8,32,32,1], beside a "
+                         "PyTorch step and a JAX jit step (peers/short_calls.py)")
+    ap.add_argument("--calls", type=int, default=2000,
+                    help="--short-calls: timed calls per net, call and round (default 2000)")
+    ap.add_argument("--busy", action="store_true",
+                    help="keep one core busy (another process: while True: pass) during every "
+                         "timed run; adds fastnn-1t (fit threads=1) to the contenders")
+    ap.add_argument("--busy-compare", action="store_true",
+                    help="time every contender both quiet and with one core busy, interleaved "
+                         "in one run (conditions alternate by round): two tables")
     ap.add_argument("--workload", choices=("all", "regress", "classify"), default="all",
                     help="regress (MSE + SGD), classify (cross-entropy + Adam / momentum) or "
                     "all (default: both tables)")
@@ -273,8 +316,9 @@ def parse_args(argv=None):
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply every grid point's N (rounded to whole batches)")
     args = ap.parse_args(argv)
-    if args.rounds < 1 or args.threads < 1:
-        ap.error("--rounds and --threads must be >= 1")
+    if args.rounds < 1 or args.threads < 1 or args.calls < 1:
+        ap.error("--rounds, --threads and --calls must be >= 1")
+    args.conditions = conditions(args.busy, args.busy_compare)
     torch_n = f"torch-{args.threads}t"
     peers = []
     for p in [s.strip() for s in args.peers.split(",") if s.strip()]:
@@ -322,9 +366,11 @@ def parse_args(argv=None):
     return args
 
 
-def contender_names(workload, peer_list):
+def contender_names(workload, args):
+    """fastnn (+ fastnn-sgd), [fastnn-1t on a busy machine], the peers, then the non-peers."""
     before, after = EXTRAS[workload]
-    return before + peer_list + after
+    one = ["fastnn-1t"] if "busy" in args.conditions and args.threads > 1 else []
+    return before + one + args.peer_list + after
 
 
 def main(argv=None):
@@ -333,6 +379,21 @@ def main(argv=None):
         from peers.estimators import run
 
         run(print, seeds=args.seeds, gap=args.gap)
+        return 0
+    busy = {"quiet": "", "busy": f"; {BUSY_LABEL} during every timed run",
+            "quiet,busy": f"; every contender timed quiet and with {BUSY_LABEL}, the two "
+                          "conditions interleaved (alternating by round)"}[",".join(args.conditions)]
+    if args.short_calls:
+        os.environ.update(thread_env(args.threads))
+        from peers.short_calls import run_short_calls
+
+        print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} "
+              f"cores; threads={args.threads}{busy}", flush=True)
+        res = run_short_calls(args, print)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1, default=float)
+            print(f"wrote {args.json}")
         return 0
     # Thread caps must be in the environment before numpy / torch / jax are imported (here and
     # in every worker process, which inherits it).
@@ -357,7 +418,7 @@ def main(argv=None):
         "softmax cross-entropy, Adam (0.9, 0.999, 1e-8) or SGD momentum 0.9")
     log(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"threads={args.threads}; rounds={args.rounds} (stat: {args.stat}); "
-        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')}")
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')}{busy}")
     try:
         from threadpoolctl import threadpool_info
 
@@ -375,7 +436,7 @@ def main(argv=None):
             "fastnn with threads > 1) can then be many times slower than on an idle machine, "
             "and vary a lot between rounds; compare with --threads 1.")
     ctx = mp.get_context("spawn")
-    names = {w: contender_names(w, args.peer_list) for w, grid in args.grids.items() if grid}
+    names = {w: contender_names(w, args) for w, grid in args.grids.items() if grid}
     workers = [Worker(ctx, nm, args.threads)
                for nm in dict.fromkeys(nm for ns in names.values() for nm in ns)]
     versions = {}
@@ -391,14 +452,17 @@ def main(argv=None):
             log(f"  {w.name:10s} FAILED to start:\n" + indent(payload))
     args.available = {w.name for w in workers if w.status == "ready"}
 
-    results = {w: [] for w in names}
+    results = {(w, c): [] for w in names for c in args.conditions}
+    args.spinner = Spinner()
     try:
-        for workload, grid in args.grids.items():
-            for point in grid:
-                t0 = time.perf_counter()
-                results[workload].append(bench_point(point, workers, names[workload], args, log))
-                results[workload][-1]["wall_s"] = time.perf_counter() - t0
-                log(f"  ({results[workload][-1]['wall_s']:.0f} s for this grid point)")
+        with args.spinner:  # started under the first "busy" run, killed on any way out
+            for workload, grid in args.grids.items():
+                for point in grid:
+                    t0 = time.perf_counter()
+                    for res in bench_point(point, workers, names[workload], args, log):
+                        res["wall_s"] = time.perf_counter() - t0
+                        results[workload, res["condition"]].append(res)
+                    log(f"  ({time.perf_counter() - t0:.0f} s for this grid point)")
     finally:
         for w in workers:
             w.close()
@@ -417,15 +481,18 @@ def main(argv=None):
                                                               if p.name == "mnist-adam"))
         log(f"  ({time.perf_counter() - t0:.0f} s for the memory measurements)")
 
-    for workload, res in results.items():
-        log_table(log, workload, res, names[workload], versions, args)
+    for (workload, cond), res in results.items():
+        log_table(log, workload, res, names[workload], versions, args, cond)
     log(f"\ntotal wall time {time.perf_counter() - t_start:.0f} s")
 
     if args.json:
         doc = {"lr": LR, "threads": args.threads, "rounds": args.rounds, "stat": args.stat,
                "python": platform.python_version(), "versions": versions,
                "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-               "grid": results.get("regress", []), "classify": results.get("classify", []),
+               "conditions": args.conditions,
+               # grid, classify: the first condition's; grid_busy, classify_busy: the other's
+               **{("grid" if w == "regress" else w) + ("_" + c if c != args.conditions[0] else ""):
+                  res for (w, c), res in results.items()},
                "startup": startup, "memory": memory, "optimizer_memory": opt_memory}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=1, default=float)
@@ -433,17 +500,22 @@ def main(argv=None):
     return 0
 
 
-def log_table(log, workload, results, names, versions, args):
-    """The final Markdown table of one workload."""
+def log_table(log, workload, results, names, versions, args, cond):
+    """The final Markdown table of one workload under one condition."""
     classify = workload == "classify"
+    one = "fastnn-1t" in names
     cols = [nm for nm in names if nm not in ("fastnn", "gemm-floor", "stream")]
-    log(f"\n## {workload} results (samples/s = samples trained / {args.stat} epoch time; ratio = "
-        "fastnn / best peer samples/s; " + (
+    where = {"quiet": "quiet machine" if len(args.conditions) > 1 else "",
+             "busy": BUSY_LABEL}[cond]
+    log(f"\n## {workload} results{', ' + where if where else ''} (samples/s = samples "
+        f"trained / {args.stat} epoch time; ratio = fastnn / best peer samples/s; "
+        + ("fastnn/1t = fastnn / fastnn-1t (fit threads=1) samples/s; " if one else "") + (
             "opt/SGD = fastnn's epoch time over fastnn-sgd's; extra/pass = (t_fastnn - "
             "t_fastnn-sgd) per batch / one flat optimizer pass (target <= 1.5))\n" if classify
             else "GEMM floor fraction = floor time / fastnn time)\n"))
     head = (["name", "sizes", "batch"] + (["loss+opt"] if classify else [])
             + ["fastnn samples/s", "best peer (samples/s)", "ratio"]
+            + (["fastnn/1t"] if one else [])
             + (["opt/SGD", "extra/pass"] if classify else ["GEMM floor fraction"]) + cols + ["N"])
     log("| " + " | ".join(head) + " |")
     log("|" + "|".join("---" for _ in head) + "|")
@@ -462,6 +534,7 @@ def log_table(log, workload, results, names, versions, args):
                + ([f"CE+{res['opt']}"] if classify else [])
                + [cell("fastnn"), f"{best} ({cell(best)})" if best else "n/a",
                   fmt_num(res["ratio"], suffix="x")]
+               + ([fmt_num(res["ratio_1t"], suffix="x")] if one else [])
                + ([fmt_num(res["opt_ratio"]), fmt_num(res["extra_per_pass"])] if classify
                   else [fmt_num(res["floor_fraction"])])
                + [cell(p) for p in cols] + [str(res["n"])])

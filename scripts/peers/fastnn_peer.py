@@ -7,6 +7,8 @@ same optimizer object is passed to every fit, so its state (Adam's moments and s
 carries on from round to round, as the peers' optimizers do.  The ``fastnn-sgd`` contender is
 the same net with plain SGD (``optimizer="sgd"``): the baseline of the opt/SGD ratio.  fastnn
 accumulates the epoch's loss (its history); the peers do not, which costs fastnn a little.
+The ``fastnn-1t`` contender passes ``threads=1`` to fit (one thread; fit holds BLAS to one
+thread too): the speed fastnn must never fall below on a loaded machine (issue 13).
 """
 import time
 
@@ -16,12 +18,14 @@ from .common import LR, MOMENTUM, make_data, make_init
 
 
 class FastnnContender:
-    def __init__(self, threads, opt=None):
+    def __init__(self, threads, opt=None, fit_threads=None):
         import fastnn
 
         self.fastnn = fastnn
         self.opt = opt  # None: the point's optimizer
-        self.version = getattr(fastnn, "__version__", "?")
+        self.threads = {} if fit_threads is None else {"threads": fit_threads}
+        self.version = getattr(fastnn, "__version__", "?") + (
+            f" (fit threads={fit_threads})" if fit_threads else "")
 
     def _optimizer(self, opt):
         if opt == "adam":
@@ -52,5 +56,6 @@ class FastnnContender:
     def epoch(self, ns):
         X, Y = (self.X, self.Y) if ns >= len(self.X) else (self.X[:ns], self.Y[:ns])
         t = time.perf_counter()
-        self.net.fit(X, Y, epochs=1, batch_size=self.batch, shuffle=False, **self.fit_kw)
+        self.net.fit(X, Y, epochs=1, batch_size=self.batch, shuffle=False, **self.fit_kw,
+                     **self.threads)
         return time.perf_counter() - t, len(X)

@@ -29,6 +29,7 @@ SETUP_TIMEOUT = 600.0  # seconds for one contender's build + compile + warm-up e
 CONTENDERS = {
     "fastnn": ("fastnn_peer", "FastnnContender", {}),
     "fastnn-sgd": ("fastnn_peer", "FastnnContender", {"opt": "sgd"}),
+    "fastnn-1t": ("fastnn_peer", "FastnnContender", {"fit_threads": 1}),
     "torch": ("torch_peer", "TorchContender", {}),
     "jax-jit": ("jax_peer", "JaxJitContender", {}),
     "jax-scan": ("jax_peer", "JaxScanContender", {}),
