@@ -22,6 +22,13 @@ pause so another library's spinning threads go idle); a round makes 1/--rounds o
 calls and one run of each throughput setting; each setting stops once its timed runs add up
 to --budget seconds (at least one round).
 
+A busy machine (issue 13): --busy keeps one core busy during every timed run (a separate
+process spinning ``while True: pass``, peers/busy.py; killed on any exit, and it dies with this
+script); --busy-compare times every contender both quiet and busy in one run, the conditions
+interleaved (each round runs every contender under each condition, their order alternating by
+round): a quiet and a busy set of tables. The "X/-1t" columns compare fastnn's calls with the
+same calls with BLAS held to one thread (target on a busy machine: never slower).
+
 Check: each contender's outputs on 256 rows and on one row against a float64 NumPy forward
 pass: relative difference ||y - y_ref|| / ||y_ref||, the larger of the two; > 1e-4 is flagged
 MISMATCH (float32 rounding gives ~1e-7).
@@ -32,6 +39,7 @@ Memory (unless --no-memory): peak RSS growth of one predict and one predictor() 
     python scripts/bench_inference.py                 # full run (~9 min on 2 busy cores)
     python scripts/bench_inference.py --quick --only small,mnist --peers ort,torch
     python scripts/bench_inference.py --json /tmp/inference.json
+    python scripts/bench_inference.py --quick --only small,mnist --busy-compare --no-memory
 
 Peers are optional; one whose import fails is reported as "skipped (not installed)". The ONNX
 Runtime contenders need fastnn.export.to_onnx and the onnx package.
@@ -46,6 +54,8 @@ import statistics
 import sys
 import time
 
+from peers.busy import LABEL as BUSY_LABEL
+from peers.busy import Spinner, conditions, interleaved
 from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env
 
 SHAPES = {  # name -> (sizes, rows of the throughput setting)
@@ -58,6 +68,7 @@ SHAPES = {  # name -> (sizes, rows of the throughput setting)
 }
 # -1t: BLAS held to one thread (dropped under --threads 1)
 FASTNN = ["fastnn", "fastnn-predictor", "fastnn-1t", "fastnn-predictor-1t"]
+FASTNN_BLAS = FASTNN[:2]  # the calls with BLAS's own threads, compared with their -1t twins
 PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "ort": ["ort", "ort-1t"]}
 ALL_PEERS = ["ort", "ort-1t", "torch-1t", "torch-Nt", "jax-jit", "sklearn", "numpy"]
 MISMATCH = 1e-4
@@ -93,43 +104,53 @@ def bench_shape(name, workers, args, log):
             continue
         check = max(float(np.linalg.norm(y - r) / np.linalg.norm(r))
                     for y, r in zip(payload["check"], refs))
-        res["contenders"][w.name] = {"setup_s": payload["setup_s"], "check": check,
-                                     "latency_ns": [], **{s: [] for s in SETTINGS}}
+        res["contenders"][w.name] = {"setup_s": payload["setup_s"], "check": check}
         active.append(w)
 
-    def run(w, *msg):
+    def run(w, e, *msg):
         w.send(*msg)
         status, payload = w.recv(args.run_timeout)
         if status == "timeout":
             w.restart()
         if status != "ok":
-            res["contenders"][w.name]["error"] = payload
+            e["error"] = payload
             log(f"  {w.name}: FAILED in a timed run:\n" + indent(payload))
             return None
         return payload
 
-    # Each round: every contender once, in a rotated order, after a pause (another library's
-    # spinning threads go idle); it makes its share of the latency calls, then one run of each
-    # throughput setting. A setting whose timed runs add up to --budget seconds stops there.
+    # Each round: every condition (quiet, busy: one core kept busy), and under each every
+    # contender once, in a rotated order, after a pause (another library's spinning threads go
+    # idle); it makes its share of the latency calls, then one run of each throughput setting.
+    # A setting whose timed runs add up to --budget seconds stops there.
+    out = {c: {**res, "condition": c, "contenders": {
+        k: {**e, "latency_ns": [], **{s: [] for s in SETTINGS}} if "check" in e else dict(e)
+        for k, e in res["contenders"].items()}} for c in args.conditions}
     share = -(-args.calls // args.rounds)
-    for r in range(args.rounds):
-        k = r % max(len(active), 1)
-        for w in active[k:] + active[:k]:
-            e = res["contenders"][w.name]
-            time.sleep(args.gap)
-            spent = {"latency_ns": sum(e["latency_ns"]) / 1e9, "one": sum(e["one"]),
-                     "chunked": sum(e["chunked"])}
-            left = args.calls - len(e["latency_ns"])  # latency calls still to make
-            jobs = [("latency_ns", ("latency", min(share, left)))] if left else []
-            jobs += [("one", ("throughput", rows, None)),
-                     ("chunked", ("throughput", rows, args.chunk))]
-            for what, msg in jobs:
-                if "error" in e or spent[what] >= args.budget:
-                    continue
-                out = run(w, *msg)
-                if out is not None:
-                    e[what] += list(out) if what == "latency_ns" else [out]
-    res["loadavg"].append(os.getloadavg()[0])
+    for r, cond, w in interleaved(args.rounds, args.conditions, active, args.spinner):
+        e = out[cond]["contenders"][w.name]
+        time.sleep(args.gap)
+        spent = {"latency_ns": sum(e["latency_ns"]) / 1e9, "one": sum(e["one"]),
+                 "chunked": sum(e["chunked"])}
+        left = args.calls - len(e["latency_ns"])  # latency calls still to make
+        jobs = [("latency_ns", ("latency", min(share, left)))] if left else []
+        jobs += [("one", ("throughput", rows, None)),
+                 ("chunked", ("throughput", rows, args.chunk))]
+        for what, msg in jobs:
+            if "error" in e or spent[what] >= args.budget:
+                continue
+            ran = run(w, e, *msg)
+            if ran is not None:
+                e[what] += list(ran) if what == "latency_ns" else [ran]
+    load1 = os.getloadavg()[0]
+    for one in out.values():
+        one["loadavg"] = [res["loadavg"][0], load1]
+        finish(one, rows, args, log, len(out) > 1)
+    return list(out.values())
+
+
+def finish(res, rows, args, log, label):
+    """Medians, ratios and the log lines of one net under one condition."""
+    import numpy as np
 
     for cname, e in res["contenders"].items():
         if e.get("latency_ns"):
@@ -141,6 +162,8 @@ def bench_shape(name, workers, args, log):
             if e.get(s):
                 e[s + "_samples_per_s"] = rows / statistics.median(e[s])
     summarize(res)
+    if label:
+        log(f"  [{res['condition']}]")
     for cname, e in res["contenders"].items():
         if "check" not in e:
             continue
@@ -157,7 +180,6 @@ def bench_shape(name, workers, args, log):
         + ", ".join(f"{f} {fmt_num(x, suffix='x')}" for f, x in res["latency_ratio"].items())
         + f"   [1-min load {res['loadavg'][0]:.1f} -> {res['loadavg'][1]:.1f} on "
         f"{os.cpu_count()} cores]")
-    return res
 
 
 def summarize(res):
@@ -174,18 +196,27 @@ def summarize(res):
         return {f: c[f][key] / c[b][key] if b and key in c.get(f, {}) else None
                 for f in c if f.startswith("fastnn")}
 
+    def vs_1t(key):  # fastnn[-predictor] over the same call with BLAS held to one thread
+        return {f: c[f][key] / c[f + "-1t"][key] if key in c.get(f, {}) and key in c.get(
+            f + "-1t", {}) else None for f in FASTNN_BLAS}
+
     res["latency_best"] = best("latency_median_us", min)
     res["latency_ratio"] = ratios("latency_median_us", res["latency_best"])
+    res["latency_vs_1t"] = vs_1t("latency_median_us")
     for s in SETTINGS:
         key = s + "_samples_per_s"
         res[s + "_best"] = best(key, max)
         res[s + "_ratio"] = ratios(key, res[s + "_best"])
+        res[s + "_vs_1t"] = vs_1t(key)
 
 
 # ---------------------------------------------------------------------------- tables
-def log_tables(log, results, names, versions, args):
+def log_tables(log, results, names, versions, args, cond):
     fastnn = [n for n in names if n.startswith("fastnn")]
     peers = [n for n in names if n not in fastnn]
+    one = [f for f in FASTNN_BLAS if f + "-1t" in names]  # the "vs -1t" columns
+    where = {"quiet": "quiet machine; " if len(args.conditions) > 1 else "",
+             "busy": BUSY_LABEL + "; "}[cond]
 
     def missing(nm, e):
         return ("skipped" if versions.get(nm) is None else
@@ -201,9 +232,11 @@ def log_tables(log, results, names, versions, args):
         return f"{e['latency_median_us']:.2f} ({e['latency_p99_us']:.1f})" + (
             "*" if e["latency_calls"] < args.calls else "")
 
-    log(f"\n## latency: one row per call, median µs (p99 µs) of {args.calls} calls (* fewer: "
-        f"capped at --budget {args.budget:g} s of calls); fastnn cells: [fastnn median / best "
-        "peer's median] (target <= 1, and <= 5 µs under 10k parameters)\n")
+    log(f"\n## latency, {where}one row per call, median µs (p99 µs) of {args.calls} calls (* "
+        f"fewer: capped at --budget {args.budget:g} s of calls); fastnn cells: [fastnn median / "
+        "best peer's median] (target <= 1, and <= 5 µs under 10k parameters)"
+        + ("; X/-1t: X's median / X-1t's (BLAS held to one thread; target <= 1)" if one else "")
+        + "\n")
     rows = []
     for res in results:
         c = res["contenders"]
@@ -216,11 +249,14 @@ def log_tables(log, results, names, versions, args):
         rows.append([res["name"], str(res["n_params"])]
                     + [f"{cell(f)} [{fmt_num(res['latency_ratio'].get(f), suffix='x')}]"
                        for f in fastnn]
+                    + [fmt_num(res["latency_vs_1t"][f], suffix="x") for f in one]
                     + [f"{b} {cell(b)}" if b else "n/a"] + [cell(p) for p in peers])
-    table(["net", "params"] + fastnn + ["best peer"] + peers, rows)
+    table(["net", "params"] + fastnn + [f"{f}/-1t" for f in one] + ["best peer"] + peers, rows)
 
-    log(f"\n## throughput: samples/s (rows / median time of the rounds), all rows in one call "
-        f"and in calls of {args.chunk} rows; fastnn cells: [fastnn / best peer] (target >= 1)\n")
+    log(f"\n## throughput, {where}samples/s (rows / median time of the rounds), all rows in "
+        f"one call and in calls of {args.chunk} rows; fastnn cells: [fastnn / best peer] "
+        "(target >= 1)" + ("; X/-1t: X's samples/s / X-1t's (BLAS held to one thread; target "
+                           ">= 1)" if one else "") + "\n")
     rows = []
     for res in results:
         c = res["contenders"]
@@ -235,9 +271,13 @@ def log_tables(log, results, names, versions, args):
             rows.append([res["name"], str(res["rows"] if s == "one" else res["chunk"])]
                         + [f"{cell(f)} [{fmt_num(res[s + '_ratio'].get(f), suffix='x')}]"
                            for f in fastnn]
+                        + [fmt_num(res[s + "_vs_1t"][f], suffix="x") for f in one]
                         + [f"{b} {cell(b)}" if b else "n/a"] + [cell(p) for p in peers])
-    table(["net", "rows per call"] + fastnn + ["best peer"] + peers, rows)
+    table(["net", "rows per call"] + fastnn + [f"{f}/-1t" for f in one] + ["best peer"] + peers,
+          rows)
 
+    if cond != args.conditions[-1]:
+        return  # the check does not depend on the condition: once
     log(f"\n## agreement: ||y - y_ref|| / ||y_ref|| against a float64 NumPy forward pass, on "
         f"256 rows and on one row (the larger); > {MISMATCH:g} is a MISMATCH\n")
     rows = []
@@ -277,6 +317,12 @@ def parse_args(argv=None):
     ap.add_argument("--memory-rows", type=int, default=1_000_000,
                     help="rows of the memory measurement on mnist (default 10^6)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    ap.add_argument("--busy", action="store_true",
+                    help="keep one core busy (another process: while True: pass) during every "
+                         "timed run")
+    ap.add_argument("--busy-compare", action="store_true",
+                    help="time every contender both quiet and with one core busy, interleaved "
+                         "in one run (conditions alternate by round): two sets of tables")
     ap.add_argument("--json", metavar="PATH", help="also write all results as JSON")
     args = ap.parse_args(argv)
     for key, value in QUICK.items():  # --quick changes the options left at their defaults
@@ -284,6 +330,7 @@ def parse_args(argv=None):
             setattr(args, key, value)
     if min(args.rounds, args.threads, args.calls, args.rows, args.chunk) < 1:
         ap.error("--rounds, --threads, --calls, --rows and --chunk must be >= 1")
+    args.conditions = conditions(args.busy, args.busy_compare)
     args.shapes = list(SHAPES)
     if args.only:
         args.shapes = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -320,7 +367,10 @@ def main(argv=None):
 
     log("# fastnn vs peers: prediction (float32, ReLU hidden, identity output, same weights)")
     log(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
-        f"threads={args.threads}; rounds={args.rounds}; calls={args.calls}; gap={args.gap} s")
+        f"threads={args.threads}; rounds={args.rounds}; calls={args.calls}; gap={args.gap} s"
+        + {"quiet": "", "busy": f"; {BUSY_LABEL} during every timed run",
+           "quiet,busy": f"; every contender timed quiet and with {BUSY_LABEL}, the two "
+                         "conditions interleaved (alternating by round)"}[",".join(args.conditions)])
     load = os.getloadavg()[0]
     if load > 0.5 * (os.cpu_count() or 1):
         log(f"NOTE: the machine is busy (1-min load average {load:.1f} on {os.cpu_count()} "
@@ -336,20 +386,24 @@ def main(argv=None):
         log(f"  {w.name:19s} " + (payload if status == "ready" else
                                      f"skipped (not installed): {payload}" if status == "skip"
                                      else "FAILED to start:\n" + indent(payload)))
-    results = []
+    results = {c: [] for c in args.conditions}
+    args.spinner = Spinner()
     try:
-        for name in args.shapes:
-            t0 = time.perf_counter()
-            results.append(bench_shape(name, workers, args, log))
-            results[-1]["wall_s"] = time.perf_counter() - t0
-            log(f"  ({results[-1]['wall_s']:.0f} s for this net)")
+        with args.spinner:  # started under the first "busy" run, killed on any way out
+            for name in args.shapes:
+                t0 = time.perf_counter()
+                for res in bench_shape(name, workers, args, log):
+                    res["wall_s"] = time.perf_counter() - t0
+                    results[res["condition"]].append(res)
+                log(f"  ({time.perf_counter() - t0:.0f} s for this net)")
     finally:
         for w in workers:
             w.close()
     memory = None
     if not args.no_memory and versions.get("fastnn"):
         memory = run_predict_memory(SHAPES["mnist"][0], args.memory_rows, args.threads, log)
-    log_tables(log, results, names, versions, args)
+    for cond, res in results.items():
+        log_tables(log, res, names, versions, args, cond)
     if memory:
         log(f"\nMemory, one call on {args.memory_rows} rows of mnist in a fresh process: "
             + "; ".join(f"{how}: peak RSS +{fmt_bytes(m['rss_peak'])} for an output of "
@@ -360,7 +414,10 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "rounds": args.rounds, "calls": args.calls,
                        "python": platform.python_version(), "versions": versions,
-                       "nets": results, "memory": memory}, f, indent=1, default=float)
+                       "conditions": args.conditions, "nets": results[args.conditions[0]],
+                       # "nets_busy": under --busy-compare, the busy condition's
+                       **{"nets_" + c: r for c, r in results.items() if c != args.conditions[0]},
+                       "memory": memory}, f, indent=1, default=float)
         print(f"wrote {args.json}")
     return 0
 
