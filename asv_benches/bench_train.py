@@ -58,3 +58,30 @@ class ThreadedTrainEpoch:
 
     def time_fit_epoch(self, split):
         self.net.fit(self.X, self.Y, epochs=1, batch_size=self.batch, lr=LR, seed=0, threads=2)
+
+
+class ShortCalls:
+    """One call on one row (N = 1), float32: the fixed cost of ``fit(epochs=1, batch_size=1)``
+    and of ``predict`` (issue 13's targets: fit <= 10 µs, predict <= 5 µs), on the seed net
+    [2,2,1] (the unrolled path) and on [8,32,32,1]. The weights move from call to call; a
+    call's cost does not depend on them. ``scripts/bench_peers.py --short-calls`` times the same
+    calls beside a PyTorch and a JAX step.
+    """
+
+    params = [["seed", "small"]]
+    param_names = ["net"]
+
+    def setup(self, net):
+        require("fit", "predict")
+        warm_jit("float32")
+        sizes = {"seed": [2, 2, 1], "small": [8, 32, 32, 1]}[net]
+        self.X, self.Y = regression_data(1, "float32", n_in=sizes[0], n_out=sizes[-1])
+        self.net = fresh_net(sizes, "float32")
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=1, lr=LR)  # compiles or loads its path
+        self.net.predict(self.X)
+
+    def time_fit_one_row(self, net):
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=1, lr=LR)
+
+    def time_predict_one_row(self, net):
+        self.net.predict(self.X)
