@@ -128,10 +128,8 @@ def splits(rounds, busy):
     BLAS's own threading vs the row and the column split, in one process, in rotating order
     with a pause between runs (for BLAS's spinning workers to go idle). ``busy``: meanwhile a
     second process spins on one core, as on a shared machine. Reports median speed ratios."""
-    import subprocess
-    import sys
-
     from fastnn import _parallel
+    from peers.busy import Spinner
 
     cores = _parallel.usable_cores()
     modes = {"serial": (1, False), "rows": (cores, False), "columns": (cores, True)}
@@ -139,8 +137,8 @@ def splits(rounds, busy):
     _parallel.plan = lambda *a: modes[current[0]]
     grid = {"medium": ([64, 256, 256, 10], 64, 16384), "mnist": ([784, 512, 256, 10], 128, 8192),
             "deep": ([16] + [64] * 8 + [1], 32, 32768), "large": ([784, 2048, 2048, 10], 256, 2048)}
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
-    try:
+    with Spinner() as spinner:  # killed on any way out, and dies with this process
+        spinner.set(busy)
         print(f"| name | serial samples/s | rows/serial | columns/serial |{' (one core kept busy)' if busy else ''}")
         print("|---|---|---|---|")
         for name, (sizes, B, N) in grid.items():
@@ -164,9 +162,6 @@ def splits(rounds, busy):
             print(f"| {name} | {N / np.median(serial):,.0f} | "
                   f"{np.median(serial / np.array(times['rows'])):.2f} | "
                   f"{np.median(serial / np.array(times['columns'])):.2f} |", flush=True)
-    finally:
-        if spinner is not None:
-            spinner.kill()
 
 
 if __name__ == "__main__":
