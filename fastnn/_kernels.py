@@ -525,19 +525,38 @@ def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, 
 
 
 # ------------------------------------------------------------------------ inference
-@jit
-def _predict(theta, lay, loss, X, abuf, out, mode):
-    """x̄^[K] for every row of X, in chunks of the rows abuf was sized for."""
+@jit(inline=True)
+def _predict_rows(theta, lay, loss, X, r0, r1, abuf, out, mode):
+    """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of the rows abuf holds."""
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
     o = cap * lay[K - 1, C_OFF]
-    for start in range(0, X.shape[0], cap):
-        B = min(cap, X.shape[0] - start)
+    for start in range(r0, r1, cap):
+        B = min(cap, r1 - start)
         _forward(theta, lay, Xf, start * n0, abuf, B, mode)
         output_link(loss, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
+
+
+@jit
+def _predict(theta, lay, loss, X, abuf, out, mode):
+    """x̄^[K] for every row of X."""
+    _predict_rows(theta, lay, loss, X, 0, X.shape[0], abuf, out, mode)
+
+
+@jit
+def _predict_share(theta, lay, loss, X, abuf, out, mode, chunk, sync):
+    """``_predict`` run by every thread of a team at once: each claims blocks of ``chunk`` rows
+    (abuf, its own, holds one) until none is left. Rows are independent, so any thread may
+    take any block, and a thread that loses its core delays the rest by one block at most."""
+    N = X.shape[0]
+    while True:
+        i = _claim(sync, (N + chunk - 1) // chunk)
+        if i < 0:
+            return
+        _predict_rows(theta, lay, loss, X, i * chunk, min(N, (i + 1) * chunk), abuf, out, mode)
 
 
 @jit

@@ -8,6 +8,7 @@ one item it holds: on a machine where another process keeps a core busy, medium 
 train 1.7-2.2x faster this way than with two-threaded BLAS (README, Performance).
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -66,18 +67,123 @@ def plan(threads, sizes, batch, path):
     return max(1, min(cores, batch // THREADED_MIN_ROWS)), False
 
 
-_controller = None
+class _OneBlasThread:
+    """``with ONE_BLAS_THREAD:`` the BLAS the kernels call (SciPy's) runs single-threaded inside.
 
+    Counted across threads: the first caller in sets one thread and the last one out restores
+    the count it found, so fits and predicts in several threads at once never undo each other's
+    hold. For OpenBLAS with its own thread pool (SciPy's wheels) the count is set by a direct
+    call, about 1 µs in and out; any other BLAS goes through threadpoolctl (about 12 µs).
+    """
 
-def hold_blas_to_one_thread():
-    """Context manager: SciPy's and NumPy's BLAS run single-threaded inside it."""
-    global _controller
-    if _controller is None:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._libs = None  # [(get_num_threads, set_num_threads)], or None: use threadpoolctl
+        self._restore = None
+
+    def _find(self):
         import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS the kernels call first)
         from threadpoolctl import ThreadpoolController
 
-        _controller = ThreadpoolController()  # finding the libraries is the slow part: once
-    return _controller.limit(limits=1, user_api="blas")
+        blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        # NumPy brings its own OpenBLAS, which the kernels never call: prefer SciPy's.
+        ours = [c for c in blas if "scipy" in os.path.basename(os.path.dirname(c.filepath))] or blas
+        if ours and all(c.internal_api == "openblas" and c.threading_layer != "openmp" for c in ours):
+            self._libs = []
+            for c in ours:
+                pre, suf = c._find_affixes()
+                self._libs.append((getattr(c.dynlib, f"{pre}openblas_get_num_threads{suf}"),
+                                   getattr(c.dynlib, f"{pre}openblas_set_num_threads{suf}")))
+        else:
+            self._controller = ThreadpoolController()
+        self._found = True
+
+    def __enter__(self):
+        with self._lock:
+            if not self._inside:
+                if self._libs is None and not getattr(self, "_found", False):
+                    self._find()
+                if self._libs is not None:
+                    self._restore = [(put, get()) for get, put in self._libs]
+                    for put, _ in self._restore:
+                        put(1)
+                else:
+                    self._restore = self._controller.limit(limits=1, user_api="blas")
+            self._inside += 1
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._inside -= 1
+            if not self._inside:
+                if self._libs is not None:
+                    for put, n in self._restore:
+                        put(n)
+                else:
+                    self._restore.restore_original_limits()
+                self._restore = None
+        return False
+
+
+ONE_BLAS_THREAD = _OneBlasThread()
+
+
+# predict: rows are independent, so N rows split into blocks that the threads claim one at a
+# time (``_kernels._predict_share``), each thread with its own buffers and BLAS at one thread.
+# A block has at least PREDICT_MIN_ROWS rows, where a one-thread GEMM reaches ~95% of its speed
+# at 1024 (mnist 133k vs 140k rows/s; 64 rows: 99k, `python /tmp/chunk.py`), unless that would
+# leave a thread idle, and at most 1024; a call splits into about 4 blocks per thread, so a
+# thread that loses its core holds the call up by one block of that size at most. A call of
+# less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone (handing rows to
+# another thread costs ~20-40 µs).
+PREDICT_MIN_ROWS = 256
+PREDICT_THREADED_MIN_WORK = 1 << 22
+PREDICT_MAX_ROWS = 1024
+# OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below,
+# predict need not hold it.
+BLAS_THREADED_MIN_WORK = 1 << 16
+
+_predict_pool = None
+_predict_pool_lock = threading.Lock()
+
+
+def _pool(workers):
+    """The shared worker threads predict hands blocks to (grown, never shrunk)."""
+    global _predict_pool
+    with _predict_pool_lock:
+        if _predict_pool is None or _predict_pool._max_workers < workers:
+            _predict_pool = ThreadPoolExecutor(workers, thread_name_prefix="fastnn-predict")
+        return _predict_pool
+
+
+def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
+    """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
+    buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
+    in the largest one."""
+    N = X.shape[0]
+    rows = min(N, PREDICT_MAX_ROWS)
+    if N * row_work < PREDICT_THREADED_MIN_WORK or (cores := usable_cores()) < 2:
+        if rows * layer_work < BLAS_THREADED_MIN_WORK or rows < 2:
+            _k._predict(theta, lay, loss, X, buffer(rows), out, mode)
+        else:
+            with ONE_BLAS_THREAD:
+                _k._predict(theta, lay, loss, X, buffer(rows), out, mode)
+        return
+    chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
+    n = min(cores, -(-N // chunk))
+    sync = np.zeros(_sync.SYNC_SIZE, np.int64)
+    args = (theta, lay, loss, X)
+
+    def part():
+        _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync)
+
+    with ONE_BLAS_THREAD:
+        futures = [_pool(cores - 1).submit(part) for _ in range(n - 1)]
+        part()
+        for f in futures:  # a worker that has not started (busy with another call) need not
+            if not f.cancel():
+                f.result()
 
 
 class EpochPool:

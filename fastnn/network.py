@@ -214,38 +214,44 @@ class Network:
     # ``_snapshot``, a copy of θ at the start of the fit or, once one of them asked, at the end
     # of the last finished epoch; a second fit at the same time is an error.
     _RUNTIME = ("_local", "_guard", "_fit_owner", "_readers", "_snapshot", "_snapshot_wanted",
-                "_unrolled")
+                "_unrolled", "_row_work", "_layer_work")
 
     def _runtime(self):
         self._local = threading.local()
-        self._guard = threading.Condition()
+        self._guard = threading.Condition(threading.Lock())
         self._fit_owner = None  # the thread whose fit owns θ
         self._readers = 0  # inference calls reading θ itself
         self._snapshot = None
         self._snapshot_wanted = False
         self._unrolled = {}  # (path, direct) → the generated epoch or None
+        work = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        self._row_work, self._layer_work = sum(work), max(work)  # multiply-adds of one row
 
-    @contextlib.contextmanager
-    def _reading(self):
-        """The θ an inference call reads: θ itself, or during another thread's fit its snapshot."""
+    def _read(self):
+        """The θ an inference call reads, and whether it must call ``_done_reading``: θ itself,
+        or during another thread's fit its snapshot."""
         with self._guard:
             owner = self._fit_owner
             if owner is not None and owner != threading.get_ident():
                 self._snapshot_wanted = True
-                snapshot = self._snapshot
-            else:
-                self._readers += 1
-                snapshot = None
-        if snapshot is not None:
-            yield snapshot
-            return
+                return self._snapshot, False
+            self._readers += 1
+            return self._theta, True
+
+    def _done_reading(self):
+        with self._guard:
+            self._readers -= 1
+            if not self._readers and self._fit_owner is not None:
+                self._guard.notify_all()  # the fit waiting in _claim
+
+    @contextlib.contextmanager
+    def _reading(self):
+        theta, counted = self._read()
         try:
-            yield self._theta
+            yield theta
         finally:
-            with self._guard:
-                self._readers -= 1
-                if not self._readers:
-                    self._guard.notify_all()
+            if counted:
+                self._done_reading()
 
     def _claim(self):
         """fit takes θ: later inference calls from other threads read a snapshot, and the fit
@@ -345,6 +351,11 @@ class Network:
         return names
 
     def _check_X(self, X, name="X"):
+        if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2 and X.flags.c_contiguous
+                and X.shape[1] == self.sizes[0] and X.shape[0]):  # already what the kernels take
+            if not _k._all_finite(X.reshape(-1)):
+                raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first")
+            return X
         self._check_names(X, name)
         _refuse_complex(X, name)
         try:
@@ -501,11 +512,18 @@ class Network:
         return from_torch(module, loss=loss, dtype=dtype)
 
     def _predict(self, X):
-        _, abuf, *_ = self._batch_buffers(min(len(X), 1024))
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        with self._reading() as theta:
-            _k._predict(theta, self._lay, self._loss, X, abuf, out, self._path)
+        theta, counted = self._read()
+        try:
+            _parallel.predict(theta, self._lay, self._loss, X, out, self._path, self._activations_buffer,
+                              self._row_work, self._layer_work)
+        finally:
+            if counted:
+                self._done_reading()
         return out
+
+    def _activations_buffer(self, rows):
+        return self._batch_buffers(rows)[1]
 
     def loss(self, X, Y, sample_weight=None):
         """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default);
@@ -515,7 +533,7 @@ class Network:
 
     def _mean_loss(self, X, Y, sw):
         _, abuf, pbuf, *_ = self._batch_buffers(min(len(X), 1024))
-        with self._reading() as theta:
+        with self._reading() as theta, _parallel.ONE_BLAS_THREAD:
             total = _k._evaluate(theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path)
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
@@ -546,10 +564,11 @@ class Network:
         grad = np.empty_like(self._theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         theta = self._theta if theta is None else theta
-        _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
         sw = grad[:0] if sw is None else sw
-        loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
-                            self._loss, N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
+        with _parallel.ONE_BLAS_THREAD:  # results never depend on BLAS's threads
+            _k._forward(theta, self._lay, Xf, 0, abuf, N, self._path)
+            loss = _k._backward(theta, grad, grad[:0], self._lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
+                                self._loss, N, False, _opt.FUSED, np.zeros(2), (0.0,) * 6, self._path)
         return abuf, pbuf, grad, loss
 
     def gradients(self, X, Y):
@@ -673,8 +692,9 @@ class Network:
             self.optimizer = opt
             if names is not None:
                 self.feature_names_in_ = names
-            if threads is not None or n_threads > 1:  # the cores asked for, and no more
-                stack.enter_context(_parallel.hold_blas_to_one_thread())
+            # BLAS at one thread always: fastnn splits the work itself (``_parallel``), and
+            # results never depend on whether BLAS threads a product.
+            stack.enter_context(_parallel.ONE_BLAS_THREAD)
             pool = None
             if n_threads > 1:
                 pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))

@@ -13,9 +13,7 @@ import threading
 
 import numpy as np
 
-from . import _kernels as _k
-
-_MAX_ROWS = 1024  # rows per kernel block, as predict
+from . import _parallel
 
 
 class Predictor:
@@ -27,6 +25,7 @@ class Predictor:
         self._lay, self._loss, self._path = np.array(net._lay), net._loss, net._path
         self.sizes, self.dtype = list(net.sizes), net.dtype
         self._width = int(sum(net.sizes[1:]))
+        self._row_work, self._layer_work = net._row_work, net._layer_work
         self._local = threading.local()
 
     def __call__(self, X, out=None):
@@ -46,8 +45,8 @@ class Predictor:
               or not out.flags.c_contiguous or not out.flags.writeable):
             raise ValueError(f"out: pass a writable C-contiguous {self.dtype.name} array of shape "
                              f"({N}, {nK}), got {_describe(out)}")
-        _k._predict(self._theta, self._lay, self._loss, X, self._buffer(min(N, _MAX_ROWS)), out,
-                    self._path)
+        _parallel.predict(self._theta, self._lay, self._loss, X, out, self._path, self._buffer,
+                          self._row_work, self._layer_work)
         return out
 
     def _buffer(self, rows):

@@ -111,6 +111,28 @@ def test_predict_matches_naive_on_more_rows_than_one_chunk(path, rng):
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("path", ["loops", "blas", "generic"])
+@pytest.mark.parametrize("N", [1500, 257])
+def test_threaded_predict_matches_naive_and_the_serial_kernel(path, N, rng, monkeypatch):
+    """predict splits rows into blocks that the threads claim (``_parallel.predict``)."""
+    from fastnn import _parallel
+
+    monkeypatch.setattr(_parallel, "PREDICT_THREADED_MIN_WORK", 0)
+    monkeypatch.setattr(_parallel, "PREDICT_MIN_ROWS", 16)  # many blocks, one cut short
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 3)  # more threads than this machine's cores
+    sizes, acts = [3, 6, 5, 2], ["tanh", "relu", "identity"]
+    net = _net(sizes, acts, path, rng)
+    X = rng.uniform(-1, 1, size=(N, 3))
+    got = net.predict(X)
+    np.testing.assert_allclose(got, naive.predict(net.weights, net.biases, acts, X), rtol=1e-12, atol=1e-12)
+    serial = np.empty_like(got)
+    K._predict(net._theta, net._lay, net._loss, X, np.empty(1024 * 13), serial, net._path)
+    if path == "loops":  # rows are computed independently, whatever block they fall in
+        np.testing.assert_array_equal(got, serial)
+    for _ in range(3):  # blocks go to whichever thread claims them first: same answer
+        np.testing.assert_array_equal(net.predict(X), got)
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_float32_training_keeps_dtype_and_tracks_float64(path, rng):
     sizes, acts = NETS[0]

@@ -177,3 +177,51 @@ def test_the_unrolled_epoch_is_not_split_into_runs(rng, monkeypatch):
         net.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=5)
         thetas.append(net._theta.copy())
     np.testing.assert_array_equal(*thetas)
+
+
+def _kernel_blas_threads():
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the kernels call)
+    from threadpoolctl import threadpool_info
+
+    return {i["filepath"]: i["num_threads"] for i in threadpool_info()
+            if i["user_api"] == "blas" and "scipy.libs" in i["filepath"]}
+
+
+def test_one_blas_thread_is_counted_across_threads_and_restored():
+    from fastnn import _parallel
+
+    before = _kernel_blas_threads()
+    if not before:
+        pytest.skip("SciPy's BLAS is not a bundled OpenBLAS here")
+    hold = _parallel.ONE_BLAS_THREAD
+    entered, leave = threading.Event(), threading.Event()
+
+    def other():
+        with hold:
+            entered.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=other)
+    with hold:
+        assert set(_kernel_blas_threads().values()) == {1}
+        t.start()
+        assert entered.wait(10)
+    assert set(_kernel_blas_threads().values()) == {1}  # the other thread still holds it
+    leave.set()
+    t.join()
+    assert _kernel_blas_threads() == before
+
+
+def test_inference_results_do_not_depend_on_blas_threads(rng):
+    """Every kernel call runs BLAS at one thread, so a product never changes with BLAS's count."""
+    from threadpoolctl import threadpool_limits
+
+    net = Network([32, 128, 4], seed=0)  # dW^[1] differs in the last bits with 2 BLAS threads
+    X, Y = rng.uniform(-1, 1, (5000, 32)).astype(np.float32), rng.normal(size=(5000, 4))
+    with threadpool_limits(limits=1, user_api="blas"):
+        want = net.predict(X), net.loss(X, Y), net.gradients(X, Y)[0][0]
+    with threadpool_limits(limits=2, user_api="blas"):
+        got = net.predict(X), net.loss(X, Y), net.gradients(X, Y)[0][0]
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1]
+    np.testing.assert_array_equal(got[2], want[2])
