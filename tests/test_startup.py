@@ -1,0 +1,44 @@
+"""Start-up (issue 13): a cached kernel loads without Numba's whole-registry set-up and without
+running scipy.linalg's package (``_jit.load_lightly``), and that changes no result."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FIT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    {before}
+    import fastnn
+    X = np.random.default_rng(0).standard_normal((256, 8)).astype(np.float32)
+    Y = X[:, :1] ** 2
+    net = fastnn.Network([8, 32, 32, 1], seed=0)
+    net.fit(X, Y, epochs=2, batch_size=32, shuffle=False)
+    lazy = type(sys.modules.get("scipy.linalg")).__name__
+    full_setup = "numba.np.npyimpl" in sys.modules  # loaded by Numba's target_context.refresh()
+    import scipy.linalg, scipy.linalg.cython_blas as cb
+    assert scipy.linalg.cython_blas is cb and scipy.linalg.blas is not None
+    assert scipy.linalg.solve(np.eye(2), np.ones(2)).tolist() == [1.0, 1.0]
+    net.fit(X, Y, epochs=1, batch_size=32, shuffle=False)
+    print("@@" + json.dumps(dict(loss=float(net.loss(X, Y)), lazy=lazy, full_setup=full_setup)))
+""")
+
+
+def _run(before=""):
+    p = subprocess.run([sys.executable, "-c", FIT.format(before=before)], capture_output=True,
+                       text=True, cwd=REPO, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.split("@@")[1])
+
+
+def test_cached_kernels_load_lightly_and_train_the_same():
+    _run()  # fills the cache if this session has not
+    light = _run()
+    assert light["lazy"] == "_LazyModule"  # scipy/linalg/__init__.py has not run
+    assert not light["full_setup"]
+    usual = _run("import scipy.linalg")  # SciPy's package loaded the usual way first
+    assert usual["lazy"] == "module"
+    assert light["loss"] == usual["loss"]
