@@ -16,7 +16,6 @@ from __future__ import annotations
 from . import _codegen
 from . import activations as A
 from . import losses as L
-from ._jit import FASTMATH
 from .optimizers import FUSED
 
 MAX_PARAMS = 32  # unrolled wins far beyond this, but compile time grows fast (scripts/crossover.py)
@@ -54,9 +53,9 @@ def _source(sizes, codes, loss, direct):
     emit(0, "import math")
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
-    emit(0, "from numba import njit")
+    emit(0, "from fastnn._jit import jit")
     emit(0, "")
-    emit(0, f"@njit(cache=True, nogil=True, error_model='numpy', fastmath=set({sorted(FASTMATH)!r}))")  # fixed order: stable hash
+    emit(0, "@jit")  # fastnn's options, and a cached epoch loads without Numba's full set-up
     emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
     variant = " (batch 1, plain SGD)" if direct else ""
     emit(1, f'"""Unrolled epoch for sizes {sizes}, loss {L.BY_CODE[loss].name}{variant}; returns Σ L."""')
