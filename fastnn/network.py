@@ -214,7 +214,7 @@ class Network:
     # ``_snapshot``, a copy of θ at the start of the fit or, once one of them asked, at the end
     # of the last finished epoch; a second fit at the same time is an error.
     _RUNTIME = ("_local", "_guard", "_fit_owner", "_readers", "_snapshot", "_snapshot_wanted",
-                "_unrolled", "_row_work", "_layer_work")
+                "_unrolled", "_row_work", "_layer_work", "_thread_choice")
 
     def _runtime(self):
         self._local = threading.local()
@@ -224,6 +224,7 @@ class Network:
         self._snapshot = None
         self._snapshot_wanted = False
         self._unrolled = {}  # (path, direct) → the generated epoch or None
+        self._thread_choice = {}  # (parts, by columns, batch) → its ThreadChoice, kept across fits
         work = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])]
         self._row_work, self._layer_work = sum(work), max(work)  # multiply-adds of one row
 
@@ -697,7 +698,9 @@ class Network:
             stack.enter_context(_parallel.ONE_BLAS_THREAD)
             pool = None
             if n_threads > 1:
-                pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns))
+                choice = self._thread_choice.setdefault((n_threads, by_columns, batch),
+                                                        _parallel.ThreadChoice(n_threads))
+                pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns, choice))
             run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, pool, val, metrics, cbs)
             return self._fit_epochs(run, epochs, verbose)
 
@@ -869,7 +872,7 @@ class Network:
         _, abuf, pbuf, xb, yb = bufs
         if run.pool is not None:
             return run.pool.epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf,
-                                  run.batch, self._loss, code, h, t0, self._path, fresh=fresh)
+                                  run.batch, self._loss, code, h, t0, self._path, rows=r1 - r0, fresh=fresh)
         return _k._epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf, run.batch,
                          self._loss, code, h, t0, self._path, total)
 

@@ -253,6 +253,48 @@ def test_one_thread_alone_finishes_a_threaded_epoch(split, rng):
     assert losses.sum() / 30 == hist["loss"][0]
 
 
+@pytest.mark.parametrize("split", ["rows", "columns"], indirect=True)
+def test_the_thread_count_of_each_run_never_changes_the_result(split, rng, monkeypatch):
+    """A busy machine may make fit use fewer threads for some runs (``ThreadChoice``); the
+    threads share the same fixed items, so θ and the losses stay bit for bit the same."""
+    from fastnn import _parallel
+    from fastnn import network as network_module
+
+    sizes = [6, 40, 24, 2]
+    X, Y = random_xy(rng, 300, sizes[0], sizes[-1])
+    ref = Network(sizes, seed=2)
+    want = ref.fit(X, Y, epochs=2, batch_size=32, lr=0.05, seed=1, threads=3, optimizer="adam")
+    monkeypatch.setattr(network_module, "RUN_SECONDS", 0.0)  # a run per batch: many choices
+    draws = np.random.default_rng(0)
+    monkeypatch.setattr(_parallel.ThreadChoice, "pick", lambda self: int(draws.integers(1, 4)))
+    net = Network(sizes, seed=2)
+    got = net.fit(X, Y, epochs=2, batch_size=32, lr=0.05, seed=1, threads=3, optimizer="adam")
+    np.testing.assert_array_equal(net._theta, ref._theta)
+    assert got["loss"] == want["loss"]
+
+
+def test_thread_choice_follows_the_faster_count():
+    from fastnn._parallel import ThreadChoice
+
+    def drive(choice, rate, runs):
+        used = []
+        for _ in range(runs):
+            t = choice.pick()
+            choice.report(t, 1000, 1000 / rate[t])
+            used.append(t)
+        return used
+
+    quiet = ThreadChoice(2)  # two threads twice as fast: tries one now and then, ever more rarely
+    used = drive(quiet, {1: 1.0, 2: 2.0}, 200)
+    assert used.count(1) <= 6 and used[-1] == 2 and quiet.gap == ThreadChoice.PROBE_MAX
+    busy = ThreadChoice(2)  # a core taken: one thread is faster, and stays in use
+    used = drive(busy, {1: 1.0, 2: 0.5}, 200)
+    assert used[2:].count(2) <= 6 and busy.threads == 1
+    four = ThreadChoice(4)  # steps down one count at a time to the fastest
+    drive(four, {1: 1.0, 2: 2.0, 3: 2.5, 4: 1.5}, 400)
+    assert four.threads == 3
+
+
 def test_fastnn_num_threads_caps_the_default(monkeypatch):
     from fastnn import _parallel
 
