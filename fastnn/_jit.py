@@ -36,11 +36,11 @@ def jit(fn=None, *, fastmath=True, inline=False):
 # ~100 modules, and numba.np.arraymath's BLAS check imports all of scipy.linalg) and scan the
 # installed packages' entry points for extensions. A cached kernel needs none of it: its machine
 # code is loaded and linked against symbols Numba installs when its CPU target starts (C math,
-# helpers) plus the NRT's, which _load_cached installs. So fastnn's dispatchers load a cached
-# overload without that set-up (warm start-up 0.89 -> 0.55 s of CPU for import + a first small
-# fit, scripts/peers/startup.py). On a cache miss they do the full set-up and compile as usual
-# (Numba's compiler refreshes the context itself). With another Numba version lacking these
-# private methods the dispatchers are left as they are.
+# helpers) plus the NRT's C entry points, which _load_cached installs. So fastnn's dispatchers
+# load a cached overload without that set-up (the first fit of `small` in a new process: 0.33 ->
+# 0.04-0.07 s, scripts/peers/startup.py). On a cache miss they do the full set-up and compile as
+# usual (Numba's compiler refreshes the context itself). With another Numba version lacking
+# these private methods the dispatchers are left as they are.
 def load_lightly(dispatcher):
     """``dispatcher`` (a ``numba.njit`` result), set to load cached overloads without Numba's
     whole-registry set-up; compiling still gets it."""
@@ -60,9 +60,8 @@ def _load_cached(cache, sig, target_context):
     """``Cache.load_overload`` without ``target_context.refresh()``: the compiled overload for
     ``sig`` from disk, or None (then Numba compiles it, after the set-up done here)."""
     from numba.core import entrypoints
-    from numba.core.runtime import rtsys
 
-    rtsys.initialize(target_context)  # the NRT's symbols (cheap, once)
+    _nrt_symbols()
     _import_cython_blas()
     cres = None
     try:
@@ -76,6 +75,18 @@ def _load_cached(cache, sig, target_context):
     if cres is None:
         entrypoints.init_all()  # what the skipped _compilation_chain_init_hook does
     return cres
+
+
+@functools.lru_cache(maxsize=None)
+def _nrt_symbols():
+    """The NRT's C entry points, as ``rtsys.initialize`` installs them. A cached kernel needs
+    only these: the NRT's own LLVM functions (NRT_incref, ...) are linked into every compiled
+    library, so the NRT module ``rtsys.initialize`` compiles (~40 ms) is left to a compile."""
+    import llvmlite.binding as ll
+    from numba.core.runtime import _nrt_python as _nrt
+
+    for name, address in _nrt.c_helpers.items():
+        ll.add_symbol(name if name.startswith("_") else "NRT_" + name, address)
 
 
 @functools.lru_cache(maxsize=None)
