@@ -53,6 +53,12 @@ def run_startup(args, log):
     out = {}
     env_base = dict(os.environ)
     env_base.update(thread_env(args.threads))
+    # Bytecode caching on for every library, in a fresh folder the warm-up run of each fills:
+    # with PYTHONDONTWRITEBYTECODE=1 (set on some machines) a source checkout of fastnn would
+    # compile its modules anew in every process while installed peers ship their .pyc files.
+    pyc_dir = tempfile.mkdtemp(prefix="bench_pyc_")
+    env_base.pop("PYTHONDONTWRITEBYTECODE", None)
+    env_base["PYTHONPYCACHEPREFIX"] = pyc_dir
     snippets = {"python+numpy": STARTUP_SNIPPETS["python+numpy"]}
     if "fastnn" in args.available:
         snippets["fastnn"] = STARTUP_SNIPPETS["fastnn"]
@@ -86,7 +92,7 @@ def run_startup(args, log):
                 "runs": [round(r["wall"], 3) for r in ok]}
 
     warm_dir = tempfile.mkdtemp(prefix="bench_numba_warm_")
-    made = [warm_dir]
+    made = [warm_dir, pyc_dir]
     for lib, code in snippets.items():
         cases = [("warm", warm_dir)] + ([("cold", None)] if lib == "fastnn" else [])
         for case, cache_dir in cases:
@@ -114,6 +120,22 @@ def run_startup(args, log):
                 log(f"  {key:28s} FAILED: {r['error']}")
     for d in made:
         shutil.rmtree(d, ignore_errors=True)
+    fast, jax = out.get("fastnn (warm Numba cache)", {}), out.get("jax-jit", {})
+    if "wall" in fast and "wall" in jax:
+        log(f"  fastnn warm / jax-jit: {fast['wall'] / jax['wall']:.2f}x (issue 13 target <= 0.5x; "
+            f"cold target <= 5 s)")
     return out
+
+
+if __name__ == "__main__":  # only the start-up part: cd scripts && python -m peers.startup
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--peers", default="torch,jax", help="comma-separated: torch, jax (or none)")
+    a = ap.parse_args()
+    a.peer_list = [p for p in a.peers.split(",") if p and p != "none"]
+    a.available = {"fastnn"}
+    run_startup(a, print)
 
 
