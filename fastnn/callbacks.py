@@ -7,7 +7,6 @@ them to every callback. A callback is a ``Callback`` object or a plain function
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 
@@ -186,24 +185,29 @@ def prepare(callbacks, early_stopping):
     return out + [early_stopping]
 
 
-@contextlib.contextmanager
-def deferred_interrupt():
-    """Within this block a first Ctrl-C only sets a flag (the yielded function reads it), so
-    fit can stop at the end of the epoch with consistent weights; a second one interrupts at
-    once. Outside the main thread, or under a custom SIGINT handler, nothing changes."""
-    pressed = []
-    if (threading.current_thread() is not threading.main_thread()
-            or _sig.getsignal(_sig.SIGINT) is not _sig.default_int_handler):
-        yield lambda: False
-        return
+class deferred_interrupt:
+    """``with deferred_interrupt() as pressed:`` within the block a first Ctrl-C only sets a flag
+    (``pressed()`` reads it), so fit can stop at the end of a run of batches with consistent
+    weights; a second one interrupts at once. Outside the main thread, or under a custom SIGINT
+    handler, nothing changes. (A class, not a generator: fit enters it once per call.)"""
 
-    def handler(signum, frame):
-        if pressed:
+    def __enter__(self):
+        self._pressed = False
+        self._installed = (threading.current_thread() is threading.main_thread()
+                           and _sig.getsignal(_sig.SIGINT) is _sig.default_int_handler)
+        if self._installed:
+            _sig.signal(_sig.SIGINT, self._handler)
+        return self
+
+    def __call__(self):
+        return self._pressed
+
+    def _handler(self, signum, frame):
+        if self._pressed:
             raise KeyboardInterrupt
-        pressed.append(True)
+        self._pressed = True
 
-    _sig.signal(_sig.SIGINT, handler)
-    try:
-        yield lambda: bool(pressed)
-    finally:
-        _sig.signal(_sig.SIGINT, _sig.default_int_handler)
+    def __exit__(self, *exc):
+        if self._installed:
+            _sig.signal(_sig.SIGINT, _sig.default_int_handler)
+        return False

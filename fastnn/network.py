@@ -6,6 +6,7 @@ each epoch's minibatches run inside one call to the jitted kernel in ``_kernels`
 from __future__ import annotations
 
 import contextlib
+import math
 import json
 import threading
 import time
@@ -381,28 +382,31 @@ class Network:
     def _check_XY(self, X, Y, name="X"):
         X = self._check_X(X, name)
         n_K, loss = self.sizes[-1], _losses.BY_CODE[self._loss]
-        _refuse_complex(Y, f"{name}'s Y" if name != "X" else "Y")
-        labels = loss.targets == "probabilities" and np.ndim(Y) == 1
-        try:
-            with np.errstate(over="ignore"):
-                Y = np.asarray(Y, dtype=np.float64 if labels else self.dtype)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"Y must be a numeric array of shape (N, {n_K}): {e}") from None
-        if Y.ndim == 1 and n_K == 1:
-            Y = Y[:, None]
-        if labels:
-            Y = self._one_hot(Y)
-        if Y.ndim != 2 or Y.shape[1] != n_K:
-            raise ValueError(
-                f"Y has shape {Y.shape} but the output layer has n_K = {n_K} units; "
-                f"pass Y with shape (N, {n_K})" + (" or (N,)" if n_K == 1 else "")
-                + (" or integer labels of shape (N,)" if loss.targets == "probabilities" else "")
-            )
+        labels = False
+        if not (type(Y) is np.ndarray and Y.dtype == self.dtype and Y.ndim == 2 and Y.flags.c_contiguous
+                and Y.shape[1] == n_K):  # else already what the kernels take
+            _refuse_complex(Y, f"{name}'s Y" if name != "X" else "Y")
+            labels = loss.targets == "probabilities" and np.ndim(Y) == 1
+            try:
+                with np.errstate(over="ignore"):
+                    Y = np.asarray(Y, dtype=np.float64 if labels else self.dtype)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"Y must be a numeric array of shape (N, {n_K}): {e}") from None
+            if Y.ndim == 1 and n_K == 1:
+                Y = Y[:, None]
+            if labels:
+                Y = self._one_hot(Y)
+            if Y.ndim != 2 or Y.shape[1] != n_K:
+                raise ValueError(
+                    f"Y has shape {Y.shape} but the output layer has n_K = {n_K} units; "
+                    f"pass Y with shape (N, {n_K})" + (" or (N,)" if n_K == 1 else "")
+                    + (" or integer labels of shape (N,)" if loss.targets == "probabilities" else "")
+                )
+            Y = np.ascontiguousarray(Y)
         if Y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"{name} has {X.shape[0]} rows but its Y has {Y.shape[0]}; pass one target row per sample"
             )
-        Y = np.ascontiguousarray(Y)
         if not _k._all_finite(Y.reshape(-1)):
             raise ValueError("Y contains NaN or Inf; remove or impute those entries first")
         if loss.targets == "probabilities" and not labels:
@@ -659,10 +663,13 @@ class Network:
         A network whose parameters are read-only (loaded with ``joblib.load(mmap_mode="r")``)
         first copies them into memory of its own; the file is never written.
         """
-        epochs = _positive_int("epochs", epochs)
-        batch_size = _positive_int("batch_size", batch_size)
-        if lr is not None and (isinstance(lr, (bool, np.bool_)) or not isinstance(
-                lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr <= 0):
+        if type(epochs) is not int or epochs <= 0:  # (the common case checked first: short calls)
+            epochs = _positive_int("epochs", epochs)
+        if type(batch_size) is not int or batch_size <= 0:
+            batch_size = _positive_int("batch_size", batch_size)
+        if lr is not None and not (type(lr) is float and 0 < lr < math.inf) and (
+                isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating))
+                or not np.isfinite(lr) or lr <= 0):
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
         if threads is not None:
             threads = _positive_int("threads", threads)
@@ -685,24 +692,27 @@ class Network:
         if unrolled is None:
             n_threads, by_columns = _parallel.plan(threads, self.sizes, batch, self._path)
         self._claim()
-        with contextlib.ExitStack() as stack:
-            stack.callback(self._release)
+        try:
             self._own_parameters()
             if lr is not None:
                 opt.lr = float(lr)
             self.optimizer = opt
             if names is not None:
                 self.feature_names_in_ = names
-            # BLAS at one thread always: fastnn splits the work itself (``_parallel``), and
-            # results never depend on whether BLAS threads a product.
-            stack.enter_context(_parallel.ONE_BLAS_THREAD)
-            pool = None
-            if n_threads > 1:
+            run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, None, val, metrics, cbs)
+            if unrolled is not None or (n_threads == 1 and batch * self._layer_work < _parallel.BLAS_THREADED_MIN_WORK):
+                return self._fit_epochs(run, epochs, verbose)  # no product big enough for BLAS's threads
+            # BLAS at one thread: fastnn splits the work itself (``_parallel``), and results
+            # never depend on whether BLAS threads a product.
+            with _parallel.ONE_BLAS_THREAD:
+                if n_threads == 1:
+                    return self._fit_epochs(run, epochs, verbose)
                 choice = self._thread_choice.setdefault((n_threads, by_columns, batch),
                                                         _parallel.ThreadChoice(n_threads))
-                pool = stack.enter_context(_parallel.EpochPool(n_threads, by_columns, choice))
-            run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, pool, val, metrics, cbs)
-            return self._fit_epochs(run, epochs, verbose)
+                with _parallel.EpochPool(n_threads, by_columns, choice) as run.pool:
+                    return self._fit_epochs(run, epochs, verbose)
+        finally:
+            self._release()
 
     def _validation(self, X, Y, sw, data, split, names):
         """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None.
@@ -781,7 +791,8 @@ class Network:
         n_batches = -(-N // batch)
         bufs = self._batch_buffers(batch)
         # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
-        # kernels read rows in place and never look at perm.
+        # kernels read rows in place and never look at perm. (Shuffling one row draws nothing.)
+        run.shuffle = run.shuffle and N > 1
         order = np.arange(N if run.shuffle else 0, dtype=np.int64)
         perm = order.copy()
         swp = sw.copy() if run.shuffle else sw  # the weights in the epoch's order
@@ -810,7 +821,7 @@ class Network:
                 np.copyto(backup, self._theta)
                 h = opt.hyper()
                 loss, done = 0.0, 0
-                bar = self._batch_bar(verbose, N, batch, epoch)
+                bar = self._batch_bar(N, batch, epoch) if verbose else None
                 # Runs of whole batches of about RUN_SECONDS, Ctrl-C between them. The unrolled
                 # epoch (tiny nets, ~0.1 µs a sample) runs whole: it keeps θ in registers, whose
                 # precision a run boundary would change.
@@ -828,12 +839,14 @@ class Network:
                 if bar is not None:
                     bar.close()
                 if done < N:  # Ctrl-C within the epoch: θ and the optimizer are after batch done/B
-                    self._check_finite(loss / done, backup, opt, h, epoch)
+                    if not (math.isfinite(loss) and _k._all_finite(self._theta)):
+                        self._diverged(loss / done, backup, opt, h, epoch)
                     opt.t += done // batch
                     raise _interrupted(history, done // batch, f"in epoch {epoch}, after {done // batch} "
                                                                f"of its {n_batches} batches")
                 loss /= N
-                self._check_finite(loss, backup, opt, h, epoch)
+                if not (math.isfinite(loss) and _k._all_finite(self._theta)):
+                    self._diverged(loss, backup, opt, h, epoch)
                 opt.t += n_batches
                 opt.epoch += 1
                 opt.schedule.report(float(loss))
@@ -847,7 +860,8 @@ class Network:
                 if verbose:
                     epoch_iter.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"},
                                            refresh=False)
-                self._publish()
+                if self._snapshot_wanted:
+                    self._publish()
                 if interrupted():
                     raise _interrupted(history, 0, f"after epoch {epoch}")
                 if stop:
@@ -884,18 +898,16 @@ class Network:
         rows = int(RUN_SECONDS / max(self._row_seconds, 1e-12)) // batch * batch
         return min(max(rows, batch), left)
 
-    def _batch_bar(self, verbose, N, batch, epoch):
-        """A progress bar over the epoch's batches when verbose and the epoch looks long."""
-        if not verbose or self._row_seconds is None or self._row_seconds * N < LONG_EPOCH_SECONDS:
+    def _batch_bar(self, N, batch, epoch):
+        """A progress bar over the epoch's batches (fit with verbose) when the epoch looks long."""
+        if self._row_seconds is None or self._row_seconds * N < LONG_EPOCH_SECONDS:
             return None
         from tqdm.auto import tqdm
 
         return tqdm(total=-(-N // batch), desc=f"epoch {epoch}", unit="batch", leave=False)
 
-    def _check_finite(self, loss, backup, opt, h, epoch):
-        """DivergedError, θ back to ``backup`` and the moments reset, unless loss and θ are finite."""
-        if np.isfinite(loss) and _k._all_finite(self._theta):
-            return
+    def _diverged(self, loss, backup, opt, h, epoch):
+        """θ back to ``backup``, the moments reset, and DivergedError (loss or θ not finite)."""
         np.copyto(self._theta, backup)
         opt.reset()
         last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"

@@ -47,12 +47,12 @@ def _tiny(theta):
     return theta.dtype.type(np.finfo(theta.dtype).tiny)
 
 
-@jit
+@jit(inline=True)
 def sgd_prepare(h, t):
     return h[0], h[2], h[3], 0.0, 0.0, 0.0  # lr, momentum μ, nesterov
 
 
-@jit
+@jit(inline=True)
 def sgd_step(theta, g, s, lo, hi, wd, c):
     """g ← g + wd θ; b ← μ b + g (b starts at 0, so b = g on step 1); g ← g + μ b (Nesterov)
     or b; θ ← θ − lr g."""
@@ -70,7 +70,7 @@ def sgd_step(theta, g, s, lo, hi, wd, c):
         theta[i] -= lr * (gi + mu * b if nesterov else b)
 
 
-@jit
+@jit(inline=True)
 def adam_prepare(h, t):
     bc1 = 1.0 - h[2] ** t
     bc2 = 1.0 - h[3] ** t
@@ -78,7 +78,7 @@ def adam_prepare(h, t):
     return h[0] / bc1, math.sqrt(bc2), h[2], h[3], h[0], h[4]
 
 
-@jit
+@jit(inline=True)
 def _adam(theta, g, s, lo, hi, wd, c, decoupled):
     """m ← m + (1−β1)(g − m); v ← β2 v + (1−β2) g²; θ ← θ − (lr/(1−β1^t)) m / (√v/√(1−β2^t) + eps).
 
@@ -100,22 +100,22 @@ def _adam(theta, g, s, lo, hi, wd, c, decoupled):
         theta[i] = th - size * m / (math.sqrt(v) / bc2 + eps)
 
 
-@jit
+@jit(inline=True)
 def adam_step(theta, g, s, lo, hi, wd, c):
     _adam(theta, g, s, lo, hi, wd, c, False)
 
 
-@jit
+@jit(inline=True)
 def adamw_step(theta, g, s, lo, hi, wd, c):
     _adam(theta, g, s, lo, hi, wd, c, True)
 
 
-@jit
+@jit(inline=True)
 def rmsprop_prepare(h, t):
     return h[0], h[2], h[3], 0.0, 0.0, 0.0  # lr, α, eps
 
 
-@jit
+@jit(inline=True)
 def rmsprop_step(theta, g, s, lo, hi, wd, c):
     """g ← g + wd θ; v ← α v + (1−α) g²; θ ← θ − lr g / (√v + eps)."""
     T = theta.dtype.type
@@ -171,7 +171,7 @@ class Optimizer:
     def hyper(self):
         """h for the next epoch: [lr from the schedule, weight decay, the class's fields]."""
         lr = self.schedule.lr(self.lr, self.epoch)
-        return np.array([lr, self.weight_decay] + [float(getattr(self, f)) for f in self._fields])
+        return np.array((lr, self.weight_decay, *(getattr(self, f) for f in self._fields)), np.float64)
 
     def bind(self, n_params, dtype):
         """Allocate the state for a θ of n_params entries (once; a mismatch is an error)."""
