@@ -677,8 +677,11 @@ class Network:
         names = _feature_names(X)
         X, Y = self._check_XY(X, Y)
         sw = self._check_weights(sample_weight, len(X))
-        X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split, names)
-        cbs = _prepare_callbacks(callbacks, early_stopping)
+        val, cbs = None, []
+        if validation_data is not None or not (type(validation_split) is float and validation_split == 0):
+            X, Y, sw, val = self._validation(X, Y, sw, validation_data, validation_split, names)
+        if callbacks is not None or early_stopping is not None:
+            cbs = _prepare_callbacks(callbacks, early_stopping)
         metrics = self._metrics(metrics, val is not None)
         for cb in cbs:  # a monitor that no log will hold is refused before any training
             check = getattr(cb, "check_monitor", None)
@@ -789,7 +792,7 @@ class Network:
         X, sw, batch, opt = run.X, run.sw, run.batch, run.opt
         N = len(X)
         n_batches = -(-N // batch)
-        bufs = self._batch_buffers(batch)
+        bufs = None if run.unrolled is not None else self._batch_buffers(batch)
         # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
         # kernels read rows in place and never look at perm. (Shuffling one row draws nothing.)
         run.shuffle = run.shuffle and N > 1
