@@ -81,19 +81,6 @@ def d_softplus(x):  # σ(z) = 1 − e^{−x} when x = log(1 + e^z)
     return -math.expm1(-x)
 
 
-# Elementwise passes the generated dispatch (``_dispatch``) runs with one ψ or ψ' per layer.
-@jit(inline=True)
-def map_psi(buf, o, m, psi):
-    for i in range(o, o + m):
-        buf[i] = psi(buf[i])
-
-
-@jit(inline=True)
-def map_dpsi(p, x, o, m, dpsi):
-    for i in range(o, o + m):
-        p[i] *= dpsi(x[i])
-
-
 class Activation(NamedTuple):
     name: str
     code: int
