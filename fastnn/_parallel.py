@@ -80,7 +80,9 @@ class _OneBlasThread:
     def __init__(self):
         self._lock = threading.Lock()
         self._inside = 0
-        self._libs = None  # [(get_num_threads, set_num_threads)], or None: use threadpoolctl
+        self._found = False
+        self._libs = None  # [(get_num_threads, set_num_threads)], or None: threadpoolctl's
+        self._controller = None
         self._restore = None
 
     def _find(self):
@@ -103,7 +105,7 @@ class _OneBlasThread:
     def __enter__(self):
         with self._lock:
             if not self._inside:
-                if self._libs is None and not getattr(self, "_found", False):
+                if not self._found:
                     self._find()
                 if self._libs is not None:
                     self._restore = [(put, get()) for get, put in self._libs]
@@ -132,8 +134,9 @@ ONE_BLAS_THREAD = _OneBlasThread()
 
 # predict: rows are independent, so N rows split into blocks that the threads claim one at a
 # time (``_kernels._predict_share``), each thread with its own buffers and BLAS at one thread.
-# A block has at least PREDICT_MIN_ROWS rows, where a one-thread GEMM reaches ~95% of its speed
-# at 1024 (mnist 133k vs 140k rows/s; 64 rows: 99k, `python /tmp/chunk.py`), unless that would
+# A block has at least PREDICT_MIN_ROWS rows, where one thread's forward pass runs at ~95% of
+# its speed at 1024 rows (``_kernels._predict`` on 8192 rows, BLAS at one thread, by block size:
+# mnist 256 rows 133k rows/s, 1024 140k, 64 99k; deep 1.69M, 1.75M, 1.44M), unless that would
 # leave a thread idle, and at most 1024; a call splits into about 4 blocks per thread, so a
 # thread that loses its core holds the call up by one block of that size at most. A call of
 # less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone (handing rows to
@@ -141,8 +144,8 @@ ONE_BLAS_THREAD = _OneBlasThread()
 PREDICT_MIN_ROWS = 256
 PREDICT_THREADED_MIN_WORK = 1 << 22
 PREDICT_MAX_ROWS = 1024
-# OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below,
-# predict need not hold it.
+# OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below
+# 2^16 (a margin for other BLAS builds), predict skips the hold.
 BLAS_THREADED_MIN_WORK = 1 << 16
 
 _predict_pool = None
@@ -182,7 +185,7 @@ def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
     with ONE_BLAS_THREAD:
         futures = [_pool(cores - 1).submit(part) for _ in range(n - 1)]
         part()
-        for f in futures:  # a worker that has not started (busy with another call) need not
+        for f in futures:  # a worker still busy with another call need not start: no block is left
             if not f.cancel():
                 f.result()
 

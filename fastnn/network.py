@@ -655,10 +655,12 @@ class Network:
         finished epoch once they have asked. A second fit of the same network at the same time
         raises RuntimeError.
 
-        ``threads``: how many cores train, each batch split across them (BLAS is held to one
-        thread per core meanwhile). None picks by size: one for small nets, else every core this
-        process may use. Results never depend on timing, but differ between thread counts in
-        the last bits.
+        ``threads``: into how many parts each batch is split, for as many cores (BLAS runs one
+        thread per core). None picks by size: one for small nets, else every core this process
+        may use (``FASTNN_NUM_THREADS`` caps it). When another process holds a core, fit runs
+        the parts on fewer threads for as long as that is faster (``_parallel.ThreadChoice``).
+        A seeded run's result depends on the data, the arguments and the number of parts, never
+        on timing or load; different part counts differ in the last bits.
 
         A network whose parameters are read-only (loaded with ``joblib.load(mmap_mode="r")``)
         first copies them into memory of its own; the file is never written.
