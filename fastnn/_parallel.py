@@ -207,12 +207,12 @@ class ThreadChoice:
         self.rate = {}  # threads → rows/s of the last run with that many
         self.runs = 0
         self.gap = self.PROBE_FIRST
-        self.next = 2  # try fewer threads early: the first run may be a single batch
+        self.next = 2  # the first try comes early, after one timed run
         self.trying = None
 
     def pick(self):
         self.runs += 1
-        if self.parts > 1 and self.runs >= self.next:
+        if self.parts > 1 and self.runs >= self.next and self.threads in self.rate:
             up, down = self.threads + 1, self.threads - 1
             self.trying = down if down >= 1 and (up > self.parts or self.runs // self.gap % 2) else up
             return self.trying
@@ -241,6 +241,7 @@ class EpochPool:
         self._sync = np.zeros(_sync.SYNC_SIZE, np.int64)
         self._losses = np.zeros(parts, np.float64)  # one per part: summed in a fixed order
         self._pool = None
+        self._started = False
 
     def __enter__(self):
         self._pool = ThreadPoolExecutor(self.n - 1, thread_name_prefix="fastnn")
@@ -259,11 +260,14 @@ class EpochPool:
             self._losses[:] = 0
         extra = (self.n, self._sync, self._losses)
         kernel = _k._epoch_share_cols if self.by_columns else _k._epoch_share
-        threads = self.choice.pick()
+        # A fit's first run is not timed: it starts the worker threads and warms the caches.
+        timed, self._started = self._started, True
+        threads = self.choice.pick() if timed else self.choice.threads
         t0 = time.perf_counter()
         futures = [self._pool.submit(kernel, *args, *extra) for _ in range(1, threads)]
         kernel(*args, *extra)
         for f in futures:
             f.result()
-        self.choice.report(threads, rows, time.perf_counter() - t0)
+        if timed:
+            self.choice.report(threads, rows, time.perf_counter() - t0)
         return float(self._losses.sum())
