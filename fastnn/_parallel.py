@@ -139,10 +139,12 @@ ONE_BLAS_THREAD = _OneBlasThread()
 # mnist 256 rows 133k rows/s, 1024 140k, 64 99k; deep 1.69M, 1.75M, 1.44M), unless that would
 # leave a thread idle, and at most 1024; a call splits into about 4 blocks per thread, so a
 # thread that loses its core holds the call up by one block of that size at most. A call of
-# less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone (handing rows to
-# another thread costs ~20-40 µs).
+# less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone: handing rows to
+# a sleeping worker costs 20 µs to a few ms (waking a vCPU); back-to-back calls, one thread /
+# two: medium 256 rows (21M) 0.54 / 0.63 ms, deep 1024 rows (29M) 0.74 / 0.49 ms, mnist 256
+# rows (131M) 2.36 / 1.53 ms.
 PREDICT_MIN_ROWS = 256
-PREDICT_THREADED_MIN_WORK = 1 << 22
+PREDICT_THREADED_MIN_WORK = 1 << 25
 PREDICT_MAX_ROWS = 1024
 # OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below
 # 2^16 (a margin for other BLAS builds), predict skips the hold.
@@ -196,7 +198,8 @@ class ThreadChoice:
     fewer threads go faster (deep at B = 32: 2 threads 0.5x of 1). The count in use is the
     one with the best measured speed (rows/s); every ``gap`` runs a neighbouring count is tried
     for one run, and taken if it is faster by 5%; ``gap`` doubles (up to PROBE_MAX) while the
-    tries lose. The threads share ``parts`` fixed items per phase whatever their number, so the
+    tries lose. Only runs of at least half the longest run so far count: an epoch's last run
+    may be a few batches, whose fixed costs (waking the workers) would make any count look slow. The threads share ``parts`` fixed items per phase whatever their number, so the
     count never changes a result, only the time."""
 
     PROBE_FIRST, PROBE_MAX = 8, 64
@@ -204,7 +207,8 @@ class ThreadChoice:
     def __init__(self, parts):
         self.parts = parts
         self.threads = parts
-        self.rate = {}  # threads → rows/s of the last run with that many
+        self.rate = {}  # threads → rows/s of the last full run with that many
+        self.longest = 0  # rows of the longest run reported
         self.runs = 0
         self.gap = self.PROBE_FIRST
         self.next = 2  # the first try comes early, after one timed run
@@ -219,9 +223,20 @@ class ThreadChoice:
         return self.threads
 
     def report(self, threads, rows, seconds):
-        rate = rows / max(seconds, 1e-9)
-        if threads == self.trying:
+        if rows > 2 * self.longest:  # the rates so far came from much shorter runs
+            self.rate.clear()
+        self.longest = max(self.longest, rows)
+        trying = threads == self.trying
+        if trying:
             self.trying = None
+        if 2 * rows < self.longest or (trying and self.threads not in self.rate):
+            if trying:  # no verdict: try again once the count in use has a comparable timing
+                self.next = self.runs + 1
+            if 2 * rows >= self.longest:
+                self.rate[threads] = rows / max(seconds, 1e-9)
+            return
+        rate = rows / max(seconds, 1e-9)
+        if trying:
             if rate > 1.05 * self.rate.get(self.threads, 0.0):
                 self.threads, self.gap = threads, self.PROBE_FIRST
             else:

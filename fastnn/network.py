@@ -128,6 +128,9 @@ class _Run:
     callbacks: list
 
 
+_NO_WEIGHTS = {np.dtype(d): np.empty(0, d) for d in _DTYPES}  # size 0: nothing to write
+
+
 def _positive_int(name, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -424,7 +427,7 @@ class Network:
     def _check_weights(self, sample_weight, N, name="sample_weight"):
         """Per-sample weights as a float array of N entries >= 0 (empty for None)."""
         if sample_weight is None:
-            return np.empty(0, self.dtype)
+            return _NO_WEIGHTS[self.dtype]
         _refuse_complex(sample_weight, name)
         try:
             w = np.asarray(sample_weight, dtype=np.float64)
@@ -880,14 +883,14 @@ class Network:
         """Batches r0/B .. r1/B of the epoch, on the kernel chosen (unrolled, threaded or
         serial); returns ``total`` plus their Σ L. Rows come from perm[r0:r1] (shuffle), or are
         X[r0:r1] in place."""
+        args = (self._theta, grad, state)
+        if run.unrolled is not None:  # always a whole epoch (see _fit_epochs)
+            return total + run.unrolled(*args, run.X, run.Y, perm, run.shuffle, run.batch, code, h, t0, True)
         X, Y, sw = run.X, run.Y, swp[r0:r1]
         if run.shuffle:
             perm = perm[r0:r1]
         else:
             X, Y = X[r0:r1], Y[r0:r1]
-        args = (self._theta, grad, state)
-        if run.unrolled is not None:  # always a whole epoch (see _fit_epochs)
-            return total + run.unrolled(*args, X, Y, perm, run.shuffle, run.batch, code, h, t0, True)
         _, abuf, pbuf, xb, yb = bufs
         if run.pool is not None:
             return run.pool.epoch(*args, self._lay, X, Y, sw, perm, run.shuffle, xb, yb, abuf, pbuf,

@@ -293,6 +293,13 @@ def test_thread_choice_follows_the_faster_count():
     four = ThreadChoice(4)  # steps down one count at a time to the fastest
     drive(four, {1: 1.0, 2: 2.0, 3: 2.5, 4: 1.5}, 400)
     assert four.threads == 3
+    for epoch in ((1000, 1000, 400), (400, 1000)):  # a short run at 2 threads is slow (fixed
+        tails = ThreadChoice(2)                       # costs), but gives no verdict
+        for _ in range(100):
+            for rows in epoch:
+                t = tails.pick()
+                tails.report(t, rows, rows / {1: 1.0, 2: 2.0}[t] + (2000 if t == 2 and rows < 1000 else 0))
+        assert tails.threads == 2 and tails.gap == ThreadChoice.PROBE_MAX
 
 
 def test_fastnn_num_threads_caps_the_default(monkeypatch):
