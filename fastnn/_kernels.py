@@ -526,14 +526,15 @@ def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, 
 
 # ------------------------------------------------------------------------ inference
 @jit(inline=True)
-def _predict_rows(theta, lay, loss, X, r0, r1, abuf, out, mode):
-    """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of the rows abuf holds."""
+def _predict_rows(theta, lay, loss, X, r0, r1, block, abuf, out, mode):
+    """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (abuf
+    holds at least that many). A row's result may depend on its block (BLAS), never on abuf."""
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
     o = cap * lay[K - 1, C_OFF]
-    for start in range(r0, r1, cap):
-        B = min(cap, r1 - start)
+    for start in range(r0, r1, block):
+        B = min(block, r1 - start)
         _forward(theta, lay, Xf, start * n0, abuf, B, mode)
         output_link(loss, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
@@ -541,35 +542,40 @@ def _predict_rows(theta, lay, loss, X, r0, r1, abuf, out, mode):
 
 
 @jit
-def _predict(theta, lay, loss, X, abuf, out, mode):
-    """x̄^[K] for every row of X."""
-    _predict_rows(theta, lay, loss, X, 0, X.shape[0], abuf, out, mode)
+def _predict(theta, lay, loss, X, abuf, out, mode, block):
+    """x̄^[K] for every row of X, in blocks of ``block`` rows."""
+    _predict_rows(theta, lay, loss, X, 0, X.shape[0], block, abuf, out, mode)
 
 
 @jit
-def _predict_share(theta, lay, loss, X, abuf, out, mode, chunk, sync):
+def _predict_share(theta, lay, loss, X, abuf, out, mode, chunk, sync, wait):
     """``_predict`` run by every thread of a team at once: each claims blocks of ``chunk`` rows
-    (abuf, its own, holds one) until none is left. Rows are independent, so any thread may
-    take any block, and a thread that loses its core delays the rest by one block at most."""
+    (abuf, its own, holds one) until none is left, and with ``wait`` returns once all are done.
+    Rows are independent, so any thread may take any block, and a thread that loses its core
+    delays the rest by one block at most."""
     N = X.shape[0]
+    items = (N + chunk - 1) // chunk
     while True:
-        i = _claim(sync, (N + chunk - 1) // chunk)
+        i = _claim(sync, items)
         if i < 0:
-            return
-        _predict_rows(theta, lay, loss, X, i * chunk, min(N, (i + 1) * chunk), abuf, out, mode)
+            break
+        _predict_rows(theta, lay, loss, X, i * chunk, min(N, (i + 1) * chunk), chunk, abuf, out, mode)
+        _done(sync)
+    if wait:
+        _wait(sync, items)
 
 
 @jit
-def _evaluate(theta, lay, loss, X, Y, sw, abuf, pbuf, mode):
-    """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in chunks of the
-    rows abuf was sized for."""
+def _evaluate(theta, lay, loss, X, Y, sw, abuf, pbuf, mode, block):
+    """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
+    ``block`` rows (abuf and pbuf hold at least that many)."""
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     o = _u(cap * lay[K - 1, C_OFF])
     total = 0.0
-    for start in range(0, X.shape[0], cap):
-        B = min(cap, X.shape[0] - start)
+    for start in range(0, X.shape[0], block):
+        B = min(block, X.shape[0] - start)
         _forward(theta, lay, Xf, start * n0, abuf, B, mode)
         total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)

@@ -139,12 +139,13 @@ ONE_BLAS_THREAD = _OneBlasThread()
 # mnist 256 rows 133k rows/s, 1024 140k, 64 99k; deep 1.69M, 1.75M, 1.44M), unless that would
 # leave a thread idle, and at most 1024; a call splits into about 4 blocks per thread, so a
 # thread that loses its core holds the call up by one block of that size at most. A call of
-# less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone: handing rows to
-# a sleeping worker costs 20 µs to a few ms (waking a vCPU); back-to-back calls, one thread /
-# two: medium 256 rows (21M) 0.54 / 0.63 ms, deep 1024 rows (29M) 0.74 / 0.49 ms, mnist 256
-# rows (131M) 2.36 / 1.53 ms.
+# less than PREDICT_THREADED_MIN_WORK multiply-adds runs in the caller alone. Back-to-back
+# calls, one thread / two (median of 31): deep 256 rows (7M) 0.17 / 0.19 ms, medium 256 rows
+# (21M) 0.40 / 0.37-0.45 ms, 1024 rows 1.52 / 0.94-0.97 ms, mnist 256 rows (131M) 2.31 / 1.5 ms.
+# (Workers kept polling between calls gained ~5% more: they need the GIL after every call, and
+# the caller holds it until its next kernel.)
 PREDICT_MIN_ROWS = 256
-PREDICT_THREADED_MIN_WORK = 1 << 25
+PREDICT_THREADED_MIN_WORK = 1 << 23
 PREDICT_MAX_ROWS = 1024
 # OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below
 # 2^16 (a margin for other BLAS builds), predict skips the hold.
@@ -155,7 +156,7 @@ _predict_pool_lock = threading.Lock()
 
 
 def _pool(workers):
-    """The shared worker threads predict hands blocks to (grown, never shrunk)."""
+    """The worker threads predict hands blocks to (made on first use; grown, never shrunk)."""
     global _predict_pool
     with _predict_pool_lock:
         if _predict_pool is None or _predict_pool._max_workers < workers:
@@ -166,27 +167,34 @@ def _pool(workers):
 def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
     buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
-    in the largest one."""
+    in the largest one.
+
+    The row blocks depend only on N, the net and the cores this process may use, never on load
+    or on which thread runs them, so neither does any result (with BLAS, a row's rounding may
+    depend on the block it falls in)."""
     N = X.shape[0]
-    rows = min(N, PREDICT_MAX_ROWS)
-    if N * row_work < PREDICT_THREADED_MIN_WORK or (cores := usable_cores()) < 2:
+    if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
+        rows = min(N, PREDICT_MAX_ROWS)
         if rows * layer_work < BLAS_THREADED_MIN_WORK or rows < 2:
-            _k._predict(theta, lay, loss, X, buffer(rows), out, mode)
+            _k._predict(theta, lay, loss, X, buffer(rows), out, mode, rows)
         else:
             with ONE_BLAS_THREAD:
-                _k._predict(theta, lay, loss, X, buffer(rows), out, mode)
+                _k._predict(theta, lay, loss, X, buffer(rows), out, mode, rows)
         return
     chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
-    n = min(cores, -(-N // chunk))
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
     args = (theta, lay, loss, X)
 
-    def part():
-        _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync)
+    def part():  # a worker's share: blocks until none is left
+        try:
+            _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync, False)
+        except BaseException:
+            _sync._give_up(sync)  # the caller's wait must end; f.result() raises it
+            raise
 
     with ONE_BLAS_THREAD:
-        futures = [_pool(cores - 1).submit(part) for _ in range(n - 1)]
-        part()
+        futures = [_pool(cores - 1).submit(part) for _ in range(min(cores, -(-N // chunk)) - 1)]
+        _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync, True)
         for f in futures:  # a worker still busy with another call need not start: no block is left
             if not f.cancel():
                 f.result()

@@ -540,9 +540,10 @@ class Network:
         return self._mean_loss(X, Y, self._check_weights(sample_weight, len(X)))
 
     def _mean_loss(self, X, Y, sw):
-        _, abuf, pbuf, *_ = self._batch_buffers(min(len(X), 1024))
+        block = min(len(X), 1024)  # fixed blocks: the sum's order never depends on the buffers
+        _, abuf, pbuf, *_ = self._batch_buffers(block)
         with self._reading() as theta, _parallel.ONE_BLAS_THREAD:
-            total = _k._evaluate(theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path)
+            total = _k._evaluate(theta, self._lay, self._loss, X, Y, sw, abuf, pbuf, self._path, block)
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backprop(self, X, Y):

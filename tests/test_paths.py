@@ -126,7 +126,7 @@ def test_threaded_predict_matches_naive_and_the_serial_kernel(path, N, rng, monk
     got = net.predict(X)
     np.testing.assert_allclose(got, naive.predict(net.weights, net.biases, acts, X), rtol=1e-12, atol=1e-12)
     serial = np.empty_like(got)
-    K._predict(net._theta, net._lay, net._loss, X, np.empty(1024 * 13), serial, net._path)
+    K._predict(net._theta, net._lay, net._loss, X, np.empty(1024 * 13), serial, net._path, 1024)
     if path == "loops":  # rows are computed independently, whatever block they fall in
         np.testing.assert_array_equal(got, serial)
     for _ in range(3):  # blocks go to whichever thread claims them first: same answer

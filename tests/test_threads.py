@@ -225,3 +225,31 @@ def test_inference_results_do_not_depend_on_blas_threads(rng):
     np.testing.assert_array_equal(got[0], want[0])
     assert got[1] == want[1]
     np.testing.assert_array_equal(got[2], want[2])
+
+
+def test_a_predict_worker_error_reaches_the_caller_and_the_workers_go_on(rng, monkeypatch):
+    from fastnn import _kernels, _parallel
+
+    net = Network([16, 64, 64, 4], seed=0)
+    X = rng.uniform(-1, 1, (3000, 16)).astype(np.float32)
+    want = net.predict(X)
+    raised = threading.Event()
+
+    class Kernels:  # the workers' share raises; the caller's waits until one has
+        def __getattr__(self, name):
+            return getattr(_kernels, name)
+
+        def _predict_share(self, *args):
+            if threading.current_thread().name.startswith("fastnn-predict"):
+                raised.set()
+                raise RuntimeError("worker failed")
+            raised.wait(10)
+            return _kernels._predict_share(*args)
+
+    monkeypatch.setattr(_parallel, "_k", Kernels())
+    monkeypatch.setattr(_parallel, "PREDICT_THREADED_MIN_WORK", 0)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        net.predict(X)
+    monkeypatch.setattr(_parallel, "_k", _kernels)
+    np.testing.assert_array_equal(net.predict(X), want)  # the same workers, working again
