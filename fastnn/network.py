@@ -531,7 +531,15 @@ class Network:
         return out
 
     def _activations_buffer(self, rows):
-        return self._batch_buffers(rows)[1]
+        """This thread's x̄^[k] buffer for ``rows`` rows: fit's, if this thread has one big
+        enough, else one of its own (predict's workers never allocate φ or gather buffers)."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is not None and bufs[0] >= rows:
+            return bufs[1]
+        a = getattr(self._local, "abuf", None)
+        if a is None or a.size < rows * self._width():
+            a = self._local.abuf = np.empty(rows * self._width(), self.dtype)
+        return a
 
     def loss(self, X, Y, sample_weight=None):
         """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default);
