@@ -7,6 +7,7 @@ pool. Unlike BLAS's own threading, nothing waits for a thread that lost its core
 one item it holds: on a machine where another process keeps a core busy, medium and mnist
 train 1.7-2.2x faster this way than with two-threaded BLAS (README, Performance).
 """
+import contextlib
 import os
 import threading
 import time
@@ -92,13 +93,17 @@ class _OneBlasThread:
         blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
         # NumPy brings its own OpenBLAS, which the kernels never call: prefer SciPy's.
         ours = [c for c in blas if "scipy" in os.path.basename(os.path.dirname(c.filepath))] or blas
-        if ours and all(c.internal_api == "openblas" and c.threading_layer != "openmp" for c in ours):
-            self._libs = []
-            for c in ours:
-                pre, suf = c._find_affixes()
-                self._libs.append((getattr(c.dynlib, f"{pre}openblas_get_num_threads{suf}"),
-                                   getattr(c.dynlib, f"{pre}openblas_set_num_threads{suf}")))
-        else:
+        try:  # the direct calls need threadpoolctl's symbol affixes (a private method)
+            if ours and all(c.internal_api == "openblas" and c.threading_layer != "openmp" for c in ours):
+                libs = []
+                for c in ours:
+                    pre, suf = c._find_affixes()
+                    libs.append((getattr(c.dynlib, f"{pre}openblas_get_num_threads{suf}"),
+                                 getattr(c.dynlib, f"{pre}openblas_set_num_threads{suf}")))
+                self._libs = libs
+        except (AttributeError, TypeError, ValueError):
+            pass
+        if self._libs is None:
             self._controller = ThreadpoolController()
         self._found = True
 
@@ -130,6 +135,13 @@ class _OneBlasThread:
 
 
 ONE_BLAS_THREAD = _OneBlasThread()
+_NO_HOLD = contextlib.nullcontext()
+
+
+def blas_hold(product_work):
+    """ONE_BLAS_THREAD for a call whose largest product has ``product_work`` multiply-adds, or a
+    no-op (BLAS_THREADED_MIN_WORK: below, BLAS never threads a product, so no hold is needed)."""
+    return ONE_BLAS_THREAD if product_work >= BLAS_THREADED_MIN_WORK else _NO_HOLD
 
 
 # predict: rows are independent, so N rows split into blocks that the threads claim one at a
@@ -175,11 +187,8 @@ def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
     N = X.shape[0]
     if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
         rows = min(N, PREDICT_MAX_ROWS)
-        if rows * layer_work < BLAS_THREADED_MIN_WORK or rows < 2:
+        with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
             _k._predict(theta, lay, loss, X, buffer(rows), out, mode, rows)
-        else:
-            with ONE_BLAS_THREAD:
-                _k._predict(theta, lay, loss, X, buffer(rows), out, mode, rows)
         return
     chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)

@@ -717,11 +717,10 @@ class Network:
             if names is not None:
                 self.feature_names_in_ = names
             run = _Run(X, Y, sw, batch, opt, shuffle, rng, unrolled, None, val, metrics, cbs)
-            if unrolled is not None or (n_threads == 1 and batch * self._layer_work < _parallel.BLAS_THREADED_MIN_WORK):
-                return self._fit_epochs(run, epochs, verbose)  # no product big enough for BLAS's threads
             # BLAS at one thread: fastnn splits the work itself (``_parallel``), and results
-            # never depend on whether BLAS threads a product.
-            with _parallel.ONE_BLAS_THREAD:
+            # never depend on whether BLAS threads a product (none does below the threshold).
+            hold = 0 if unrolled is not None else math.inf if n_threads > 1 else batch * self._layer_work
+            with _parallel.blas_hold(hold):
                 if n_threads == 1:
                     return self._fit_epochs(run, epochs, verbose)
                 choice = self._thread_choice.setdefault((n_threads, by_columns, batch),

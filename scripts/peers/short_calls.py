@@ -199,13 +199,7 @@ def worker_main(conn, name, threads):
 class ShortCallsWorker(Worker):
     """peers.worker.Worker (time-outs, restart, close) around this module's worker_main."""
 
-    def start(self):
-        self.conn, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=worker_main, args=(child, self.name, self.threads),
-                                     daemon=True)
-        self.proc.start()
-        child.close()
-        self.status = None
+    main = staticmethod(worker_main)
 
 
 def run_short_calls(args, log):

@@ -83,13 +83,18 @@ def worker_main(conn, name, threads):
 
 
 class Worker:
+    """One contender in a spawned process running ``main(conn, name, threads)``; subclasses for
+    other benchmarks set ``main`` to their own message loop."""
+
+    main = staticmethod(worker_main)
+
     def __init__(self, ctx, name, threads):
         self.ctx, self.name, self.threads = ctx, name, threads
         self.start()
 
     def start(self):
         self.conn, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=worker_main, args=(child, self.name, self.threads),
+        self.proc = self.ctx.Process(target=self.main, args=(child, self.name, self.threads),
                                      daemon=True)
         self.proc.start()
         child.close()
