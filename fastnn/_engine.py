@@ -28,6 +28,7 @@ from . import _kernels as _k
 from . import _layout
 from . import _sync
 from . import _unrolled
+from .optimizers import NO_STEP, Hyper
 
 # Kernel paths, by the name ``Network(kernel_path=...)`` takes. "auto": nets of at most
 # ``_unrolled.MAX_PARAMS`` parameters run the generated straight-line epoch, and every other
@@ -209,7 +210,7 @@ def _pool(workers):
         return _predict_pool
 
 
-def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
+def predict(shape, theta, X, out, buffer, row_work, layer_work):
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
     buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
     in the largest one.
@@ -221,22 +222,22 @@ def predict(theta, lay, loss, X, out, mode, buffer, row_work, layer_work):
     if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
         rows = min(N, PREDICT_MAX_ROWS)
         with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
-            _k._predict(theta, lay, loss, X, buffer(rows), out, mode, rows)
+            _k._predict(shape, theta, X, buffer(rows), out, rows)
         return
     chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-    args = (theta, lay, loss, X)
+    args = (shape, theta, X)
 
     def part():  # a worker's share: blocks until none is left
         try:
-            _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync, False)
+            _k._predict_share(*args, buffer(chunk), out, chunk, sync, False)
         except BaseException:
             _sync._give_up(sync)  # the caller's wait must end; f.result() raises it
             raise
 
     with ONE_BLAS_THREAD:
         futures = [_pool(cores - 1).submit(part) for _ in range(min(cores, -(-N // chunk)) - 1)]
-        _k._predict_share(*args, buffer(chunk), out, mode, chunk, sync, True)
+        _k._predict_share(*args, buffer(chunk), out, chunk, sync, True)
         for f in futures:  # a worker still busy with another call need not start: no block is left
             if not f.cancel():
                 f.result()
@@ -317,20 +318,20 @@ class EpochPool:
         return False
 
     def epoch(self, *args, rows, fresh=True):
-        """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s leading
-        arguments); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
+        """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s arguments
+        but the team); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
         across runs, so runs add up exactly as one call would)."""
         self._sync[:] = 0
         if fresh:
             self._losses[:] = 0
-        extra = (self.n, self._sync, self._losses)
+        team = _k.Team(self.n, self._sync, self._losses)
         kernel = _k._epoch_share_cols if self.by_columns else _k._epoch_share
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True
         threads = self.choice.pick() if timed else self.choice.threads
         t0 = time.perf_counter()
-        futures = [self._pool.submit(kernel, *args, *extra) for _ in range(1, threads)]
-        kernel(*args, *extra)
+        futures = [self._pool.submit(kernel, *args, team) for _ in range(1, threads)]
+        kernel(*args, team)
         for f in futures:
             f.result()
         if timed:
@@ -351,6 +352,7 @@ class Engine:
                  path: int = _k.AUTO) -> None:
         self.sizes, self.codes, self.loss, self.dtype, self.path = list(sizes), list(codes), loss, dtype, path
         self.lay, self.n_params = _layout.build(sizes, codes)
+        self.shape = _k.Shape(self.lay, loss, path)
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
@@ -410,8 +412,7 @@ class Engine:
     # ---------------------------------------------------------------- inference
     def predict(self, theta: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
         """x̄^[K] of every row of X into out (probabilities for a linked loss)."""
-        predict(theta, self.lay, self.loss, X, out, self.path, self.activations_buffer,
-                self.row_work, self.layer_work)
+        predict(self.shape, theta, X, out, self.activations_buffer, self.row_work, self.layer_work)
 
     def loss_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
         """Σ_samples L (Σ w L with sample weights) in fixed blocks of rows: the sum's order
@@ -419,7 +420,7 @@ class Engine:
         block = min(len(X), 1024)
         _, abuf, pbuf, *_ = self.batch_buffers(block)
         with ONE_BLAS_THREAD:
-            return float(_k._evaluate(theta, self.lay, self.loss, X, Y, sw, abuf, pbuf, self.path, block))
+            return float(_k._evaluate(self.shape, theta, X, Y, sw, abuf, pbuf, block))
 
     def backward_all(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray,
                      sw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -432,9 +433,9 @@ class Engine:
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         sw = grad[:0] if sw is None else sw
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
-            _k._forward(theta, self.lay, Xf, 0, abuf, N, self.path)
-            loss = _k._backward(theta, grad, grad[:0], self.lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
-                                self.loss, N, False, FUSED, np.zeros(2), (0.0,) * 6, self.path)
+            step = _k.Step(theta, grad, grad[:0], FUSED, NO_STEP, 0)  # train=False: no step taken
+            _k._forward(self.shape, theta, Xf, 0, abuf, N)
+            loss = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, abuf, pbuf, N, False, (0.0,) * 6)
         return abuf, pbuf, grad, float(loss)
 
     def gradient_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -444,7 +445,7 @@ class Engine:
             return self.backward_all(theta, X, Y)[2]
         grad = np.empty_like(theta)
         N = len(X)
-        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, np.zeros(2), 0, False)
+        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, NO_STEP, 0, False)
         return grad
 
     # ---------------------------------------------------------------- training
@@ -499,7 +500,7 @@ class Trainer:
         return False
 
     def run(self, theta: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
-            perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: np.ndarray,
+            perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,
             t0: int, total: float, fresh: bool) -> float:
         """Batches r0/B .. r1/B of the epoch; returns ``total`` plus their Σ L. Rows come from
         perm[r0:r1] (shuffle), or are X[r0:r1] in place. Batch b (0-based) of the run is the
@@ -513,8 +514,9 @@ class Trainer:
         else:
             X, Y = X[r0:r1], Y[r0:r1]
         _, abuf, pbuf, xb, yb = self.bufs
+        step = _k.Step(theta, grad, state, code, h, t0)
+        rows = _k.Rows(X, Y, sw, perm, shuffle)
+        scratch = _k.Scratch(abuf, pbuf, xb, yb)
         if self.pool is not None:
-            return self.pool.epoch(theta, grad, state, e.lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
-                                   batch, e.loss, code, h, t0, e.path, rows=r1 - r0, fresh=fresh)
-        return _k._epoch(theta, grad, state, e.lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
-                         e.loss, code, h, t0, e.path, total)
+            return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
+        return _k._epoch(e.shape, step, rows, scratch, batch, total)

@@ -283,12 +283,12 @@ class _Loop:
         opt.t += self.n_batches
         opt.epoch += 1
         opt.schedule.report(float(loss))
-        logs = {"loss": float(loss), "time": time.perf_counter() - t0, "lr": float(h[0])}
+        logs = {"loss": float(loss), "time": time.perf_counter() - t0, "lr": float(h.lr)}
         if self.data.val is not None:
             logs.update(self._validate())
         return logs
 
-    def _run_batches(self, trainer: Trainer, epoch: int, h: np.ndarray, verbose: bool,
+    def _run_batches(self, trainer: Trainer, epoch: int, h: _opt.Hyper, verbose: bool,
                      interrupted: Callable[[], bool]) -> tuple[float, int]:
         """Runs of whole batches of about RUN_SECONDS, Ctrl-C between them: (Σ L, rows done)."""
         d, e, batch = self.data, self.engine, trainer.batch
@@ -328,7 +328,7 @@ class _Loop:
 
         return tqdm(total=-(-N // batch), desc=f"epoch {epoch}", unit="batch", leave=False)
 
-    def _check_finite(self, loss: float, h: np.ndarray, epoch: int) -> None:
+    def _check_finite(self, loss: float, h: _opt.Hyper, epoch: int) -> None:
         """Rollback on divergence: θ back to the last finite epoch, the moments reset, and
         DivergedError, when the loss or θ is not finite."""
         theta = self.theta.array
@@ -338,7 +338,7 @@ class _Loop:
         self.opt.reset()
         last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
         hint = _validate.overflow_hint(self.net.dtype, self.data.X, self.data.Y)
-        advice = hint[2:] if hint else f"Try a smaller lr than {h[0]:g}, e.g. lr={h[0] / 10:g}"
+        advice = hint[2:] if hint else f"Try a smaller lr than {h.lr:g}, e.g. lr={h.lr / 10:g}"
         raise DivergedError(f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
                             f"to {last}. {advice[0].upper()}{advice[1:]}", epoch=epoch, loss=float(loss))
 
