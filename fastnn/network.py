@@ -458,4 +458,5 @@ class Network:
         (see ``fastnn.export.from_torch`` for the rules)."""
         from .export import from_torch
 
-        return from_torch(module, loss=loss, dtype=dtype)
+        spec = from_torch(module, loss=loss, dtype=dtype)
+        return cls(spec.pop("sizes"), spec.pop("activations"), **spec)
