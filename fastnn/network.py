@@ -315,9 +315,9 @@ class Network:
             return theta.copy()
 
     # ------------------------------------------------------------------ training
-    def fit(self, X: Any, Y: Any, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
+    def fit(self, X: Any, Y: Any, *, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
             shuffle: bool = True, seed: Any = None, verbose: bool = False, threads: int | None = None,
-            optimizer: Any = None, *, sample_weight: Any = None, validation_data: Any = None,
+            optimizer: Any = None, sample_weight: Any = None, validation_data: Any = None,
             validation_split: float = 0.0, early_stopping: Any = None, callbacks: Any = None,
             metrics: Any = None) -> History:
         """Train on X, Y for ``epochs`` epochs of minibatches; one optimizer step per batch.
