@@ -423,7 +423,9 @@ class Network:
             raise RuntimeError("save: this network is training in another thread; save from one "
                                "of that fit's callbacks (fit(callbacks=[...])), or after it returns")
         with self._theta.reading() as theta:
-            persist.save(self, path, theta, self._rng)
+            persist.save(path, sizes=self.sizes, activations=self.activations, loss=self.loss_name,
+                         dtype=self.dtype, theta=theta, rng=self._rng, optimizer=self.optimizer,
+                         feature_names=self.feature_names_in_)
 
     @classmethod
     def load(cls, path: Any) -> Network:
