@@ -40,7 +40,7 @@ KERNEL_PATHS = {"auto": _k.AUTO, "loops": _k.LOOPS, "blas": _k.BLAS, "unrolled":
 FUSED = _k.FUSED
 
 
-def kernel_path(name: str) -> int:
+def kernel_path_code(name: str) -> int:
     """The kernels' code for a kernel path name; ValueError naming the choices."""
     if name not in KERNEL_PATHS:
         raise ValueError(f"kernel_path must be one of {sorted(KERNEL_PATHS)}, got {name!r}")
@@ -89,14 +89,14 @@ def usable_cores():
     return n
 
 
-def plan(threads, sizes, batch, path):
+def plan(threads, sizes, batch, kernel_path):
     """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto)."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
     columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
     if threads is not None:
         return (threads if columns else max(1, min(threads, batch))), columns
     cores = usable_cores()
-    if path == _k.UNROLLED or cores < 2 or sum(layers) < THREADED_MIN_WORK:
+    if kernel_path == _k.UNROLLED or cores < 2 or sum(layers) < THREADED_MIN_WORK:
         return 1, False
     if columns:
         return cores, True
@@ -348,11 +348,12 @@ class Engine:
     inference may run in many threads at once. Pickles without its runtime state.
     """
 
-    def __init__(self, sizes: list[int], codes: list[int], loss: int, dtype: np.dtype,
-                 path: int = _k.AUTO) -> None:
-        self.sizes, self.codes, self.loss, self.dtype, self.path = list(sizes), list(codes), loss, dtype, path
+    def __init__(self, sizes: list[int], codes: list[int], loss_code: int, dtype: np.dtype,
+                 kernel_path: int = _k.AUTO) -> None:
+        self.sizes, self.codes, self.loss_code, self.dtype = list(sizes), list(codes), loss_code, dtype
+        self.kernel_path = kernel_path
         self.lay, self.n_params = _layout.build(sizes, codes)
-        self.shape = _k.Shape(self.lay, loss, path)
+        self.shape = _k.Shape(self.lay, loss_code, kernel_path)
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
@@ -376,7 +377,7 @@ class Engine:
 
     def fresh(self) -> "Engine":
         """An engine for the same shape with buffers of its own (for a ``Predictor``)."""
-        return Engine(self.sizes, self.codes, self.loss, self.dtype, self.path)
+        return Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path)
 
     # ---------------------------------------------------------------- buffers
     def batch_buffers(self, rows: int) -> tuple:
@@ -435,8 +436,8 @@ class Engine:
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
             step = _k.Step(theta, grad, grad[:0], FUSED, NO_STEP, 0)  # train=False: no step taken
             _k._forward(self.shape, theta, Xf, 0, abuf, N)
-            loss = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, abuf, pbuf, N, False, (0.0,) * 6)
-        return abuf, pbuf, grad, float(loss)
+            total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, abuf, pbuf, N, False, (0.0,) * 6)
+        return abuf, pbuf, grad, float(total)
 
     def gradient_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones)."""
@@ -453,8 +454,8 @@ class Engine:
         """The generated straight-line epoch when this net is tiny enough, else None."""
         if direct not in self._unrolled:
             epoch = None
-            if self.path == _k.UNROLLED or (self.path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
-                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss, direct)
+            if self.kernel_path == _k.UNROLLED or (self.kernel_path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
+                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct)
             self._unrolled[direct] = epoch
         return self._unrolled[direct]
 
@@ -474,7 +475,7 @@ class Trainer:
         self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
         self.threads, self.by_columns = 1, False
         if self.unrolled is None:
-            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.path)
+            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
         self.whole_epochs = self.unrolled is not None
         self.pool: EpochPool | None = None
         self._stack: contextlib.ExitStack | None = None

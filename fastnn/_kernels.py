@@ -50,8 +50,8 @@ class Shape(NamedTuple):
     """The network: its layout table (``_layout``), loss code and kernel path."""
 
     lay: np.ndarray
-    loss: int
-    path: int
+    loss_code: int
+    kernel_path: int
 
 
 class Step(NamedTuple):
@@ -114,10 +114,10 @@ def _cap(buf, lay):
 
 
 @jit(inline=True)
-def _blas_pays(path, B, work):
+def _blas_pays(kernel_path, B, work):
     """BLAS for a product of B rows and ``work`` multiply-adds, unless a path is forced."""
-    if path == LOOPS or path == BLAS:
-        return path == BLAS
+    if kernel_path == LOOPS or kernel_path == BLAS:
+        return kernel_path == BLAS
     return B > 1 and work >= BLAS_MIN_WORK
 
 
@@ -172,13 +172,13 @@ def _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK):
 # Layers are 0-based here: k0 = 0..K-1 is the seed's layer k = k0 + 1, and the docstrings
 # speak of k (W^[k] is the layout's row k0).
 @jit
-def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, path):
+def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
     n_in, n_out, wo, bo, do = _geom(lay, k0, _cap(abuf, lay))
     do += _u(r0) * n_out
     c0, c1 = _u(c0), _u(c1)
     nc = c1 - c0
-    if _blas_pays(path, B, B * n_in * nc):
+    if _blas_pays(kernel_path, B, B * n_in * nc):
         for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
             for j in range(c0, c1):  # column-major Zᵀ = W · Xᵀ + Zᵀ
                 abuf[do + i * n_out + j] = theta[bo + j]
@@ -201,7 +201,7 @@ def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, path):
 
 
 @jit(inline=True)
-def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, path):
+def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
     n_in, n_out, wo, bo, po = _geom(lay, k0, cap)
@@ -209,7 +209,7 @@ def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, path):
     qo = _u(cap * lay[k0 - 1, C_OFF]) + _u(r0) * n_in
     m0, m1 = _u(m0), _u(m1)
     nm = m1 - m0
-    if _blas_pays(path, B, B * n_out * nm):
+    if _blas_pays(kernel_path, B, B * n_out * nm):
         # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
         _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
                      n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
@@ -230,7 +230,7 @@ def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, path):
 
 
 @jit(inline=True)
-def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite, B, path):
+def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite, B, kernel_path):
     """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]).
 
     dst = θ with step = lr/B is plain SGD's step, fused. With ``overwrite`` dst's rows are
@@ -244,7 +244,7 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite
     if overwrite:
         for j in range(bo + c0, bo + c1):
             dst[j] = 0
-    if _blas_pays(path, B, B * n_in * nc):
+    if _blas_pays(kernel_path, B, B * n_in * nc):
         # rows c0..c1 of W^[k] −= step · Φ[:, c0:c1]ᵀ X; column-major, columns c0..c1 of Wᵀ
         beta = theta.dtype.type(0 if overwrite else 1)
         _check(_gemm(_N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
@@ -267,13 +267,13 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite
 
 
 @jit(inline=True)
-def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, path):
+def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, kernel_path):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
     T = theta.dtype.type
     if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h.lr / B), False, B, path)
+        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h.lr / B), False, B, kernel_path)
         return
-    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, path)
+    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, kernel_path)
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
     c0, c1 = _u(c0), _u(c1)
     opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h.weight_decay), c)  # W: decay
@@ -304,17 +304,17 @@ def _batch_scale(sw, swo, B):
 
 
 @jit(inline=True)
-def _output_rows(loss, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
+def _output_rows(loss_code, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
     """φ^[K] and Σ L of ``rows`` whole output rows from offsets o (x̄, φ) and yo (y).
 
     With sample weights (sw non-empty) row r's φ^[K] and L are scaled by sw[swo + r] · scale.
     """
     if sw.size == 0:
-        return output_delta(loss, act, abuf, pbuf, o, y, yo, rows, nK)
+        return output_delta(loss_code, act, abuf, pbuf, o, y, yo, rows, nK)
     total = 0.0
     for r in range(rows):
         s = sw[swo + r] * scale
-        total += s * output_delta(loss, act, abuf, pbuf, o + _u(r * nK), y, yo + _u(r * nK), _u(1), nK)
+        total += s * output_delta(loss_code, act, abuf, pbuf, o + _u(r * nK), y, yo + _u(r * nK), _u(1), nK)
         for j in range(nK):
             pbuf[o + _u(r * nK + j)] *= s
     return total
@@ -328,10 +328,10 @@ def _forward(shape, theta, x0, x0o, abuf, B):
     For a loss with a link (softmax, sigmoid) x̄^[K] is still z̄^[K]: ``output_delta`` or
     ``output_link`` finishes it on whole rows.
     """
-    lay, path = shape.lay, shape.path
+    lay, kernel_path = shape.lay, shape.kernel_path
     for k0 in range(lay.shape[0]):
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
-        _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, 0, lay[k0, N_OUT], path)
+        _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, 0, lay[k0, N_OUT], kernel_path)
 
 
 @jit
@@ -344,21 +344,21 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
     its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
-    lay, loss, path = shape
+    lay, loss_code, kernel_path = shape
     theta, grad, state, opt, h = step.theta, step.grad, step.state, step.opt, step.h
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
+    total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
-            _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, 0, lay[k0, N_IN], path)
+            _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, 0, lay[k0, N_IN], kernel_path)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         if train:
-            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT], B, opt, h, c, path)
+            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT], B, opt, h, c, kernel_path)
         else:
             _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT],
-                             theta.dtype.type(-1), True, B, path)
+                             theta.dtype.type(-1), True, B, kernel_path)
     return total
 
 
@@ -412,20 +412,20 @@ def _epoch(shape, step, rows, scratch, batch, total):
 # covers the same rows or columns with the same shapes, so results do not depend on timing.
 # BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, path):
+def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, kernel_path):
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k])."""
     src, so = _layer_input(lay, k0, x0, x0o, abuf)
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, path)
+    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, kernel_path)
 
 
 @jit(inline=True)
-def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
+def _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
     """φ^[K] and Σ L of whole output rows r0..r1 (softmax needs a whole row)."""
     K = lay.shape[0]
     nK = lay[K - 1, N_OUT]
     o = _cap(abuf, lay) * lay[K - 1, C_OFF] + r0 * nK
-    return _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
+    return _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
                         _u(r1 - r0), _u(nK), sw, start + r0, _batch_scale(sw, start, B))
 
 
@@ -436,7 +436,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
     the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p.
     """
-    lay, loss, path = shape
+    lay, loss_code, kernel_path = shape
     theta, grad, state, opt, h, t0 = step
     X, Y, sw, perm, shuffle = rows
     abuf, pbuf, xb, yb = scratch
@@ -465,10 +465,10 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 for k0 in range(K):
                     src, so = _layer_input(lay, k0, x0, x0o, abuf)
                     so += _u(r0 * lay[k0, N_IN])
-                    _layer_forward_block(theta, lay, k0, src, so, abuf, r0, nr, 0, lay[k0, N_OUT], path)
-                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+                    _layer_forward_block(theta, lay, k0, src, so, abuf, r0, nr, 0, lay[k0, N_OUT], kernel_path)
+                losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
-                    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, nr, 0, lay[k0, N_IN], path)
+                    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, nr, 0, lay[k0, N_IN], kernel_path)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -479,7 +479,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 break
             i = item - (end - K * parts)
             _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, abuf, pbuf,
-                         B, opt, h, c, path)
+                         B, opt, h, c, kernel_path)
             _done(sync)
         _wait(sync, end)
 
@@ -496,7 +496,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
 @jit
 def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
-    lay, loss, path = shape
+    lay, loss_code, kernel_path = shape
     theta, grad, state, opt, h, t0 = step
     X, Y, sw, perm, shuffle = rows
     abuf, pbuf, xb, yb = scratch
@@ -529,7 +529,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                     break
                 c0, c1 = _share(lay[k0, N_OUT], item - (end - parts), parts)
                 if c1 > c0:
-                    _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, c0, c1, path)
+                    _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, c0, c1, kernel_path)
                 _done(sync)
             _wait(sync, end)
         end += parts
@@ -540,7 +540,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
             p = item - (end - parts)
             r0, r1 = _share(B, p, parts)
             if r1 > r0:
-                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+                losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -558,12 +558,12 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                 if i < n_dx:
                     m0, m1 = _share(lay[k0, N_IN], i, parts)
                     if m1 > m0:
-                        _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, m0, m1, path)
+                        _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, m0, m1, kernel_path)
                 else:
                     i -= n_dx
                     kk = k0 + 1 if i < parts and k0 + 1 < K else 0
                     _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
-                                 B, opt, h, c, path)
+                                 B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)
 
@@ -573,7 +573,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
 def _predict_rows(shape, theta, X, r0, r1, block, abuf, out):
     """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (abuf
     holds at least that many). A row's result may depend on its block (BLAS), never on abuf."""
-    lay, loss = shape.lay, shape.loss
+    lay, loss_code = shape.lay, shape.loss_code
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
@@ -581,7 +581,7 @@ def _predict_rows(shape, theta, X, r0, r1, block, abuf, out):
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
         _forward(shape, theta, Xf, start * n0, abuf, B)
-        output_link(loss, abuf, _u(o), _u(B), _u(nK))
+        output_link(loss_code, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
 
@@ -614,7 +614,7 @@ def _predict_share(shape, theta, X, abuf, out, chunk, sync, wait):
 def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
     ``block`` rows (abuf and pbuf hold at least that many)."""
-    lay, loss = shape.lay, shape.loss
+    lay, loss_code = shape.lay, shape.loss_code
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -623,7 +623,7 @@ def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
     for start in range(0, X.shape[0], block):
         B = min(block, X.shape[0] - start)
         _forward(shape, theta, Xf, start * n0, abuf, B)
-        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
+        total += _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)
     return total
 

@@ -114,7 +114,7 @@ class Network:
         table = [_act.get(a) for a in activations[:-1]]
         table.append(_act.ACTIVATIONS["identity"] if entry.link else _act.get(activations[-1]))
         self.dtype = _validate.dtype(dtype)
-        path = _engine.kernel_path(kernel_path)
+        path = _engine.kernel_path_code(kernel_path)
         self.sizes = sizes
         self.activations = [a.name for a in table[:-1]] + [entry.link or table[-1].name]
         self.loss_name = entry.name
