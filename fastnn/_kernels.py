@@ -9,13 +9,15 @@ Layout (rows are samples: the seed's column vectors laid side by side, then tran
   grad    flat buffer with theta's layout: gradients, and the batch's mean gradient for every
           optimizer but plain SGD (whose step is fused into the gradient GEMM: no grad at all)
   state   the optimizer's flat state buffers (``optimizers``), laid end to end
-  lay     int64 (K, LAYOUT_COLS): one row per layer k = 1..K, columns named below
+  lay     int64 (K, _layout.COLS): one row per layer k = 1..K (``_layout``)
   abuf    x̄^[k] for k = 1..K: layer k's (B, n_k) block starts at cap · c_k, cap = rows sized for
   pbuf    φ^[k], with abuf's layout
   x0, y   flat input and target rows, read from offsets x0o / yo
   loss, opt, h
           the loss code (``losses``), the optimizer code (``optimizers``; FUSED is plain SGD)
-          and its hyperparameter row, h[0] = this epoch's lr
+          and its hyperparameters by name (``optimizers.Hyper``: h.lr is this epoch's lr)
+The entry points take these in named bundles (``Shape``, ``Step``, ``Rows``, ``Scratch``,
+``Team``) and unpack them once.
 
 The loss enters in one place, ``output_delta`` (φ^[K] and Σ L of whole output rows), and the
 optimizer in one, ``_layer_update``; both dispatch on their code in ``_dispatch``, generated
@@ -31,18 +33,68 @@ The serial epoch and both threaded epochs run the same per-layer block functions
 of rows or columns.
 Nets small enough for ``_unrolled`` skip both and run a generated straight-line epoch.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _codegen
 from ._blas import _gemm
 from ._dispatch import act as _act, mul_dpsi as _mul_dpsi, opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from .optimizers import FUSED
+from ._layout import ACT, B_OFF, C_OFF, N_IN, N_OUT, W_OFF
+from .optimizers import FUSED, Hyper
 from ._sync import _claim, _done, _wait
 
-# Columns of the layout table.
-N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
-LAYOUT_COLS = 6
+# Kernel arguments travel in a few named bundles (Numba passes a named tuple as one struct):
+class Shape(NamedTuple):
+    """The network: its layout table (``_layout``), loss code and kernel path."""
+
+    lay: np.ndarray
+    loss: int
+    path: int
+
+
+class Step(NamedTuple):
+    """The optimizer's step: θ, the gradient buffer, the optimizer's state, its code (FUSED:
+    plain SGD inside the gradient GEMM), its hyperparameters by name (``optimizers.Hyper``)
+    and the number of steps taken before this call."""
+
+    theta: np.ndarray
+    grad: np.ndarray
+    state: np.ndarray
+    opt: int
+    h: Hyper
+    t0: int
+
+
+class Rows(NamedTuple):
+    """The rows of a run: X and Y, the sample weights in the epoch's order (or empty), the
+    epoch's permutation and whether to read rows through it (else X, Y in order)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sw: np.ndarray
+    perm: np.ndarray
+    shuffle: bool
+
+
+class Scratch(NamedTuple):
+    """A batch's buffers: x̄^[k] and φ^[k] for k = 1..K, and the gathered x̄^[0] and y rows."""
+
+    abuf: np.ndarray
+    pbuf: np.ndarray
+    xb: np.ndarray
+    yb: np.ndarray
+
+
+class Team(NamedTuple):
+    """A thread team's shared state: ``parts`` items per phase, the claim/done counters
+    (``_sync``) and one loss sum per row part (summed in a fixed order)."""
+
+    parts: int
+    sync: np.ndarray
+    losses: np.ndarray
+
 
 # Path selection. AUTO: nets of at most _unrolled.MAX_PARAMS parameters run the generated
 # straight-line epoch, and every other layer picks BLAS or loops by its work size. The other
@@ -55,25 +107,6 @@ BLAS_MIN_WORK = 2048
 
 _N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
 
-# ------------------------------------------------------------------------------ views
-# Plain NumPy views of the flat buffers, for Network (the kernels use offsets, not views).
-def _W(theta, lay, k):
-    """W^[k+1] (0-based k) as an (n_out, n_in) view of theta."""
-    o, n_out, n_in = lay[k, W_OFF], lay[k, N_OUT], lay[k, N_IN]
-    return theta[o : o + n_out * n_in].reshape(n_out, n_in)
-
-
-def _b(theta, lay, k):
-    o = lay[k, B_OFF]
-    return theta[o : o + lay[k, N_OUT]]
-
-
-def _rows(buf, lay, k, B):
-    """Layer k's (B, n_k) block of a per-layer batch buffer."""
-    o, n = _cap(buf, lay) * lay[k, C_OFF], lay[k, N_OUT]
-    return buf[o : o + B * n].reshape(B, n)
-
-
 @jit(inline=True)
 def _cap(buf, lay):
     """Rows a per-layer buffer was sized for: its size over Σ_k n_k."""
@@ -81,10 +114,10 @@ def _cap(buf, lay):
 
 
 @jit(inline=True)
-def _blas_pays(mode, B, work):
+def _blas_pays(path, B, work):
     """BLAS for a product of B rows and ``work`` multiply-adds, unless a path is forced."""
-    if mode == LOOPS or mode == BLAS:
-        return mode == BLAS
+    if path == LOOPS or path == BLAS:
+        return path == BLAS
     return B > 1 and work >= BLAS_MIN_WORK
 
 
@@ -138,13 +171,13 @@ def _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK):
 # ------------------------------------------------------- one layer, on a block of rows or columns
 # Layers are 0-based here: k = 0..K-1 is the seed's layer k + 1.
 @jit
-def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, mode):
+def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
     n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
     do += _u(r0) * n_out
     c0, c1 = _u(c0), _u(c1)
     nc = c1 - c0
-    if _blas_pays(mode, B, B * n_in * nc):
+    if _blas_pays(path, B, B * n_in * nc):
         for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
             for j in range(c0, c1):  # column-major Zᵀ = W · Xᵀ + Zᵀ
                 abuf[do + i * n_out + j] = theta[bo + j]
@@ -167,7 +200,7 @@ def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, mode):
 
 
 @jit(inline=True)
-def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
+def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, path):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
     n_in, n_out, wo, bo, po = _geom(lay, k, cap)
@@ -175,7 +208,7 @@ def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
     qo = _u(cap * lay[k - 1, C_OFF]) + _u(r0) * n_in
     m0, m1 = _u(m0), _u(m1)
     nm = m1 - m0
-    if _blas_pays(mode, B, B * n_out * nm):
+    if _blas_pays(path, B, B * n_out * nm):
         # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
         _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
                      n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
@@ -196,7 +229,7 @@ def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, mode):
 
 
 @jit(inline=True)
-def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite, B, mode):
+def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite, B, path):
     """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]).
 
     dst = θ with step = lr/B is plain SGD's step, fused. With ``overwrite`` dst's rows are
@@ -210,7 +243,7 @@ def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite,
     if overwrite:
         for j in range(bo + c0, bo + c1):
             dst[j] = 0
-    if _blas_pays(mode, B, B * n_in * nc):
+    if _blas_pays(path, B, B * n_in * nc):
         # rows c0..c1 of W^[k] −= step · Φ[:, c0:c1]ᵀ X; column-major, columns c0..c1 of Wᵀ
         beta = theta.dtype.type(0 if overwrite else 1)
         _check(_gemm(_N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
@@ -233,16 +266,16 @@ def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite,
 
 
 @jit(inline=True)
-def _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, mode):
+def _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, path):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
     T = theta.dtype.type
     if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k, src, so, pbuf, c0, c1, T(h[0] / B), False, B, mode)
+        _layer_grad_cols(theta, theta, lay, k, src, so, pbuf, c0, c1, T(h.lr / B), False, B, path)
         return
-    _layer_grad_cols(theta, grad, lay, k, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, mode)
+    _layer_grad_cols(theta, grad, lay, k, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, path)
     n_in, wo, bo = _u(lay[k, N_IN]), _u(lay[k, W_OFF]), _u(lay[k, B_OFF])
     c0, c1 = _u(c0), _u(c1)
-    opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h[1]), c)  # W: decay
+    opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h.weight_decay), c)  # W: decay
     opt_step(opt, theta, grad, state, bo + c0, bo + c1, T(0), c)  # b̄: no decay
 
 
@@ -288,20 +321,20 @@ def _output_rows(loss, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
 
 # -------------------------------------------------------------------------- one batch, serial
 @jit
-def _forward(theta, lay, x0, x0o, abuf, B, mode):
+def _forward(shape, theta, x0, x0o, abuf, B):
     """x̄^[k] for k = 1..K from B rows of the flat input x0, starting at offset x0o.
 
     For a loss with a link (softmax, sigmoid) x̄^[K] is still z̄^[K]: ``output_delta`` or
     ``output_link`` finishes it on whole rows.
     """
+    lay, path = shape.lay, shape.path
     for k in range(lay.shape[0]):
         src, so = _layer_input(lay, k, x0, x0o, abuf)
-        _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, 0, lay[k, N_OUT], mode)
+        _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, 0, lay[k, N_OUT], path)
 
 
 @jit
-def _backward(theta, grad, state, lay, x0, x0o, y, yo, sw, swo, abuf, pbuf, loss, B, train, opt, h, c,
-              mode):
+def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
     """The seed's backpropagation rules on a batch of B rows; returns Σ_samples L.
 
     φ^[K] = ∂L/∂z̄^[K] (``output_delta``);  φ^[k] = (W^[k+1])ᵀ φ^[k+1] ⊙ ψ^[k]'(z̄^[k]);
@@ -310,19 +343,21 @@ def _backward(theta, grad, state, lay, x0, x0o, y, yo, sw, swo, abuf, pbuf, loss
     its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
+    lay, loss, path = shape
+    theta, grad, state, opt, h = step.theta, step.grad, step.state, step.opt, step.h
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k in range(K - 1, -1, -1):
         if k > 0:
-            _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, 0, lay[k, N_IN], mode)
+            _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, 0, lay[k, N_IN], path)
         src, so = _layer_input(lay, k, x0, x0o, abuf)
         if train:
-            _layer_update(theta, grad, state, lay, k, src, so, pbuf, 0, lay[k, N_OUT], B, opt, h, c, mode)
+            _layer_update(theta, grad, state, lay, k, src, so, pbuf, 0, lay[k, N_OUT], B, opt, h, c, path)
         else:
             _layer_grad_cols(theta, grad, lay, k, src, so, pbuf, 0, lay[k, N_OUT],
-                             theta.dtype.type(-1), True, B, mode)
+                             theta.dtype.type(-1), True, B, path)
     return total
 
 
@@ -335,8 +370,7 @@ def _rows_in_order(X, perm, shuffle):
 
 
 @jit
-def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch, loss, opt, h,
-           t0, mode, total):
+def _epoch(shape, step, rows, scratch, batch, total):
     """One epoch (or a run of its batches) of minibatch training; returns ``total`` plus the
     Σ_samples L seen (a run continues the sum of the runs before it, so runs add up exactly as
     one call would).
@@ -346,9 +380,11 @@ def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
     Batch b (0-based) is the optimizer's step t0 + b + 1. sw: the sample weights in the
     epoch's order (sw[start + r] weighs the batch's row r), or empty.
     """
+    X, Y, sw, perm, shuffle = rows
+    abuf, pbuf, xb, yb = scratch
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    t = t0
+    t = step.t0
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -357,10 +393,9 @@ def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        c = _constants(opt, h, t)
-        _forward(theta, lay, x0, x0o, abuf, B, mode)
-        total += _backward(theta, grad, state, lay, x0, x0o, y0, yo, sw, start, abuf, pbuf, loss, B,
-                           True, opt, h, c, mode)
+        c = _constants(step.opt, step.h, t)
+        _forward(shape, step.theta, x0, x0o, abuf, B)
+        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, abuf, pbuf, B, True, c)
     return total
 
 
@@ -376,11 +411,11 @@ def _epoch(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
 # covers the same rows or columns with the same shapes, so results do not depend on timing.
 # BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _update_part(theta, grad, state, lay, k, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, mode):
+def _update_part(theta, grad, state, lay, k, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, path):
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k])."""
     src, so = _layer_input(lay, k, x0, x0o, abuf)
     c0, c1 = _share(lay[k, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, mode)
+    _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, path)
 
 
 @jit(inline=True)
@@ -394,13 +429,17 @@ def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
 
 
 @jit
-def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
-                 loss, opt, h, t0, mode, parts, sync, losses):
+def _epoch_share(shape, step, rows, scratch, batch, team):
     """One epoch, run by every thread of a team at once; same result as ``_epoch``.
 
     Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
     the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p.
     """
+    lay, loss, path = shape
+    theta, grad, state, opt, h, t0 = step
+    X, Y, sw, perm, shuffle = rows
+    abuf, pbuf, xb, yb = scratch
+    parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
@@ -425,10 +464,10 @@ def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf,
                 for k in range(K):
                     src, so = _layer_input(lay, k, x0, x0o, abuf)
                     so += _u(r0 * lay[k, N_IN])
-                    _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], mode)
+                    _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], path)
                 losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k in range(K - 1, 0, -1):
-                    _layer_dx_block(theta, lay, k, abuf, pbuf, r0, nr, 0, lay[k, N_IN], mode)
+                    _layer_dx_block(theta, lay, k, abuf, pbuf, r0, nr, 0, lay[k, N_IN], path)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -439,7 +478,7 @@ def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf,
                 break
             i = item - (end - K * parts)
             _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, abuf, pbuf,
-                         B, opt, h, c, mode)
+                         B, opt, h, c, path)
             _done(sync)
         _wait(sync, end)
 
@@ -454,9 +493,13 @@ def _epoch_share(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf,
 #               W^[k+1] (its last reader ran in the phase before);
 #   last:       the steps on W^[1] and W^[2].
 @jit
-def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
-                      loss, opt, h, t0, mode, parts, sync, losses):
+def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
+    lay, loss, path = shape
+    theta, grad, state, opt, h, t0 = step
+    X, Y, sw, perm, shuffle = rows
+    abuf, pbuf, xb, yb = scratch
+    parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
@@ -485,7 +528,7 @@ def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, 
                     break
                 c0, c1 = _share(lay[k, N_OUT], item - (end - parts), parts)
                 if c1 > c0:
-                    _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, c0, c1, mode)
+                    _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, c0, c1, path)
                 _done(sync)
             _wait(sync, end)
         end += parts
@@ -514,41 +557,42 @@ def _epoch_share_cols(theta, grad, state, lay, X, Y, sw, perm, shuffle, xb, yb, 
                 if i < n_dx:
                     m0, m1 = _share(lay[k, N_IN], i, parts)
                     if m1 > m0:
-                        _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, m0, m1, mode)
+                        _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, m0, m1, path)
                 else:
                     i -= n_dx
                     kk = k + 1 if i < parts and k + 1 < K else 0
                     _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
-                                 B, opt, h, c, mode)
+                                 B, opt, h, c, path)
                 _done(sync)
             _wait(sync, end)
 
 
 # ------------------------------------------------------------------------ inference
 @jit(inline=True)
-def _predict_rows(theta, lay, loss, X, r0, r1, block, abuf, out, mode):
+def _predict_rows(shape, theta, X, r0, r1, block, abuf, out):
     """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (abuf
     holds at least that many). A row's result may depend on its block (BLAS), never on abuf."""
+    lay, loss = shape.lay, shape.loss
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
     o = cap * lay[K - 1, C_OFF]
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
-        _forward(theta, lay, Xf, start * n0, abuf, B, mode)
+        _forward(shape, theta, Xf, start * n0, abuf, B)
         output_link(loss, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
 
 
 @jit
-def _predict(theta, lay, loss, X, abuf, out, mode, block):
+def _predict(shape, theta, X, abuf, out, block):
     """x̄^[K] for every row of X, in blocks of ``block`` rows."""
-    _predict_rows(theta, lay, loss, X, 0, X.shape[0], block, abuf, out, mode)
+    _predict_rows(shape, theta, X, 0, X.shape[0], block, abuf, out)
 
 
 @jit
-def _predict_share(theta, lay, loss, X, abuf, out, mode, chunk, sync, wait):
+def _predict_share(shape, theta, X, abuf, out, chunk, sync, wait):
     """``_predict`` run by every thread of a team at once: each claims blocks of ``chunk`` rows
     (abuf, its own, holds one) until none is left, and with ``wait`` returns once all are done.
     Rows are independent, so any thread may take any block, and a thread that loses its core
@@ -559,16 +603,17 @@ def _predict_share(theta, lay, loss, X, abuf, out, mode, chunk, sync, wait):
         i = _claim(sync, items)
         if i < 0:
             break
-        _predict_rows(theta, lay, loss, X, i * chunk, min(N, (i + 1) * chunk), chunk, abuf, out, mode)
+        _predict_rows(shape, theta, X, i * chunk, min(N, (i + 1) * chunk), chunk, abuf, out)
         _done(sync)
     if wait:
         _wait(sync, items)
 
 
 @jit
-def _evaluate(theta, lay, loss, X, Y, sw, abuf, pbuf, mode, block):
+def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
     ``block`` rows (abuf and pbuf hold at least that many)."""
+    lay, loss = shape.lay, shape.loss
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -576,7 +621,7 @@ def _evaluate(theta, lay, loss, X, Y, sw, abuf, pbuf, mode, block):
     total = 0.0
     for start in range(0, X.shape[0], block):
         B = min(block, X.shape[0] - start)
-        _forward(theta, lay, Xf, start * n0, abuf, B, mode)
+        _forward(shape, theta, Xf, start * n0, abuf, B)
         total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)
     return total

@@ -102,7 +102,7 @@ def _source(sizes, codes, loss, direct):
     emit(1, "N = X.shape[0]")
     emit(1, "total = 0.0")
     if direct:
-        emit(1, "step = T(h[0])")
+        emit(1, "step = T(h.lr)")
         emit(1, "for i in range(N):")
         sample(2, True)
     else:
@@ -115,7 +115,7 @@ def _source(sizes, codes, loss, direct):
         emit(2, "if not train:")
         store(3, "g")
         emit(2, "elif opt == FUSED:")
-        emit(3, "step = T(h[0] / B)")
+        emit(3, "step = T(h.lr / B)")
         for name, _ in params:
             emit(3, f"{name} -= step * g{name}")
         emit(2, "else:  # θ and the mean gradient to memory, the optimizer's flat step, θ back")
@@ -123,7 +123,7 @@ def _source(sizes, codes, loss, direct):
         store(3)
         store(3, "scale * g")
         emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
-        emit(3, "wd = T(h[1])")
+        emit(3, "wd = T(h.weight_decay)")
         for lo, hi, decay in ranges:
             emit(3, f"opt_step(opt, theta, grad, state, {lo}, {hi}, {decay}, c)")
         load(3)

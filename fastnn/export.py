@@ -8,7 +8,7 @@ x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]) for k = 1..K, with the output probab
 cross-entropy loss (softmax for "cross_entropy", sigmoid for "binary_cross_entropy").
 
 >>> import fastnn, onnxruntime, numpy as np
->>> from fastnn.export import to_onnx, to_torch, from_torch
+>>> from fastnn.export import to_onnx, to_torch
 >>> net = fastnn.Network([4, 8, 3], loss="cross_entropy", seed=0)
 >>> to_onnx(net, "/tmp/net.onnx")
 >>> session = onnxruntime.InferenceSession("/tmp/net.onnx", providers=["CPUExecutionProvider"])
@@ -22,7 +22,7 @@ Sequential(
   (2): Linear(in_features=8, out_features=3, bias=True)
   (3): Softmax(dim=-1)
 )
->>> from_torch(to_torch(net)).activations
+>>> fastnn.Network.from_torch(to_torch(net)).activations
 ['relu', 'softmax']
 """
 from __future__ import annotations
@@ -32,10 +32,8 @@ from collections import Counter
 
 import numpy as np
 
-from . import _kernels as _k
 from ._io import atomic_write
 from .activations import LEAKY_SLOPE
-from .network import Network
 
 # The opset to_onnx writes by default. Opset 17 (ONNX 1.12, 2022) is read by every ONNX Runtime
 # since 1.12 and by the usual converters; every operator used here has had its present meaning
@@ -52,9 +50,8 @@ MIN_SOFTPLUS_THRESHOLD = 20.0  # from_torch: e^-20 ≈ 2e-9, under half an ulp o
 def _layers(net):
     """Copies of (W^[k], b̄^[k]) for k = 1..K, read as predict reads θ: during another thread's
     fit, from that fit's snapshot, so an export never holds half an update."""
-    with net._reading() as theta:
-        theta = theta.copy()
-    return [(_k._W(theta, net._lay, k), _k._b(theta, net._lay, k)) for k in range(net.n_layers)]
+    Ws, bs = net.unpack(net.parameters)
+    return list(zip(Ws, bs))
 
 
 # ------------------------------------------------------------------------------------ ONNX
@@ -198,7 +195,9 @@ def to_torch(net):
 
 
 def from_torch(module, *, loss=None, dtype=None):
-    """A ``Network`` with the layers and weights of ``module``, a ``torch.nn.Sequential``.
+    """What ``Network.from_torch(module)`` builds: a dict of ``Network``'s arguments (sizes,
+    activations, loss, dtype, parameters) for the layers and weights of ``module``, a
+    ``torch.nn.Sequential``.
 
     ``module`` holds ``Linear`` layers, each followed by at most one activation: ``ReLU``,
     ``LeakyReLU`` with negative_slope 0.01 (fastnn's), ``Sigmoid``, ``Tanh``, ``Softplus`` with
@@ -270,11 +269,12 @@ def from_torch(module, *, loss=None, dtype=None):
         if m.in_features != sizes[k]:
             raise ValueError(f"from_torch: Linear layer {k + 1} ({m!r}) takes {m.in_features} "
                              f"inputs but layer {k} gives {sizes[k]}")
-    net = Network(sizes, acts, loss=loss, dtype=dtype)
-    for k, m in enumerate(linears):  # through float64: exact for float32 and float64 weights
-        net.weights[k][...] = m.weight.detach().cpu().double().numpy()
-        net.biases[k][...] = 0 if m.bias is None else m.bias.detach().cpu().double().numpy()
-    return net
+    parts = []  # θ: W^[1], b̄^[1], ..., through float64: exact for float32 and float64 weights
+    for m in linears:
+        parts.append(m.weight.detach().cpu().double().numpy().ravel())
+        parts.append(np.zeros(m.out_features) if m.bias is None else m.bias.detach().cpu().double().numpy())
+    return {"sizes": sizes, "activations": acts, "loss": loss, "dtype": dtype,
+            "parameters": np.concatenate(parts).astype(dtype)}
 
 
 def _torch_activation(m, where):

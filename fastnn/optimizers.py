@@ -6,13 +6,13 @@ weights W^[k] only, never to the biases b̄^[k] (scikit-learn's ``alpha`` conven
 
 Each optimizer class names two jitted functions the kernels dispatch to by its ``code``:
 
-    prepare(h, t) -> c            per-step constants (a 6-tuple of floats) from the hyperparameter row h
-                                  (h[0] = this epoch's lr, h[1] = weight decay, then the class's
-                                  own ``_fields``) and the 1-based step number t
+    prepare(h, t) -> c            per-step constants (a 6-tuple of floats that only the class's
+                                  own step reads) from the hyperparameters h (``Hyper``, read by
+                                  name) and the 1-based step number t
     step(theta, g, s, lo, hi, wd, c)
                                   one flat elementwise pass over θ[lo:hi], g and the state s
                                   (``n_state`` buffers of θ's length, laid end to end); wd is
-                                  h[1] on a range of weights and 0 on biases
+                                  h.weight_decay on a range of weights and 0 on biases
 
 Plain SGD (no momentum, no weight decay) never reaches ``step``: the kernels fuse its update into
 the gradient GEMM (α = −lr/B, β = 1 into θ), with no gradient buffer at all.
@@ -20,6 +20,7 @@ the gradient GEMM (α = −lr/B, β = 1 into θ), with no gradient buffer at all
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,23 @@ from ._jit import jit
 
 
 # ------------------------------------------------------------------------ the kernels' side
+class Hyper(NamedTuple):
+    """One epoch's hyperparameters as the kernels read them, by name: every optimizer's fields
+    in one type (those an optimizer lacks are 0), so one compiled kernel serves them all."""
+
+    lr: float  # this epoch's lr, from the schedule
+    weight_decay: float
+    momentum: float = 0.0
+    nesterov: float = 0.0  # 1.0 for Nesterov momentum
+    beta1: float = 0.0
+    beta2: float = 0.0
+    eps: float = 0.0
+    alpha: float = 0.0
+
+
+NO_STEP = Hyper(0.0, 0.0)  # for kernel calls that compute gradients and take no step
+
+
 @jit(inline=True)
 def _state(theta, k):
     return np.uint64(k) * np.uint64(theta.size)
@@ -49,7 +67,7 @@ def _tiny(theta):
 
 @jit(inline=True)
 def sgd_prepare(h, t):
-    return h[0], h[2], h[3], 0.0, 0.0, 0.0  # lr, momentum μ, nesterov
+    return h.lr, h.momentum, h.nesterov, 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
@@ -72,10 +90,10 @@ def sgd_step(theta, g, s, lo, hi, wd, c):
 
 @jit(inline=True)
 def adam_prepare(h, t):
-    bc1 = 1.0 - h[2] ** t
-    bc2 = 1.0 - h[3] ** t
+    bc1 = 1.0 - h.beta1 ** t
+    bc2 = 1.0 - h.beta2 ** t
     # step size lr/(1−β1^t), √(1−β2^t), β1, β2, lr, eps
-    return h[0] / bc1, math.sqrt(bc2), h[2], h[3], h[0], h[4]
+    return h.lr / bc1, math.sqrt(bc2), h.beta1, h.beta2, h.lr, h.eps
 
 
 @jit(inline=True)
@@ -112,7 +130,7 @@ def adamw_step(theta, g, s, lo, hi, wd, c):
 
 @jit(inline=True)
 def rmsprop_prepare(h, t):
-    return h[0], h[2], h[3], 0.0, 0.0, 0.0  # lr, α, eps
+    return h.lr, h.alpha, h.eps, 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
@@ -152,7 +170,7 @@ class Optimizer:
     """
 
     name = code = n_state = _prepare = _step = None
-    _fields = ()  # hyperparameters after lr and weight_decay, in the order prepare reads h
+    _fields = ()  # hyperparameters besides lr and weight_decay (fields of Hyper)
 
     def __init__(self, lr, weight_decay=0.0, schedule=None):
         cls = type(self).__name__
@@ -169,9 +187,10 @@ class Optimizer:
         return False
 
     def hyper(self):
-        """h for the next epoch: [lr from the schedule, weight decay, the class's fields]."""
+        """h for the next epoch (``Hyper``): the lr from the schedule, the weight decay and the
+        class's own fields."""
         lr = self.schedule.lr(self.lr, self.epoch)
-        return np.array((lr, self.weight_decay, *(getattr(self, f) for f in self._fields)), np.float64)
+        return Hyper(float(lr), float(self.weight_decay), **{f: float(getattr(self, f)) for f in self._fields})
 
     def bind(self, n_params, dtype):
         """Allocate the state for a θ of n_params entries (once; a mismatch is an error)."""

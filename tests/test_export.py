@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from fastnn import ACTIVATIONS, Network, __version__
-from fastnn.export import MIN_OPSET, OPSET, from_torch, to_onnx, to_torch
+from fastnn.export import MIN_OPSET, OPSET, to_onnx, to_torch
+
+from_torch = Network.from_torch
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
