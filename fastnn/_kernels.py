@@ -131,10 +131,10 @@ def _u(x):
 
 
 @jit(inline=True)
-def _geom(lay, k, cap):
-    """Layer k's n_in, n_out, W/b offsets and buffer block offset, as uint64."""
-    return (_u(lay[k, N_IN]), _u(lay[k, N_OUT]), _u(lay[k, W_OFF]), _u(lay[k, B_OFF]),
-            _u(cap * lay[k, C_OFF]))
+def _geom(lay, k0, cap):
+    """Layer k's n_in, n_out, W/b offsets and buffer block offset, as uint64 (k = k0 + 1)."""
+    return (_u(lay[k0, N_IN]), _u(lay[k0, N_OUT]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF]),
+            _u(cap * lay[k0, C_OFF]))
 
 
 @jit(inline=True)
@@ -150,11 +150,11 @@ def _share(n, p, parts):
 
 
 @jit(inline=True)
-def _layer_input(lay, k, x0, x0o, abuf):
-    """(buffer, offset) of x̄^[k-1], layer k's input (0-based k): the batch's x̄^[0] rows for k = 0."""
-    if k == 0:
+def _layer_input(lay, k0, x0, x0o, abuf):
+    """(buffer, offset) of x̄^[k-1], layer k's input (k = k0 + 1): the batch's x̄^[0] rows for k0 = 0."""
+    if k0 == 0:
         return x0, _u(x0o)
-    return abuf, _u(_cap(abuf, lay) * lay[k - 1, C_OFF])
+    return abuf, _u(_cap(abuf, lay) * lay[k0 - 1, C_OFF])
 
 
 @jit(inline=True)
@@ -169,11 +169,12 @@ def _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK):
 
 
 # ------------------------------------------------------- one layer, on a block of rows or columns
-# Layers are 0-based here: k = 0..K-1 is the seed's layer k + 1.
+# Layers are 0-based here: k0 = 0..K-1 is the seed's layer k = k0 + 1, and the docstrings
+# speak of k (W^[k] is the layout's row k0).
 @jit
-def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, path):
+def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
-    n_in, n_out, wo, bo, do = _geom(lay, k, _cap(abuf, lay))
+    n_in, n_out, wo, bo, do = _geom(lay, k0, _cap(abuf, lay))
     do += _u(r0) * n_out
     c0, c1 = _u(c0), _u(c1)
     nc = c1 - c0
@@ -193,19 +194,19 @@ def _layer_forward_block(theta, lay, k, src, so, abuf, r0, B, c0, c1, path):
                     s += theta[w + m] * src[si + m]
                 abuf[di + j] = s
     if nc == n_out:  # whole rows: one contiguous pass
-        _act(abuf, do, _u(B) * n_out, lay[k, ACT])
+        _act(abuf, do, _u(B) * n_out, lay[k0, ACT])
     else:
         for i in range(_u(B)):
-            _act(abuf, do + i * n_out + c0, nc, lay[k, ACT])
+            _act(abuf, do + i * n_out + c0, nc, lay[k0, ACT])
 
 
 @jit(inline=True)
-def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, path):
+def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, path):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
-    n_in, n_out, wo, bo, po = _geom(lay, k, cap)
+    n_in, n_out, wo, bo, po = _geom(lay, k0, cap)
     po += _u(r0) * n_out
-    qo = _u(cap * lay[k - 1, C_OFF]) + _u(r0) * n_in
+    qo = _u(cap * lay[k0 - 1, C_OFF]) + _u(r0) * n_in
     m0, m1 = _u(m0), _u(m1)
     nm = m1 - m0
     if _blas_pays(path, B, B * n_out * nm):
@@ -222,20 +223,20 @@ def _layer_dx_block(theta, lay, k, abuf, pbuf, r0, B, m0, m1, path):
                 for m in range(m0, m1):
                     pbuf[qi + m] += c * theta[w + m]
     if nm == n_in:  # whole rows: one contiguous pass
-        _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k - 1, ACT])
+        _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k0 - 1, ACT])
     else:
         for i in range(_u(B)):
-            _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k - 1, ACT])
+            _mul_dpsi(pbuf, abuf, qo + i * n_in + m0, nm, lay[k0 - 1, ACT])
 
 
 @jit(inline=True)
-def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite, B, path):
+def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite, B, path):
     """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]).
 
     dst = θ with step = lr/B is plain SGD's step, fused. With ``overwrite`` dst's rows are
     replaced instead (dst = grad, step = −1/B: the batch's mean gradient; −1: its sum).
     """
-    n_in, n_out, wo, bo, po = _geom(lay, k, _cap(pbuf, lay))
+    n_in, n_out, wo, bo, po = _geom(lay, k0, _cap(pbuf, lay))
     c0, c1 = _u(c0), _u(c1)
     if c1 <= c0:
         return
@@ -266,14 +267,14 @@ def _layer_grad_cols(theta, dst, lay, k, src, so, pbuf, c0, c1, step, overwrite,
 
 
 @jit(inline=True)
-def _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, path):
+def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, path):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
     T = theta.dtype.type
     if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k, src, so, pbuf, c0, c1, T(h.lr / B), False, B, path)
+        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h.lr / B), False, B, path)
         return
-    _layer_grad_cols(theta, grad, lay, k, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, path)
-    n_in, wo, bo = _u(lay[k, N_IN]), _u(lay[k, W_OFF]), _u(lay[k, B_OFF])
+    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, path)
+    n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
     c0, c1 = _u(c0), _u(c1)
     opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h.weight_decay), c)  # W: decay
     opt_step(opt, theta, grad, state, bo + c0, bo + c1, T(0), c)  # b̄: no decay
@@ -328,9 +329,9 @@ def _forward(shape, theta, x0, x0o, abuf, B):
     ``output_link`` finishes it on whole rows.
     """
     lay, path = shape.lay, shape.path
-    for k in range(lay.shape[0]):
-        src, so = _layer_input(lay, k, x0, x0o, abuf)
-        _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, 0, lay[k, N_OUT], path)
+    for k0 in range(lay.shape[0]):
+        src, so = _layer_input(lay, k0, x0, x0o, abuf)
+        _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, 0, lay[k0, N_OUT], path)
 
 
 @jit
@@ -349,14 +350,14 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
-    for k in range(K - 1, -1, -1):
-        if k > 0:
-            _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, 0, lay[k, N_IN], path)
-        src, so = _layer_input(lay, k, x0, x0o, abuf)
+    for k0 in range(K - 1, -1, -1):
+        if k0 > 0:
+            _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, 0, lay[k0, N_IN], path)
+        src, so = _layer_input(lay, k0, x0, x0o, abuf)
         if train:
-            _layer_update(theta, grad, state, lay, k, src, so, pbuf, 0, lay[k, N_OUT], B, opt, h, c, path)
+            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT], B, opt, h, c, path)
         else:
-            _layer_grad_cols(theta, grad, lay, k, src, so, pbuf, 0, lay[k, N_OUT],
+            _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT],
                              theta.dtype.type(-1), True, B, path)
     return total
 
@@ -411,11 +412,11 @@ def _epoch(shape, step, rows, scratch, batch, total):
 # covers the same rows or columns with the same shapes, so results do not depend on timing.
 # BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _update_part(theta, grad, state, lay, k, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, path):
+def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, path):
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k])."""
-    src, so = _layer_input(lay, k, x0, x0o, abuf)
-    c0, c1 = _share(lay[k, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k, src, so, pbuf, c0, c1, B, opt, h, c, path)
+    src, so = _layer_input(lay, k0, x0, x0o, abuf)
+    c0, c1 = _share(lay[k0, N_OUT], p, parts)
+    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, path)
 
 
 @jit(inline=True)
@@ -461,13 +462,13 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
             if shuffle:
                 _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
             if nr > 0:
-                for k in range(K):
-                    src, so = _layer_input(lay, k, x0, x0o, abuf)
-                    so += _u(r0 * lay[k, N_IN])
-                    _layer_forward_block(theta, lay, k, src, so, abuf, r0, nr, 0, lay[k, N_OUT], path)
+                for k0 in range(K):
+                    src, so = _layer_input(lay, k0, x0, x0o, abuf)
+                    so += _u(r0 * lay[k0, N_IN])
+                    _layer_forward_block(theta, lay, k0, src, so, abuf, r0, nr, 0, lay[k0, N_OUT], path)
                 losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
-                for k in range(K - 1, 0, -1):
-                    _layer_dx_block(theta, lay, k, abuf, pbuf, r0, nr, 0, lay[k, N_IN], path)
+                for k0 in range(K - 1, 0, -1):
+                    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, nr, 0, lay[k0, N_IN], path)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -519,16 +520,16 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
             _wait(sync, end)
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        for k in range(K):  # forward, one phase per layer
-            src, so = _layer_input(lay, k, x0, x0o, abuf)
+        for k0 in range(K):  # forward, one phase per layer
+            src, so = _layer_input(lay, k0, x0, x0o, abuf)
             end += parts
             while True:
                 item = _claim(sync, end)
                 if item < 0:
                     break
-                c0, c1 = _share(lay[k, N_OUT], item - (end - parts), parts)
+                c0, c1 = _share(lay[k0, N_OUT], item - (end - parts), parts)
                 if c1 > c0:
-                    _layer_forward_block(theta, lay, k, src, so, abuf, 0, B, c0, c1, path)
+                    _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, c0, c1, path)
                 _done(sync)
             _wait(sync, end)
         end += parts
@@ -543,10 +544,10 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
-        for k in range(K - 1, -1, -1):  # φ^[k-1] columns of layer k, and the step on W^[k+1]
-            n_dx = parts if k > 0 else 0
-            n_step = parts if k + 1 < K else 0
-            if k == 0:  # the last phase also steps W^[1]
+        for k0 in range(K - 1, -1, -1):  # φ^[k-1] columns of layer k, and the step on W^[k+1]
+            n_dx = parts if k0 > 0 else 0
+            n_step = parts if k0 + 1 < K else 0
+            if k0 == 0:  # the last phase also steps W^[1]
                 n_step += parts
             end += n_dx + n_step
             while True:
@@ -555,12 +556,12 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                     break
                 i = item - (end - n_dx - n_step)
                 if i < n_dx:
-                    m0, m1 = _share(lay[k, N_IN], i, parts)
+                    m0, m1 = _share(lay[k0, N_IN], i, parts)
                     if m1 > m0:
-                        _layer_dx_block(theta, lay, k, abuf, pbuf, 0, B, m0, m1, path)
+                        _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, m0, m1, path)
                 else:
                     i -= n_dx
-                    kk = k + 1 if i < parts and k + 1 < K else 0
+                    kk = k0 + 1 if i < parts and k0 + 1 < K else 0
                     _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
                                  B, opt, h, c, path)
                 _done(sync)

@@ -315,9 +315,9 @@ class Network:
             return theta.copy()
 
     # ------------------------------------------------------------------ training
-    def fit(self, X: Any, Y: Any, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
+    def fit(self, X: Any, Y: Any, *, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
             shuffle: bool = True, seed: Any = None, verbose: bool = False, threads: int | None = None,
-            optimizer: Any = None, *, sample_weight: Any = None, validation_data: Any = None,
+            optimizer: Any = None, sample_weight: Any = None, validation_data: Any = None,
             validation_split: float = 0.0, early_stopping: Any = None, callbacks: Any = None,
             metrics: Any = None) -> History:
         """Train on X, Y for ``epochs`` epochs of minibatches; one optimizer step per batch.
@@ -423,7 +423,9 @@ class Network:
             raise RuntimeError("save: this network is training in another thread; save from one "
                                "of that fit's callbacks (fit(callbacks=[...])), or after it returns")
         with self._theta.reading() as theta:
-            persist.save(self, path, theta, self._rng)
+            persist.save(path, sizes=self.sizes, activations=self.activations, loss=self.loss_name,
+                         dtype=self.dtype, theta=theta, rng=self._rng, optimizer=self.optimizer,
+                         feature_names=self.feature_names_in_)
 
     @classmethod
     def load(cls, path: Any) -> Network:

@@ -25,7 +25,7 @@ import zlib
 
 import numpy as np
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, TypeVar
 
 from . import activations as _act
 from . import losses as _losses
@@ -34,8 +34,7 @@ from . import schedules as _schedules
 from ._io import atomic_write
 from ._validate import DTYPES as _DTYPES
 
-if TYPE_CHECKING:
-    from .network import Network
+N = TypeVar("N")
 
 # 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
 FORMAT_VERSION = 3
@@ -354,7 +353,7 @@ def _read_exact(fp, n):
     return data
 
 
-def load(cls, path):
+def load(cls: Callable[..., N], path: Any) -> N:
     """``cls.load(path)``: see the module docstring."""
     f = _ModelFile(path)
     try:
@@ -384,29 +383,29 @@ def load(cls, path):
             f.zip.close()
 
 
-def save(net: Network, path: Any, theta: np.ndarray, rng: np.random.Generator) -> None:
-    """``net.save(path)``: θ (read under the network's guard) and the shuffling generator are
-    passed by the network; the rest is its public state."""
-    opt, opt_state = net.optimizer, theta[:0]
+def save(path: Any, *, sizes: list[int], activations: list[str], loss: str, dtype: np.dtype,
+         theta: np.ndarray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
+         feature_names: np.ndarray | None) -> None:
+    """Write a model file (``Network.save``, which reads θ under its guard) atomically."""
+    opt_state = theta[:0]
     opt_meta = ""
-    if opt is not None:
-        opt_state = opt.state if opt.state is not None else opt_state
+    if optimizer is not None:
+        opt_state = optimizer.state if optimizer.state is not None else opt_state
         opt_meta = json.dumps({
-            "name": opt.name, "config": opt.config(), "t": opt.t, "epoch": opt.epoch,
-            "schedule": {"name": opt.schedule.name, "state": opt.schedule.get_state()}})
-    names = net.feature_names_in_
+            "name": optimizer.name, "config": optimizer.config(), "t": optimizer.t, "epoch": optimizer.epoch,
+            "schedule": {"name": optimizer.schedule.name, "state": optimizer.schedule.get_state()}})
     atomic_write(path, lambda f: np.savez(
         f,
         format_version=np.int64(FORMAT_VERSION),
-        sizes=np.asarray(net.sizes, dtype=np.int64),
-        activations=np.asarray(net.activations, dtype="U32"),
-        loss=np.asarray(net.loss_name),
-        dtype=np.asarray(net.dtype.name),
+        sizes=np.asarray(sizes, dtype=np.int64),
+        activations=np.asarray(activations, dtype="U32"),
+        loss=np.asarray(loss),
+        dtype=np.asarray(np.dtype(dtype).name),
         params=theta,
         rng=np.asarray(json.dumps(rng.bit_generator.state)),
         optimizer=np.asarray(opt_meta),
         optimizer_state=opt_state,
-        feature_names=np.asarray([] if names is None else list(names), dtype="U"),
+        feature_names=np.asarray([] if feature_names is None else list(feature_names), dtype="U"),
     ))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -27,8 +27,19 @@ from ._engine import FUSED, Engine, Trainer, all_finite
 from ._guard import GuardedTheta
 from .callbacks import Callback, History, deferred_interrupt, prepare as _prepare_callbacks
 
-if TYPE_CHECKING:
-    from .network import Network
+
+class Network(Protocol):
+    """What the fit loop reads and sets on the network it trains (``fastnn.Network``); the
+    network itself hands over θ, its engine and its generator."""
+
+    sizes: list[int]
+    dtype: np.dtype
+    loss_name: str
+    optimizer: _opt.Optimizer | None
+    feature_names_in_: np.ndarray | None
+
+    @property
+    def n_params(self) -> int: ...
 
 RUN_SECONDS = 0.05  # fit returns to Python about this often (Ctrl-C, progress), between batches
 LONG_EPOCH_SECONDS = 2.0  # verbose fit shows a per-batch bar for epochs longer than this
