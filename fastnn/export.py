@@ -50,7 +50,7 @@ MIN_SOFTPLUS_THRESHOLD = 20.0  # from_torch: e^-20 ≈ 2e-9, under half an ulp o
 def _layers(net):
     """Copies of (W^[k], b̄^[k]) for k = 1..K, read as predict reads θ: during another thread's
     fit, from that fit's snapshot, so an export never holds half an update."""
-    Ws, bs = net.unpack(net.parameters)
+    Ws, bs = net.unpack(net.parameters.copy())  # writable: torch.from_numpy wants that
     return list(zip(Ws, bs))
 
 
