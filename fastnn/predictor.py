@@ -6,20 +6,49 @@ net. A ``Predictor`` takes a frozen copy of θ when it is made and, per call, on
 is a C-contiguous array of the network's dtype with n_0 columns; then it runs the same kernel
 as ``predict``. It is safe to call from many threads at once (each has its own buffers), and a
 later ``fit`` does not change it: make a new one to serve new weights.
+
+Examples
+--------
+>>> import numpy as np, fastnn
+>>> net = fastnn.Network([4, 8, 3], seed=0)
+>>> f = net.predictor()
+>>> X = np.ones((2, 4), np.float32)
+>>> np.array_equal(f(X), net.predict(X))
+True
 """
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _parallel
 
+if TYPE_CHECKING:
+    from ._typing import FloatArray
+    from .network import Network
+
 
 class Predictor:
-    """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from."""
+    """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from.
 
-    def __init__(self, net):
+    Made by ``Network.predictor()``. It pickles (without its per-thread buffers).
+
+    Parameters
+    ----------
+    net : Network
+        The network whose θ, layers, loss and kernel path the predictor copies.
+
+    Attributes
+    ----------
+    sizes : list of int
+        [n_0, n_1, ..., n_K], as ``net.sizes``.
+    dtype : numpy.dtype
+        The dtype X must have, ``net.dtype``.
+    """
+
+    def __init__(self, net: Network) -> None:
         self._theta = net._theta.copy()
         self._theta.flags.writeable = False
         self._lay, self._loss, self._path = np.array(net._lay), net._loss, net._path
@@ -28,9 +57,26 @@ class Predictor:
         self._row_work, self._layer_work = net._row_work, net._layer_work
         self._local = threading.local()
 
-    def __call__(self, X, out=None):
-        """X: a C-contiguous ``dtype`` array of shape (N, n_0); NaN in gives NaN out (no check).
-        ``out``: an (N, n_K) array of ``dtype`` to write into (returned), else a new one."""
+    def __call__(self, X: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """x̄^[K] for each row of X, as ``Network.predict`` computes it.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, n_0)
+            A non-empty C-contiguous array of ``dtype``; NaN in gives NaN out (no check).
+        out : ndarray of shape (N, n_K), optional
+            A writable C-contiguous array of ``dtype`` to write into; None: a new one.
+
+        Returns
+        -------
+        ndarray of shape (N, n_K)
+            ``out``, or a new array.
+
+        Raises
+        ------
+        ValueError
+            If X or out is not such an array (the message says how to convert X).
+        """
         n0, nK = self.sizes[0], self.sizes[-1]
         if (type(X) is not np.ndarray or X.dtype != self.dtype or X.ndim != 2 or X.shape[1] != n0
                 or not X.flags.c_contiguous or not len(X)):
@@ -49,26 +95,26 @@ class Predictor:
                           self._row_work, self._layer_work)
         return out
 
-    def _buffer(self, rows):
+    def _buffer(self, rows: int) -> FloatArray:
         buf = getattr(self._local, "abuf", None)
         if buf is None or buf.size < rows * self._width:
             buf = self._local.abuf = np.empty(rows * self._width, self.dtype)
         return buf
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_local"]
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._local = threading.local()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"
 
 
-def _describe(a):
+def _describe(a: object) -> str:
     if isinstance(a, np.ndarray):
         order = "C" if a.flags.c_contiguous else "non-contiguous"
         return f"a {order} {a.dtype} array of shape {a.shape}"
