@@ -4,12 +4,24 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 from numba import njit
 
 # LLVM fast-math without "nnan"/"ninf": reassociation and contraction make the loops vectorise,
 # while isnan/isfinite checks stay intact (a blanket fastmath=True may delete them).
 FASTMATH = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+# For type checkers, ``@jit`` keeps the decorated function's signature (a Numba dispatcher is
+# called with the Python function's arguments).
+@overload
+def jit(fn: _F, *, fastmath: bool = ..., inline: bool = ...) -> _F: ...
+@overload
+def jit(fn: None = None, *, fastmath: bool = ..., inline: bool = ...) -> Callable[[_F], _F]: ...
 
 
 def jit(fn=None, *, fastmath=True, inline=False):

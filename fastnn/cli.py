@@ -3,23 +3,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 
-SGD_LR = 0.05  # --lr for sgd when none is given (fit's own default is 0.01)
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from .network import Network
+
+SGD_LR = 0.05
+"""``--lr`` for sgd when none is given (``Network.fit``'s own default is 0.01)."""
 
 
-def _ints(text):
+def _ints(text: str) -> list[int]:
     try:
         return [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
     p = argparse.ArgumentParser(prog="fastnn", description=__doc__)
@@ -66,7 +75,41 @@ def _parser():
     return p
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``fastnn train | predict | info``.
+
+    ``fastnn train`` trains a ``Network`` on a CSV or .npz file (or the built-in ``kinked``
+    data) and saves it; ``fastnn predict`` prints a saved model's predictions as CSV;
+    ``fastnn info`` prints its layer table. ``fastnn --help`` and ``fastnn COMMAND --help``
+    list the options.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 on a broken pipe.
+
+    Raises
+    ------
+    SystemExit
+        On ``--help``/``--version`` (status 0), on bad arguments or input (status 2, with a
+        one-line message on stderr), and on a diverged fit or an OS error (status 1).
+
+    Examples
+    --------
+    From a shell (``python -m fastnn`` is the same program)::
+
+        fastnn train --hidden 32,32 --epochs 200 --out model.npz   # the built-in kinked data
+        fastnn train --data wine.csv --target cultivar --loss cross_entropy --out wine.npz
+        fastnn info --model wine.npz
+        fastnn predict --model wine.npz --data new_wines.csv > probabilities.csv
+
+    From Python, ``main(["info", "--model", "wine.npz"])``.
+    """
     from .network import DivergedError, Network
 
     parser = _parser()
@@ -89,7 +132,7 @@ def main(argv=None):
         parser.exit(1, f"fastnn: error: {e}\n")
 
 
-def _train(args, Network):
+def _train(args: argparse.Namespace, Network: type[Network]) -> int:
     from . import datasets
 
     if args.target and (args.data is None or args.data.endswith(".npz")):
@@ -129,7 +172,8 @@ def _train(args, Network):
     return 0
 
 
-def _csv_columns(path, target, n_targets):
+def _csv_columns(path: str, target: list[str] | None, n_targets: int | None
+                 ) -> tuple[pd.DataFrame | npt.NDArray[Any], npt.NDArray[Any]]:
     """(inputs, targets) of a CSV: the --target columns by name, or the last --targets N.
 
     The inputs are a DataFrame when the file has a header, so fit records their names.
@@ -162,7 +206,7 @@ def _csv_columns(path, target, n_targets):
     return (X if header else X.to_numpy()), data[names].to_numpy()
 
 
-def _class_labels(y, loss):
+def _class_labels(y: npt.NDArray[Any], loss: str) -> npt.NDArray[np.int64]:
     """One column of class labels 0..C-1 as integers (fit one-hot encodes them)."""
     bad = (y != np.floor(y)) | (y < 0)
     if bad.any():
@@ -171,7 +215,7 @@ def _class_labels(y, loss):
     return y.astype(np.int64)
 
 
-def _predict(args, net):
+def _predict(args: argparse.Namespace, net: Network) -> int:
     from . import datasets
 
     n0 = net.sizes[0]
@@ -202,7 +246,7 @@ def _predict(args, net):
     return 0
 
 
-def _check_columns(path, got, expected):
+def _check_columns(path: str, got: list[str] | None, expected: list[str]) -> None:
     """A one-line ValueError unless the CSV's header is exactly the model's input columns."""
     if got == expected:
         return

@@ -1,19 +1,55 @@
-"""Built-in data and file loaders for the CLI."""
+"""Built-in data and file loaders for the CLI.
+
+Examples
+--------
+>>> from fastnn import datasets
+>>> X, Y = datasets.kinked(n_samples=4)
+>>> X.shape, Y.shape, X.dtype
+((4, 1), (4, 1), dtype('float32'))
+"""
 from __future__ import annotations
 
 import csv
 import itertools
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+    from ._typing import PathLike
+
 NEEDS_PANDAS = 'reading CSV files needs pandas: pip install "fastnn[pandas]"'
+"""The ImportError message when pandas is missing."""
 
 
-def kinked(n_samples=512, seed=0, noise=0.02, dtype="float32"):
+def kinked(n_samples: int = 512, seed: int | None = 0, noise: float = 0.02,
+           dtype: npt.DTypeLike = "float32") -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """The seed's "why ReLU" picture: a piecewise-linear function of x ∈ [−1, 1] with kinks.
 
-    y = |x + 0.5| − 2·relu(x − 0.2) + 0.3, plus Gaussian noise. Returns X (N, 1), Y (N, 1).
+    y = |x + 0.5| − 2·relu(x − 0.2) + 0.3, plus Gaussian noise, at x uniform in [−1, 1].
+
+    Parameters
+    ----------
+    n_samples : int, default 512
+        N, the number of samples.
+    seed : int or None, default 0
+        Seed of ``numpy.random.default_rng``; None draws a fresh one.
+    noise : float, default 0.02
+        The noise's standard deviation.
+    dtype : dtype, default "float32"
+        The dtype of X and Y.
+
+    Returns
+    -------
+    X : ndarray of shape (N, 1)
+        The inputs x.
+    Y : ndarray of shape (N, 1)
+        The targets y.
     """
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n_samples, 1))
@@ -22,8 +58,26 @@ def kinked(n_samples=512, seed=0, noise=0.02, dtype="float32"):
     return x.astype(dtype), y.astype(dtype)
 
 
-def load_npz(path, arrays=("X", "Y")):
-    """The named arrays of an .npz file, as a tuple. Errors are one-line ValueErrors."""
+def load_npz(path: PathLike, arrays: Sequence[str] = ("X", "Y")) -> tuple[npt.NDArray[Any], ...]:
+    """The named arrays of an .npz file, as a tuple.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The .npz file (read without pickles).
+    arrays : sequence of str, default ("X", "Y")
+        The names of the arrays to read.
+
+    Returns
+    -------
+    tuple of ndarray
+        The arrays, in the order of ``arrays``.
+
+    Raises
+    ------
+    ValueError
+        One line, if the file does not exist, is not a readable .npz file, or lacks an array.
+    """
     path = _existing(path)
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -34,14 +88,33 @@ def load_npz(path, arrays=("X", "Y")):
         raise ValueError(f"{path!r} is not a readable .npz file ({type(e).__name__})") from None
 
 
-def read_csv(path):
+def read_csv(path: PathLike) -> tuple[pd.DataFrame, bool]:
     """A numeric CSV as a float64 pandas DataFrame, and whether its first line is a header.
 
     The delimiter is sniffed: comma, semicolon, tab or whitespace (a run of blanks is one
     delimiter). A first line with a non-numeric cell is the header and names the columns;
-    otherwise it is data and the columns are numbered 0..n-1. Blank lines are skipped. A
-    missing, non-numeric or infinite cell is a one-line ValueError naming its line in the file
-    (1-based, the header included) and its column.
+    otherwise it is data and the columns are numbered 0..n-1. Blank lines are skipped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        Every cell as float64.
+    header : bool
+        Whether the first line was a header.
+
+    Raises
+    ------
+    ImportError
+        If pandas is not installed (the message gives the pip command).
+    ValueError
+        One line, if the file does not exist or cannot be parsed, its header names are empty or
+        repeated, it holds no data rows, or a cell is missing, non-numeric or infinite (naming
+        its line in the file, 1-based with the header, and its column).
     """
     try:
         import pandas as pd
@@ -77,7 +150,7 @@ def read_csv(path):
     return data, header
 
 
-def _delimiter(path, n_lines=20):
+def _delimiter(path: str, n_lines: int = 20) -> str:
     """read_csv's ``sep`` from the first non-blank lines: what csv.Sniffer finds among comma,
     semicolon, tab and blank; else blanks if every line splits on them into the same number
     (> 1) of fields; else a comma (a file of one column)."""
@@ -93,7 +166,7 @@ def _delimiter(path, n_lines=20):
     return r"\s+" if sep == " " else sep
 
 
-def _is_number(text):
+def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -101,14 +174,14 @@ def _is_number(text):
     return True
 
 
-def _line_number(path, k):
+def _line_number(path: str, k: int) -> int:
     """The 1-based line number of the k-th non-blank line (read_csv skips blank lines)."""
     with open(path, encoding="utf-8-sig") as f:
         nonblank = (number for number, line in enumerate(f, 1) if line.strip())
         return next(itertools.islice(nonblank, k - 1, None))
 
 
-def _existing(path):
+def _existing(path: PathLike) -> str:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"data file {path!r} does not exist")

@@ -176,28 +176,64 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------ fitted views of network_
     @property
     def coefs_(self):
-        """W^[k] transposed, as scikit-learn lays them: (n_{k-1}, n_k) views into θ."""
+        """W^[k] transposed, as scikit-learn lays them: (n_{k-1}, n_k) views into θ, k = 1..K.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         check_is_fitted(self, "network_")
         return [W.T for W in self.network_.weights]
 
     @property
     def intercepts_(self):
+        """b̄^[k], shape (n_k,), for k = 1..K: views into θ.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         check_is_fitted(self, "network_")
         return list(self.network_.biases)
 
     @property
     def n_layers_(self):
+        """K + 1, the layers counting the input (scikit-learn's count)."""
         check_is_fitted(self, "network_")
         return len(self.network_.sizes)
 
     @property
     def n_outputs_(self):
+        """n_K, the network's outputs."""
         check_is_fitted(self, "network_")
         return self.network_.sizes[-1]
 
     # ------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):
-        """Train on X, y (array-like or DataFrame); returns self."""
+        """Train a network on X, y: a new one, or the last fit's with ``warm_start``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs (a DataFrame's column names are recorded). Sparse input is densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets: numbers for the regressor, labels (or a multi-label indicator
+            matrix) for the classifier.
+        sample_weight : array-like of shape (n_samples,), optional
+            One weight ≥ 0 per row; each batch's loss and gradient are weighted means.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If a parameter or the data is invalid.
+        """
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -368,14 +404,39 @@ class _BaseMLP(BaseEstimator):
         return self.network_.predict(X)
 
     def to_onnx(self, path, **kwargs):
-        """The fitted ``network_`` as an ONNX model (``Network.to_onnx``): its outputs are
-        ``predict`` of a regressor and ``predict_proba``'s columns of a classifier (a binary
-        classifier's single column is p of ``classes_[1]``)."""
+        """Write the fitted ``network_`` as an ONNX model (``Network.to_onnx``).
+
+        Its outputs are ``predict`` of a regressor and ``predict_proba``'s columns of a
+        classifier (a binary classifier's single column is p of ``classes_[1]``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+        **kwargs
+            ``opset``, ``input_name``, ``output_name``, as ``fastnn.export.to_onnx`` takes them.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         check_is_fitted(self, "network_")
         self.network_.to_onnx(path, **kwargs)
 
     def to_torch(self):
-        """The fitted ``network_`` as a ``torch.nn.Sequential`` (``Network.to_torch``)."""
+        """The fitted ``network_`` as a ``torch.nn.Sequential`` (``Network.to_torch``).
+
+        Returns
+        -------
+        torch.nn.Sequential
+            Linear and activation modules holding copies of the weights.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         check_is_fitted(self, "network_")
         return self.network_.to_torch()
 
@@ -389,13 +450,133 @@ class _BaseMLP(BaseEstimator):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """A fastnn network behind scikit-learn's ``MLPRegressor`` interface (module docstring).
+    """A fastnn network behind scikit-learn's ``MLPRegressor`` interface.
 
+    The same parameters as ``sklearn.neural_network.MLPRegressor``, with the same names,
+    defaults and meaning, plus ``dtype``, ``n_jobs`` and ``init``. The network has identity
+    output, ψ^[K](z) = z, and the seed's loss ½‖y − x̄^[K]‖² per sample. Needs scikit-learn:
+    ``pip install "fastnn[sklearn]"``. The module docstring (``fastnn.estimators``) says how
+    each parameter maps onto the network.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, or int, default (100,)
+        The hidden layers' widths n_1, ..., n_{K-1}.
+    activation : {"relu", "identity", "logistic", "tanh", "leaky_relu", "softplus", "sigmoid"}, default "relu"
+        ψ^[1..K-1], the hidden layers' activation; "logistic" and "sigmoid" are the same.
+        "leaky_relu", "softplus" and "sigmoid" are fastnn's additions to scikit-learn's list.
+    solver : {"adam", "sgd", "lbfgs"}, default "adam"
+        "adam": ``fastnn.Adam``; "sgd": ``fastnn.SGD`` with ``momentum``,
+        ``nesterovs_momentum`` and ``learning_rate``; "lbfgs": SciPy's L-BFGS-B on the
+        full-batch loss and gradient.
+    alpha : float, default 1e-4
+        The L2 penalty ½·alpha·‖W‖²/n on the weights W^[k] (not the biases), ≥ 0. The stochastic
+        solvers apply it as weight decay alpha / batch_size.
+    batch_size : int or "auto", default "auto"
+        Rows per minibatch; "auto" is min(200, n_samples). Not used by "lbfgs".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The learning-rate schedule of solver="sgd": "constant"; "invscaling",
+        learning_rate_init / (t + 1)^power_t with t the samples seen; "adaptive", divided by 5
+        each time the stopping rule fires, training stopping only once it is at most 1e-6.
+    learning_rate_init : float, default 0.001
+        The initial learning rate of "sgd" and "adam", > 0.
+    power_t : float, default 0.5
+        The exponent of learning_rate="invscaling", ≥ 0.
+    max_iter : int, default 200
+        The most epochs of "sgd" and "adam" (each row is seen once per epoch), or the most
+        iterations of "lbfgs".
+    shuffle : bool, default True
+        Whether "sgd" and "adam" shuffle the rows before each epoch.
+    random_state : int, RandomState instance or None, default None
+        Seeds the initial weights (and the network's shuffling) and the early-stopping split.
+    tol : float, default 1e-4
+        The stopping rule: training stops when the loss (or, with early_stopping, the
+        validation score) has not improved by at least tol for n_iter_no_change epochs in a row.
+        For "lbfgs", the gradient tolerance.
+    verbose : bool, default False
+        Whether to print the loss (and the validation score) after each epoch.
+    warm_start : bool, default False
+        Whether ``fit`` starts from the weights of the previous fit instead of new ones.
+    momentum : float, default 0.9
+        The momentum of "sgd", in [0, 1).
+    nesterovs_momentum : bool, default True
+        Whether "sgd" uses Nesterov's momentum (when momentum > 0).
+    early_stopping : bool, default False
+        Whether "sgd" and "adam" hold out validation_fraction of the rows and stop when the
+        validation score (R² or accuracy) has not improved by tol for n_iter_no_change epochs;
+        the best-scoring weights are kept.
+    validation_fraction : float, default 0.1
+        The fraction of the rows held out with early_stopping, in [0, 1).
+    beta_1 : float, default 0.9
+        The decay rate of Adam's first moment, in [0, 1).
+    beta_2 : float, default 0.999
+        The decay rate of Adam's second moment, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's eps, > 0.
+    n_iter_no_change : int, default 10
+        The epochs without improvement that the stopping rule tolerates, ≥ 1.
+    max_fun : int, default 15000
+        The most loss evaluations of "lbfgs".
+    dtype : {"float32", "float64"} or None, default None
+        The network's dtype; None trains in float32 when X is float32 and in float64
+        otherwise. "float32" is about twice as fast on float64 input.
+    n_jobs : int or None, default None
+        The threads each batch is split over (``Network.fit(threads=)``): None picks by size,
+        -1 is every core this process may use, -2 all but one.
+    init : {"auto", "sklearn"}, default "auto"
+        "auto" keeps the Network's initial weights (He-normal for ReLU-like ψ, Glorot-uniform
+        otherwise, b̄ = 0); "sklearn" draws scikit-learn's Glorot-uniform W and b̄ instead.
+
+    Attributes
+    ----------
+    network_ : Network
+        The trained network (in the seed's notation: ``network_.weights[k-1]`` is W^[k]).
+    coefs_ : list of ndarray
+        W^[k] transposed, shape (n_{k-1}, n_k), for k = 1..K: views into the network's θ.
+    intercepts_ : list of ndarray
+        b̄^[k], shape (n_k,), for k = 1..K: views into the network's θ.
+    n_layers_ : int
+        K + 1, the layers counting the input.
+    n_outputs_ : int
+        n_K, the network's outputs.
+    n_features_in_ : int
+        n_0, the features seen by ``fit``.
+    feature_names_in_ : ndarray of str
+        The features' names, when ``fit`` got X with string column names.
+    loss_ : float
+        The loss after the last epoch (scikit-learn's: averaged over the outputs, plus the
+        alpha penalty).
+    loss_curve_ : list of float or None
+        ``loss_`` after each epoch; None for "lbfgs".
+    best_loss_ : float or None
+        The lowest loss of ``loss_curve_``; None with early_stopping or "lbfgs".
+    validation_scores_ : list of float or None
+        The validation score after each epoch with early_stopping; else None.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``; None without early_stopping.
+    n_iter_ : int
+        The epochs trained (the iterations of "lbfgs").
+    t_ : int
+        The training samples seen, over every epoch (0 for "lbfgs").
+    out_activation_ : str
+        "identity".
+
+    See Also
+    --------
+    MLPClassifier : The classifier.
+    fastnn.Network : The network it trains, with its own ``fit``.
+
+    Examples
+    --------
+    >>> from fastnn import MLPRegressor
     >>> from sklearn.datasets import make_friedman1
-    >>> X, y = make_friedman1(n_samples=200, random_state=0)
-    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=1000, random_state=0).fit(X, y)
-    >>> reg.score(X, y) > 0.6   # training R²: 0.70 (scikit-learn's MLPRegressor, 300 epochs: 0.32)
+    >>> X, y = make_friedman1(n_samples=1000, random_state=0)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=200,
+    ...                    random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.8
     True
+    >>> [W.shape for W in reg.coefs_]
+    [(10, 32), (32, 1)]
     """
 
     _is_classifier = False
@@ -425,12 +606,43 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return r2_score(Yv, self.network_.predict(Xv), sample_weight=swv)
 
     def predict(self, X):
-        """x̄^[K] for each row; shape (n_samples,) when fitted on a 1-D y."""
+        """x̄^[K] for each row of X.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predictions; 1-D when fitted on a 1-D y.
+        """
         P = self._predict_raw(X)
         return P.ravel() if self._y_ndim == 1 else P
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over X, y, continuing from the current weights; returns self."""
+        """One epoch over X, y, continuing from the current weights (or new ones).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            One weight ≥ 0 per row.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            With solver="lbfgs" or early_stopping=True, or if the data is invalid.
+        """
         return self._partial_fit(X, y, sample_weight)
 
     def __sklearn_tags__(self):
@@ -441,11 +653,140 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """A fastnn network behind scikit-learn's ``MLPClassifier`` interface (module docstring).
+    """A fastnn network behind scikit-learn's ``MLPClassifier`` interface.
+
+    The same parameters as ``sklearn.neural_network.MLPClassifier``, with the same names,
+    defaults and meaning, plus ``dtype``, ``n_jobs`` and ``init``. Needs scikit-learn:
+    ``pip install "fastnn[sklearn]"``. The module docstring (``fastnn.estimators``) says how
+    each parameter maps onto the network.
 
     Binary targets train one sigmoid output with binary cross-entropy, multiclass targets a
     softmax layer with cross-entropy, and multi-label indicator matrices one sigmoid output per
     label. Any labels (strings too) are accepted; ``classes_`` lists them.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, or int, default (100,)
+        The hidden layers' widths n_1, ..., n_{K-1}.
+    activation : {"relu", "identity", "logistic", "tanh", "leaky_relu", "softplus", "sigmoid"}, default "relu"
+        ψ^[1..K-1], the hidden layers' activation; "logistic" and "sigmoid" are the same.
+        "leaky_relu", "softplus" and "sigmoid" are fastnn's additions to scikit-learn's list.
+    solver : {"adam", "sgd", "lbfgs"}, default "adam"
+        "adam": ``fastnn.Adam``; "sgd": ``fastnn.SGD`` with ``momentum``,
+        ``nesterovs_momentum`` and ``learning_rate``; "lbfgs": SciPy's L-BFGS-B on the
+        full-batch loss and gradient.
+    alpha : float, default 1e-4
+        The L2 penalty ½·alpha·‖W‖²/n on the weights W^[k] (not the biases), ≥ 0. The stochastic
+        solvers apply it as weight decay alpha / batch_size.
+    batch_size : int or "auto", default "auto"
+        Rows per minibatch; "auto" is min(200, n_samples). Not used by "lbfgs".
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The learning-rate schedule of solver="sgd": "constant"; "invscaling",
+        learning_rate_init / (t + 1)^power_t with t the samples seen; "adaptive", divided by 5
+        each time the stopping rule fires, training stopping only once it is at most 1e-6.
+    learning_rate_init : float, default 0.001
+        The initial learning rate of "sgd" and "adam", > 0.
+    power_t : float, default 0.5
+        The exponent of learning_rate="invscaling", ≥ 0.
+    max_iter : int, default 200
+        The most epochs of "sgd" and "adam" (each row is seen once per epoch), or the most
+        iterations of "lbfgs".
+    shuffle : bool, default True
+        Whether "sgd" and "adam" shuffle the rows before each epoch.
+    random_state : int, RandomState instance or None, default None
+        Seeds the initial weights (and the network's shuffling) and the early-stopping split.
+    tol : float, default 1e-4
+        The stopping rule: training stops when the loss (or, with early_stopping, the
+        validation score) has not improved by at least tol for n_iter_no_change epochs in a row.
+        For "lbfgs", the gradient tolerance.
+    verbose : bool, default False
+        Whether to print the loss (and the validation score) after each epoch.
+    warm_start : bool, default False
+        Whether ``fit`` starts from the weights of the previous fit instead of new ones.
+    momentum : float, default 0.9
+        The momentum of "sgd", in [0, 1).
+    nesterovs_momentum : bool, default True
+        Whether "sgd" uses Nesterov's momentum (when momentum > 0).
+    early_stopping : bool, default False
+        Whether "sgd" and "adam" hold out validation_fraction of the rows and stop when the
+        validation score (R² or accuracy) has not improved by tol for n_iter_no_change epochs;
+        the best-scoring weights are kept.
+    validation_fraction : float, default 0.1
+        The fraction of the rows held out with early_stopping, in [0, 1).
+    beta_1 : float, default 0.9
+        The decay rate of Adam's first moment, in [0, 1).
+    beta_2 : float, default 0.999
+        The decay rate of Adam's second moment, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's eps, > 0.
+    n_iter_no_change : int, default 10
+        The epochs without improvement that the stopping rule tolerates, ≥ 1.
+    max_fun : int, default 15000
+        The most loss evaluations of "lbfgs".
+    dtype : {"float32", "float64"} or None, default None
+        The network's dtype; None trains in float32 when X is float32 and in float64
+        otherwise. "float32" is about twice as fast on float64 input.
+    n_jobs : int or None, default None
+        The threads each batch is split over (``Network.fit(threads=)``): None picks by size,
+        -1 is every core this process may use, -2 all but one.
+    init : {"auto", "sklearn"}, default "auto"
+        "auto" keeps the Network's initial weights (He-normal for ReLU-like ψ, Glorot-uniform
+        otherwise, b̄ = 0); "sklearn" draws scikit-learn's Glorot-uniform W and b̄ instead.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, sorted (for multi-label y, the label indices).
+    network_ : Network
+        The trained network (in the seed's notation: ``network_.weights[k-1]`` is W^[k]).
+    coefs_ : list of ndarray
+        W^[k] transposed, shape (n_{k-1}, n_k), for k = 1..K: views into the network's θ.
+    intercepts_ : list of ndarray
+        b̄^[k], shape (n_k,), for k = 1..K: views into the network's θ.
+    n_layers_ : int
+        K + 1, the layers counting the input.
+    n_outputs_ : int
+        n_K, the network's outputs.
+    n_features_in_ : int
+        n_0, the features seen by ``fit``.
+    feature_names_in_ : ndarray of str
+        The features' names, when ``fit`` got X with string column names.
+    loss_ : float
+        The loss after the last epoch (scikit-learn's: averaged over the outputs, plus the
+        alpha penalty).
+    loss_curve_ : list of float or None
+        ``loss_`` after each epoch; None for "lbfgs".
+    best_loss_ : float or None
+        The lowest loss of ``loss_curve_``; None with early_stopping or "lbfgs".
+    validation_scores_ : list of float or None
+        The validation score after each epoch with early_stopping; else None.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``; None without early_stopping.
+    n_iter_ : int
+        The epochs trained (the iterations of "lbfgs").
+    t_ : int
+        The training samples seen, over every epoch (0 for "lbfgs").
+    out_activation_ : str
+        "softmax" (multiclass) or "logistic" (binary, multi-label).
+
+    See Also
+    --------
+    MLPRegressor : The regressor.
+    fastnn.Network : The network it trains, with its own ``fit``.
+
+    Examples
+    --------
+    >>> from fastnn import MLPClassifier
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=200,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.classes_, clf.out_activation_
+    (array([0, 1, 2]), 'softmax')
+    >>> clf.predict_proba(X[:1]).shape  # one column per class, rows summing to 1
+    (1, 3)
     """
 
     _is_classifier = True
@@ -491,11 +832,33 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[np.argmax(P, axis=1)]
 
     def predict(self, X):
-        """The most probable class of each row (an indicator matrix for multi-label y)."""
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Labels from ``classes_``; an indicator matrix (p > 0.5) for multi-label y.
+        """
         return self._decode(self._predict_raw(X))
 
     def predict_proba(self, X):
-        """Class probabilities, columns in ``classes_`` order (binary: [1 − p, p])."""
+        """Class probabilities, x̄^[K] of the softmax or sigmoid output.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in ``classes_`` order; a binary classifier's are [1 − p, p].
+        """
         P = self._predict_raw(X)
         if len(self.classes_) == 1:
             return np.ones_like(P)
@@ -504,11 +867,45 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return P
 
     def predict_log_proba(self, X):
+        """The logarithm of ``predict_proba`` (−inf where a probability is 0).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One epoch over X, y; ``classes`` (every label) is required on the first call."""
+        """One epoch over X, y, continuing from the current weights (or new ones).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The labels, all among ``classes``.
+        sample_weight : array-like of shape (n_samples,), optional
+            One weight ≥ 0 per row.
+        classes : array-like, optional
+            Every label; required on the first call, and the same on later ones.
+
+        Returns
+        -------
+        self
+            The estimator.
+
+        Raises
+        ------
+        ValueError
+            With solver="lbfgs" or early_stopping=True, without ``classes`` on the first call, or
+            on a label not seen then.
+        """
         return self._partial_fit(X, y, sample_weight, classes)
 
     def __sklearn_tags__(self):

@@ -29,25 +29,38 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._io import atomic_write
 from .activations import LEAKY_SLOPE
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import onnx
+    from torch import nn
+
+    from ._typing import FloatArray, NetworkLike as Network, PathLike
+
 # The opset to_onnx writes by default. Opset 17 (ONNX 1.12, 2022) is read by every ONNX Runtime
 # since 1.12 and by the usual converters; every operator used here has had its present meaning
 # since opset 13, the lowest accepted (Softmax normalises along one axis from opset 13 on).
 OPSET = 17
+"""The ONNX opset ``to_onnx`` writes by default."""
 MIN_OPSET = 13
+"""The lowest opset ``to_onnx`` accepts."""
 
 # torch's Softplus returns x itself above ``threshold``; log(1 + e^x) − x < e^-40 ≈ 4e-18 there,
 # below the rounding of x in float64 (torch's default 20 leaves 2e-9, below float32's only).
 SOFTPLUS_THRESHOLD = 40.0
+"""The ``threshold`` of the ``nn.Softplus`` that ``to_torch`` writes."""
 MIN_SOFTPLUS_THRESHOLD = 20.0  # from_torch: e^-20 ≈ 2e-9, under half an ulp of 20 in float32
+"""The lowest ``nn.Softplus`` threshold ``from_torch`` reads as softplus."""
 
 
-def _layers(net):
+def _layers(net: Network) -> list[tuple[FloatArray, FloatArray]]:
     """Copies of (W^[k], b̄^[k]) for k = 1..K, read as predict reads θ: during another thread's
     fit, from that fit's snapshot, so an export never holds half an update."""
     Ws, bs = net.unpack(net.parameters.copy())  # writable: torch.from_numpy wants that
@@ -55,7 +68,8 @@ def _layers(net):
 
 
 # ------------------------------------------------------------------------------------ ONNX
-def to_onnx(net, path, *, opset=None, input_name="x", output_name="y"):
+def to_onnx(net: Network, path: PathLike, *, opset: int | None = None, input_name: str = "x",
+            output_name: str = "y") -> None:
     """Write ``net`` as an ONNX model to ``path``: input ``input_name`` of shape (N, n_0),
     output ``output_name`` of shape (N, n_K) equal to ``net.predict``; N is dynamic ("N").
 
@@ -74,6 +88,35 @@ def to_onnx(net, path, *, opset=None, input_name="x", output_name="y"):
     the feature names ``fit`` recorded, if any, each as JSON.
 
     The file is written atomically (a temporary file in the same folder, then renamed).
+
+    Parameters
+    ----------
+    net : Network
+        The network; its θ is read under the read guard, so a fit running in another thread
+        is exported between two updates.
+    path : str or os.PathLike
+        The file to write.
+    opset : int, optional
+        The ONNX operator set, from ``MIN_OPSET`` to this onnx package's newest; None:
+        ``OPSET``.
+    input_name, output_name : str, default "x", "y"
+        The names of the model's input and output; distinct, and none of the model's own
+        tensor names (W1, b1, z1, x1, ...).
+
+    Raises
+    ------
+    ImportError
+        If onnx is not installed (``pip install "fastnn[onnx]"``).
+    ValueError
+        If ``opset`` or a name is invalid.
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> net = fastnn.Network([4, 8, 3], loss="cross_entropy", seed=0)
+    >>> net.to_onnx("/tmp/net.onnx", opset=17)  # the same as fastnn.export.to_onnx(net, ...)
     """
     import onnx
     from onnx import helper, numpy_helper
@@ -82,7 +125,8 @@ def to_onnx(net, path, *, opset=None, input_name="x", output_name="y"):
 
     opset = OPSET if opset is None else opset
     newest = onnx.defs.onnx_opset_version()
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= newest:
+    if (isinstance(opset, bool) or not isinstance(opset, (int, np.integer))
+            or not MIN_OPSET <= opset <= newest):
         raise ValueError(f"opset must be an integer from {MIN_OPSET} to {newest} (this onnx "
                          f"package's newest), got {opset!r}")
     for name, value in (("input_name", input_name), ("output_name", output_name)):
@@ -128,14 +172,15 @@ def to_onnx(net, path, *, opset=None, input_name="x", output_name="y"):
     atomic_write(path, lambda f: f.write(model.SerializeToString()))
 
 
-def _activation(act, z, x, k, dtype, nodes, inits):
+def _activation(act: str, z: str, x: str, k: int, dtype: npt.DTypeLike, nodes: list[onnx.NodeProto],
+                inits: list[onnx.TensorProto]) -> None:
     """Append the nodes computing x = ψ^[k](z); each node is named after its output tensor."""
     from onnx import helper, numpy_helper
 
-    def node(op, inputs, out, **attrs):
+    def node(op: str, inputs: list[str], out: str, **attrs: Any) -> None:
         nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
 
-    def const(name, value):  # a scalar of the net's dtype
+    def const(name: str, value: float) -> str:  # a scalar of the net's dtype
         inits.append(numpy_helper.from_array(np.asarray(value, dtype), f"{name}{k}"))
         return f"{name}{k}"
 
@@ -164,7 +209,7 @@ def _activation(act, z, x, k, dtype, nodes, inits):
 
 
 # ------------------------------------------------------------------------------------ torch
-def to_torch(net):
+def to_torch(net: Network) -> nn.Sequential:
     """``net`` as a ``torch.nn.Sequential`` of ``Linear`` and activation modules holding copies
     of W^[k] and b̄^[k], in ``net.dtype``; ``module(X)`` equals ``net.predict(X)``.
 
@@ -173,15 +218,32 @@ def to_torch(net):
     float64). The output layer of a cross-entropy loss ends in ``Softmax(dim=-1)`` or
     ``Sigmoid``, since ``predict`` returns probabilities; drop that module to train the result
     with ``nn.CrossEntropyLoss`` or ``nn.BCEWithLogitsLoss``.
+
+    Parameters
+    ----------
+    net : Network
+        The network; its θ is read under the read guard, as by ``to_onnx``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The layers, with copies of the weights (later changes to either side do not reach the
+        other).
+
+    Raises
+    ------
+    ImportError
+        If torch is not installed.
     """
     import torch
     from torch import nn
 
-    modules = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "sigmoid": nn.Sigmoid,
-               "tanh": nn.Tanh, "softplus": lambda: nn.Softplus(threshold=SOFTPLUS_THRESHOLD),
-               "softmax": lambda: nn.Softmax(dim=-1)}
+    modules: dict[str, Callable[[], nn.Module]] = {
+        "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh, "softplus": lambda: nn.Softplus(threshold=SOFTPLUS_THRESHOLD),
+        "softmax": lambda: nn.Softmax(dim=-1)}
     dtype = getattr(torch, net.dtype.name)
-    layers = []
+    layers: list[nn.Module] = []
     for (W, b), act in zip(_layers(net), net.activations):
         n_out, n_in = W.shape
         linear = nn.Linear(n_in, n_out, dtype=dtype)
@@ -194,7 +256,7 @@ def to_torch(net):
     return nn.Sequential(*layers)
 
 
-def from_torch(module, *, loss=None, dtype=None):
+def from_torch(module: nn.Sequential, *, loss: str | None = None, dtype: str | None = None) -> dict[str, Any]:
     """What ``Network.from_torch(module)`` builds: a dict of ``Network``'s arguments (sizes,
     activations, loss, dtype, parameters) for the layers and weights of ``module``, a
     ``torch.nn.Sequential``.
@@ -217,6 +279,30 @@ def from_torch(module, *, loss=None, dtype=None):
 
     ``dtype``: "float32" or "float64"; None takes the first Linear's weight dtype.
     The module is read as is, whether in train or eval mode.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+        The layers to read.
+    loss : str, optional
+        The Network's loss, as above; None chooses it from the last activation.
+    dtype : {"float32", "float64"}, optional
+        The Network's dtype; None: the first Linear's weight dtype.
+
+    Returns
+    -------
+    dict
+        ``Network``'s arguments: sizes, activations, loss, dtype and parameters (θ, a copy of
+        the module's weights through float64, exactly).
+
+    Raises
+    ------
+    ImportError
+        If torch is not installed.
+    ValueError
+        If ``module`` holds a module fastnn cannot represent, layers whose widths do not chain,
+        or an activation that ``loss`` does not allow (the message names the module and its
+        position).
     """
     from torch import nn
 
@@ -277,7 +363,7 @@ def from_torch(module, *, loss=None, dtype=None):
             "parameters": np.concatenate(parts).astype(dtype)}
 
 
-def _torch_activation(m, where):
+def _torch_activation(m: nn.Module, where: str) -> str:
     """fastnn's name for the torch activation module ``m``, or ValueError."""
     from torch import nn
 

@@ -16,16 +16,31 @@ Each optimizer class names two jitted functions the kernels dispatch to by its `
 
 Plain SGD (no momentum, no weight decay) never reaches ``step``: the kernels fuse its update into
 the gradient GEMM (α = −lr/B, β = 1 into θ), with no gradient buffer at all.
+
+Examples
+--------
+>>> import fastnn
+>>> opt = fastnn.optimizers.get("adam", lr=0.01)
+>>> opt
+Adam(lr=0.01, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-08, schedule=Constant())
+>>> fastnn.SGD(lr=0.1, momentum=0.9, nesterov=True).config()
+{'lr': 0.1, 'weight_decay': 0.0, 'momentum': 0.9, 'nesterov': True}
 """
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from . import schedules as _schedules
 from ._jit import jit
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._typing import FloatArray
 
 
 # ------------------------------------------------------------------------ the kernels' side
@@ -47,7 +62,7 @@ NO_STEP = Hyper(0.0, 0.0)  # for kernel calls that compute gradients and take no
 
 
 @jit(inline=True)
-def _state(theta, k):
+def _state(theta: FloatArray, k: int) -> Any:
     return np.uint64(k) * np.uint64(theta.size)
 
 
@@ -56,24 +71,42 @@ def _state(theta, k):
 # steps, where x86 arithmetic runs ~20x slower (Adam's step on deep: 13 -> 290 us). Values
 # below the dtype's smallest normal number are stored as 0 instead; nothing else changes.
 @jit(inline=True)
-def _flush(x, tiny):
+def _flush(x: Any, tiny: Any) -> Any:
     return x * type(x)(abs(x) >= tiny)  # branch-free, so the loop still vectorises
 
 
 @jit(inline=True)
-def _tiny(theta):
+def _tiny(theta: FloatArray) -> Any:
     return theta.dtype.type(np.finfo(theta.dtype).tiny)
 
 
 @jit(inline=True)
-def sgd_prepare(h, t):
+def sgd_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+    """SGD's per-step constants: (lr, momentum μ, nesterov (0 or 1), 0, 0, 0) from h (``Hyper``)."""
     return h.lr, h.momentum, h.nesterov, 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
-def sgd_step(theta, g, s, lo, hi, wd, c):
+def sgd_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, wd: float,
+             c: tuple[float, ...]) -> None:
     """g ← g + wd θ; b ← μ b + g (b starts at 0, so b = g on step 1); g ← g + μ b (Nesterov)
-    or b; θ ← θ − lr g."""
+    or b; θ ← θ − lr g.
+
+    Parameters
+    ----------
+    theta : ndarray
+        θ, flat; θ[lo:hi] is updated in place.
+    g : ndarray
+        The batch's mean gradient, θ's layout; read only.
+    s : ndarray
+        The state: the momentum buffer b, θ's length (unused when μ = 0); updated in place.
+    lo, hi : int
+        The range of θ to step.
+    wd : float
+        Weight decay: h[1] on a range of weights W^[k], 0 on biases b̄^[k].
+    c : tuple of 6 floats
+        The step's constants from ``sgd_prepare``.
+    """
     T = theta.dtype.type
     lr, mu, nesterov = T(c[0]), T(c[1]), c[2] != 0
     if mu == 0:
@@ -89,7 +122,9 @@ def sgd_step(theta, g, s, lo, hi, wd, c):
 
 
 @jit(inline=True)
-def adam_prepare(h, t):
+def adam_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+    """Adam's and AdamW's per-step constants with the bias corrections of step t (1-based):
+    (lr/(1−β1^t), √(1−β2^t), β1, β2, lr, eps) from h (``Hyper``)."""
     bc1 = 1.0 - h.beta1 ** t
     bc2 = 1.0 - h.beta2 ** t
     # step size lr/(1−β1^t), √(1−β2^t), β1, β2, lr, eps
@@ -97,7 +132,8 @@ def adam_prepare(h, t):
 
 
 @jit(inline=True)
-def _adam(theta, g, s, lo, hi, wd, c, decoupled):
+def _adam(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, wd: float,
+          c: tuple[float, ...], decoupled: bool) -> None:
     """m ← m + (1−β1)(g − m); v ← β2 v + (1−β2) g²; θ ← θ − (lr/(1−β1^t)) m / (√v/√(1−β2^t) + eps).
 
     L2 (Adam) adds wd θ to g first; decoupled (AdamW) scales θ by 1 − lr wd first.
@@ -119,23 +155,77 @@ def _adam(theta, g, s, lo, hi, wd, c, decoupled):
 
 
 @jit(inline=True)
-def adam_step(theta, g, s, lo, hi, wd, c):
+def adam_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, wd: float,
+              c: tuple[float, ...]) -> None:
+    """Adam's step with L2 weight decay: g ← g + wd θ, then the Adam update of θ[lo:hi].
+
+    Parameters
+    ----------
+    theta : ndarray
+        θ, flat; θ[lo:hi] is updated in place.
+    g : ndarray
+        The batch's mean gradient, θ's layout; read only.
+    s : ndarray
+        The state: the moments m and v, θ's length each, end to end; updated in place.
+    lo, hi : int
+        The range of θ to step.
+    wd : float
+        Weight decay: h[1] on a range of weights W^[k], 0 on biases b̄^[k].
+    c : tuple of 6 floats
+        The step's constants from ``adam_prepare``.
+    """
     _adam(theta, g, s, lo, hi, wd, c, False)
 
 
 @jit(inline=True)
-def adamw_step(theta, g, s, lo, hi, wd, c):
+def adamw_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, wd: float,
+               c: tuple[float, ...]) -> None:
+    """AdamW's step with decoupled weight decay: θ ← θ(1 − lr wd), then the Adam update.
+
+    Parameters
+    ----------
+    theta : ndarray
+        θ, flat; θ[lo:hi] is updated in place.
+    g : ndarray
+        The batch's mean gradient, θ's layout; read only.
+    s : ndarray
+        The state: the moments m and v, θ's length each, end to end; updated in place.
+    lo, hi : int
+        The range of θ to step.
+    wd : float
+        Weight decay: h[1] on a range of weights W^[k], 0 on biases b̄^[k].
+    c : tuple of 6 floats
+        The step's constants from ``adam_prepare``.
+    """
     _adam(theta, g, s, lo, hi, wd, c, True)
 
 
 @jit(inline=True)
-def rmsprop_prepare(h, t):
+def rmsprop_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+    """RMSprop's per-step constants: (lr, α, eps, 0, 0, 0) from h (``Hyper``)."""
     return h.lr, h.alpha, h.eps, 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
-def rmsprop_step(theta, g, s, lo, hi, wd, c):
-    """g ← g + wd θ; v ← α v + (1−α) g²; θ ← θ − lr g / (√v + eps)."""
+def rmsprop_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, wd: float,
+                 c: tuple[float, ...]) -> None:
+    """g ← g + wd θ; v ← α v + (1−α) g²; θ ← θ − lr g / (√v + eps).
+
+    Parameters
+    ----------
+    theta : ndarray
+        θ, flat; θ[lo:hi] is updated in place.
+    g : ndarray
+        The batch's mean gradient, θ's layout; read only.
+    s : ndarray
+        The state: the mean square v, θ's length; updated in place.
+    lo, hi : int
+        The range of θ to step.
+    wd : float
+        Weight decay: h[1] on a range of weights W^[k], 0 on biases b̄^[k].
+    c : tuple of 6 floats
+        The step's constants from ``rmsprop_prepare``.
+    """
     T = theta.dtype.type
     lr, alpha, eps = T(c[0]), T(c[1]), T(c[2])
     tiny = _tiny(theta)
@@ -147,7 +237,8 @@ def rmsprop_step(theta, g, s, lo, hi, wd, c):
 
 
 # ------------------------------------------------------------------------ the Python side
-def _number(cls, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
+def _number(cls: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
+            lo_open: bool = False, hi_open: bool = False) -> float:
     """A finite float in the given range, or a ValueError naming the argument and the range."""
     ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
     ok = ok and math.isfinite(value)
@@ -164,36 +255,99 @@ def _number(cls, name, value, lo=None, hi=None, lo_open=False, hi_open=False):
 class Optimizer:
     """Hyperparameters plus state in flat buffers with θ's layout (``n_state`` of them).
 
+    The base class of ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``; pass one of those (or its
+    name) to ``Network.fit(optimizer=...)``.
+
     ``t`` counts the steps taken (one per batch) and ``epoch`` the epochs trained; both carry
     over from one ``fit`` to the next, as does the state, so a second fit continues the first.
     ``schedule`` (``fastnn.schedules``) sets each epoch's lr from ``lr``.
+
+    Parameters
+    ----------
+    lr : float
+        The base learning rate, > 0.
+    weight_decay : float, default 0.0
+        The weight decay on W^[k] (never on b̄^[k]), ≥ 0.
+    schedule : str, Schedule or None, default None
+        The learning-rate schedule: a name in ``fastnn.SCHEDULES``, an instance, or None for
+        a constant lr.
+
+    Attributes
+    ----------
+    name : str
+        Its key in ``OPTIMIZERS`` (class attribute; None on this base class).
+    code : int
+        The kernels' code for it (class attribute; None on this base class).
+    n_state : int
+        How many buffers of θ's length the state holds.
+    lr, weight_decay : float
+        The hyperparameters, as given.
+    schedule : Schedule
+        The learning-rate schedule.
+    t : int
+        Steps taken so far (one per batch).
+    epoch : int
+        Epochs trained so far.
+    state : ndarray or None
+        The state, ``n_state`` · n_params entries in θ's dtype; None until ``bind``.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is not a finite number in its range, or ``schedule`` is unknown.
     """
 
-    name = code = n_state = _prepare = _step = None
-    _fields = ()  # hyperparameters besides lr and weight_decay (fields of Hyper)
+    # Set by each optimizer class; None on this base class.
+    name: ClassVar[str]
+    code: ClassVar[int]
+    n_state: int
+    _prepare: ClassVar[Callable[..., tuple[float, ...]]]
+    _step: ClassVar[Callable[..., None]]
+    name = code = n_state = _prepare = _step = None  # type: ignore[assignment]
+    # hyperparameters besides lr and weight_decay (fields of Hyper)
+    _fields: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, lr, weight_decay=0.0, schedule=None):
+    def __init__(self, lr: float, weight_decay: float = 0.0,
+                 schedule: str | _schedules.Schedule | None = None) -> None:
         cls = type(self).__name__
         self.lr = _number(cls, "lr", lr, 0, lo_open=True)
         self.weight_decay = _number(cls, "weight_decay", weight_decay, 0)
         self.schedule = _schedules.get(schedule)
         self.t = 0
         self.epoch = 0
-        self.state = None  # n_state · n_params entries, made by bind()
+        self.state: FloatArray | None = None  # n_state · n_params entries, made by bind()
 
     @property
-    def fused(self):
+    def fused(self) -> bool:
         """True when the step is plain SGD, done inside the gradient GEMM with no buffers."""
         return False
 
-    def hyper(self):
-        """h for the next epoch (``Hyper``): the lr from the schedule, the weight decay and the
-        class's own fields."""
+    def hyper(self) -> Hyper:
+        """The hyperparameters h for the next epoch (``Hyper``, read by name in the kernels):
+        the lr from the schedule for ``epoch``, the weight decay and the class's own fields."""
         lr = self.schedule.lr(self.lr, self.epoch)
         return Hyper(float(lr), float(self.weight_decay), **{f: float(getattr(self, f)) for f in self._fields})
 
-    def bind(self, n_params, dtype):
-        """Allocate the state for a θ of n_params entries (once; a mismatch is an error)."""
+    def bind(self, n_params: int, dtype: npt.DTypeLike) -> FloatArray:
+        """Allocate the state for a θ of ``n_params`` entries, once.
+
+        Parameters
+        ----------
+        n_params : int
+            The length of θ.
+        dtype : dtype
+            θ's dtype, float32 or float64.
+
+        Returns
+        -------
+        ndarray
+            ``state``, zeros when newly allocated.
+
+        Raises
+        ------
+        ValueError
+            If the state was allocated for another size or dtype (another network).
+        """
         n = self.n_state * n_params
         if self.state is None:
             self.state = np.zeros(n, dtype)
@@ -204,30 +358,75 @@ class Optimizer:
                 f"{n_params} {np.dtype(dtype)}); pass a new optimizer object or its name")
         return self.state
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the moments (after a rollback): state to zero, steps to zero."""
         if self.state is not None:
             self.state[:] = 0
         self.t = 0
 
-    def config(self):
-        """The hyperparameters, as a dict that ``__init__`` accepts."""
+    def config(self) -> dict[str, Any]:
+        """The hyperparameters, as a dict that ``__init__`` accepts.
+
+        Returns
+        -------
+        dict
+            ``lr``, ``weight_decay`` and the class's own hyperparameters (the schedule is not
+            included).
+        """
         return {"lr": self.lr, "weight_decay": self.weight_decay,
                 **{f: getattr(self, f) for f in self._fields}}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args}, schedule={self.schedule!r})"
 
 
 class SGD(Optimizer):
-    """θ ← θ − lr g, with optional momentum μ (PyTorch's form, dampening 0) and Nesterov."""
+    """θ ← θ − lr g, with optional momentum μ (PyTorch's form, dampening 0) and Nesterov.
+
+    With momentum: b ← μ b + g, θ ← θ − lr b, or θ ← θ − lr (g + μ b) with Nesterov. Plain
+    SGD (no momentum, no weight decay) runs fused into the gradient GEMM, with no state.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        The learning rate, > 0.
+    momentum : float, default 0.0
+        μ, in [0, 1).
+    nesterov : bool, default False
+        Nesterov momentum; needs momentum > 0.
+    weight_decay : float, default 0.0
+        L2 weight decay on W^[k] (added to g), ≥ 0.
+    schedule : str, Schedule or None, default None
+        The learning-rate schedule (see ``Optimizer``).
+
+    Attributes
+    ----------
+    momentum : float
+        μ.
+    nesterov : bool
+        Whether the step is Nesterov's.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range, or nesterov=True with momentum 0.
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> fastnn.SGD(lr=0.1, momentum=0.9).n_state  # one momentum buffer
+    1
+    >>> fastnn.SGD(lr=0.1).fused  # stepped inside the gradient GEMM
+    True
+    """
 
     name, code, n_state = "sgd", 0, 1
     _prepare, _step = sgd_prepare, sgd_step
     _fields = ("momentum", "nesterov")
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, schedule=None):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None) -> None:
         super().__init__(lr, weight_decay, schedule)
         self.momentum = _number("SGD", "momentum", momentum, 0, 1, hi_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
@@ -238,18 +437,53 @@ class SGD(Optimizer):
         self.n_state = 1 if self.momentum > 0 else 0
 
     @property
-    def fused(self):
+    def fused(self) -> bool:
+        """True without momentum and weight decay: the step runs inside the gradient GEMM."""
         return self.momentum == 0 and self.weight_decay == 0
 
 
 class Adam(Optimizer):
-    """Adam with L2 weight decay added to the gradient (PyTorch's ``Adam``)."""
+    """Adam with L2 weight decay added to the gradient (PyTorch's ``Adam``).
+
+    m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g², θ ← θ − lr m̂ / (√v̂ + eps) with the bias
+    corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t).
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        The learning rate, > 0.
+    beta1, beta2 : float, default 0.9, 0.999
+        The decay rates of the first and second moments, in [0, 1).
+    eps : float, default 1e-8
+        Added to √v̂, ≥ 0.
+    weight_decay : float, default 0.0
+        L2 weight decay on W^[k], added to g, ≥ 0.
+    schedule : str, Schedule or None, default None
+        The learning-rate schedule (see ``Optimizer``).
+
+    Attributes
+    ----------
+    beta1, beta2, eps : float
+        The hyperparameters, as given.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is not a finite number in its range.
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> fastnn.Adam(lr=1e-2, beta2=0.99).n_state  # m and v
+    2
+    """
 
     name, code, n_state = "adam", 1, 2
     _prepare, _step = adam_prepare, adam_step
     _fields = ("beta1", "beta2", "eps")
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, schedule=None):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None) -> None:
         super().__init__(lr, weight_decay, schedule)
         cls = type(self).__name__
         self.beta1 = _number(cls, "beta1", beta1, 0, 1, hi_open=True)
@@ -258,36 +492,110 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay, θ ← θ(1 − lr·wd) before the step (PyTorch's ``AdamW``)."""
+    """Adam with decoupled weight decay, θ ← θ(1 − lr·wd) before the step (PyTorch's ``AdamW``).
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        The learning rate, > 0.
+    beta1, beta2 : float, default 0.9, 0.999
+        The decay rates of the first and second moments, in [0, 1).
+    eps : float, default 1e-8
+        Added to √v̂, ≥ 0.
+    weight_decay : float, default 1e-2
+        Decoupled weight decay on W^[k], ≥ 0 (PyTorch's default).
+    schedule : str, Schedule or None, default None
+        The learning-rate schedule (see ``Optimizer``).
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is not a finite number in its range.
+    """
 
     name, code = "adamw", 2
     _step = adamw_step
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, schedule=None):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 1e-2, schedule: str | _schedules.Schedule | None = None) -> None:
         super().__init__(lr, beta1, beta2, eps, weight_decay, schedule)
 
 
 class RMSprop(Optimizer):
-    """v ← αv + (1−α)g², θ ← θ − lr g/(√v + eps) (PyTorch's ``RMSprop``, not centered)."""
+    """v ← αv + (1−α)g², θ ← θ − lr g/(√v + eps) (PyTorch's ``RMSprop``, not centered).
+
+    Parameters
+    ----------
+    lr : float, default 1e-2
+        The learning rate, > 0.
+    alpha : float, default 0.99
+        The decay rate α of the mean square, in [0, 1].
+    eps : float, default 1e-8
+        Added to √v, ≥ 0.
+    weight_decay : float, default 0.0
+        L2 weight decay on W^[k], added to g, ≥ 0.
+    schedule : str, Schedule or None, default None
+        The learning-rate schedule (see ``Optimizer``).
+
+    Attributes
+    ----------
+    alpha, eps : float
+        The hyperparameters, as given.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is not a finite number in its range.
+    """
 
     name, code, n_state = "rmsprop", 3, 1
     _prepare, _step = rmsprop_prepare, rmsprop_step
     _fields = ("alpha", "eps")
 
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, schedule=None):
+    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 schedule: str | _schedules.Schedule | None = None) -> None:
         super().__init__(lr, weight_decay, schedule)
         self.alpha = _number("RMSprop", "alpha", alpha, 0, 1)
         self.eps = _number("RMSprop", "eps", eps, 0)
 
 
-OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+OPTIMIZERS: dict[str, type[SGD | Adam | RMSprop]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+"""The optimizer classes by name: ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``."""
 BY_CODE = tuple(sorted(OPTIMIZERS.values(), key=lambda cls: cls.code))
+"""The optimizer classes by code: ``BY_CODE[code]`` is the class with that code."""
 assert all(cls.code == i for i, cls in enumerate(BY_CODE))
-FUSED = -1  # the kernels' code for plain SGD stepped inside the gradient GEMM
+FUSED = -1
+"""The kernels' code for plain SGD stepped inside the gradient GEMM."""
 
 
-def get(spec, lr=None):
-    """An optimizer from a name (with ``lr`` if given) or an instance (``lr`` must be None)."""
+def get(spec: str | Optimizer, lr: float | None = None) -> Optimizer:
+    """An optimizer from a name or an instance.
+
+    Parameters
+    ----------
+    spec : str or Optimizer
+        A key of ``OPTIMIZERS`` (any case), made with its default hyperparameters, or an
+        instance, returned as is.
+    lr : float, optional
+        The learning rate for an optimizer made from a name; None keeps the class's default.
+        Must be None when ``spec`` is an instance.
+
+    Returns
+    -------
+    Optimizer
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is neither a known name nor an ``Optimizer``, if ``lr`` is given with an
+        instance, or if ``lr`` is out of range.
+
+    Examples
+    --------
+    >>> from fastnn import optimizers
+    >>> optimizers.get("SGD", lr=0.05)
+    SGD(lr=0.05, weight_decay=0.0, momentum=0.0, nesterov=False, schedule=Constant())
+    """
     if isinstance(spec, Optimizer):
         if lr is not None:
             raise ValueError(f"lr: pass the learning rate to the optimizer object instead, "

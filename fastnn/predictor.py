@@ -6,28 +6,73 @@ net. A ``Predictor`` takes a frozen copy of θ when it is made and, per call, on
 is a C-contiguous array of the network's dtype with n_0 columns; then it runs the same kernel
 as ``predict``. It is safe to call from many threads at once (each has its own buffers), and a
 later ``fit`` does not change it: make a new one to serve new weights.
+
+Examples
+--------
+>>> import numpy as np, fastnn
+>>> net = fastnn.Network([4, 8, 3], seed=0)
+>>> f = net.predictor()
+>>> X = np.ones((2, 4), np.float32)
+>>> np.array_equal(f(X), net.predict(X))
+True
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
-from typing import Any
+import numpy as np
 
 from ._engine import Engine
 
+if TYPE_CHECKING:
+    from ._typing import FloatArray
+
 
 class Predictor:
-    """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from."""
+    """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from.
 
-    def __init__(self, theta: np.ndarray, engine: Engine) -> None:
-        """Made by ``Network.predictor()``: a read-only copy of θ and an engine of its own."""
+    Made by ``Network.predictor()``, which copies θ under the network's read guard.
+
+    Parameters
+    ----------
+    theta : numpy.ndarray
+        A read-only copy of the network's flat θ.
+    engine : Engine
+        An engine for the network's shape with buffers of its own.
+
+    Attributes
+    ----------
+    sizes : list of int
+        [n_0, n_1, ..., n_K], as ``net.sizes``.
+    dtype : numpy.dtype
+        The dtype X must have, ``net.dtype``.
+    """
+
+    def __init__(self, theta: FloatArray, engine: Engine) -> None:
         self._theta = theta
         self._engine = engine
         self.sizes, self.dtype = list(engine.sizes), engine.dtype
 
-    def __call__(self, X, out=None):
-        """X: a C-contiguous ``dtype`` array of shape (N, n_0); NaN in gives NaN out (no check).
-        ``out``: an (N, n_K) array of ``dtype`` to write into (returned), else a new one."""
+    def __call__(self, X: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """x̄^[K] for each row of X, as ``Network.predict`` computes it.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, n_0)
+            A non-empty C-contiguous array of ``dtype``; NaN in gives NaN out (no check).
+        out : ndarray of shape (N, n_K), optional
+            A writable C-contiguous array of ``dtype`` to write into; None: a new one.
+
+        Returns
+        -------
+        ndarray of shape (N, n_K)
+            ``out``, or a new array.
+
+        Raises
+        ------
+        ValueError
+            If X or out is not such an array (the message says how to convert X).
+        """
         n0, nK = self.sizes[0], self.sizes[-1]
         if (type(X) is not np.ndarray or X.dtype != self.dtype or X.ndim != 2 or X.shape[1] != n0
                 or not X.flags.c_contiguous or not len(X)):
@@ -45,11 +90,11 @@ class Predictor:
         self._engine.predict(self._theta, X, out)
         return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"
 
 
-def _describe(a):
+def _describe(a: object) -> str:
     if isinstance(a, np.ndarray):
         order = "C" if a.flags.c_contiguous else "non-contiguous"
         return f"a {order} {a.dtype} array of shape {a.shape}"

@@ -1,0 +1,41 @@
+"""Type aliases for fastnn's annotations.
+
+Modules import them under ``typing.TYPE_CHECKING`` only (their annotations are strings, by
+``from __future__ import annotations``), so none of this runs when fastnn is imported.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol, Union
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.floating[Any]]
+"""A float32 or float64 array: θ, a batch buffer, a row block of X or Y."""
+
+PathLike = Union[str, "os.PathLike[str]"]
+"""A file name, as ``open`` takes it."""
+
+
+class NetworkLike(Protocol):
+    """What the modules on top of ``Network`` (the fit loop, export) read of it: its public
+    face, named here so that they need not import ``network`` (which imports them)."""
+
+    sizes: list[int]
+    activations: list[str]
+    loss_name: str
+    dtype: np.dtype[Any]
+    optimizer: Any
+    feature_names_in_: npt.NDArray[Any] | None
+
+    @property
+    def n_params(self) -> int: ...
+
+    @property
+    def n_layers(self) -> int: ...
+
+    @property
+    def parameters(self) -> FloatArray: ...
+
+    def unpack(self, vector: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]: ...
