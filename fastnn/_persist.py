@@ -12,7 +12,8 @@ allocates nothing sized by the file until the checks before have passed:
 4. then the network is built without drawing random weights, and θ and the optimizer state
    are read into it in chunks, each checked finite.
 
-Every problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
+A missing file is a ``FileNotFoundError`` (as ``np.load`` and ``joblib.load`` raise); every other
+problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
 """
 from __future__ import annotations
 
@@ -226,8 +227,6 @@ class _ModelFile:
         try:
             self.archive_size = os.path.getsize(self.path)
             self.zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            raise self.refuse("no such file") from None
         except zipfile.BadZipFile as e:
             raise self.refuse(f"not an .npz (zip) archive, or a damaged one ({e})") from None
         infos = {i.filename[:-4]: i for i in self.zip.infolist() if i.filename.endswith(".npy")}
@@ -252,9 +251,12 @@ class _ModelFile:
             raise self.refuse(f"expected an integer scalar, got {m.dtype.str} of shape {m.shape}")
         self.members = {"format_version": m}
         version = int(self._data(m)[()])
-        if not 1 <= version <= FORMAT_VERSION:
+        if version > FORMAT_VERSION:
             raise self.refuse(f"version {version} is not supported (expected 1 to {FORMAT_VERSION}); "
                               "a newer fastnn may read it")
+        if version < 1:  # fastnn's first format was 1: no fastnn reads this, older or newer
+            raise self.refuse(f"version {version} is invalid: fastnn's formats start at 1 and this one "
+                              f"reads 1 to {FORMAT_VERSION}; the file is damaged or not written by Network.save")
         return version
 
     def _header(self, info):
@@ -478,6 +480,8 @@ def load(cls, path):
         net.optimizer = opt
         return net
     except _READ_ERRORS as e:
+        if isinstance(e, FileNotFoundError) and f.zip is None:
+            raise  # no file at path: FileNotFoundError, as np.load and joblib.load raise
         if not isinstance(e, _Refused):
             e = f.refuse(f"unreadable ({type(e).__name__}: {_quote(str(e), 200)})")
         raise ValueError(str(e)) from None  # a plain ValueError, without the reading's traceback

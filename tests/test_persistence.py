@@ -179,7 +179,7 @@ A = np.asarray
 JSON_DEEP = "[" * 100_000 + "]" * 100_000
 HOSTILE = [  # (field, value or None to delete it, words the message must hold)
     ("format_version", None, "missing"),
-    ("format_version", A(0), "not supported"),
+    ("format_version", A(0), "invalid"),
     ("format_version", A(FORMAT_VERSION + 1), "not supported"),
     ("format_version", A(3.0), "integer"),
     ("format_version", A("3"), "integer"),
@@ -248,6 +248,36 @@ def test_hostile_field_is_refused_naming_file_and_field(tmp_path, good, field, v
     path = tmp_path / "bad.npz"
     np.savez(path, **f)  # np.savez pickles object arrays: load must refuse, not unpickle
     refused(path, None if "field '" in words else field, words)
+
+
+@pytest.mark.parametrize("version", [0, -1, -(2**63), FORMAT_VERSION + 1, 2**63 + 5])
+def test_unsupported_format_versions_say_whether_a_newer_fastnn_may_read_them(tmp_path, good, version):
+    """A version below 1 was never written by any fastnn: no advice to upgrade. A version above
+    FORMAT_VERSION may come from a newer fastnn, and the message says so."""
+    f = fields(good[0])
+    f["format_version"] = A(version, dtype=np.uint64 if version >= 2**63 else np.int64)
+    np.savez(tmp_path / "v.npz", **f)
+    msg = refused(tmp_path / "v.npz", "format_version", f"version {version} is ")
+    if version < 1:
+        assert "invalid" in msg and f"reads 1 to {FORMAT_VERSION}" in msg and "newer" not in msg, msg
+    else:
+        assert "not supported" in msg and "a newer fastnn may read it" in msg, msg
+
+
+@pytest.mark.parametrize("kind", [str, Path])
+def test_a_missing_file_is_file_not_found(tmp_path, kind):
+    """As np.load and joblib.load: FileNotFoundError (errno ENOENT, the user's path as filename),
+    also under a missing folder; other unreadable paths stay ValueError."""
+    for path in (tmp_path / "missing.npz", tmp_path / "no" / "such" / "m.npz"):
+        with pytest.raises(FileNotFoundError) as info:
+            Network.load(kind(path))
+        assert info.value.errno == errno.ENOENT and info.value.filename == str(path), info.value
+        assert str(path) in str(info.value)
+        with pytest.raises(FileNotFoundError) as numpy_says:
+            np.load(kind(path))
+        assert type(info.value) is type(numpy_says.value)
+    (tmp_path / "folder.npz").mkdir()
+    refused(tmp_path / "folder.npz", None)
 
 
 def _optimizer_meta(good):
@@ -362,7 +392,6 @@ def test_sizes_claiming_gigabytes_with_consistent_headers_is_refused_by_the_zip_
 def test_damaged_or_foreign_files_are_refused(tmp_path, good):
     raw = good[0].read_bytes()
     cases = {
-        "missing.npz": None,
         "empty.npz": b"",
         "random.npz": np.random.default_rng(0).bytes(4096),
         "text.npz": b"sizes = [3, 5, 4]\n",
@@ -372,8 +401,7 @@ def test_damaged_or_foreign_files_are_refused(tmp_path, good):
     }
     for name, content in cases.items():
         path = tmp_path / name
-        if content is not None:
-            path.write_bytes(content)
+        path.write_bytes(content)
         refused(path, None)
     (tmp_path / "folder.npz").mkdir()
     refused(tmp_path / "folder.npz", None)
