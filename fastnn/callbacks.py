@@ -50,18 +50,85 @@ class History(dict):
             self.setdefault(key, []).append(value)
 
     def plot(self, keys=None, ax=None):
-        """Plot the per-epoch curves (default: every loss) with matplotlib; returns the axes."""
+        """Plot the per-epoch curves with matplotlib: losses on ``ax``, metrics on a second y-axis.
+
+        Parameters
+        ----------
+        keys : list of str, optional
+            The logged quantities to draw. Default: every one but ``time`` and ``lr``, so the
+            losses (``loss``, ``val_loss``) and the logged metrics (``val_accuracy``,
+            ``val_r2``, ``val_mae``, a key a callback writes, ...).
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib Axes
+            ``ax``. Keys ending in ``loss`` go on it (left y-axis). When other keys are drawn
+            with them, those go on a twin axes sharing the epochs (right y-axis, dashed lines),
+            ``ax.right_ax`` (as pandas names its ``secondary_y`` axes), and one legend lists
+            both. With only losses or only metrics, everything is drawn on ``ax``.
+
+        Raises
+        ------
+        ValueError
+            If a key was not logged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastnn import Network
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(80, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> net = Network([2, 8, 2], ["relu", "softmax"], loss="cross_entropy", seed=0)
+        >>> history = net.fit(X, y, epochs=5, validation_split=0.25, metrics="accuracy")
+        >>> ax = history.plot()
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['loss', 'val_loss']
+        >>> [line.get_label() for line in ax.right_ax.get_lines()]
+        ['val_accuracy']
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError('History.plot needs matplotlib: pip install matplotlib') from None
-        keys = keys or [k for k in self if k.endswith("loss")]
+        if keys is None:
+            keys = [k for k in self if k not in ("time", "lr")]
+        elif isinstance(keys, str):
+            keys = [keys]
+        missing = [k for k in keys if k not in self]
+        if missing:
+            raise ValueError(f"History.plot: {missing} not logged; keys are {sorted(self)}")
         if ax is None:
             ax = plt.figure().add_subplot()
-        for key in keys:
-            ax.plot(range(1, len(self[key]) + 1), self[key], label=key)
+        losses = [k for k in keys if k.endswith("loss")]
+        metrics = [k for k in keys if not k.endswith("loss")]
+        right = None
+        if losses and metrics:
+            right = getattr(ax, "right_ax", None)
+            if right is None:
+                right = ax.right_ax = ax.twinx()
+                right.left_ax = ax
+            right.set_ylabel("metric")
+            ax.set_ylabel("loss")
+        elif losses:
+            ax.set_ylabel("loss")
+        # one color cycle over both axes, so a metric's line never takes a loss's color
+        shift = len(ax.get_lines()) + (len(right.get_lines()) if right is not None else 0)
+        for i, key in enumerate(keys):
+            on, style = (right, "--") if right is not None and key in metrics else (ax, "-")
+            on.plot(range(1, len(self[key]) + 1), self[key], style, label=key, color=f"C{(shift + i) % 10}")
         ax.set_xlabel("epoch")
-        ax.legend()
+        # one legend for both axes, on the twin if there is one (it is drawn above ax's lines)
+        top = getattr(ax, "right_ax", None)
+        handles, labels = ax.get_legend_handles_labels()
+        if top is not None:
+            more = top.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+        (top or ax).legend(handles, labels)
         return ax
 
     def __repr__(self):
