@@ -160,11 +160,60 @@ class _Function(Callback):
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
-    ``monitor``: a key of the logs; None means ``val_loss`` when fit has validation data, else
-    ``loss``. ``mode``: "min", "max", or "auto" (max for accuracy/score/r2, else min).
-    ``restore_best_weights``: at the end, θ goes back to the epoch with the best value; the
-    best is updated on any improvement, the patience count only resets on one > min_delta
-    (scikit-learn's rule for its ``tol``).
+    Pass it as ``fit(..., early_stopping=EarlyStopping(...))`` (``early_stopping=True`` or a
+    patience builds one with the defaults).
+
+    Parameters
+    ----------
+    monitor : str, optional
+        Any key of the epoch's logs: ``"loss"``, ``"val_loss"``, or ``"val_<metric>"`` for each
+        of fit's ``metrics`` (``"val_accuracy"``, ``"val_r2"``, ``"val_mae"``, ``"val_mse"``,
+        ``"val_<__name__>"`` of a metric function), or a key that an earlier callback writes
+        into ``logs``. None (default): ``"val_loss"`` when fit has validation data, else
+        ``"loss"``. A ``val_*`` key that fit will not log is refused before training starts.
+    patience : int, default 10
+        Epochs without an improvement larger than ``min_delta`` before training stops.
+    min_delta : float, default 0.0
+        The least change that counts as an improvement, in the monitored quantity's units.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether smaller ("min") or larger ("max") values are better. "auto" maximizes keys
+        containing ``acc``, ``score`` or ``r2`` (``val_accuracy``, ``val_r2``) and minimizes
+        every other (losses, ``val_mae``, ``val_mse``); pass "max" for a metric function whose
+        name says neither, e.g. ``val_f1``.
+    restore_best_weights : bool, default True
+        At the end of training, θ goes back to the epoch with the best value and
+        ``history.best_epoch`` names it. The best is updated on any improvement, while the
+        patience count only resets on one larger than ``min_delta`` (scikit-learn's rule for
+        its ``tol``).
+
+    Raises
+    ------
+    ValueError
+        For a patience that is not a positive integer, a negative or non-finite
+        ``min_delta``, an unknown ``mode``, or (at fit) a ``monitor`` the logs do not hold.
+
+    Examples
+    --------
+    Stop when the validation accuracy has not risen for 3 epochs, and keep the best epoch's
+    weights:
+
+    >>> import numpy as np
+    >>> from fastnn import EarlyStopping, Network
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    >>> net = Network([2, 16, 2], ["tanh", "softmax"], loss="cross_entropy", seed=0)
+    >>> stop = EarlyStopping(monitor="val_accuracy", mode="max", patience=3)
+    >>> history = net.fit(X, y, epochs=200, lr=0.1, validation_split=0.25,
+    ...                   metrics="accuracy", early_stopping=stop)
+    >>> history.stopped_epoch < 200
+    True
+    >>> best = history.best_epoch
+    >>> history.val_accuracy[best - 1] == max(history.val_accuracy)
+    True
+
+    ``mode="min"`` for a metric where smaller is better, e.g. the mean absolute error of a
+    regression: ``EarlyStopping(monitor="val_mae", mode="min")`` with ``metrics="mae"``.
     """
 
     def __init__(self, monitor=None, patience=10, min_delta=0.0, mode="auto", restore_best_weights=True):
