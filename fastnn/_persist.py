@@ -23,6 +23,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class _Refused(ValueError):
     """A check failed; the message already names the file and the field."""
 
 
-def available_memory():
+def available_memory() -> int | None:
     """Bytes this process can still allocate, or None if unknown: the least of the system's
     MemAvailable (else its physical memory), RLIMIT_AS less the address space in use, and the
     room left under the memory limits of this process's cgroup (``cgroup_memory_free``)."""
@@ -83,7 +84,7 @@ def available_memory():
 _NO_LIMIT = 1 << 62  # cgroup v1 writes "no limit" as LONG_MAX rounded down to a page (9223372036854771712)
 
 
-def cgroup_memory_free(root="/"):
+def cgroup_memory_free(root: str | os.PathLike[str] = "/") -> int | None:
     """Bytes left under the memory limits of this process's cgroup, or None if no limit applies
     (or there are no cgroups: not Linux, or nothing readable).
 
@@ -99,7 +100,7 @@ def cgroup_memory_free(root="/"):
 
     ``root``: the file system root all those paths are read under (tests point it at fake trees).
     """
-    def rooted(path):
+    def rooted(path: str) -> str:
         return os.path.join(root, path.lstrip("/"))
 
     try:
@@ -107,7 +108,7 @@ def cgroup_memory_free(root="/"):
             lines = f.read().splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    groups = {}  # version: the process's cgroup path
+    groups: dict[int, str] = {}  # version: the process's cgroup path
     for line in lines:
         parts = line.split(":", 2)
         if len(parts) != 3:
@@ -116,7 +117,7 @@ def cgroup_memory_free(root="/"):
             groups[2] = parts[2]
         elif "memory" in parts[1].split(","):
             groups[1] = parts[2]
-    free = []
+    free: list[int] = []
     for version, mount, mount_root in _cgroup_mounts(rooted):
         if version not in groups:
             continue
@@ -136,16 +137,16 @@ def cgroup_memory_free(root="/"):
     return max(0, min(free)) if free else None
 
 
-def _unescape(text):
+def _unescape(text: str) -> str:
     """A mountinfo path: space, tab, newline and backslash are written as octal escapes."""
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
 
 
-def _cgroup_mounts(rooted):
+def _cgroup_mounts(rooted: Callable[[str], str]) -> list[tuple[int, str, str]]:
     """[(version, mount point, the mount's root cgroup)] for the cgroup2 mounts and the v1 memory
     mounts in mountinfo (fields: id, parent, dev, root, mount point, ..., "-", fstype, source,
     options); the usual places if mountinfo lists none."""
-    mounts = []
+    mounts: list[tuple[int, str, str]] = []
     try:
         with open(rooted("/proc/self/mountinfo")) as f:
             for line in f:
@@ -163,7 +164,7 @@ def _cgroup_mounts(rooted):
                       (1, "/sys/fs/cgroup/memory", "/")]
 
 
-def _cgroup_room(folder, version):
+def _cgroup_room(folder: str, version: int) -> int | None:
     """One cgroup level's limit less its working set, or None if it has no limit or no files."""
     limit_file, usage_file, cache_key = (("memory.max", "memory.current", "inactive_file") if version == 2
                                          else ("memory.limit_in_bytes", "memory.usage_in_bytes",

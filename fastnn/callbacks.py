@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 try:  # signal's own functions without its enum wrappers: 0.6 µs a fit instead of 7.8 µs
     import _signal as _sig
@@ -49,7 +51,7 @@ class History(dict):
         for key, value in logs.items():
             self.setdefault(key, []).append(value)
 
-    def plot(self, keys=None, ax=None):
+    def plot(self, keys: str | Sequence[str] | None = None, ax: Any = None) -> Any:
         """Plot the per-epoch curves with matplotlib: losses on ``ax``, metrics on a second y-axis.
 
         Parameters
