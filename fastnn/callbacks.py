@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 try:  # signal's own functions without its enum wrappers: 0.6 µs a fit instead of 7.8 µs
     import _signal as _sig
@@ -49,19 +51,86 @@ class History(dict):
         for key, value in logs.items():
             self.setdefault(key, []).append(value)
 
-    def plot(self, keys=None, ax=None):
-        """Plot the per-epoch curves (default: every loss) with matplotlib; returns the axes."""
+    def plot(self, keys: str | Sequence[str] | None = None, ax: Any = None) -> Any:
+        """Plot the per-epoch curves with matplotlib: losses on ``ax``, metrics on a second y-axis.
+
+        Parameters
+        ----------
+        keys : list of str, optional
+            The logged quantities to draw. Default: every one but ``time`` and ``lr``, so the
+            losses (``loss``, ``val_loss``) and the logged metrics (``val_accuracy``,
+            ``val_r2``, ``val_mae``, a key a callback writes, ...).
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        matplotlib Axes
+            ``ax``. Keys ending in ``loss`` go on it (left y-axis). When other keys are drawn
+            with them, those go on a twin axes sharing the epochs (right y-axis, dashed lines),
+            ``ax.right_ax`` (as pandas names its ``secondary_y`` axes), and one legend lists
+            both. With only losses or only metrics, everything is drawn on ``ax``.
+
+        Raises
+        ------
+        ValueError
+            If a key was not logged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastnn import Network
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(80, 2))
+        >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+        >>> net = Network([2, 8, 2], ["relu", "softmax"], loss="cross_entropy", seed=0)
+        >>> history = net.fit(X, y, epochs=5, validation_split=0.25, metrics="accuracy")
+        >>> ax = history.plot()
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['loss', 'val_loss']
+        >>> [line.get_label() for line in ax.right_ax.get_lines()]
+        ['val_accuracy']
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError('History.plot needs matplotlib: pip install matplotlib') from None
-        keys = keys or [k for k in self if k.endswith("loss")]
+        if keys is None:
+            keys = [k for k in self if k not in ("time", "lr")]
+        elif isinstance(keys, str):
+            keys = [keys]
+        missing = [k for k in keys if k not in self]
+        if missing:
+            raise ValueError(f"History.plot: {missing} not logged; keys are {sorted(self)}")
         if ax is None:
             ax = plt.figure().add_subplot()
-        for key in keys:
-            ax.plot(range(1, len(self[key]) + 1), self[key], label=key)
+        losses = [k for k in keys if k.endswith("loss")]
+        metrics = [k for k in keys if not k.endswith("loss")]
+        right = None
+        if losses and metrics:
+            right = getattr(ax, "right_ax", None)
+            if right is None:
+                right = ax.right_ax = ax.twinx()
+                right.left_ax = ax
+            right.set_ylabel("metric")
+            ax.set_ylabel("loss")
+        elif losses:
+            ax.set_ylabel("loss")
+        # one color cycle over both axes, so a metric's line never takes a loss's color
+        shift = len(ax.get_lines()) + (len(right.get_lines()) if right is not None else 0)
+        for i, key in enumerate(keys):
+            on, style = (right, "--") if right is not None and key in metrics else (ax, "-")
+            on.plot(range(1, len(self[key]) + 1), self[key], style, label=key, color=f"C{(shift + i) % 10}")
         ax.set_xlabel("epoch")
-        ax.legend()
+        # one legend for both axes, on the twin if there is one (it is drawn above ax's lines)
+        top = getattr(ax, "right_ax", None)
+        handles, labels = ax.get_legend_handles_labels()
+        if top is not None:
+            more = top.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+        (top or ax).legend(handles, labels)
         return ax
 
     def __repr__(self):
@@ -93,11 +162,60 @@ class _Function(Callback):
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
-    ``monitor``: a key of the logs; None means ``val_loss`` when fit has validation data, else
-    ``loss``. ``mode``: "min", "max", or "auto" (max for accuracy/score/r2, else min).
-    ``restore_best_weights``: at the end, θ goes back to the epoch with the best value; the
-    best is updated on any improvement, the patience count only resets on one > min_delta
-    (scikit-learn's rule for its ``tol``).
+    Pass it as ``fit(..., early_stopping=EarlyStopping(...))`` (``early_stopping=True`` or a
+    patience builds one with the defaults).
+
+    Parameters
+    ----------
+    monitor : str, optional
+        Any key of the epoch's logs: ``"loss"``, ``"val_loss"``, or ``"val_<metric>"`` for each
+        of fit's ``metrics`` (``"val_accuracy"``, ``"val_r2"``, ``"val_mae"``, ``"val_mse"``,
+        ``"val_<__name__>"`` of a metric function), or a key that an earlier callback writes
+        into ``logs``. None (default): ``"val_loss"`` when fit has validation data, else
+        ``"loss"``. A ``val_*`` key that fit will not log is refused before training starts.
+    patience : int, default 10
+        Epochs without an improvement larger than ``min_delta`` before training stops.
+    min_delta : float, default 0.0
+        The least change that counts as an improvement, in the monitored quantity's units.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether smaller ("min") or larger ("max") values are better. "auto" maximizes keys
+        containing ``acc``, ``score`` or ``r2`` (``val_accuracy``, ``val_r2``) and minimizes
+        every other (losses, ``val_mae``, ``val_mse``); pass "max" for a metric function whose
+        name says neither, e.g. ``val_f1``.
+    restore_best_weights : bool, default True
+        At the end of training, θ goes back to the epoch with the best value and
+        ``history.best_epoch`` names it. The best is updated on any improvement, while the
+        patience count only resets on one larger than ``min_delta`` (scikit-learn's rule for
+        its ``tol``).
+
+    Raises
+    ------
+    ValueError
+        For a patience that is not a positive integer, a negative or non-finite
+        ``min_delta``, an unknown ``mode``, or (at fit) a ``monitor`` the logs do not hold.
+
+    Examples
+    --------
+    Stop when the validation accuracy has not risen for 3 epochs, and keep the best epoch's
+    weights:
+
+    >>> import numpy as np
+    >>> from fastnn import EarlyStopping, Network
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    >>> net = Network([2, 16, 2], ["tanh", "softmax"], loss="cross_entropy", seed=0)
+    >>> stop = EarlyStopping(monitor="val_accuracy", mode="max", patience=3)
+    >>> history = net.fit(X, y, epochs=200, lr=0.1, validation_split=0.25,
+    ...                   metrics="accuracy", early_stopping=stop)
+    >>> history.stopped_epoch < 200
+    True
+    >>> best = history.best_epoch
+    >>> history.val_accuracy[best - 1] == max(history.val_accuracy)
+    True
+
+    ``mode="min"`` for a metric where smaller is better, e.g. the mean absolute error of a
+    regression: ``EarlyStopping(monitor="val_mae", mode="min")`` with ``metrics="mae"``.
     """
 
     def __init__(self, monitor=None, patience=10, min_delta=0.0, mode="auto", restore_best_weights=True):

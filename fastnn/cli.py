@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args, Network)
-        net = Network.load(args.model)
+        try:
+            net = Network.load(args.model)
+        except FileNotFoundError:  # load raises it as np.load does; here it is a usage error
+            raise ValueError(f"model file {args.model!r} does not exist") from None
         if args.command == "info":
             print(net.summary())
             return 0

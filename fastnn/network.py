@@ -434,7 +434,7 @@ class Network:
         Every field is checked before anything sized by the file is allocated, and the weights
         are read from the file, never drawn at random first. A damaged, hostile or foreign file,
         or one whose network needs more memory than is available, raises ``ValueError`` naming
-        the file and the field. Never unpickles.
+        the file and the field; a missing file raises ``FileNotFoundError``. Never unpickles.
         """
         from . import persist
 

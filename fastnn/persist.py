@@ -13,15 +13,18 @@ allocates nothing sized by the file until the checks before have passed:
 4. then the network is built without drawing random weights, and θ and the optimizer state
    are read into it in chunks, each checked finite.
 
-Every problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
+A missing file is a ``FileNotFoundError`` (as ``np.load`` and ``joblib.load`` raise); every other
+problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,9 +61,10 @@ class _Refused(ValueError):
     """A check failed; the message already names the file and the field."""
 
 
-def available_memory():
+def available_memory() -> int | None:
     """Bytes this process can still allocate, or None if unknown: the least of the system's
-    MemAvailable (else its physical memory) and RLIMIT_AS less the address space in use."""
+    MemAvailable (else its physical memory), RLIMIT_AS less the address space in use, and the
+    room left under the memory limits of this process's cgroup (``cgroup_memory_free``)."""
     limits = []
     try:
         with open("/proc/meminfo") as f:
@@ -82,7 +86,123 @@ def available_memory():
             limits.append(soft - (used[0] if used else 0))
     except (ImportError, OSError, ValueError, IndexError):
         pass
+    cgroup = cgroup_memory_free()
+    if cgroup is not None:
+        limits.append(cgroup)
     return min(limits) if limits else None
+
+
+_NO_LIMIT = 1 << 62  # cgroup v1 writes "no limit" as LONG_MAX rounded down to a page (9223372036854771712)
+
+
+def cgroup_memory_free(root: str | os.PathLike[str] = "/") -> int | None:
+    """Bytes left under the memory limits of this process's cgroup, or None if no limit applies
+    (or there are no cgroups: not Linux, or nothing readable).
+
+    The process's cgroup comes from ``/proc/self/cgroup`` (v2: the ``0::`` line; v1: the line
+    whose controllers include ``memory``), its folder from the cgroup mounts in
+    ``/proc/self/mountinfo`` (else the usual ``/sys/fs/cgroup``, ``/sys/fs/cgroup/unified`` and
+    ``/sys/fs/cgroup/memory``). Every level from that folder up to the mount's root counts, since
+    a parent's limit binds its children too. A level's room is its limit (v2 ``memory.max``,
+    "max" meaning none; v1 ``memory.limit_in_bytes``) less its usage (``memory.current``;
+    ``memory.usage_in_bytes``) plus the inactive page cache the kernel reclaims before it kills
+    (``inactive_file``; v1 ``total_inactive_file``, from ``memory.stat``), the working set as the
+    kubelet counts it. Missing or unreadable files leave that level out.
+
+    ``root``: the file system root all those paths are read under (tests point it at fake trees).
+    """
+    def rooted(path: str) -> str:
+        return os.path.join(root, path.lstrip("/"))
+
+    try:
+        with open(rooted("/proc/self/cgroup")) as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    groups: dict[int, str] = {}  # version: the process's cgroup path
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == "0" and parts[1] == "":
+            groups[2] = parts[2]
+        elif "memory" in parts[1].split(","):
+            groups[1] = parts[2]
+    free: list[int] = []
+    for version, mount, mount_root in _cgroup_mounts(rooted):
+        if version not in groups:
+            continue
+        top = os.path.normpath(rooted(mount))
+        # The process's folder below the mount point. A path outside the mount's root (another
+        # cgroup namespace's view) or climbing out with ".." leaves only the mount point itself.
+        below = os.path.relpath(os.path.normpath("/" + groups[version].lstrip("/")),
+                                os.path.normpath("/" + mount_root.lstrip("/")))
+        level = top if below in (".", "..") or below.startswith("../") else os.path.join(top, below)
+        while True:
+            room = _cgroup_room(level, version)
+            if room is not None:
+                free.append(room)
+            if level == top:
+                break
+            level = os.path.dirname(level)
+    return max(0, min(free)) if free else None
+
+
+def _unescape(text: str) -> str:
+    """A mountinfo path: space, tab, newline and backslash are written as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+
+
+def _cgroup_mounts(rooted: Callable[[str], str]) -> list[tuple[int, str, str]]:
+    """[(version, mount point, the mount's root cgroup)] for the cgroup2 mounts and the v1 memory
+    mounts in mountinfo (fields: id, parent, dev, root, mount point, ..., "-", fstype, source,
+    options); the usual places if mountinfo lists none."""
+    mounts: list[tuple[int, str, str]] = []
+    try:
+        with open(rooted("/proc/self/mountinfo")) as f:
+            for line in f:
+                fields = line.split()
+                if "-" not in fields[5:]:
+                    continue
+                sep = fields.index("-", 5)
+                tail = fields[sep + 1:] + ["", "", ""]
+                fstype, options = tail[0], tail[2].split(",")
+                if fstype == "cgroup2" or (fstype == "cgroup" and "memory" in options):
+                    mounts.append((2 if fstype == "cgroup2" else 1, _unescape(fields[4]), _unescape(fields[3])))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return mounts or [(2, "/sys/fs/cgroup", "/"), (2, "/sys/fs/cgroup/unified", "/"),
+                      (1, "/sys/fs/cgroup/memory", "/")]
+
+
+def _cgroup_room(folder: str, version: int) -> int | None:
+    """One cgroup level's limit less its working set, or None if it has no limit or no files."""
+    limit_file, usage_file, cache_key = (("memory.max", "memory.current", "inactive_file") if version == 2
+                                         else ("memory.limit_in_bytes", "memory.usage_in_bytes",
+                                               "total_inactive_file"))
+    try:
+        with open(os.path.join(folder, limit_file)) as f:
+            text = f.read().strip()
+        if text == "max":
+            return None
+        limit = int(text)
+        if limit >= _NO_LIMIT:
+            return None
+        with open(os.path.join(folder, usage_file)) as f:
+            usage = int(f.read().strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    cache = 0
+    try:
+        with open(os.path.join(folder, "memory.stat")) as f:
+            for line in f:
+                key, _, value = line.partition(" ")
+                if key == cache_key:
+                    cache = int(value)
+                    break
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    return limit - max(0, usage - cache)
 
 
 def _quote(value, limit=80):
@@ -119,8 +239,6 @@ class _ModelFile:
         try:
             self.archive_size = os.path.getsize(self.path)
             self.zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            raise self.refuse("no such file") from None
         except zipfile.BadZipFile as e:
             raise self.refuse(f"not an .npz (zip) archive, or a damaged one ({e})") from None
         infos = {i.filename[:-4]: i for i in self.zip.infolist() if i.filename.endswith(".npy")}
@@ -145,9 +263,12 @@ class _ModelFile:
             raise self.refuse(f"expected an integer scalar, got {m.dtype.str} of shape {m.shape}")
         self.members = {"format_version": m}
         version = int(self._data(m)[()])
-        if not 1 <= version <= FORMAT_VERSION:
+        if version > FORMAT_VERSION:
             raise self.refuse(f"version {version} is not supported (expected 1 to {FORMAT_VERSION}); "
                               "a newer fastnn may read it")
+        if version < 1:  # fastnn's first format was 1: no fastnn reads this, older or newer
+            raise self.refuse(f"version {version} is invalid: fastnn's formats start at 1 and this one "
+                              f"reads 1 to {FORMAT_VERSION}; the file is damaged or not written by Network.save")
         return version
 
     def _header(self, info):
@@ -375,6 +496,8 @@ def load(cls: Callable[..., N], path: Any) -> N:
         net.optimizer = opt
         return net
     except _READ_ERRORS as e:
+        if isinstance(e, FileNotFoundError) and f.zip is None:
+            raise  # no file at path: FileNotFoundError, as np.load and joblib.load raise
         if not isinstance(e, _Refused):
             e = f.refuse(f"unreadable ({type(e).__name__}: {_quote(str(e), 200)})")
         raise ValueError(str(e)) from None  # a plain ValueError, without the reading's traceback

@@ -106,6 +106,71 @@ def test_history_plot_draws_one_line_per_loss(data):
         plt.close(ax.figure)
 
 
+def _lines(ax):
+    return {ln.get_label(): ln for ln in ax.get_lines()}
+
+
+def test_history_plot_draws_the_metrics_on_a_second_axis(rng):
+    """Losses on the returned axes, the logged metrics on ax.right_ax; x = 1..epochs, y = the logged values; one legend lists all; no two lines
+    share a color."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    net = Network([3, 6, 2], ["tanh", "softmax"], loss="cross_entropy", dtype="float64", seed=0)
+    h = net.fit(X, y, epochs=4, batch_size=8, validation_split=0.25, metrics=["accuracy", "mae"])
+    assert set(h) == {"loss", "val_loss", "val_accuracy", "val_mae", "time", "lr"}
+    ax = h.plot()
+    try:
+        left, right = _lines(ax), _lines(ax.right_ax)
+        assert list(left) == ["loss", "val_loss"]
+        assert list(right) == ["val_accuracy", "val_mae"]
+        for key, ln in {**left, **right}.items():
+            np.testing.assert_array_equal(ln.get_xdata(), [1, 2, 3, 4])
+            np.testing.assert_array_equal(ln.get_ydata(), h[key])
+        colors = [matplotlib.colors.to_hex(ln.get_color()) for ln in [*left.values(), *right.values()]]
+        assert len(set(colors)) == 4, colors
+        legend = ax.right_ax.get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["loss", "val_loss", "val_accuracy", "val_mae"]
+        assert ax.get_legend() is None
+        assert (ax.get_xlabel(), ax.get_ylabel(), ax.right_ax.get_ylabel()) == ("epoch", "loss", "metric")
+        # more keys into the same axes: the twin is reused and the one legend lists every line
+        h.plot(["loss", "lr"], ax=ax)
+        assert len(ax.figure.axes) == 2
+        assert [ln.get_label() for ln in ax.right_ax.get_lines()][-1] == "lr"
+        assert len(ax.right_ax.get_legend().get_texts()) == 6
+    finally:
+        plt.close(ax.figure)
+
+    # only metrics, or only losses: one axes, no twin
+    ax = h.plot(["val_accuracy"])
+    try:
+        assert list(_lines(ax)) == ["val_accuracy"] and len(ax.figure.axes) == 1
+        assert not hasattr(ax, "right_ax")
+    finally:
+        plt.close(ax.figure)
+    with pytest.raises(ValueError, match="val_r2"):
+        h.plot(["loss", "val_r2"])
+    plt.close("all")
+
+
+def test_history_plot_of_a_regression_shows_r2(data):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, Y = data
+    h = make_net().fit(X, Y, epochs=3, batch_size=8, validation_split=0.25, metrics="r2")
+    ax = h.plot()
+    try:
+        assert list(_lines(ax)) == ["loss", "val_loss"] and list(_lines(ax.right_ax)) == ["val_r2"]
+        np.testing.assert_array_equal(_lines(ax.right_ax)["val_r2"].get_ydata(), h.val_r2)
+    finally:
+        plt.close(ax.figure)
+
+
 # ---------------------------------------------------------------------------- validation
 def test_val_loss_is_the_loss_at_each_epoch_end(data, rng):
     X, Y = data

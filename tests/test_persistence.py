@@ -179,7 +179,7 @@ A = np.asarray
 JSON_DEEP = "[" * 100_000 + "]" * 100_000
 HOSTILE = [  # (field, value or None to delete it, words the message must hold)
     ("format_version", None, "missing"),
-    ("format_version", A(0), "not supported"),
+    ("format_version", A(0), "invalid"),
     ("format_version", A(FORMAT_VERSION + 1), "not supported"),
     ("format_version", A(3.0), "integer"),
     ("format_version", A("3"), "integer"),
@@ -248,6 +248,36 @@ def test_hostile_field_is_refused_naming_file_and_field(tmp_path, good, field, v
     path = tmp_path / "bad.npz"
     np.savez(path, **f)  # np.savez pickles object arrays: load must refuse, not unpickle
     refused(path, None if "field '" in words else field, words)
+
+
+@pytest.mark.parametrize("version", [0, -1, -(2**63), FORMAT_VERSION + 1, 2**63 + 5])
+def test_unsupported_format_versions_say_whether_a_newer_fastnn_may_read_them(tmp_path, good, version):
+    """A version below 1 was never written by any fastnn: no advice to upgrade. A version above
+    FORMAT_VERSION may come from a newer fastnn, and the message says so."""
+    f = fields(good[0])
+    f["format_version"] = A(version, dtype=np.uint64 if version >= 2**63 else np.int64)
+    np.savez(tmp_path / "v.npz", **f)
+    msg = refused(tmp_path / "v.npz", "format_version", f"version {version} is ")
+    if version < 1:
+        assert "invalid" in msg and f"reads 1 to {FORMAT_VERSION}" in msg and "newer" not in msg, msg
+    else:
+        assert "not supported" in msg and "a newer fastnn may read it" in msg, msg
+
+
+@pytest.mark.parametrize("kind", [str, Path])
+def test_a_missing_file_is_file_not_found(tmp_path, kind):
+    """As np.load and joblib.load: FileNotFoundError (errno ENOENT, the user's path as filename),
+    also under a missing folder; other unreadable paths stay ValueError."""
+    for path in (tmp_path / "missing.npz", tmp_path / "no" / "such" / "m.npz"):
+        with pytest.raises(FileNotFoundError) as info:
+            Network.load(kind(path))
+        assert info.value.errno == errno.ENOENT and info.value.filename == str(path), info.value
+        assert str(path) in str(info.value)
+        with pytest.raises(FileNotFoundError) as numpy_says:
+            np.load(kind(path))
+        assert type(info.value) is type(numpy_says.value)
+    (tmp_path / "folder.npz").mkdir()
+    refused(tmp_path / "folder.npz", None)
 
 
 def _optimizer_meta(good):
@@ -362,7 +392,6 @@ def test_sizes_claiming_gigabytes_with_consistent_headers_is_refused_by_the_zip_
 def test_damaged_or_foreign_files_are_refused(tmp_path, good):
     raw = good[0].read_bytes()
     cases = {
-        "missing.npz": None,
         "empty.npz": b"",
         "random.npz": np.random.default_rng(0).bytes(4096),
         "text.npz": b"sizes = [3, 5, 4]\n",
@@ -372,8 +401,7 @@ def test_damaged_or_foreign_files_are_refused(tmp_path, good):
     }
     for name, content in cases.items():
         path = tmp_path / name
-        if content is not None:
-            path.write_bytes(content)
+        path.write_bytes(content)
         refused(path, None)
     (tmp_path / "folder.npz").mkdir()
     refused(tmp_path / "folder.npz", None)
@@ -411,6 +439,133 @@ def test_a_network_larger_than_the_memory_available_is_refused(tmp_path, good, m
     monkeypatch.setattr(_persist, "available_memory", lambda: 3000)
     refused(good[0], "sizes", "44 float32 parameters and the optimizer state need 3,600 bytes of memory "
                               "but only 3,000 are available")
+
+
+V2_MOUNT = "29 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+V1_MOUNT = "35 31 0:32 {root} /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+OTHER_MOUNTS = ("23 1 0:21 / /sys rw - sysfs sysfs rw\n"
+                "33 31 0:30 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n")
+
+
+def fake_root(tmp_path, files):
+    """A file system root holding ``files`` ({path: text}) for cgroup_memory_free(root)."""
+    for name, text in files.items():
+        path = tmp_path / name.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(tmp_path)
+
+
+def test_cgroup_v2_limit_is_its_own_and_its_parents_least_room(tmp_path):
+    """memory.max - (memory.current - inactive_file) at each level from the process's cgroup up
+    to the mount point; a parent's limit binds the child, "max" is no limit."""
+    slice_, scope = "/sys/fs/cgroup/app.slice", "/sys/fs/cgroup/app.slice/run.scope"
+    files = {"/proc/self/cgroup": "0::/app.slice/run.scope\n",
+             "/proc/self/mountinfo": OTHER_MOUNTS + V2_MOUNT,
+             "/sys/fs/cgroup/memory.current": "5000000000\n",  # the root cgroup has no memory.max
+             slice_ + "/memory.max": "1000000\n", slice_ + "/memory.current": "400000\n",
+             slice_ + "/memory.stat": "anon 250000\nfile 150000\ninactive_file 100000\nactive_file 50000\n",
+             scope + "/memory.max": "max\n", scope + "/memory.current": "300000\n"}
+    root = fake_root(tmp_path / "a", files)
+    assert _persist.cgroup_memory_free(root) == 1_000_000 - (400_000 - 100_000)
+    # a tighter limit on the process's own cgroup wins
+    root = fake_root(tmp_path / "b", dict(files, **{scope + "/memory.max": "500000\n"}))
+    assert _persist.cgroup_memory_free(root) == 500_000 - 300_000
+    # usage above the limit leaves nothing, never a negative room
+    root = fake_root(tmp_path / "c", dict(files, **{scope + "/memory.max": "200000\n"}))
+    assert _persist.cgroup_memory_free(root) == 0
+    # "max" everywhere: no limit
+    root = fake_root(tmp_path / "d", dict(files, **{slice_ + "/memory.max": "max\n"}))
+    assert _persist.cgroup_memory_free(root) is None
+
+
+def test_cgroup_v2_in_a_namespace_reads_the_mount_point(tmp_path):
+    """Inside a cgroup namespace (a container) the process's cgroup is "/" and the limit sits on
+    the mount point; a path outside the mount's root or with ".." never leaves the mount."""
+    files = {"/proc/self/mountinfo": V2_MOUNT,
+             "/sys/fs/cgroup/memory.max": "268435456\n", "/sys/fs/cgroup/memory.current": "68435456\n",
+             "/sys/fs/cgroup/memory.stat": "inactive_file 0\n"}
+    for line in ("0::/\n", "0::/../../..\n", "0::/../x\n"):
+        root = fake_root(tmp_path / str(len(line)), dict(files, **{"/proc/self/cgroup": line}))
+        assert _persist.cgroup_memory_free(root) == 200_000_000, line
+
+
+def test_cgroup_v1_memory_controller(tmp_path):
+    """v1: memory.limit_in_bytes - (memory.usage_in_bytes - total_inactive_file); the process's
+    cgroup is the ``memory`` line of /proc/self/cgroup, the folder found through the mount's root."""
+    group = "/sys/fs/cgroup/memory/jobs/42"
+    cgroup = "5:cpu,cpuacct:/jobs/42\n4:memory:/jobs/42\n1:name=systemd:/jobs/42\n0::/\n"
+    files = {"/proc/self/cgroup": cgroup,
+             "/proc/self/mountinfo": OTHER_MOUNTS + V1_MOUNT.format(root="/"),
+             "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n",  # v1's "no limit"
+             "/sys/fs/cgroup/memory/memory.usage_in_bytes": "9000000000\n",
+             group + "/memory.limit_in_bytes": "2000000\n", group + "/memory.usage_in_bytes": "700000\n",
+             group + "/memory.stat": "cache 300000\ninactive_file 1\ntotal_inactive_file 200000\n"}
+    root = fake_root(tmp_path / "a", files)
+    assert _persist.cgroup_memory_free(root) == 2_000_000 - (700_000 - 200_000)
+    # without memory.stat, all the usage counts
+    (tmp_path / "a" / group.lstrip("/") / "memory.stat").unlink()
+    assert _persist.cgroup_memory_free(root) == 2_000_000 - 700_000
+    # unlimited everywhere
+    root = fake_root(tmp_path / "b", dict(files, **{group + "/memory.limit_in_bytes": "9223372036854771712\n"}))
+    assert _persist.cgroup_memory_free(root) is None
+    # a container's view: the mount's root is the process's cgroup, so the mount point holds its files
+    root = fake_root(tmp_path / "c", {"/proc/self/cgroup": cgroup,
+                                      "/proc/self/mountinfo": V1_MOUNT.format(root="/jobs/42"),
+                                      "/sys/fs/cgroup/memory/memory.limit_in_bytes": "3000000\n",
+                                      "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1000000\n"})
+    assert _persist.cgroup_memory_free(root) == 2_000_000
+
+
+def test_cgroup_hybrid_takes_the_least_of_v1_and_v2(tmp_path):
+    files = {"/proc/self/cgroup": "4:memory:/\n0::/\n",
+             "/proc/self/mountinfo": V1_MOUNT.format(root="/") +
+             V2_MOUNT.replace("/sys/fs/cgroup ", "/sys/fs/cgroup/unified "),
+             "/sys/fs/cgroup/memory/memory.limit_in_bytes": "5000\n",
+             "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1000\n",
+             "/sys/fs/cgroup/unified/memory.max": "3000\n", "/sys/fs/cgroup/unified/memory.current": "1000\n"}
+    assert _persist.cgroup_memory_free(fake_root(tmp_path, files)) == 2000
+
+
+def test_cgroup_missing_or_unreadable_files(tmp_path):
+    """No /proc/self/cgroup, no mount of that version, a limit without usage, garbage: no limit
+    from that level; without mountinfo the usual mount points are read."""
+    assert _persist.cgroup_memory_free(str(tmp_path / "empty")) is None
+    limit = {"/sys/fs/cgroup/memory.max": "4096\n", "/sys/fs/cgroup/memory.current": "1024\n"}
+    # no mountinfo: /sys/fs/cgroup is where v2 usually is
+    assert _persist.cgroup_memory_free(fake_root(tmp_path / "a", dict(limit, **{"/proc/self/cgroup": "0::/\n"}))) == 3072
+    # the process is in no v2 cgroup (only v1 lines) and no v1 memory files: nothing known
+    assert _persist.cgroup_memory_free(fake_root(tmp_path / "b", dict(limit, **{
+        "/proc/self/cgroup": "4:memory:/\n", "/proc/self/mountinfo": V2_MOUNT}))) is None
+    # a limit without a usage file, or unreadable numbers
+    for name, files in {"no usage": {"/sys/fs/cgroup/memory.max": "4096\n"},
+                        "garbage limit": dict(limit, **{"/sys/fs/cgroup/memory.max": "lots\n"}),
+                        "garbage usage": dict(limit, **{"/sys/fs/cgroup/memory.current": "\x00\n"}),
+                        "empty": dict(limit, **{"/sys/fs/cgroup/memory.max": ""})}.items():
+        root = fake_root(tmp_path / name, dict(files, **{"/proc/self/cgroup": "0::/\n",
+                                                          "/proc/self/mountinfo": V2_MOUNT}))
+        assert _persist.cgroup_memory_free(root) is None, name
+    # a garbled memory.stat only loses the page-cache credit
+    root = fake_root(tmp_path / "stat", dict(limit, **{"/proc/self/cgroup": "0::/\n", "/proc/self/mountinfo": V2_MOUNT,
+                                                       "/sys/fs/cgroup/memory.stat": "inactive_file many\n"}))
+    assert _persist.cgroup_memory_free(root) == 3072
+
+
+def test_mountinfo_paths_with_escaped_spaces(tmp_path):
+    mount = "29 23 0:26 / /mnt/my\\040cgroups rw - cgroup2 cgroup2 rw\n"
+    root = fake_root(tmp_path, {"/proc/self/cgroup": "0::/\n", "/proc/self/mountinfo": mount,
+                                "/mnt/my cgroups/memory.max": "100\n", "/mnt/my cgroups/memory.current": "40\n"})
+    assert _persist.cgroup_memory_free(root) == 60
+
+
+def test_load_refuses_a_network_larger_than_the_cgroup_allows(good, monkeypatch):
+    """available_memory is the least of MemAvailable, RLIMIT_AS and the cgroup's room."""
+    monkeypatch.setattr(_persist, "cgroup_memory_free", lambda: 3000)
+    assert _persist.available_memory() == 3000
+    refused(good[0], "sizes", "need 3,600 bytes of memory but only 3,000 are available")
+    monkeypatch.setattr(_persist, "cgroup_memory_free", lambda: None)
+    assert _persist.available_memory() > 3000
+    same(good[1], Network.load(good[0]))
 
 
 def _limited(code, extra_mb):
@@ -675,3 +830,63 @@ def test_fuzz_replaced_fields_load_exactly_or_raise_value_error(tmp_path_factory
     path = tmp_path_factory.mktemp("fuzz") / "m.npz"
     np.savez(path, **f)
     _load_or_refuse(path)
+
+
+# --- scripts/fuzz_load.py (the atheris target) ----------------------------------------------------
+
+def _fuzz_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fuzz_load", REPO / "scripts" / "fuzz_load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fuzz_script_seeds_are_valid_files_of_each_format_and_the_target_checks_them():
+    """The atheris script without atheris: its seed corpus loads (formats 1, 2 and 3), its
+    target passes on seeds and on damaged files (ValueError), and its CRC repair makes a
+    mutated member readable again, so that the mutation reaches load's field checks."""
+    fuzz = _fuzz_script()
+    seeds = fuzz.seeds()
+    target = fuzz.Target()
+    versions = set()
+    for name, raw in seeds.items():
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            assert z.testzip() is None, name
+            versions.add(int(np.load(io.BytesIO(z.read("format_version.npy")))))
+        assert fuzz.fix_crcs(raw) == raw, name
+        target(raw)
+    assert versions == {1, 2, 3}
+    raw = seeds["v3-untrained-f64"]
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        info = z.getinfo("params.npy")
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + 140  # a parameter's bytes
+    mutated = bytearray(raw)
+    mutated[at] ^= 0x40
+    with zipfile.ZipFile(io.BytesIO(bytes(mutated))) as z:
+        assert z.testzip() == "params.npy"  # the CRC no longer matches
+    repaired = fuzz.fix_crcs(bytes(mutated))
+    with zipfile.ZipFile(io.BytesIO(repaired)) as z:
+        assert z.testzip() is None
+    target(bytes(mutated))
+    target(repaired)
+    target(b"")
+    target(raw[:len(raw) // 2])
+    # what the fuzzer counts as a crash: any other exception, or a ValueError that is a
+    # subclass or does not name the file
+    class Raises:
+        def __init__(self, error):
+            self.error = error
+
+        def load(self, path):
+            raise self.error
+
+    for error, caught in ((TypeError("x"), TypeError), (MemoryError(), MemoryError),
+                          (json.JSONDecodeError("x", "doc", 0), AssertionError),
+                          (ValueError("no path"), AssertionError)):
+        target.Network = Raises(error)
+        with pytest.raises(caught):
+            target(raw)
+    target.Network = Raises(ValueError(f"fastnn model file {str(target.path)!r}: bad"))
+    target(raw)
