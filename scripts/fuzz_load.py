@@ -10,7 +10,7 @@ CRC-32s three times in four, so that mutations inside a member get past the CRC 
 field checks, and libFuzzer gets a dictionary of the tokens model files are made of
 (``dictionary()``, written to ``build/fuzz_load/load.dict`` and passed as ``-dict``).
 
-Instrumented for coverage: ``fastnn._persist``, the parts of fastnn that ``load`` calls
+Instrumented for coverage: ``fastnn.persist``, the parts of fastnn that ``load`` calls
 (``network``, ``optimizers``, ``schedules``, ``activations``, ``losses``; not their
 Numba-jitted functions), and the readers under them (``zipfile``, ``json``, ``ast`` and
 NumPy's ``.npy`` header parser).
@@ -33,7 +33,7 @@ and seeded)::
     python scripts/fuzz_load.py build/fuzz_load/corpus -runs=100000
     python scripts/fuzz_load.py build/fuzz_load/crash-1234...   # replay one input
     python scripts/fuzz_load.py --seed-only                      # write the seed files, exit
-    python scripts/fuzz_load.py --report [CORPUS_DIR ...]        # lines of _persist.py it reaches
+    python scripts/fuzz_load.py --report [CORPUS_DIR ...]        # lines of persist.py it reaches
 """
 from __future__ import annotations
 
@@ -276,13 +276,13 @@ def _function_lines(code):
 
 def report(folders):
     """Replay every file in ``folders`` through the target, tracing which lines of
-    fastnn/_persist.py run (no atheris, no coverage.py: sys.settrace); print the count, the
+    fastnn/persist.py run (no atheris, no coverage.py: sys.settrace); print the count, the
     lines never run, and the outcomes."""
     from collections import Counter
 
-    from fastnn import _persist
+    from fastnn import persist
 
-    source = os.path.realpath(_persist.__file__)
+    source = os.path.realpath(persist.__file__)
     with open(source) as f:
         text = f.read()
     import ast
@@ -311,7 +311,7 @@ def report(folders):
             sys.settrace(None)
     missed = sorted(body - ran)
     print(f"{len(files)} inputs: {dict(outcomes)}")
-    print(f"fastnn/_persist.py: {len(body & ran)} of {len(body)} lines inside functions ran; "
+    print(f"fastnn/persist.py: {len(body & ran)} of {len(body)} lines inside functions ran; "
           f"never ran: {missed}")
 
 
@@ -350,9 +350,9 @@ def main():
     except ImportError:
         import numpy.lib.format as npy_format
 
-    from fastnn import _persist, activations, losses, network, optimizers, schedules
+    from fastnn import persist, activations, losses, network, optimizers, schedules
 
-    n = _instrument(atheris, [_persist, network, optimizers, schedules, activations, losses,
+    n = _instrument(atheris, [persist, network, optimizers, schedules, activations, losses,
                               zf, json, json.decoder, json.scanner, ast, npy_format])
     print(f"fuzz_load: instrumented {n} functions; libFuzzer args: {args[1:]}", file=sys.stderr)
     target = Target()
