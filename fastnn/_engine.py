@@ -494,11 +494,10 @@ class Trainer:
         self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> None:
         assert self._stack is not None
         self._stack.close()
         self.pool = None
-        return False
 
     def run(self, theta: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
             perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,

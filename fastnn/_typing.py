@@ -6,10 +6,13 @@ Modules import them under ``typing.TYPE_CHECKING`` only (their annotations are s
 from __future__ import annotations
 
 import os
-from typing import Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
 
 FloatArray = npt.NDArray[np.floating[Any]]
 """A float32 or float64 array: θ, a batch buffer, a row block of X or Y."""
@@ -26,7 +29,7 @@ class NetworkLike(Protocol):
     activations: list[str]
     loss_name: str
     dtype: np.dtype[Any]
-    optimizer: Any
+    optimizer: Optimizer | None
     feature_names_in_: npt.NDArray[Any] | None
 
     @property

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from . import losses as _losses
 from ._engine import all_finite
+
+if TYPE_CHECKING:
+    from ._typing import FloatArray
 
 DTYPES = ("float32", "float64")
 NO_WEIGHTS = {np.dtype(d): np.empty(0, d) for d in DTYPES}  # size 0: nothing to write
@@ -51,7 +54,7 @@ def sizes(value: Any) -> list[int]:
 def dtype(value: Any) -> np.dtype:
     if str(np.dtype(value) if isinstance(value, type) else value) not in DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {value!r}")
-    return np.dtype(value)
+    return np.dtype(str(np.dtype(value) if isinstance(value, type) else value))
 
 
 def feature_names(X: Any) -> np.ndarray | None:
@@ -131,13 +134,13 @@ def refuse_unsafe(a: Any, name: str) -> None:
         raise ValueError(f"{name} holds bytes; decode and convert them to numbers first")
 
 
-def check_X(X: Any, n0: int, dt: np.dtype, name: str = "X") -> np.ndarray:
+def check_X(X: Any, n0: int, dt: np.dtype[Any], name: str = "X") -> FloatArray:
     """X as a C-contiguous (N, n_0) array of ``dt`` with N ≥ 1 finite rows."""
     if (type(X) is np.ndarray and X.dtype == dt and X.ndim == 2 and X.flags.c_contiguous
             and X.shape[1] == n0 and X.shape[0]):  # already what the kernels take
         if not all_finite(X):
             raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first")
-        return X
+        return cast("FloatArray", X)
     refuse_unsafe(X, name)
     try:
         with np.errstate(over="ignore"):  # too big for float32 → Inf, reported below
@@ -154,10 +157,10 @@ def check_X(X: Any, n0: int, dt: np.dtype, name: str = "X") -> np.ndarray:
     X = np.ascontiguousarray(X)
     if not all_finite(X):
         raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first")
-    return X
+    return cast("FloatArray", X)
 
 
-def check_Y(Y: Any, N: int, nK: int, dt: np.dtype, loss: _losses.Loss, name: str = "X") -> np.ndarray:
+def check_Y(Y: Any, N: int, nK: int, dt: np.dtype[Any], loss: _losses.Loss, name: str = "X") -> FloatArray:
     """Targets as a C-contiguous (N, n_K) array of ``dt`` fit for ``loss`` (integer class
     labels (N,) become one-hot rows for a loss on probabilities). ``name``: X's name."""
     yname = f"{name}'s Y" if name != "X" else "Y"
@@ -201,7 +204,7 @@ def check_Y(Y: Any, N: int, nK: int, dt: np.dtype, loss: _losses.Loss, name: str
     if loss.targets == "binary" and ((Y < 0) | (Y > 1)).any():
         raise ValueError(f"{yname}: loss='binary_cross_entropy' needs targets in [0, 1] "
                          "(one column of 0/1 labels per output)")
-    return Y
+    return cast("FloatArray", Y)
 
 
 def one_hot(labels: np.ndarray, nK: int, dt: np.dtype) -> np.ndarray:

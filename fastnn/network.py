@@ -35,11 +35,11 @@ class Backprop:
     ``phi[k]`` is per sample (not divided by N); ``dW``/``db`` are the gradients of the mean loss.
     """
 
-    z: dict = field(default_factory=dict)  # z̄^[k], k = 1..K
-    x: dict = field(default_factory=dict)  # x̄^[k], k = 0..K
-    phi: dict = field(default_factory=dict)  # φ^[k], k = 1..K
-    dW: dict = field(default_factory=dict)  # ∂L/∂W^[k]
-    db: dict = field(default_factory=dict)  # ∂L/∂b̄^[k]
+    z: dict[int, np.ndarray] = field(default_factory=dict)  # z̄^[k], k = 1..K
+    x: dict[int, np.ndarray] = field(default_factory=dict)  # x̄^[k], k = 0..K
+    phi: dict[int, np.ndarray] = field(default_factory=dict)  # φ^[k], k = 1..K
+    dW: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂W^[k]
+    db: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂b̄^[k]
     loss: float = 0.0
 
 
@@ -129,7 +129,7 @@ class Network:
         else:
             self._theta = GuardedTheta(self._checked_parameters(parameters, "parameters", in_place=True))
 
-    def _init_weights(self, table: list) -> None:
+    def _init_weights(self, table: list[_act.Activation]) -> None:
         """He-normal for ReLU-like ψ^[k], Glorot-uniform for tanh/sigmoid/identity/softmax; b̄ = 0."""
         for W, b, a in zip(self.weights, self.biases, table):
             n_out, n_in = W.shape
@@ -142,12 +142,12 @@ class Network:
 
     # Pickling (pickle, copy.deepcopy, joblib) keeps θ and the engine's plan, and drops the
     # thread state (locks, per-thread buffers, a running fit's snapshot).
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_theta"] = self._theta.array
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         state["_theta"] = GuardedTheta(state["_theta"])
         self.__dict__.update(state)
 
@@ -180,7 +180,7 @@ class Network:
         finished epoch. ``unpack`` splits it into W^[k] and b̄^[k].
         """
         with self._theta.reading() as theta:
-            out = theta.copy()
+            out: np.ndarray = theta.copy()
         out.flags.writeable = False
         return out
 
@@ -312,7 +312,8 @@ class Network:
         """A copy of θ (or of a running fit's snapshot) for gradients and backprop: their kernels
         compile only for writable θ, and must not see a fit that starts in another thread write it."""
         with self._theta.reading() as theta:
-            return theta.copy()
+            copy: np.ndarray = theta.copy()
+        return copy
 
     # ------------------------------------------------------------------ training
     def fit(self, X: Any, Y: Any, *, epochs: int = 10, batch_size: int = 32, lr: float | None = None,
@@ -387,7 +388,7 @@ class Network:
             rows.append((str(k), f"{n_out} x {n_in}", f"{n_out}", a, f"{n_out * n_in + n_out:,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
 
-        def fmt(r: tuple) -> str:
+        def fmt(r: tuple[str, ...]) -> str:
             return "  ".join(s.ljust(w) if c == 3 else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
 
         lines = [f"Network(sizes={self.sizes}, loss={self.loss_name}, dtype={self.dtype.name})", fmt(rows[0])]

@@ -25,7 +25,7 @@ from . import losses as _losses
 from . import optimizers as _opt
 from ._engine import FUSED, Engine, Trainer, all_finite
 from ._guard import GuardedTheta
-from .callbacks import History, deferred_interrupt, prepare as _prepare_callbacks
+from .callbacks import Callback, History, deferred_interrupt, prepare as _prepare_callbacks
 
 if TYPE_CHECKING:
     from ._typing import NetworkLike as Network
@@ -74,9 +74,9 @@ class _Data:
     X: np.ndarray
     Y: np.ndarray
     sw: np.ndarray  # sample weights, or empty
-    val: tuple | None  # (Xv, Yv, wv), or None
-    metrics: list
-    callbacks: list
+    val: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (Xv, Yv, wv), or None
+    metrics: list[tuple[str, Callable[[np.ndarray, np.ndarray], float]]]
+    callbacks: list[Callback]
 
 
 def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Generator, X: Any, Y: Any, *,
@@ -141,13 +141,13 @@ def _optimizer(net: Network, spec: Any, lr: float | None) -> _opt.Optimizer:
         return current if current is not None else _opt.SGD(lr=0.01 if lr is None else lr)
     if isinstance(spec, str) and current is not None and current.name == spec.lower():
         return current
-    new = _opt.get(spec, lr)
+    new: _opt.Optimizer = _opt.get(spec, lr)
     new.bind(net.n_params, net.dtype)  # a mismatched object is refused before any work
     return new
 
 
 def _split_validation(net: Network, X: np.ndarray, Y: np.ndarray, sw: np.ndarray, data: Any, split: Any,
-                      names: np.ndarray | None) -> tuple:
+                      names: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None.
     ``names``: X's feature names, which a validation DataFrame's columns must match."""
     if data is not None and split:
@@ -177,7 +177,7 @@ def _split_validation(net: Network, X: np.ndarray, Y: np.ndarray, sw: np.ndarray
     return X[:cut], Y[:cut], sw[:cut] if sw.size else sw, (X[cut:], Y[cut:], wv)
 
 
-def _metrics(net: Network, metrics: Any, validating: bool) -> list:
+def _metrics(net: Network, metrics: Any, validating: bool) -> list[tuple[str, Callable[[np.ndarray, np.ndarray], float]]]:
     """[(log key, function)] for fit's ``metrics``, computed on the validation rows."""
     if metrics is None:
         return []
@@ -264,7 +264,7 @@ class _Loop:
         if self.data.sw.size:
             np.take(self.data.sw, self.perm, out=self.swp)
 
-    def epoch(self, trainer: Trainer, epoch: int, verbose: bool, interrupted: Callable[[], bool]) -> dict:
+    def epoch(self, trainer: Trainer, epoch: int, verbose: bool, interrupted: Callable[[], bool]) -> dict[str, float]:
         """One epoch; its logs (loss, time, lr, validation)."""
         t0 = time.perf_counter()
         if self.shuffle:
@@ -343,8 +343,9 @@ class _Loop:
         raise DivergedError(f"training diverged in epoch {epoch} (loss {loss}); weights were restored "
                             f"to {last}. {advice[0].upper()}{advice[1:]}", epoch=epoch, loss=float(loss))
 
-    def _validate(self) -> dict:
+    def _validate(self) -> dict[str, float]:
         """val_loss and the val_<metric> values of the current θ on the validation rows."""
+        assert self.data.val is not None
         Xv, Yv, wv = self.data.val
         net, e = self.net, self.engine
         total = e.loss_sum(self.theta.array, Xv, Yv, wv)
@@ -356,7 +357,7 @@ class _Loop:
                 logs[key] = float(fn(Yv, P))
         return logs
 
-    def _end_epoch(self, epoch: int, logs: dict, bar: Any) -> bool:
+    def _end_epoch(self, epoch: int, logs: dict[str, float], bar: Any) -> bool:
         """History, callbacks (True: one asked to stop), progress and the snapshot for readers."""
         self.history.append(logs)
         stop = False
