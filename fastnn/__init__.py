@@ -2,7 +2,8 @@
 from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History
 from .losses import LOSSES
-from .network import Backprop, DivergedError, Network
+from .network import Backprop, Network
+from .training import DivergedError
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from .schedules import SCHEDULES
 

@@ -19,7 +19,7 @@ _loaded = {}
 # from other files: after an edit to losses.py, _kernels would keep running the old loss. The
 # fingerprint of every file with jitted code is therefore written into the generated sources
 # (their module names change with it) and kept beside the cache, which is cleared when it changes.
-_JITTED = ("_blas", "_codegen", "_dispatch", "_jit", "_kernels", "_sync", "_unrolled",
+_JITTED = ("_blas", "_codegen", "_dispatch", "_jit", "_kernels", "_layout", "_sync", "_unrolled",
            "activations", "losses", "optimizers")
 
 

@@ -9,7 +9,7 @@ Layout (rows are samples: the seed's column vectors laid side by side, then tran
   grad    flat buffer with theta's layout: gradients, and the batch's mean gradient for every
           optimizer but plain SGD (whose step is fused into the gradient GEMM: no grad at all)
   state   the optimizer's flat state buffers (``optimizers``), laid end to end
-  lay     int64 (K, LAYOUT_COLS): one row per layer k = 1..K, columns named below
+  lay     int64 (K, _layout.COLS): one row per layer k = 1..K (``_layout``)
   abuf    x̄^[k] for k = 1..K: layer k's (B, n_k) block starts at cap · c_k, cap = rows sized for
   pbuf    φ^[k], with abuf's layout
   x0, y   flat input and target rows, read from offsets x0o / yo
@@ -37,12 +37,9 @@ from . import _codegen
 from ._blas import _gemm
 from ._dispatch import act as _act, mul_dpsi as _mul_dpsi, opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
+from ._layout import ACT, B_OFF, C_OFF, N_IN, N_OUT, W_OFF
 from .optimizers import FUSED
 from ._sync import _claim, _done, _wait
-
-# Columns of the layout table.
-N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF = range(6)
-LAYOUT_COLS = 6
 
 # Path selection. AUTO: nets of at most _unrolled.MAX_PARAMS parameters run the generated
 # straight-line epoch, and every other layer picks BLAS or loops by its work size. The other
@@ -54,25 +51,6 @@ AUTO, LOOPS, BLAS, UNROLLED, GENERIC = 0, 1, 2, 3, 4
 BLAS_MIN_WORK = 2048
 
 _N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
-
-# ------------------------------------------------------------------------------ views
-# Plain NumPy views of the flat buffers, for Network (the kernels use offsets, not views).
-def _W(theta, lay, k):
-    """W^[k+1] (0-based k) as an (n_out, n_in) view of theta."""
-    o, n_out, n_in = lay[k, W_OFF], lay[k, N_OUT], lay[k, N_IN]
-    return theta[o : o + n_out * n_in].reshape(n_out, n_in)
-
-
-def _b(theta, lay, k):
-    o = lay[k, B_OFF]
-    return theta[o : o + lay[k, N_OUT]]
-
-
-def _rows(buf, lay, k, B):
-    """Layer k's (B, n_k) block of a per-layer batch buffer."""
-    o, n = _cap(buf, lay) * lay[k, C_OFF], lay[k, N_OUT]
-    return buf[o : o + B * n].reshape(B, n)
-
 
 @jit(inline=True)
 def _cap(buf, lay):

@@ -133,7 +133,7 @@ class EarlyStopping(Callback):
             improved_enough = self.best is None or value < self.best - self.min_delta
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
-                self._theta = net._theta.copy()
+                self._theta = net.parameters
             if improved_enough:
                 self.wait = 0
                 return False
@@ -142,7 +142,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, net, history):
         if self.restore_best_weights and self._theta is not None:
-            np.copyto(net._theta, self._theta)
+            net.set_parameters(self._theta)
             history.best_epoch = self.best_epoch
         self._theta = None
 

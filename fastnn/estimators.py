@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
-from . import _parallel
+from . import _engine
 from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
@@ -86,7 +86,7 @@ class _Stopping(Callback):
                 est._no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_theta = net._theta.copy()
+                est._best_theta = net.parameters
         else:
             if loss > est.best_loss_ - est.tol:
                 est._no_improvement_count += 1
@@ -273,7 +273,7 @@ class _BaseMLP(BaseEstimator):
             warnings.warn("Training interrupted by user.")
             self._converged = True
         if early and self._best_theta is not None:
-            np.copyto(net._theta, self._best_theta)
+            net.set_parameters(self._best_theta)
         self._best_theta = None
         if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
@@ -284,7 +284,7 @@ class _BaseMLP(BaseEstimator):
         """n_jobs as fit's threads: None stays automatic, -1 is every usable core, -2 all but one."""
         if self.n_jobs is None or self.n_jobs > 0:
             return self.n_jobs
-        return max(1, _parallel.usable_cores() + 1 + self.n_jobs)
+        return max(1, _engine.usable_cores() + 1 + self.n_jobs)
 
     def _init_network(self, X, Y, hidden):
         dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
@@ -328,31 +328,26 @@ class _BaseMLP(BaseEstimator):
 
     def _fit_lbfgs(self, net, X, Y, sw):
         """Full-batch L-BFGS-B (SciPy) on the mean loss + ½·alpha·‖W‖²/n, gradient from the kernels."""
-        Xc, Yc = net._check_XY(X, Y)
-        swc = None if sw is None else net._check_weights(sw, len(Xc))
-        n = len(Xc) if sw is None else float(np.sum(sw))
-        n_rows = len(Xc)
-        mask = np.zeros(net.n_params, bool)  # the W^[k] entries, which alpha penalises
-        for W in net.weights:
-            off = W.__array_interface__["data"][0] - net._theta.__array_interface__["data"][0]
-            start = off // net._theta.itemsize
-            mask[start:start + W.size] = True
-        net._own_parameters()
+        n = len(X) if sw is None else float(np.sum(sw))
+        # converted once, so each evaluation's checks take their fast path
+        X = np.ascontiguousarray(X, dtype=net.dtype)
+        Y = np.ascontiguousarray(Y, dtype=net.dtype).reshape(len(X), -1)
+        mask = np.zeros(net.n_params)  # 1 on the W^[k] entries, which alpha penalises
+        for W in net.unpack(mask)[0]:
+            W[:] = 1
 
         def loss_grad(theta):
-            net._theta[:] = theta
-            grad, total = net._backward_all(Xc, Yc, swc)[2:]
-            g = grad.astype(np.float64) / n_rows
+            net.set_parameters(theta)
+            value, g = net.loss_and_gradient(X, Y, sw)
             w = theta * mask
-            value = float(total) / n_rows + 0.5 * self.alpha * float(w @ w) / n
-            return value, g + self.alpha * w / n
+            return value + 0.5 * self.alpha * float(w @ w) / n, g + self.alpha * w / n
 
         options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
         if _LBFGS_IPRINT:
             options["iprint"] = self.verbose - 1 if self.verbose else -1
-        res = minimize(loss_grad, net._theta.astype(np.float64), method="L-BFGS-B", jac=True,
+        res = minimize(loss_grad, net.parameters.astype(np.float64), method="L-BFGS-B", jac=True,
                        options=options)
-        net._theta[:] = res.x
+        net.set_parameters(res.x)
         self.n_iter_ = int(res.nit)
         penalty = self._penalty(net, n)
         self.loss_ = (float(res.fun) - penalty) / self._loss_outputs + penalty

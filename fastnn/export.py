@@ -32,7 +32,6 @@ from collections import Counter
 
 import numpy as np
 
-from . import _kernels as _k
 from ._io import atomic_write
 from .activations import LEAKY_SLOPE
 from .network import Network
@@ -52,9 +51,8 @@ MIN_SOFTPLUS_THRESHOLD = 20.0  # from_torch: e^-20 ≈ 2e-9, under half an ulp o
 def _layers(net):
     """Copies of (W^[k], b̄^[k]) for k = 1..K, read as predict reads θ: during another thread's
     fit, from that fit's snapshot, so an export never holds half an update."""
-    with net._reading() as theta:
-        theta = theta.copy()
-    return [(_k._W(theta, net._lay, k), _k._b(theta, net._lay, k)) for k in range(net.n_layers)]
+    Ws, bs = net.unpack(net.parameters)
+    return list(zip(Ws, bs))
 
 
 # ------------------------------------------------------------------------------------ ONNX

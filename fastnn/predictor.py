@@ -9,24 +9,21 @@ later ``fit`` does not change it: make a new one to serve new weights.
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from . import _parallel
+from typing import Any
+
+from ._engine import Engine
 
 
 class Predictor:
     """``f(X, out=None)`` → the (N, n_K) outputs of the network it was made from."""
 
-    def __init__(self, net):
-        self._theta = net._theta.copy()
-        self._theta.flags.writeable = False
-        self._lay, self._loss, self._path = np.array(net._lay), net._loss, net._path
-        self.sizes, self.dtype = list(net.sizes), net.dtype
-        self._width = int(sum(net.sizes[1:]))
-        self._row_work, self._layer_work = net._row_work, net._layer_work
-        self._local = threading.local()
+    def __init__(self, theta: np.ndarray, engine: Engine) -> None:
+        """Made by ``Network.predictor()``: a read-only copy of θ and an engine of its own."""
+        self._theta = theta
+        self._engine = engine
+        self.sizes, self.dtype = list(engine.sizes), engine.dtype
 
     def __call__(self, X, out=None):
         """X: a C-contiguous ``dtype`` array of shape (N, n_0); NaN in gives NaN out (no check).
@@ -45,24 +42,8 @@ class Predictor:
               or not out.flags.c_contiguous or not out.flags.writeable):
             raise ValueError(f"out: pass a writable C-contiguous {self.dtype.name} array of shape "
                              f"({N}, {nK}), got {_describe(out)}")
-        _parallel.predict(self._theta, self._lay, self._loss, X, out, self._path, self._buffer,
-                          self._row_work, self._layer_work)
+        self._engine.predict(self._theta, X, out)
         return out
-
-    def _buffer(self, rows):
-        buf = getattr(self._local, "abuf", None)
-        if buf is None or buf.size < rows * self._width:
-            buf = self._local.abuf = np.empty(rows * self._width, self.dtype)
-        return buf
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        del state["_local"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._local = threading.local()
 
     def __repr__(self):
         return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"

@@ -1,22 +1,55 @@
-"""One epoch on several cores: T Python threads, all running one ``_kernels`` epoch kernel.
+"""The one road to the kernels: every call into ``_kernels`` and ``_unrolled`` goes through here.
 
-The kernels release the GIL, so the threads run truly in parallel; inside the kernel they
-claim items of work from shared counters (``_sync``). While they run, BLAS is held to one
-thread (threadpoolctl), so each thread's GEMMs stay on its own core instead of waking BLAS's
-pool. Unlike BLAS's own threading, nothing waits for a thread that lost its core except the
-one item it holds: on a machine where another process keeps a core busy, medium and mnist
-train 1.7-2.2x faster this way than with two-threaded BLAS (README, Performance).
+An ``Engine`` serves one network's shape (its layout table, loss and kernel path, chosen once
+when the network is made). It owns the per-thread batch buffers, runs inference (predict, the
+loss, the gradient sums) and, through a ``Trainer``, one fit's runs of batches on the kernel that
+fits: the generated straight-line epoch for tiny nets, the serial epoch, or a team of threads
+(``EpochPool``) that split each batch. Every kernel call holds the kernels' BLAS to one thread
+(``ONE_BLAS_THREAD``): fastnn splits the work itself, and no result depends on BLAS's threads.
+
+Threads. The kernels release the GIL, so the threads run truly in parallel; inside the kernel
+they claim items of work from shared counters (``_sync``). Unlike BLAS's own threading, nothing
+waits for a thread that lost its core except the one item it holds: on a machine where another
+process keeps a core busy, medium and mnist train 1.7-2.2x faster this way than with
+two-threaded BLAS (docs, Performance).
 """
+from __future__ import annotations
+
 import contextlib
 import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 import numpy as np
 
 from . import _kernels as _k
+from . import _layout
 from . import _sync
+from . import _unrolled
+
+# Kernel paths, by the name ``Network(kernel_path=...)`` takes. "auto": nets of at most
+# ``_unrolled.MAX_PARAMS`` parameters run the generated straight-line epoch, and every other
+# layer picks BLAS or loops by its work size (``_kernels.BLAS_MIN_WORK``); the others force one
+# path (the tests check each against finite differences); "generic" is "auto" without the
+# unrolled epoch.
+KERNEL_PATHS = {"auto": _k.AUTO, "loops": _k.LOOPS, "blas": _k.BLAS, "unrolled": _k.UNROLLED,
+                "generic": _k.GENERIC}
+FUSED = _k.FUSED
+
+
+def kernel_path(name: str) -> int:
+    """The kernels' code for a kernel path name; ValueError naming the choices."""
+    if name not in KERNEL_PATHS:
+        raise ValueError(f"kernel_path must be one of {sorted(KERNEL_PATHS)}, got {name!r}")
+    return KERNEL_PATHS[name]
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """True when no entry of ``a`` (any shape, contiguous) is NaN or ±Inf (compiled, no fast-math)."""
+    return bool(_k._all_finite(a.reshape(-1)))
+
 
 # fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer
 # (`python scripts/crossover.py --part threads`, [n]*5 nets, speed relative to the serial
@@ -303,3 +336,185 @@ class EpochPool:
         if timed:
             self.choice.report(threads, rows, time.perf_counter() - t0)
         return float(self._losses.sum())
+
+
+# ------------------------------------------------------------------------------ one network
+class Engine:
+    """The kernels for one network shape: widths ``sizes``, activation codes ψ^[1..K] (the
+    output layer's is identity under a linked loss), the loss code and the kernel path.
+
+    Holds no parameters: every call takes θ. Each thread gets its own batch buffers, so
+    inference may run in many threads at once. Pickles without its runtime state.
+    """
+
+    def __init__(self, sizes: list[int], codes: list[int], loss: int, dtype: np.dtype,
+                 path: int = _k.AUTO) -> None:
+        self.sizes, self.codes, self.loss, self.dtype, self.path = list(sizes), list(codes), loss, dtype, path
+        self.lay, self.n_params = _layout.build(sizes, codes)
+        self.width = _layout.width(self.lay)
+        work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+        self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
+        self.row_seconds: float | None = None  # fit's estimate of one row's training time
+        self._runtime()
+
+    def _runtime(self) -> None:
+        self._local = threading.local()
+        self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
+        self.thread_choice: dict[tuple, ThreadChoice] = {}  # (parts, by columns, batch), kept across fits
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for key in ("_local", "_unrolled", "thread_choice"):
+            state.pop(key)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._runtime()
+
+    def fresh(self) -> "Engine":
+        """An engine for the same shape with buffers of its own (for a ``Predictor``)."""
+        return Engine(self.sizes, self.codes, self.loss, self.dtype, self.path)
+
+    # ---------------------------------------------------------------- buffers
+    def batch_buffers(self, rows: int) -> tuple:
+        """(rows, x̄ buffer, φ buffer, gathered x̄^[0] rows, gathered y rows) for up to ``rows``
+        samples, this thread's own, kept and reused across its calls (grown when needed)."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None or bufs[0] < rows:
+            n = rows * self.width
+            bufs = self._local.bufs = (
+                rows,
+                np.empty(n, self.dtype),  # x̄^[k], k = 1..K
+                np.empty(n, self.dtype),  # φ^[k]
+                np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
+                np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
+            )
+        return bufs
+
+    def activations_buffer(self, rows: int) -> np.ndarray:
+        """This thread's x̄^[k] buffer for ``rows`` rows: fit's, if this thread has one big
+        enough, else one of its own (predict's workers never allocate φ or gather buffers)."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is not None and bufs[0] >= rows:
+            return bufs[1]
+        a = getattr(self._local, "abuf", None)
+        if a is None or a.size < rows * self.width:
+            a = self._local.abuf = np.empty(rows * self.width, self.dtype)
+        return a
+
+    def rows(self, buf: np.ndarray, k: int, N: int) -> np.ndarray:
+        """Layer k's (N, n_k) block (1-based k) of a per-layer buffer."""
+        return _layout.rows(buf, self.lay, k, N)
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, theta: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+        """x̄^[K] of every row of X into out (probabilities for a linked loss)."""
+        predict(theta, self.lay, self.loss, X, out, self.path, self.activations_buffer,
+                self.row_work, self.layer_work)
+
+    def loss_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
+        """Σ_samples L (Σ w L with sample weights) in fixed blocks of rows: the sum's order
+        never depends on the buffers."""
+        block = min(len(X), 1024)
+        _, abuf, pbuf, *_ = self.batch_buffers(block)
+        with ONE_BLAS_THREAD:
+            return float(_k._evaluate(theta, self.lay, self.loss, X, Y, sw, abuf, pbuf, self.path, block))
+
+    def backward_all(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray,
+                     sw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """The seed's forward pass and φ^[k] recurrence on all of X at once: (x̄ buffer, φ
+        buffer, Σ_samples ∂L/∂θ, Σ_samples L); with weights sw, N · Σ w (·) / Σ w in place of
+        both sums. θ must be writable (the kernel's training branch could step it)."""
+        N = len(X)
+        abuf, pbuf = np.empty(N * self.width, self.dtype), np.empty(N * self.width, self.dtype)
+        grad = np.empty_like(theta)
+        Xf, Yf = X.reshape(-1), Y.reshape(-1)
+        sw = grad[:0] if sw is None else sw
+        with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
+            _k._forward(theta, self.lay, Xf, 0, abuf, N, self.path)
+            loss = _k._backward(theta, grad, grad[:0], self.lay, Xf, 0, Yf, 0, sw, 0, abuf, pbuf,
+                                self.loss, N, False, FUSED, np.zeros(2), (0.0,) * 6, self.path)
+        return abuf, pbuf, grad, float(loss)
+
+    def gradient_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones)."""
+        unrolled = self.unrolled_epoch(direct=False)
+        if unrolled is None:
+            return self.backward_all(theta, X, Y)[2]
+        grad = np.empty_like(theta)
+        N = len(X)
+        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, np.zeros(2), 0, False)
+        return grad
+
+    # ---------------------------------------------------------------- training
+    def unrolled_epoch(self, direct: bool) -> Any:
+        """The generated straight-line epoch when this net is tiny enough, else None."""
+        if direct not in self._unrolled:
+            epoch = None
+            if self.path == _k.UNROLLED or (self.path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
+                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss, direct)
+            self._unrolled[direct] = epoch
+        return self._unrolled[direct]
+
+    def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool) -> "Trainer":
+        """The kernel one fit runs on (plan only: nothing is started or allocated)."""
+        return Trainer(self, opt, batch, threads, weighted)
+
+
+class Trainer:
+    """One fit's road to the kernels: the unrolled epoch, the serial epoch or a thread team,
+    chosen once. ``with trainer:`` holds BLAS at one thread and starts the team; ``run`` runs
+    batches. ``whole_epochs``: the unrolled epoch keeps θ in registers for a whole epoch, whose
+    precision a run boundary would change, so it always runs one epoch per call."""
+
+    def __init__(self, engine: Engine, opt: Any, batch: int, threads: int | None, weighted: bool) -> None:
+        self.engine, self.opt, self.batch = engine, opt, batch
+        self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
+        self.threads, self.by_columns = 1, False
+        if self.unrolled is None:
+            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.path)
+        self.whole_epochs = self.unrolled is not None
+        self.pool: EpochPool | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> "Trainer":
+        e = self.engine
+        # BLAS at one thread: fastnn splits the work itself, and results never depend on
+        # whether BLAS threads a product (none does below the threshold).
+        hold = 0 if self.unrolled is not None else float("inf") if self.threads > 1 else self.batch * e.layer_work
+        self._stack = stack = contextlib.ExitStack()
+        stack.enter_context(blas_hold(hold))
+        if self.threads > 1:
+            choice = e.thread_choice.setdefault((self.threads, self.by_columns, self.batch),
+                                                ThreadChoice(self.threads))
+            self.pool = stack.enter_context(EpochPool(self.threads, self.by_columns, choice))
+        self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        assert self._stack is not None
+        self._stack.close()
+        self.pool = None
+        return False
+
+    def run(self, theta: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
+            perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: np.ndarray,
+            t0: int, total: float, fresh: bool) -> float:
+        """Batches r0/B .. r1/B of the epoch; returns ``total`` plus their Σ L. Rows come from
+        perm[r0:r1] (shuffle), or are X[r0:r1] in place. Batch b (0-based) of the run is the
+        optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty."""
+        e, batch = self.engine, self.batch
+        if self.unrolled is not None:  # always a whole epoch
+            return total + self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, h, t0, True)
+        sw = swp[r0:r1]
+        if shuffle:
+            perm = perm[r0:r1]
+        else:
+            X, Y = X[r0:r1], Y[r0:r1]
+        _, abuf, pbuf, xb, yb = self.bufs
+        if self.pool is not None:
+            return self.pool.epoch(theta, grad, state, e.lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf,
+                                   batch, e.loss, code, h, t0, e.path, rows=r1 - r0, fresh=fresh)
+        return _k._epoch(theta, grad, state, e.lay, X, Y, sw, perm, shuffle, xb, yb, abuf, pbuf, batch,
+                         e.loss, code, h, t0, e.path, total)

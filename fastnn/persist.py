@@ -1,6 +1,7 @@
-"""Reading a model file written by ``Network.save``, trusting nothing in it.
+"""Saving and loading networks: the model file format, written atomically, read trusting nothing.
 
-A model file is a zip of ``.npy`` members (``np.savez``). ``load`` checks it in this order and
+``save`` writes a zip of ``.npy`` members (``np.savez``) next to the target and renames it over
+it. ``load`` checks a file in this order and
 allocates nothing sized by the file until the checks before have passed:
 
 1. every member's ``.npy`` header (shape and dtype, read without the data) against the member's
@@ -24,9 +25,20 @@ import zlib
 
 import numpy as np
 
+from typing import TYPE_CHECKING, Any
+
 from . import activations as _act
 from . import losses as _losses
-from .network import _DTYPES, FORMAT_VERSION, _restore_optimizer
+from . import optimizers as _opt
+from . import schedules as _schedules
+from ._io import atomic_write
+from ._validate import DTYPES as _DTYPES
+
+if TYPE_CHECKING:
+    from .network import Network
+
+# 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
+FORMAT_VERSION = 3
 
 _CHUNK = 1 << 22  # bytes of a big array read at a time
 _LAYER_BYTES = 1024  # memory per layer besides θ: its layout row, W^[k] and b̄^[k] views (~370 measured)
@@ -323,7 +335,7 @@ class _ModelFile:
             state = meta["schedule"]["state"]
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in state.values()):
                 raise ValueError(f"schedule state {_quote(state)} is not a dict of numbers")
-            opt = _restore_optimizer(meta)
+            opt = restore_optimizer(meta)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
             raise self.refuse(f"not an optimizer description save writes ({type(e).__name__}: "
                               f"{_quote(str(e), 200)})") from None
@@ -348,12 +360,16 @@ def load(cls, path):
     try:
         f.open()
         fields = f.read()
-        net = cls(fields["sizes"], fields["activations"], loss=fields["loss"].name,
-                  dtype=fields["dtype"], _draw=False)
-        f.fill("params", net._theta)
-        net.feature_names_in_ = fields["feature_names"]
+        sizes = fields["sizes"]
+        theta = np.empty(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), fields["dtype"])
+        f.fill("params", theta)
+        rng = None
         if fields["rng"] is not None:
-            net._rng.bit_generator.state = fields["rng"]
+            rng = np.random.default_rng()
+            rng.bit_generator.state = fields["rng"]
+        net = cls(sizes, fields["activations"], loss=fields["loss"].name, dtype=fields["dtype"],
+                  seed=rng, parameters=theta)
+        net.feature_names_in_ = fields["feature_names"]
         opt = fields["optimizer"]
         if opt is not None and fields["has_state"]:
             f.fill("optimizer_state", opt.bind(net.n_params, net.dtype))
@@ -366,3 +382,44 @@ def load(cls, path):
     finally:
         if f.zip is not None:
             f.zip.close()
+
+
+def save(net: Network, path: Any, theta: np.ndarray, rng: np.random.Generator) -> None:
+    """``net.save(path)``: θ (read under the network's guard) and the shuffling generator are
+    passed by the network; the rest is its public state."""
+    opt, opt_state = net.optimizer, theta[:0]
+    opt_meta = ""
+    if opt is not None:
+        opt_state = opt.state if opt.state is not None else opt_state
+        opt_meta = json.dumps({
+            "name": opt.name, "config": opt.config(), "t": opt.t, "epoch": opt.epoch,
+            "schedule": {"name": opt.schedule.name, "state": opt.schedule.get_state()}})
+    names = net.feature_names_in_
+    atomic_write(path, lambda f: np.savez(
+        f,
+        format_version=np.int64(FORMAT_VERSION),
+        sizes=np.asarray(net.sizes, dtype=np.int64),
+        activations=np.asarray(net.activations, dtype="U32"),
+        loss=np.asarray(net.loss_name),
+        dtype=np.asarray(net.dtype.name),
+        params=theta,
+        rng=np.asarray(json.dumps(rng.bit_generator.state)),
+        optimizer=np.asarray(opt_meta),
+        optimizer_state=opt_state,
+        feature_names=np.asarray([] if names is None else list(names), dtype="U"),
+    ))
+
+
+def restore_optimizer(meta: dict) -> _opt.Optimizer:
+    """The optimizer ``save`` described in ``meta`` (hyperparameters, schedule, step and epoch
+    counters), without its state buffers; KeyError, TypeError or ValueError if ``meta`` is not
+    such a description."""
+    schedule = meta["schedule"]
+    opt = _opt.OPTIMIZERS[meta["name"]](
+        **meta["config"], schedule=_schedules.from_state(schedule["name"], schedule["state"]))
+    for counter in ("t", "epoch"):
+        value = meta[counter]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{counter} must be a non-negative integer, got {value!r}")
+        setattr(opt, counter, value)
+    return opt
