@@ -96,11 +96,15 @@ def make_init(sizes):
 
 def fastnn_net(sizes, **kwargs):
     """A float32 ``fastnn.Network(sizes, **kwargs)`` holding the parameters of make_init."""
+    import numpy as np
+
     import fastnn
 
     net = fastnn.Network(sizes, dtype="float32", seed=0, **kwargs)
-    for W, b, W0, b0 in zip(net.weights, net.biases, *make_init(sizes)):
+    theta = np.empty(net.n_params, np.float32)
+    for W, b, W0, b0 in zip(*net.unpack(theta), *make_init(sizes)):
         W[...], b[...] = W0, b0
+    net.set_parameters(theta)
     return net
 
 
