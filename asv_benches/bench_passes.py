@@ -1,5 +1,5 @@
-"""One forward or forward+backward pass over 256 rows: public API and private kernels."""
-from .common import fresh_net, kernel_passes, mlp_sizes, regression_data, require, warm_jit
+"""One forward or forward+backward pass over 256 rows, through the public calls."""
+from .common import fresh_net, mlp_sizes, regression_data, require, warm_jit
 
 ROWS = 256
 
@@ -23,21 +23,24 @@ class NetworkPasses:
         self.net.gradients(self.X, self.Y)
 
 
-class KernelPasses:
-    """The jitted forward and backward kernels alone, as ``backprop`` calls them, without input
-    validation or result packing."""
+class LeanPasses:
+    """The public calls with the least around the kernels: a ``predictor()`` (checks dtype,
+    shape and contiguity only) and ``loss_and_gradient`` (the flat gradient, no per-layer
+    arrays). Before the public parameter API this class timed the private kernels alone."""
 
     params = NetworkPasses.params
     param_names = NetworkPasses.param_names
 
     def setup(self, depth, width, dtype):
-        require("backprop")
+        require("predictor", "loss_and_gradient")
         warm_jit(dtype)
-        X, Y = regression_data(ROWS, dtype)
-        self.forward, self.backward = kernel_passes(fresh_net(mlp_sizes(depth, width), dtype), X, Y)
+        self.X, self.Y = regression_data(ROWS, dtype)
+        self.net = fresh_net(mlp_sizes(depth, width), dtype)
+        self.forward = self.net.predictor()
+        self.forward(self.X)
 
-    def time_forward(self, depth, width, dtype):
-        self.forward()
+    def time_predictor(self, depth, width, dtype):
+        self.forward(self.X)
 
-    def time_backward(self, depth, width, dtype):
-        self.backward()
+    def time_loss_and_gradient(self, depth, width, dtype):
+        self.net.loss_and_gradient(self.X, self.Y)

@@ -56,7 +56,8 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env
+from peers.common import (fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env,
+                          torch_threads)
 
 SHAPES = {  # name -> (sizes, rows of the throughput setting)
     "seed": ([2, 2, 1], 100_000),
@@ -103,7 +104,7 @@ def bench_shape(name, workers, args, log):
             log(f"  {w.name}: FAILED in setup:\n" + indent(payload))
             continue
         check = max(float(np.linalg.norm(y - r) / np.linalg.norm(r))
-                    for y, r in zip(payload["check"], refs))
+                    for y, r in zip(payload["value"], refs))
         res["contenders"][w.name] = {"setup_s": payload["setup_s"], "check": check}
         active.append(w)
 
@@ -343,7 +344,7 @@ def parse_args(argv=None):
             peers += ALL_PEERS
         elif p in PEER_GROUPS:
             peers += PEER_GROUPS[p]
-        elif p in ALL_PEERS or (p.startswith("torch-") and p.endswith("t") and p[6:-1].isdigit()):
+        elif p in ALL_PEERS or torch_threads(p):
             peers.append(p)
         elif p != "none":
             ap.error(f"unknown peer {p!r}")
@@ -357,7 +358,7 @@ def main(argv=None):
     os.environ.update(thread_env(args.threads))  # before numpy and every worker load
     import multiprocessing as mp
 
-    from peers.inference import InferenceWorker
+    from peers.worker import Worker
     from peers.predict_memory import run_predict_memory
 
     t_start = time.perf_counter()
@@ -377,7 +378,7 @@ def main(argv=None):
             "cores): multi-threaded runs and p99 latencies suffer most.")
     ctx = mp.get_context("spawn")
     names = (FASTNN[:2] if args.threads == 1 else FASTNN) + args.peer_list
-    workers = [InferenceWorker(ctx, nm, args.threads) for nm in names]
+    workers = [Worker(ctx, "inference", nm, args.threads) for nm in names]
     versions = {}
     for w in workers:
         status, payload = w.recv(600)

@@ -125,7 +125,7 @@ def bench_point(point, workers, names, args, log):
         if status == "timeout":
             w.restart()
         if status == "ok":
-            params[w.name] = payload["params"]
+            params[w.name] = payload["value"]
             res["contenders"][w.name] = {"setup_s": payload["setup_s"], "times": [],
                                          "samples": n}
         else:
@@ -148,7 +148,7 @@ def bench_point(point, workers, names, args, log):
 
     def run(w, ns, timeout, entry):
         time.sleep(args.gap)
-        w.send("run", ns)
+        w.send("epoch", ns)
         status, payload = w.recv(timeout)
         if status == "timeout":
             w.restart()
@@ -437,7 +437,7 @@ def main(argv=None):
             "and vary a lot between rounds; compare with --threads 1.")
     ctx = mp.get_context("spawn")
     names = {w: contender_names(w, args) for w, grid in args.grids.items() if grid}
-    workers = [Worker(ctx, nm, args.threads)
+    workers = [Worker(ctx, "training", nm, args.threads)
                for nm in dict.fromkeys(nm for ns in names.values() for nm in ns)]
     versions = {}
     for w in workers:

@@ -178,9 +178,18 @@ def _cores():
 
 
 def _atomic_write(path, write):
-    from fastnn._io import atomic_write
-
-    atomic_write(path, write, mode="w", newline="")
+    """``write(f)`` into a new ``.<hex>.tmp`` file in path's folder, then renamed over path: a
+    reader, or a resumed sweep, sees the old file or the new one, never half of one. (No fsync:
+    a run file that a power cut leaves unreadable is done again, see ``load_done``.)"""
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "x", newline="") as f:  # permissions 0o666 less the umask, as open("w")
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _write_json(path, obj):

@@ -1,5 +1,6 @@
 """scripts/sweep_depth.py end to end: a local sweep, the same sweep on a real Dask cluster
-(a `dask scheduler` and two `dask worker` processes on 127.0.0.1), resuming, and bad input.
+(a `dask scheduler` and two `dask worker` processes on 127.0.0.1), resuming, a diverged run,
+and bad input; every test drives the script through its command line, never its internals.
 
 The sweeps are tiny (width 8, 3 epochs) so the file stays well under a minute. The shared
 small sweep uses the digits data: its nets all have more than 128 parameters, so fastnn runs
@@ -237,32 +238,21 @@ def _closed_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def sweep_main():
-    """sweep_depth.main, imported into this process (the bad-input checks need no workers)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("sweep_depth", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
-
-
 @pytest.mark.parametrize("args, code, words", [
     (["--activations", "relu,swish"], 2, ["--activations", "swish"]),
     (["--depths", "2,-1"], 2, ["--depths", "-1"]),
     (["--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"], 1, ["scheduler", "127.0.0.1"]),
     (["--scheduler", "http//nowhere"], 2, ["--scheduler", "tcp://HOST:PORT"]),
 ])
-def test_bad_input_one_line_error_and_results_kept(local_out, sweep_main, tmp_path, capsys,
-                                                    args, code, words):
+def test_bad_input_one_line_error_and_results_kept(local_out, tmp_path, args, code, words):
     out = tmp_path / "sweep"
     shutil.copytree(local_out, out)
     before = snapshot(out)
     args = [a.format(port=_closed_port()) for a in args]
     # A new depth, so that there is something to run (and a scheduler is needed).
-    assert sweep_main([*SMALL, "--depths", "5", *args, "--out", str(out)]) == code
-    lines = capsys.readouterr().err.strip().splitlines()
+    p = sweep(*SMALL, "--depths", "5", *args, out=out, check=False)
+    assert p.returncode == code, p.stderr
+    lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sweep_depth: error: "), lines
     assert all(w in lines[0] for w in words)
     assert snapshot(out) == before  # what was written stays, untouched
@@ -278,26 +268,21 @@ def test_unwritable_out_exits_nonzero_with_one_line(tmp_path):
     assert blocker.read_text() == "not a folder"
 
 
-def test_a_diverged_run_reports_the_epoch_the_error_carries(monkeypatch):
-    """run_one takes the epoch from DivergedError.epoch, not from the message's words."""
-    import importlib.util
-
-    from fastnn import DivergedError, Network
-
-    spec = importlib.util.spec_from_file_location("_sweep_worker", REPO / "scripts" / "_sweep_worker.py")
-    worker = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(worker)
-    fit = Network.fit
-
-    def diverging_fit(self, *args, lr=None, **kw):
-        if lr == 0.5:  # the measured fit; the warm-up trains at lr=1e-6
-            raise DivergedError("training blew up", epoch=3, loss=float("inf"))
-        return fit(self, *args, lr=lr, **kw)
-
-    monkeypatch.setattr(Network, "fit", diverging_fit)
-    rng = np.random.default_rng(0)
-    X, Y = rng.random((16, 4)), np.eye(2)[rng.integers(0, 2, 16)]
-    data = {"X_train": X, "Y_train": Y, "X_val": X, "Y_val": Y, "task": "classification", "name": "toy"}
-    run = worker.run_one({"depth": 1, "activation": "relu", "seed": 0, "width": 3, "epochs": 5,
-                          "batch_size": 4, "lr": 0.5, "grad_samples": 8, "key": "k"}, data)
-    assert (run["row"]["status"], run["row"]["epochs_done"]) == ("diverged@3", 2)
+def test_a_diverged_run_reports_its_epoch_and_keeps_the_weights_before_it(tmp_path, warm_kernels):
+    """A run whose fit diverges in epoch E (fastnn's DivergedError.epoch) is reported as
+    "diverged@E" with E - 1 epochs done, and everything it measured after training equals a
+    fresh run of the same spec for E - 1 epochs: the weights were rolled back to that epoch.
+    lr 10 on the kinked data makes this sigmoid net's loss overflow after a few epochs."""
+    args = ["--depths", "1", "--activations", "sigmoid", "--seeds", "0", "--width", "8",
+            "--n-samples", "256", "--lr", "10", "--workers", "1", "--no-plots", "--quiet"]
+    sweep(*args, "--epochs", "8", out=tmp_path / "long")
+    [diverged] = read_csv(tmp_path / "long" / "results.csv")
+    assert diverged["status"].startswith("diverged@"), diverged["status"]
+    bad = int(diverged["status"].removeprefix("diverged@"))
+    assert 2 <= bad <= 8 and int(diverged["epochs_done"]) == bad - 1
+    sweep(*args, "--epochs", str(bad - 1), out=tmp_path / "short")
+    [fresh] = read_csv(tmp_path / "short" / "results.csv")
+    assert (fresh["status"], int(fresh["epochs_done"])) == ("ok", bad - 1)
+    same = set(diverged) - TIMING - {"status", "epochs", "epochs_done"}
+    assert {k: diverged[k] for k in same} == {k: fresh[k] for k in same}
+    assert np.isfinite(float(diverged["train_loss"]))

@@ -1,1 +1,2 @@
-"""The contenders of scripts/bench_peers.py, one module each (see worker.py for the protocol)."""
+"""The contenders of scripts/bench_peers.py and bench_inference.py (see worker.py for the
+protocol, training.py for the training contenders)."""

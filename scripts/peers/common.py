@@ -94,6 +94,27 @@ def make_init(sizes):
     return Ws, bs
 
 
+def fastnn_net(sizes, **kwargs):
+    """A float32 ``fastnn.Network(sizes, **kwargs)`` holding the parameters of make_init."""
+    import numpy as np
+
+    import fastnn
+
+    net = fastnn.Network(sizes, dtype="float32", seed=0, **kwargs)
+    theta = np.empty(net.n_params, np.float32)
+    for W, b, W0, b0 in zip(*net.unpack(theta), *make_init(sizes)):
+        W[...], b[...] = W0, b0
+    net.set_parameters(theta)
+    return net
+
+
+def torch_threads(name):
+    """3 for the contender name "torch-3t", else None."""
+    if name.startswith("torch-") and name.endswith("t") and name[6:-1].isdigit():
+        return int(name[6:-1])
+    return None
+
+
 def n_params(sizes):
     return sum(sizes[k] * sizes[k - 1] + sizes[k] for k in range(1, len(sizes)))
 

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .common import LR, MOMENTUM, make_data, make_init
+from .common import LR, MOMENTUM, fastnn_net, make_data
 
 
 class FastnnContender:
@@ -38,16 +38,11 @@ class FastnnContender:
         self.X, self.Y = make_data(point)
         self.batch = point.batch
         if point.classify:
-            self.net = self.fastnn.Network(point.sizes, loss="cross_entropy", dtype="float32",
-                                           seed=0)
+            self.net = fastnn_net(point.sizes, loss="cross_entropy")
             self.fit_kw = self._optimizer(self.opt or point.opt)
         else:  # the call that works with every version of fit
-            self.net = self.fastnn.Network(point.sizes, dtype="float32", seed=0)
+            self.net = fastnn_net(point.sizes)
             self.fit_kw = {"lr": LR}
-        Ws, bs = make_init(point.sizes)
-        for k in range(len(Ws)):
-            self.net.weights[k][...] = Ws[k]
-            self.net.biases[k][...] = bs[k]
         self.epoch(nc)
         if self.opt not in (None, point.opt):
             return None  # not the point's optimizer: nothing to check against

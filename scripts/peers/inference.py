@@ -17,23 +17,20 @@ X: NumPy in, NumPy out, which is what a caller of each library would write.
                     .predict(X) (which ravels a single output)
   numpy             X @ W^T + b, np.maximum(·, 0, out=·) in place
 
-A worker process holds one contender (``worker_main``); the parent sends ("setup", sizes, n,
-chunk), ("latency", calls) and ("throughput", n, chunk), and gets ("ok", payload) or ("error",
-traceback).
+A ``worker.Worker(ctx, "inference", name, threads)`` holds one contender (``make``: a
+``Runner``); the parent sends ("setup", sizes, n, chunk), ("latency", calls) and
+("throughput", n, chunk).
 """
 from __future__ import annotations
 
 import gc
 import os
-import sys
 import tempfile
 import time
-import traceback
 
 import numpy as np
 
-from .common import REPO, make_init
-from .worker import Worker
+from .common import fastnn_net, make_init, torch_threads
 
 CHECK_ROWS = 256  # the correctness check: f on these rows and on the first alone
 LATENCY_ROWS = 1024  # one-row calls cycle through this many distinct rows
@@ -53,16 +50,6 @@ def reference(sizes, X):
         if k < len(Ws) - 1:
             x = np.maximum(x, 0.0)
     return x
-
-
-def fastnn_net(sizes):
-    import fastnn
-
-    net = fastnn.Network(sizes, dtype="float32", seed=0)
-    for W, b, W0, b0 in zip(net.weights, net.biases, *make_init(sizes)):
-        W[...] = W0
-        b[...] = b0
-    return net
 
 
 # ------------------------------------------------------------------------------ contenders
@@ -209,14 +196,20 @@ CONTENDERS = {
 
 # ------------------------------------------------------------------------------ the worker
 class Runner:
-    """One contender on one net: its check outputs, a warm-up of every call shape that is timed
-    (JAX compiles one per shape), then the timed latency and throughput runs."""
+    """One contender; ``setup`` puts a net in it: its check outputs, then a warm-up of every
+    call shape that is timed (JAX compiles one per shape). Then the timed latency and
+    throughput runs."""
 
-    def __init__(self, impl, sizes, n, chunk):
-        self.f = impl.build(sizes)
+    def __init__(self, impl):
+        self.impl, self.version = impl, impl.version
+
+    def setup(self, sizes, n, chunk):
+        """The check outputs: f on CHECK_ROWS rows and on the first alone."""
+        self.f = self.X = self.rows = None  # free the previous net's data first
+        self.f = self.impl.build(sizes)
         Xc = inputs(sizes[0], CHECK_ROWS, seed=5)
-        self.check = [np.asarray(self.f(Xc)).reshape(CHECK_ROWS, -1),
-                      np.asarray(self.f(Xc[:1])).reshape(1, -1)]
+        check = [np.asarray(self.f(Xc)).reshape(CHECK_ROWS, -1),
+                 np.asarray(self.f(Xc[:1])).reshape(1, -1)]
         self.X = inputs(sizes[0], n)
         self.rows = [self.X[i:i + 1] for i in range(min(n, LATENCY_ROWS))]
         self.f(self.X)
@@ -224,6 +217,7 @@ class Runner:
             if m:
                 self.f(self.X[:m])
         self.latency(200)
+        return check
 
     def latency(self, calls):
         """Nanoseconds of each of `calls` one-row calls."""
@@ -251,49 +245,8 @@ class Runner:
 
 
 def make(name, threads):
-    if name.startswith("torch-") and name.endswith("t") and name[6:-1].isdigit():
-        return Torch(int(name[6:-1]))
+    n = torch_threads(name)
+    if n:
+        return Runner(Torch(n))
     cls, kw = CONTENDERS[name]
-    return cls(threads, **kw)
-
-
-def worker_main(conn, name, threads):
-    """Runs in a spawned process: one contender, driven by messages from the parent."""
-    if REPO not in sys.path:  # fastnn from this checkout, installed or not
-        sys.path.insert(0, REPO)
-    try:
-        impl = make(name, threads)
-    except ImportError as e:
-        conn.send(("skip", f"{type(e).__name__}: {e}"))
-        return
-    except Exception:
-        conn.send(("error", traceback.format_exc()))
-        return
-    conn.send(("ready", impl.version))
-    runner = None
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:
-            return
-        try:
-            if msg[0] == "setup":
-                runner = None  # free the previous net's data first
-                t = time.perf_counter()
-                runner = Runner(impl, *msg[1:])
-                conn.send(("ok", {"setup_s": time.perf_counter() - t, "check": runner.check}))
-            elif msg[0] == "latency":
-                conn.send(("ok", runner.latency(*msg[1:])))
-            elif msg[0] == "throughput":
-                conn.send(("ok", runner.throughput(*msg[1:])))
-            elif msg[0] == "quit":
-                conn.send(("ok", None))
-                return
-        except Exception:
-            conn.send(("error", traceback.format_exc(limit=8)))
-
-
-class InferenceWorker(Worker):
-    """peers.worker.Worker (time-outs, restart, close) around this module's worker_main."""
-
-    main = staticmethod(worker_main)
+    return Runner(cls(threads, **kw))

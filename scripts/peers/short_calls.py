@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
-import traceback
 
 from .busy import LABEL, Spinner, interleaved
-from .common import LR, REPO, indent, make_init
+from .common import LR, fastnn_net, indent, make_init
 from .worker import Worker
 
 NETS = {"seed": [2, 2, 1], "small": [8, 32, 32, 1]}
@@ -50,13 +48,11 @@ class Fastnn:
     def __init__(self):
         import fastnn
 
-        self.fastnn, self.version = fastnn, getattr(fastnn, "__version__", "?")
+        self.version = getattr(fastnn, "__version__", "?")
 
     def build(self, sizes):
         X, Y = _rows(sizes)
-        net = self.fastnn.Network(sizes, dtype="float32", seed=0)
-        for W, b, W0, b0 in zip(net.weights, net.biases, *make_init(sizes)):
-            W[...], b[...] = W0, b0
+        net = fastnn_net(sizes)
         rows = [(X[i:i + 1], Y[i:i + 1]) for i in range(ROWS)]
         return {"fit": lambda x, y: net.fit(x, y, epochs=1, batch_size=1, lr=LR),
                 "predict": lambda x, y: net.predict(x)}, rows, {}
@@ -134,12 +130,14 @@ IMPLS = {"fastnn": Fastnn, "torch-1t": Torch, "jax-jit": JaxJit}
 
 
 class Runner:
-    """Every net and call of one contender, warmed up (WARMUP calls each) at construction."""
+    """Every net and call of one contender, warmed up (WARMUP calls each) by ``setup``."""
 
     def __init__(self, impl):
-        self.jobs = {}
+        self.impl, self.version, self.jobs = impl, impl.version, {}
+
+    def setup(self):
         for net, sizes in NETS.items():
-            calls, rows, modes = impl.build(sizes)
+            calls, rows, modes = self.impl.build(sizes)
             for call, f in calls.items():
                 self.jobs[f"{net}:{call}"] = (f, rows, modes.get(call, contextlib.nullcontext))
         for key in self.jobs:
@@ -163,43 +161,9 @@ class Runner:
         return {key: self.median_ns(key, calls) for key in self.jobs}
 
 
-def worker_main(conn, name, threads):
-    """Runs in a spawned process: one contender, driven by messages from the parent."""
-    if REPO not in sys.path:  # fastnn from this checkout, installed or not
-        sys.path.insert(0, REPO)
-    try:
-        impl = IMPLS[name]()
-    except ImportError as e:
-        conn.send(("skip", f"{type(e).__name__}: {e}"))
-        return
-    except Exception:
-        conn.send(("error", traceback.format_exc()))
-        return
-    conn.send(("ready", impl.version))
-    runner = None
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:
-            return
-        try:
-            if msg[0] == "setup":
-                t = time.perf_counter()
-                runner = Runner(impl)
-                conn.send(("ok", time.perf_counter() - t))
-            elif msg[0] == "run":
-                conn.send(("ok", runner.run(msg[1])))
-            elif msg[0] == "quit":
-                conn.send(("ok", None))
-                return
-        except Exception:
-            conn.send(("error", traceback.format_exc(limit=8)))
-
-
-class ShortCallsWorker(Worker):
-    """peers.worker.Worker (time-outs, restart, close) around this module's worker_main."""
-
-    main = staticmethod(worker_main)
+def make(name, threads):
+    """The Runner of contender ``name`` (its own thread count: ``threads`` is not used)."""
+    return Runner(IMPLS[name]())
 
 
 def run_short_calls(args, log):
@@ -208,7 +172,7 @@ def run_short_calls(args, log):
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
-    workers = [ShortCallsWorker(ctx, nm, args.threads) for nm in CONTENDERS]
+    workers = [Worker(ctx, "short_calls", nm, args.threads) for nm in CONTENDERS]
     versions, times = {}, {c: {} for c in args.conditions}
     try:
         ready = []
@@ -221,7 +185,7 @@ def run_short_calls(args, log):
             w.status = "ready" if status == "ok" else status
             if status == "ok":
                 ready.append(w)
-                log(f"  {w.name:9s} {versions[w.name]} (set-up {payload:.1f} s)")
+                log(f"  {w.name:9s} {versions[w.name]} (set-up {payload['setup_s']:.1f} s)")
             else:
                 log(f"  {w.name:9s} {'skipped (not installed)' if status == 'skip' else 'FAILED'}:"
                     f"\n" + indent(payload))

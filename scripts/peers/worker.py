@@ -1,18 +1,15 @@
-"""Each contender runs in its own spawned process, so thread pools and allocators don't interfere.
+"""One message loop for every benchmark: each contender runs in its own spawned process, so
+thread pools and allocators don't interfere.
 
-A contender is a class in one of this package's modules (``CONTENDERS``):
+A benchmark is a module of this package (``training``, ``inference``, ``short_calls``) with a
+function ``make(name, threads)`` that imports the contender's library (ImportError: reported as
+skipped) and returns an object with a ``version`` string, a ``setup(*args)`` method (build,
+compile, warm up; not timed here) and the methods the parent asks for by name.
 
-- ``__init__(threads)`` imports its library (ImportError: reported as skipped) and sets
-  ``version``;
-- ``setup(point, nc)`` builds data and model from the common init (``common.make_data``,
-  ``common.make_init``), trains on the first nc samples (the warm-up: it compiles, and it is
-  the correctness check) and returns the parameters after it ([(W, b), ...] as NumPy arrays,
-  W of shape (n_k, n_{k-1})) or None;
-- ``epoch(ns)`` trains one timed pass over the first ns samples (ns == N: the full epoch) and
-  returns (seconds, samples trained).
-
-The parent talks to a worker with ("setup", point, nc), ("run", ns) and ("quit",); each answer
-is ("ok", payload) or ("error", traceback).
+The parent talks to a worker with ("setup", *args), (method, *args) and ("quit",). At start the
+worker answers ("ready", version), ("skip", why) or ("error", traceback); then every message is
+answered with ("ok", payload) or ("error", traceback). The payload of "setup" is
+{"setup_s": seconds it took, "value": what setup returned}; of a method, what it returned.
 """
 from __future__ import annotations
 
@@ -23,39 +20,15 @@ import traceback
 
 from .common import REPO
 
-SETUP_TIMEOUT = 600.0  # seconds for one contender's build + compile + warm-up epoch
-
-# name -> (module in this package, class, keyword arguments)
-CONTENDERS = {
-    "fastnn": ("fastnn_peer", "FastnnContender", {}),
-    "fastnn-sgd": ("fastnn_peer", "FastnnContender", {"opt": "sgd"}),
-    "fastnn-1t": ("fastnn_peer", "FastnnContender", {"fit_threads": 1}),
-    "torch": ("torch_peer", "TorchContender", {}),
-    "jax-jit": ("jax_peer", "JaxJitContender", {}),
-    "jax-scan": ("jax_peer", "JaxScanContender", {}),
-    "numpy": ("numpy_peer", "NumpyContender", {}),
-    "sklearn": ("sklearn_peer", "SklearnContender", {}),
-    "gemm-floor": ("gemm_floor", "GemmFloor", {}),
-    "stream": ("stream", "StreamPass", {}),
-}
+SETUP_TIMEOUT = 600.0  # seconds for one contender's build + compile + warm-up
 
 
-def torch_threads(name):
-    """3 for "torch-3t", else None."""
-    if name.startswith("torch-") and name.endswith("t") and name[6:-1].isdigit():
-        return int(name[6:-1])
-    return None
-
-
-def worker_main(conn, name, threads):
-    """Runs in a spawned process: one contender, driven by messages from the parent."""
+def serve(conn, bench, name, threads):
+    """Runs in a spawned process: contender ``name`` of module ``bench``, driven by messages."""
     if REPO not in sys.path:  # fastnn from this checkout, installed or not
         sys.path.insert(0, REPO)
-    own = torch_threads(name)
-    module, cls, kwargs = CONTENDERS["torch" if own else name]
     try:
-        impl = getattr(importlib.import_module(f"{__package__}.{module}"), cls)(own or threads,
-                                                                                 **kwargs)
+        impl = importlib.import_module(f"{__package__}.{bench}").make(name, threads)
     except ImportError as e:
         conn.send(("skip", f"{type(e).__name__}: {e}"))
         return
@@ -65,37 +38,34 @@ def worker_main(conn, name, threads):
     conn.send(("ready", impl.version))
     while True:
         try:
-            msg = conn.recv()
+            op, *args = conn.recv()
         except EOFError:
             return
+        if op == "quit":
+            conn.send(("ok", None))
+            return
         try:
-            if msg[0] == "setup":
+            if op == "setup":
                 t = time.perf_counter()
-                params = impl.setup(*msg[1:])
-                conn.send(("ok", {"setup_s": time.perf_counter() - t, "params": params}))
-            elif msg[0] == "run":
-                conn.send(("ok", impl.epoch(msg[1])))
-            elif msg[0] == "quit":
-                conn.send(("ok", None))
-                return
+                value = impl.setup(*args)
+                conn.send(("ok", {"setup_s": time.perf_counter() - t, "value": value}))
+            else:
+                conn.send(("ok", getattr(impl, op)(*args)))
         except Exception:
             conn.send(("error", traceback.format_exc(limit=8)))
 
 
 class Worker:
-    """One contender in a spawned process running ``main(conn, name, threads)``; subclasses for
-    other benchmarks set ``main`` to their own message loop."""
+    """Contender ``name`` of benchmark module ``bench`` in a spawned process running ``serve``."""
 
-    main = staticmethod(worker_main)
-
-    def __init__(self, ctx, name, threads):
-        self.ctx, self.name, self.threads = ctx, name, threads
+    def __init__(self, ctx, bench, name, threads):
+        self.ctx, self.bench, self.name, self.threads = ctx, bench, name, threads
         self.start()
 
     def start(self):
         self.conn, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=self.main, args=(child, self.name, self.threads),
-                                     daemon=True)
+        self.proc = self.ctx.Process(target=serve, daemon=True,
+                                     args=(child, self.bench, self.name, self.threads))
         self.proc.start()
         child.close()
         self.status = None  # "ready" | "skip" | "error" | "dead"
