@@ -101,6 +101,10 @@ def fastnn_net(sizes, **kwargs):
     import fastnn
 
     net = fastnn.Network(sizes, dtype="float32", seed=0, **kwargs)
+    if not hasattr(net, "set_parameters"):  # a checkout before the parameter API (bench_ab.py)
+        for W, b, W0, b0 in zip(net.weights, net.biases, *make_init(sizes)):
+            W[...], b[...] = W0, b0
+        return net
     theta = np.empty(net.n_params, np.float32)
     for W, b, W0, b0 in zip(*net.unpack(theta), *make_init(sizes)):
         W[...], b[...] = W0, b0
