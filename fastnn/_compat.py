@@ -17,7 +17,8 @@ compare):
 Two neighbours use public API only and live here because they stand in for private code:
 ``import_cython_blas`` (scipy.linalg loaded lazily, the start-up half of the light load) and
 ``check_sample_weight`` (scikit-learn's private ``_check_sample_weight``, rewritten on
-``check_array``).
+``check_array``). threadpoolctl's private affix lookup is gone: ``_blas`` finds OpenBLAS's
+thread-count calls itself, through the controller's public ``dynlib``.
 """
 from __future__ import annotations
 

@@ -55,6 +55,46 @@ def test_the_lazy_scipy_linalg_runs_once_while_other_threads_wait():
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
 
 
+# ---------------------------------------------------------------------------- BLAS hold
+def _kernel_blas_threads():
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the kernels call)
+    from threadpoolctl import threadpool_info
+
+    return {i["filepath"]: i["num_threads"] for i in threadpool_info()
+            if i["user_api"] == "blas" and "scipy.libs" in i["filepath"]}
+
+
+def test_the_blas_hold_through_threadpoolctl_sets_and_restores_the_same_counts(monkeypatch):
+    """Without OpenBLAS's thread-count symbols (forced: none found), the hold goes through
+    threadpoolctl's public limit(); the counts it sets and restores are the direct calls'."""
+    import threadpoolctl
+
+    from fastnn import _blas
+
+    if not _kernel_blas_threads():
+        pytest.skip("SciPy's BLAS is not a bundled OpenBLAS here")
+    limits = []
+    limit = threadpoolctl.ThreadpoolController.limit
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "limit",
+                        lambda self, **kw: limits.append(kw) or limit(self, **kw))
+    seen = {}
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = _kernel_blas_threads()
+        for way in ("direct", "threadpoolctl"):
+            if way == "threadpoolctl":
+                monkeypatch.setattr(_blas, "openblas_thread_calls", lambda controller: None)
+            hold, n = _blas.OneBlasThread(), len(limits)
+            with hold:
+                inside = _kernel_blas_threads()
+                with hold:  # counted: the inner exit restores nothing
+                    pass
+                assert _kernel_blas_threads() == inside
+            seen[way] = (inside, _kernel_blas_threads(), len(limits) - n)
+    assert set(before.values()) == {2}
+    assert seen["direct"] == ({f: 1 for f in before}, before, 0)
+    assert seen["threadpoolctl"] == ({f: 1 for f in before}, before, 1)
+
+
 # ---------------------------------------------------------------------------- CPython signal
 @pytest.fixture
 def default_sigint():
