@@ -1,58 +1,66 @@
-"""Generated source, written to a cache folder as an ordinary module so Numba can cache it.
+"""Generated source: the kernels' dispatch, written at development time, and the unrolled epochs
+of tiny nets, written at run time.
 
-``_dispatch`` (the per-code branches over the activation, loss and optimizer tables) and
-``_unrolled`` (straight-line epochs for tiny nets) both write Python source, then import it from
-here. The module name carries a hash of the source, so a changed table or generator gets a new
-module (and new compiled code), and an unchanged one is compiled once per machine.
+* ``dispatch_source()`` writes ``_dispatch.py`` (committed) from the activation, loss and
+  optimizer tables: ``python scripts/gen_dispatch.py`` regenerates it, and tests/test_codegen.py
+  fails while the committed file is stale.
+* ``load`` imports run-time source (``_unrolled``'s epoch for one architecture) from an ordinary
+  module file in a cache folder, so Numba compiles it once per machine (``cache=True``) and a
+  traceback shows its lines. The file is named after what it holds, and its header names the
+  generator and the fastnn package it was written for; the name ends in a hash of its text, which
+  includes that package's path, so checkouts side by side never share a generated module.
+* ``drop_stale_cache``: Numba checks a cached function only against its own file, not against
+  the functions it calls from other files: after an edit to losses.py, _kernels would keep running
+  the old loss. So the cache folder keeps a fingerprint of every file with jitted code
+  (``_dispatch.JITTED``, found by the generator) and is cleared when it changes; generated
+  modules carry the fingerprint in their text (their names change with it).
 """
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import importlib.util
 import os
 import sys
 import tempfile
 
-_loaded = {}
-
-# Numba checks a cached function only against its own file, not against the functions it calls
-# from other files: after an edit to losses.py, _kernels would keep running the old loss. The
-# fingerprint of every file with jitted code is therefore written into the generated sources
-# (their module names change with it) and kept beside the cache, which is cleared when it changes.
-_JITTED = ("_blas", "_codegen", "_dispatch", "_jit", "_kernels", "_layout", "_sync", "_unrolled",
-           "activations", "losses", "optimizers")
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _fingerprint():
-    here = os.path.dirname(os.path.abspath(__file__))
+# ------------------------------------------------------------------------------ run time
+@functools.cache
+def fingerprint():
+    """A hash of every fastnn source file with code Numba compiles."""
+    from ._dispatch import JITTED
+
     h = hashlib.sha1()
-    for name in _JITTED:
-        with open(os.path.join(here, name + ".py"), "rb") as f:
+    for name in JITTED:
+        with open(os.path.join(PACKAGE, name + ".py"), "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:16]
-
-
-FINGERPRINT = _fingerprint()
 
 
 def drop_stale_cache(dispatcher):
     """Delete the cached kernels in ``dispatcher``'s cache folder if they were compiled from
     other sources than these (call before any kernel runs)."""
+    from ._dispatch import JITTED
+
     try:
-        folder = dispatcher._cache._cache_path
+        folder = dispatcher.stats.cache_path
         stamp = os.path.join(folder, "fastnn-sources")
         with open(stamp) as f:
-            if f.read() == FINGERPRINT:
+            if f.read() == fingerprint():
                 return
-    except (AttributeError, OSError):
+    except (AttributeError, TypeError, OSError):  # NUMBA_DISABLE_JIT: no cache; no stamp yet
         pass
     try:
         for name in os.listdir(folder):
-            if name.endswith((".nbi", ".nbc")) and name.split(".")[0] in _JITTED:
+            if name.endswith((".nbi", ".nbc")) and name.split(".")[0] in JITTED:
                 os.remove(os.path.join(folder, name))
         with open(stamp, "w") as f:
-            f.write(FINGERPRINT)
-    except (NameError, OSError):  # no cache folder, or one we may not write: nothing cached
+            f.write(fingerprint())
+    except (NameError, TypeError, OSError):  # no cache folder, or one we may not write: nothing cached
         pass
 
 
@@ -68,17 +76,23 @@ def _folder():
     return folder
 
 
-def load(prefix, src):
-    """Import ``src`` as a module named ``prefix_<hash>`` (written once, atomically)."""
-    src = f"# fastnn sources {FINGERPRINT}\n{src}"
-    name = f"{prefix}_{hashlib.sha1(src.encode()).hexdigest()[:16]}"
+_loaded = {}
+
+
+def load(name, generator, src):
+    """Import ``src`` as the module ``fastnn_<name>_<hash>``, written once (atomically) to the
+    cache folder; ``generator`` names the module that wrote ``src``, for the file's header."""
+    src = (f"# Generated at run time by fastnn.{generator} for the fastnn package in {PACKAGE}\n"
+           f"# (jitted sources {fingerprint()}). Do not edit: a missing file is written again.\n"
+           f"{src}")
+    name = f"fastnn_{name}_{hashlib.sha1(src.encode()).hexdigest()[:12]}"
     if name in _loaded:
         return _loaded[name]
     folder = _folder()
     path = os.path.join(folder, name + ".py")
     if not os.path.exists(path):  # concurrent processes may race here: each replaces whole files
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(src)
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(name, path)
@@ -87,3 +101,130 @@ def load(prefix, src):
     spec.loader.exec_module(module)
     _loaded[name] = module
     return module
+
+
+# ------------------------------------------------------------------------------ development time
+# Names that make Numba compile the function they decorate or are called on.
+_COMPILERS = {"jit", "njit", "intrinsic", "overload", "overload_method", "overload_attribute",
+              "register_jitable", "generated_jit", "vectorize", "guvectorize", "cfunc", "stencil"}
+
+
+def jitted_modules(folder=PACKAGE):
+    """Names of the modules in ``folder`` whose text compiled code depends on: those importing a
+    Numba compiler (``njit``, ``intrinsic``, ...) or fastnn's ``jit``, the generated
+    ``_dispatch``, and every fastnn module these import from (Numba freezes the constants a
+    kernel reads, e.g. ``_layout``'s column numbers, into its compiled code)."""
+    found = {"_dispatch"}
+    trees, uses = {}, {}
+    for file in sorted(os.listdir(folder)):
+        if not file.endswith(".py"):
+            continue
+        with open(os.path.join(folder, file), encoding="utf-8") as f:
+            trees[file[:-3]] = tree = ast.parse(f.read())
+        uses[file[:-3]] = {n.module.split(".")[0] if n.module else a.name
+                           for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1
+                           for a in n.names}
+    for name, tree in trees.items():
+        if name == "_dispatch":
+            continue
+        for node in ast.walk(tree):
+            jit_from = isinstance(node, ast.ImportFrom) and (
+                (node.level == 0 and (node.module or "").split(".")[0] == "numba")
+                or (node.level == 1 and node.module == "_jit") or node.module == "fastnn._jit")
+            if (jit_from and any(a.name in _COMPILERS for a in node.names)) or (
+                    isinstance(node, ast.Attribute) and node.attr in _COMPILERS
+                    and isinstance(node.value, ast.Name) and node.value.id == "numba"):
+                found.add(name)
+                break
+    todo = list(found)
+    while todo:  # what they import from, transitively
+        for dep in uses.get(todo.pop(), ()):
+            if dep in trees and dep not in found:
+                found.add(dep)
+                todo.append(dep)
+    return tuple(sorted(found))
+
+
+def _ref(fn):
+    """(module, name) of a jitted table function."""
+    py = getattr(fn, "py_func", fn)
+    return py.__module__, py.__name__
+
+
+def _branches(entries, body, what, indent="    "):
+    out = []
+    for i, (code, line) in enumerate((e.code, body(e)) for e in entries):
+        out.append(f"{indent}{'if' if i == 0 else 'elif'} code == {code}:")
+        out += [f"{indent}    {s}" for s in line.splitlines()]
+    out.append(f"{indent}else:")
+    out.append(f"{indent}    raise ValueError('unknown {what} code')")
+    return out
+
+
+def _import(module, names):
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 99:
+        return [line]
+    return [f"from {module} import ("] + [f"    {n}," for n in names] + [")"]
+
+
+def dispatch_source():
+    """The text of ``_dispatch.py``: one ``if code == …: … elif …`` function per concept,
+    written from the activation, loss and optimizer tables."""
+    from . import activations as _A
+    from . import losses as _L
+    from . import optimizers as _O
+
+    def is_identity(a):
+        return a.psi is _A.identity
+
+    def name(fn):
+        return _ref(fn)[1]
+
+    scalars = {_ref(f) for a in _A.BY_CODE if not is_identity(a) for f in (a.psi, a.dpsi)}
+    fns = {_ref(f) for loss in _L.BY_CODE for f in (loss.delta, loss.link_rows)}
+    fns |= {_ref(f) for o in _O.BY_CODE for f in (o._prepare, o._step)}
+    modules = sorted({m for m, _ in fns | scalars})
+    L = ["# Generated by `python scripts/gen_dispatch.py` (fastnn._codegen.dispatch_source) from the",
+         "# activation, loss and optimizer tables. Do not edit: change a table, then run that command;",
+         "# tests/test_codegen.py fails while this file is stale.",
+         '"""The kernels\' branches on activation, loss and optimizer codes, generated from the tables.',
+         "",
+         "Each table (``activations``, ``losses``, ``optimizers``) lists its entries' jitted functions;",
+         "one ``if code == …: … elif …`` function per concept is written from them, so adding an entry",
+         "needs no edit to the kernels, and an unknown code raises instead of silently running some",
+         "other entry. The branch is taken once per layer (or row block), never per element.",
+         '"""',
+         "from ._jit import jit"]
+    for m in modules:
+        L += _import("." + m.rpartition(".")[2], sorted(n for mm, n in fns | scalars if mm == m))
+    L += ["", "# fastnn's modules with code Numba compiles (``_codegen.jitted_modules``): a change to any",
+          "# of them clears the kernels' on-disk cache (``_codegen.drop_stale_cache``).",
+          f"JITTED = {jitted_modules()!r}"]
+    # The scalar ψ and ψ' go into the loops below inlined (Numba IR), each compiled once as part
+    # of act / mul_dpsi instead of as 12 functions of their own (cold compile, issue 13).
+    L += [""] + [f"_{n} = jit(getattr({n}, 'py_func', {n}), inline=True)" for _, n in sorted(scalars)]
+    L += ["", "", "@jit", "def act(buf, o, m, code):",
+          '    """x̄ = ψ(z̄) in place on buf[o:o+m], ψ chosen by its activation code."""']
+    L += _branches(_A.BY_CODE, lambda a: "pass" if is_identity(a) else
+                   f"for i in range(o, o + m):\n    buf[i] = _{name(a.psi)}(buf[i])", "activation")
+    L += ["", "", "@jit", "def mul_dpsi(p, x, o, m, code):",
+          '    """φ ← φ ⊙ ψ\'(z̄) on m entries from o, ψ\' taken from the stored x̄ = ψ(z̄)."""']
+    L += _branches(_A.BY_CODE, lambda a: "pass" if is_identity(a) else
+                   f"for i in range(o, o + m):\n    p[i] *= _{name(a.dpsi)}(x[i])", "activation")
+    L += ["", "", "@jit", "def output_delta(code, act_code, abuf, pbuf, o, y, yo, rows, n):",
+          '    """φ^[K] of whole output rows and their summed loss, for the loss with this code."""']
+    L += _branches(_L.BY_CODE, lambda loss: (
+        f"return {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n)" if loss.link else
+        f"total = {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n)\n"
+        f"mul_dpsi(pbuf, abuf, o, rows * n, act_code)\nreturn total"), "loss")
+    L += ["", "", "@jit", "def output_link(code, abuf, o, rows, n):",
+          '    """z̄^[K] → x̄^[K] on whole rows for a loss that fixes the output activation."""']
+    L += _branches(_L.BY_CODE, lambda loss: f"{name(loss.link_rows)}(abuf, o, rows, n)", "loss")
+    L += ["", "", "@jit", "def opt_prepare(code, h, t):",
+          '    """The optimizer\'s per-step constants for step t (1-based)."""']
+    L += _branches(_O.BY_CODE, lambda o: f"return {name(o._prepare)}(h, t)", "optimizer")
+    L += ["", "", "@jit", "def opt_step(code, theta, g, s, lo, hi, wd, c):",
+          '    """The optimizer\'s elementwise step on θ[lo:hi]."""']
+    L += _branches(_O.BY_CODE, lambda o: f"{name(o._step)}(theta, g, s, lo, hi, wd, c)", "optimizer")
+    return "\n".join(L) + "\n"

@@ -28,6 +28,7 @@ from . import _kernels as _k
 from . import _layout
 from . import _sync
 from . import _unrolled
+from ._blas import ONE_BLAS_THREAD, blas_hold
 from .optimizers import NO_STEP, Hyper
 
 # Kernel paths, by the name ``Network(kernel_path=...)`` takes. "auto": nets of at most
@@ -103,81 +104,6 @@ def plan(threads, sizes, batch, kernel_path):
     return max(1, min(cores, batch // THREADED_MIN_ROWS)), False
 
 
-class _OneBlasThread:
-    """``with ONE_BLAS_THREAD:`` the BLAS the kernels call (SciPy's) runs single-threaded inside.
-
-    Counted across threads: the first caller in sets one thread and the last one out restores
-    the count it found, so fits and predicts in several threads at once never undo each other's
-    hold. For OpenBLAS with its own thread pool (SciPy's wheels) the count is set by a direct
-    call, about 1 µs in and out; any other BLAS goes through threadpoolctl (about 12 µs).
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._found = False
-        self._libs = None  # [(get_num_threads, set_num_threads)], or None: threadpoolctl's
-        self._controller = None
-        self._restore = None
-
-    def _find(self):
-        import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS the kernels call first)
-        from threadpoolctl import ThreadpoolController
-
-        blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-        # NumPy brings its own OpenBLAS, which the kernels never call: prefer SciPy's.
-        ours = [c for c in blas if "scipy" in os.path.basename(os.path.dirname(c.filepath))] or blas
-        try:  # the direct calls need threadpoolctl's symbol affixes (a private method)
-            if ours and all(c.internal_api == "openblas" and c.threading_layer != "openmp" for c in ours):
-                libs = []
-                for c in ours:
-                    pre, suf = c._find_affixes()
-                    libs.append((getattr(c.dynlib, f"{pre}openblas_get_num_threads{suf}"),
-                                 getattr(c.dynlib, f"{pre}openblas_set_num_threads{suf}")))
-                self._libs = libs
-        except (AttributeError, TypeError, ValueError):
-            pass
-        if self._libs is None:
-            self._controller = ThreadpoolController()
-        self._found = True
-
-    def __enter__(self):
-        with self._lock:
-            if not self._inside:
-                if not self._found:
-                    self._find()
-                if self._libs is not None:
-                    self._restore = [(put, get()) for get, put in self._libs]
-                    for put, _ in self._restore:
-                        put(1)
-                else:
-                    self._restore = self._controller.limit(limits=1, user_api="blas")
-            self._inside += 1
-        return self
-
-    def __exit__(self, *exc):
-        with self._lock:
-            self._inside -= 1
-            if not self._inside:
-                if self._libs is not None:
-                    for put, n in self._restore:
-                        put(n)
-                else:
-                    self._restore.restore_original_limits()
-                self._restore = None
-        return False
-
-
-ONE_BLAS_THREAD = _OneBlasThread()
-_NO_HOLD = contextlib.nullcontext()
-
-
-def blas_hold(product_work):
-    """ONE_BLAS_THREAD for a call whose largest product has ``product_work`` multiply-adds, or a
-    no-op (BLAS_THREADED_MIN_WORK: below, BLAS never threads a product, so no hold is needed)."""
-    return ONE_BLAS_THREAD if product_work >= BLAS_THREADED_MIN_WORK else _NO_HOLD
-
-
 # predict: rows are independent, so N rows split into blocks that the threads claim one at a
 # time (``_kernels._predict_share``), each thread with its own buffers and BLAS at one thread.
 # A block has at least PREDICT_MIN_ROWS rows, where one thread's forward pass runs at ~95% of
@@ -193,20 +119,19 @@ def blas_hold(product_work):
 PREDICT_MIN_ROWS = 256
 PREDICT_THREADED_MIN_WORK = 1 << 23
 PREDICT_MAX_ROWS = 1024
-# OpenBLAS threads a GEMM of 2^18 multiply-adds or more (GEMM_MULTITHREAD_THRESHOLD); below
-# 2^16 (a margin for other BLAS builds), predict skips the hold.
-BLAS_THREADED_MIN_WORK = 1 << 16
 
 _predict_pool = None
+_predict_pool_workers = 0
 _predict_pool_lock = threading.Lock()
 
 
 def _pool(workers):
     """The worker threads predict hands blocks to (made on first use; grown, never shrunk)."""
-    global _predict_pool
+    global _predict_pool, _predict_pool_workers
     with _predict_pool_lock:
-        if _predict_pool is None or _predict_pool._max_workers < workers:
+        if _predict_pool_workers < workers:
             _predict_pool = ThreadPoolExecutor(workers, thread_name_prefix="fastnn-predict")
+            _predict_pool_workers = workers
         return _predict_pool
 
 

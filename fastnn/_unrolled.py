@@ -7,9 +7,10 @@ register for the whole epoch, and θ is read once and written back once. Optimiz
 plain SGD write θ and the batch's mean gradient back at the end of each batch, take the same
 flat step as the other kernels (``_dispatch.opt_step``), and read θ again.
 
-The source goes through ``_codegen`` (an ordinary module in a cache folder, compiled by Numba
-with ``cache=True``), so each architecture compiles once per machine, not once per process.
-Every other net uses the generic kernels in ``_kernels``, which never recompile.
+The source goes through ``_codegen.load`` (an ordinary module in a cache folder, named after
+the architecture and the fastnn checkout it serves, compiled by Numba with ``cache=True``), so
+each architecture compiles once per machine, not once per process. Every other net uses the
+generic kernels in ``_kernels``, which never recompile.
 """
 from __future__ import annotations
 
@@ -139,5 +140,7 @@ def epoch_for(sizes, codes, loss, direct):
     first use); ``direct`` selects the batch-1 plain-SGD variant."""
     key = (tuple(sizes), tuple(codes), int(loss), bool(direct))
     if key not in _loaded:
-        _loaded[key] = _codegen.load("fastnn_unrolled", _source(list(sizes), list(codes), loss, bool(direct))).epoch
+        name = f"unrolled_{'x'.join(map(str, sizes))}_{L.BY_CODE[loss].name}{'_direct' if direct else ''}"
+        src = _source(list(sizes), list(codes), loss, bool(direct))
+        _loaded[key] = _codegen.load(name, "_unrolled", src).epoch
     return _loaded[key]

@@ -1,7 +1,7 @@
 """The activation table: every ψ fastnn knows, with its derivative ψ'.
 
 Each entry has a name, the integer code the kernels branch on (once per layer, in the branch
-``_dispatch`` generates from this table), the scalar
+generated from this table into ``_dispatch``), the scalar
 ψ(z), the scalar ψ'(z) written in terms of the output x = ψ(z) (so backprop needs only the
 stored activations x̄^[k], not z̄^[k]), and the weight initialisation that suits it.
 

@@ -39,11 +39,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _engine
+from . import _compat, _engine
 from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
@@ -52,6 +51,7 @@ from .network import Network
 # L-BFGS-B's iprint is deprecated from SciPy 1.15 (a DeprecationWarning on every fit), as
 # scikit-learn's utils.fixes._get_additional_lbfgs_options_dict knows: pass it to older ones only.
 _LBFGS_IPRINT = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15)
+Interval, StrOptions, _validate_params = _compat.sklearn_param_validation()
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                 "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid"}
@@ -234,11 +234,11 @@ class _BaseMLP(BaseEstimator):
         ValueError
             If a parameter or the data is invalid.
         """
-        self._validate_params()
+        _validate_params(self)
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
-        self._validate_params()
+        _validate_params(self)
         if self.solver == "lbfgs":
             raise ValueError("partial_fit is only available for the stochastic solvers 'sgd' and "
                              "'adam', got solver='lbfgs'")
@@ -258,7 +258,7 @@ class _BaseMLP(BaseEstimator):
                              y_numeric=not self._is_classifier)
         if hasattr(X, "toarray"):  # sparse input is densified: the kernels are dense
             X = X.toarray()
-        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = None if sample_weight is None else _compat.check_sample_weight(sample_weight, X)
         Y = self._encode_targets(y, first, incremental, classes)
         if first:
             self._init_network(X, Y, hidden)

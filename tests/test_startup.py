@@ -1,5 +1,6 @@
 """Start-up (issue 13): a cached kernel loads without Numba's whole-registry set-up and without
-running scipy.linalg's package (``_jit.load_lightly``), and that changes no result."""
+running scipy.linalg's package (``_compat.load_lightly``), and that changes no result; on a Numba
+version not checked, plain dispatchers load the same kernels."""
 import json
 import os
 import subprocess
@@ -9,7 +10,7 @@ import textwrap
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FIT = textwrap.dedent("""
-    import json, sys
+    import hashlib, json, sys
     import numpy as np
     {before}
     import fastnn
@@ -23,7 +24,9 @@ FIT = textwrap.dedent("""
     assert scipy.linalg.cython_blas is cb and scipy.linalg.blas is not None
     assert scipy.linalg.solve(np.eye(2), np.ones(2)).tolist() == [1.0, 1.0]
     net.fit(X, Y, epochs=1, batch_size=32, shuffle=False)
-    print("@@" + json.dumps(dict(loss=float(net.loss(X, Y)), lazy=lazy, full_setup=full_setup)))
+    theta = np.concatenate([a.ravel() for a in net.weights + net.biases])
+    print("@@" + json.dumps(dict(loss=float(net.loss(X, Y)), lazy=lazy, full_setup=full_setup,
+                                 theta=hashlib.sha1(theta.tobytes()).hexdigest())))
 """)
 
 
@@ -37,8 +40,18 @@ def _run(before=""):
 def test_cached_kernels_load_lightly_and_train_the_same():
     _run()  # fills the cache if this session has not
     light = _run()
-    assert light["lazy"] == "_LazyModule"  # scipy/linalg/__init__.py has not run
+    assert light["lazy"] == "_LazyPackage"  # scipy/linalg/__init__.py has not run
     assert not light["full_setup"]
     usual = _run("import scipy.linalg")  # SciPy's package loaded the usual way first
     assert usual["lazy"] == "module"
-    assert light["loss"] == usual["loss"]
+    assert (light["loss"], light["theta"]) == (usual["loss"], usual["theta"])
+
+
+def test_on_a_numba_version_not_checked_plain_dispatchers_train_the_same():
+    """The fallback of ``_compat.load_lightly``, forced by the version check: Numba's own set-up
+    and cache load, the same θ. (The check reads ``numba.version_info``; Numba's cache index
+    reads ``numba.__version__``, so the cached kernels stay valid.)"""
+    light = _run()
+    plain = _run("import numba; numba.version_info = numba.version_info._replace(short=(0, 59))")
+    assert plain["full_setup"] and plain["lazy"] == "module"
+    assert (plain["loss"], plain["theta"]) == (light["loss"], light["theta"])

@@ -188,12 +188,12 @@ def _kernel_blas_threads():
 
 
 def test_one_blas_thread_is_counted_across_threads_and_restored():
-    from fastnn import _parallel
+    from fastnn import _blas
 
     before = _kernel_blas_threads()
     if not before:
         pytest.skip("SciPy's BLAS is not a bundled OpenBLAS here")
-    hold = _parallel.ONE_BLAS_THREAD
+    hold = _blas.ONE_BLAS_THREAD
     entered, leave = threading.Event(), threading.Event()
 
     def other():
