@@ -76,7 +76,7 @@ def _folder():
     return folder
 
 
-_loaded = {}
+_loaded: dict[str, object] = {}
 
 
 def load(name, generator, src):

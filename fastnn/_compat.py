@@ -174,7 +174,7 @@ def import_cython_blas():
 # on 3.10-3.14); fastnn uses getsignal, signal, SIGINT and default_int_handler.
 signals = signal
 if sys.implementation.name == "cpython" and (3, 10) <= sys.version_info[:2] <= (3, 14):
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # (CPython's C module: no stub)
 
     signals = _signal
 

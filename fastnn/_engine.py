@@ -74,7 +74,7 @@ COLUMNS_MIN_LAYER_WORK = 1 << 19
 THREADED_MIN_ROWS = 16
 
 
-def usable_cores():
+def usable_cores() -> int:
     """Cores fit may use by default: this process's affinity mask (not the machine's total),
     capped by the environment variable FASTNN_NUM_THREADS when it is set."""
     try:
@@ -90,7 +90,7 @@ def usable_cores():
     return n
 
 
-def plan(threads, sizes, batch, kernel_path):
+def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
     """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto)."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
     columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
@@ -120,22 +120,24 @@ PREDICT_MIN_ROWS = 256
 PREDICT_THREADED_MIN_WORK = 1 << 23
 PREDICT_MAX_ROWS = 1024
 
-_predict_pool = None
+_predict_pool: ThreadPoolExecutor | None = None
 _predict_pool_workers = 0
 _predict_pool_lock = threading.Lock()
 
 
-def _pool(workers):
+def _pool(workers: int) -> ThreadPoolExecutor:
     """The worker threads predict hands blocks to (made on first use; grown, never shrunk)."""
     global _predict_pool, _predict_pool_workers
     with _predict_pool_lock:
         if _predict_pool_workers < workers:
             _predict_pool = ThreadPoolExecutor(workers, thread_name_prefix="fastnn-predict")
             _predict_pool_workers = workers
+        assert _predict_pool is not None
         return _predict_pool
 
 
-def predict(shape, theta, X, out, buffer, row_work, layer_work):
+def predict(shape: _k.Shape, theta: np.ndarray, X: np.ndarray, out: np.ndarray,
+            buffer: Callable[[int], np.ndarray], row_work: int, layer_work: int) -> None:
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
     buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
     in the largest one.
@@ -153,7 +155,7 @@ def predict(shape, theta, X, out, buffer, row_work, layer_work):
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
     args = (shape, theta, X)
 
-    def part():  # a worker's share: blocks until none is left
+    def part() -> None:  # a worker's share: blocks until none is left
         try:
             _k._predict_share(*args, buffer(chunk), out, chunk, sync, False)
         except BaseException:
@@ -180,25 +182,26 @@ class ThreadChoice:
 
     PROBE_FIRST, PROBE_MAX = 8, 64
 
-    def __init__(self, parts):
+    def __init__(self, parts: int) -> None:
         self.parts = parts
         self.threads = parts
-        self.rate = {}  # threads → rows/s of the last full run with that many
+        self.rate: dict[int, float] = {}  # threads → rows/s of the last full run with that many
         self.longest = 0  # rows of the longest run reported
         self.runs = 0
         self.gap = self.PROBE_FIRST
         self.next = 2  # the first try comes early, after one timed run
-        self.trying = None
+        self.trying: int | None = None
 
-    def pick(self):
+    def pick(self) -> int:
         self.runs += 1
         if self.parts > 1 and self.runs >= self.next and self.threads in self.rate:
             up, down = self.threads + 1, self.threads - 1
-            self.trying = down if down >= 1 and (up > self.parts or self.runs // self.gap % 2) else up
-            return self.trying
+            trying = down if down >= 1 and (up > self.parts or self.runs // self.gap % 2) else up
+            self.trying = trying
+            return trying
         return self.threads
 
-    def report(self, threads, rows, seconds):
+    def report(self, threads: int, rows: int, seconds: float) -> None:
         if rows > 2 * self.longest:  # the rates so far came from much shorter runs
             self.rate.clear()
         self.longest = max(self.longest, rows)
@@ -225,24 +228,25 @@ class EpochPool:
     """Up to ``parts`` − 1 worker threads plus the caller; use as a context manager around the
     epoch loop. Each run's thread count comes from ``choice`` (a ``ThreadChoice``)."""
 
-    def __init__(self, parts, by_columns, choice=None):
+    def __init__(self, parts: int, by_columns: bool, choice: ThreadChoice | None = None) -> None:
         self.n = parts
         self.by_columns = by_columns
         self.choice = choice if choice is not None else ThreadChoice(parts)
         self._sync = np.zeros(_sync.SYNC_SIZE, np.int64)
         self._losses = np.zeros(parts, np.float64)  # one per part: summed in a fixed order
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
         self._started = False
 
-    def __enter__(self):
+    def __enter__(self) -> EpochPool:
         self._pool = ThreadPoolExecutor(self.n - 1, thread_name_prefix="fastnn")
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
+        assert self._pool is not None
         self._pool.shutdown(wait=True)
-        return False
 
-    def epoch(self, *args, rows, fresh=True):
+    def epoch(self, shape: _k.Shape, step: _k.Step, rows_: _k.Rows, scratch: _k.Scratch, batch: int, *,
+              rows: int, fresh: bool = True) -> float:
         """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s arguments
         but the team); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
         across runs, so runs add up exactly as one call would)."""
@@ -250,13 +254,16 @@ class EpochPool:
         if fresh:
             self._losses[:] = 0
         team = _k.Team(self.n, self._sync, self._losses)
-        kernel = _k._epoch_share_cols if self.by_columns else _k._epoch_share
+        kernel: Callable[..., None] = _k._epoch_share_cols if self.by_columns else _k._epoch_share
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True
         threads = self.choice.pick() if timed else self.choice.threads
+        args = (shape, step, rows_, scratch, batch, team)
+        pool = self._pool
+        assert pool is not None
         t0 = time.perf_counter()
-        futures = [self._pool.submit(kernel, *args, team) for _ in range(1, threads)]
-        kernel(*args, team)
+        futures = [pool.submit(kernel, *args) for _ in range(1, threads)]
+        kernel(*args)
         for f in futures:
             f.result()
         if timed:
@@ -288,15 +295,15 @@ class Engine:
     def _runtime(self) -> None:
         self._local = threading.local()
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
-        self.thread_choice: dict[tuple, ThreadChoice] = {}  # (parts, by columns, batch), kept across fits
+        self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}  # (parts, by columns, batch), kept across fits
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         for key in ("_local", "_unrolled", "thread_choice"):
             state.pop(key)
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._runtime()
 
@@ -305,7 +312,7 @@ class Engine:
         return Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path)
 
     # ---------------------------------------------------------------- buffers
-    def batch_buffers(self, rows: int) -> tuple:
+    def batch_buffers(self, rows: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rows, x̄ buffer, φ buffer, gathered x̄^[0] rows, gathered y rows) for up to ``rows``
         samples, this thread's own, kept and reused across its calls (grown when needed)."""
         bufs = getattr(self._local, "bufs", None)
@@ -325,7 +332,7 @@ class Engine:
         enough, else one of its own (predict's workers never allocate φ or gather buffers)."""
         bufs = getattr(self._local, "bufs", None)
         if bufs is not None and bufs[0] >= rows:
-            return bufs[1]
+            return bufs[1]  # type: ignore[no-any-return]
         a = getattr(self._local, "abuf", None)
         if a is None or a.size < rows * self.width:
             a = self._local.abuf = np.empty(rows * self.width, self.dtype)
@@ -416,6 +423,7 @@ class Trainer:
             choice = e.thread_choice.setdefault((self.threads, self.by_columns, self.batch),
                                                 ThreadChoice(self.threads))
             self.pool = stack.enter_context(EpochPool(self.threads, self.by_columns, choice))
+        self.bufs: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
         self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
         return self
 
@@ -432,16 +440,17 @@ class Trainer:
         optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty."""
         e, batch = self.engine, self.batch
         if self.unrolled is not None:  # always a whole epoch
-            return total + self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, h, t0, True)
+            return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, h, t0, True))
         sw = swp[r0:r1]
         if shuffle:
             perm = perm[r0:r1]
         else:
             X, Y = X[r0:r1], Y[r0:r1]
+        assert self.bufs is not None
         _, abuf, pbuf, xb, yb = self.bufs
         step = _k.Step(theta, grad, state, code, h, t0)
         rows = _k.Rows(X, Y, sw, perm, shuffle)
         scratch = _k.Scratch(abuf, pbuf, xb, yb)
         if self.pool is not None:
             return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
-        return _k._epoch(e.shape, step, rows, scratch, batch, total)
+        return float(_k._epoch(e.shape, step, rows, scratch, batch, total))

@@ -20,7 +20,7 @@ from . import losses as L
 from .optimizers import FUSED
 
 MAX_PARAMS = 32  # unrolled wins far beyond this, but compile time grows fast (scripts/crossover.py)
-_loaded = {}
+_loaded: dict[tuple[object, ...], object] = {}
 
 
 def _source(sizes, codes, loss, direct):
