@@ -18,9 +18,9 @@ from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History
 from .losses import LOSSES
 from .network import Backprop, Network
-from .training import DivergedError
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from .schedules import SCHEDULES
+from .training import DivergedError
 
 if TYPE_CHECKING:  # imported on first use at run time (they import scikit-learn): __getattr__
     from .estimators import MLPClassifier as MLPClassifier

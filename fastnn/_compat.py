@@ -161,7 +161,7 @@ def import_cython_blas():
         sys.modules[name] = blas
         spec.loader.exec_module(blas)
         linalg.cython_blas = blas
-    except Exception:  # noqa: BLE001 (any failure: Numba imports scipy.linalg itself)
+    except Exception:
         for name in ("scipy.linalg.cython_blas", "scipy.linalg"):
             sys.modules.pop(name, None)
         if "scipy" in sys.modules:

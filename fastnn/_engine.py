@@ -19,15 +19,14 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from . import _kernels as _k
-from . import _layout
-from . import _sync
-from . import _unrolled
+from . import _layout, _sync, _unrolled
 from ._blas import ONE_BLAS_THREAD, blas_hold
 from .optimizers import NO_STEP, Hyper
 
@@ -177,7 +176,8 @@ class ThreadChoice:
     one with the best measured speed (rows/s); every ``gap`` runs a neighbouring count is tried
     for one run, and taken if it is faster by 5%; ``gap`` doubles (up to PROBE_MAX) while the
     tries lose. Only runs of at least half the longest run so far count: an epoch's last run
-    may be a few batches, whose fixed costs (waking the workers) would make any count look slow. The threads share ``parts`` fixed items per phase whatever their number, so the
+    may be a few batches, whose fixed costs (waking the workers) would make any count look slow.
+    The threads share ``parts`` fixed items per phase whatever their number, so the
     count never changes a result, only the time."""
 
     PROBE_FIRST, PROBE_MAX = 8, 64
@@ -295,7 +295,8 @@ class Engine:
     def _runtime(self) -> None:
         self._local = threading.local()
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
-        self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}  # (parts, by columns, batch), kept across fits
+        # (parts, by columns, batch) → its ThreadChoice, kept across fits
+        self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -307,7 +308,7 @@ class Engine:
         self.__dict__.update(state)
         self._runtime()
 
-    def fresh(self) -> "Engine":
+    def fresh(self) -> Engine:
         """An engine for the same shape with buffers of its own (for a ``Predictor``)."""
         return Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path)
 
@@ -386,12 +387,13 @@ class Engine:
         """The generated straight-line epoch when this net is tiny enough, else None."""
         if direct not in self._unrolled:
             epoch = None
-            if self.kernel_path == _k.UNROLLED or (self.kernel_path == _k.AUTO and self.n_params <= _unrolled.MAX_PARAMS):
+            tiny = self.n_params <= _unrolled.MAX_PARAMS
+            if self.kernel_path == _k.UNROLLED or (self.kernel_path == _k.AUTO and tiny):
                 epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct)
             self._unrolled[direct] = epoch
         return self._unrolled[direct]
 
-    def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool) -> "Trainer":
+    def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool) -> Trainer:
         """The kernel one fit runs on (plan only: nothing is started or allocated)."""
         return Trainer(self, opt, batch, threads, weighted)
 
@@ -412,7 +414,7 @@ class Trainer:
         self.pool: EpochPool | None = None
         self._stack: contextlib.ExitStack | None = None
 
-    def __enter__(self) -> "Trainer":
+    def __enter__(self) -> Trainer:
         e = self.engine
         # BLAS at one thread: fastnn splits the work itself, and results never depend on
         # whether BLAS threads a product (none does below the threshold).

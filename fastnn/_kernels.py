@@ -39,11 +39,14 @@ import numpy as np
 
 from . import _codegen
 from ._blas import _gemm
-from ._dispatch import act as _act, mul_dpsi as _mul_dpsi, opt_prepare, opt_step, output_delta, output_link
+from ._dispatch import act as _act
+from ._dispatch import mul_dpsi as _mul_dpsi
+from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
 from ._layout import ACT, B_OFF, C_OFF, N_IN, N_OUT, W_OFF
-from .optimizers import FUSED, Hyper
 from ._sync import _claim, _done, _wait
+from .optimizers import FUSED, Hyper
+
 
 # Kernel arguments travel in a few named bundles (Numba passes a named tuple as one struct):
 class Shape(NamedTuple):
@@ -204,7 +207,7 @@ def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_pa
 def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
     cap = _cap(pbuf, lay)
-    n_in, n_out, wo, bo, po = _geom(lay, k0, cap)
+    n_in, n_out, wo, _, po = _geom(lay, k0, cap)
     po += _u(r0) * n_out
     qo = _u(cap * lay[k0 - 1, C_OFF]) + _u(r0) * n_in
     m0, m1 = _u(m0), _u(m1)

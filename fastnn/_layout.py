@@ -8,7 +8,7 @@ sized for ``cap`` rows starts at ``cap · c_k``, c_k = n_1 + … + n_{k−1}.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

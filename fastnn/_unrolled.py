@@ -50,7 +50,8 @@ def _source(sizes, codes, loss, direct):
     params += [(f"b{k}_{j}", o) for (k, j), o in boff.items()]
 
     out = []
-    emit = lambda depth, s: out.append("    " * depth + s)
+    def emit(depth, s):
+        out.append("    " * depth + s)
     emit(0, "import math")
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")

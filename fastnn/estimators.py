@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy
@@ -110,7 +111,7 @@ class _Stopping(Callback):
 
 
 class _BaseMLP(BaseEstimator):
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
@@ -292,7 +293,8 @@ class _BaseMLP(BaseEstimator):
         n = len(X)
         batch = min(200, n) if self.batch_size == "auto" else self.batch_size
         if batch > n and self.batch_size != "auto":
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=3)
         batch = min(batch, n)
         # ½·alpha·‖W‖² / Σ_batch w: a batch holds batch · mean(w) of weight on average
         self._batch_weight = batch * (1.0 if sw is None else float(np.mean(sw)))
@@ -306,14 +308,14 @@ class _BaseMLP(BaseEstimator):
             net.fit(X, Y, epochs=epochs, batch_size=batch, shuffle=self.shuffle, seed=None,
                     verbose=False, threads=self._threads(), sample_weight=sw, callbacks=[stopping])
         except KeyboardInterrupt:  # as scikit-learn: keep what trained (up to the last batch), and say so
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=3)
             self._converged = True
         if early and self._best_theta is not None:
             net.set_parameters(self._best_theta)
         self._best_theta = None
         if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                          "the optimization hasn't converged yet.", ConvergenceWarning)
+                          "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
 
     def _threads(self):
@@ -328,7 +330,7 @@ class _BaseMLP(BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._rng_split = int(rng.randint(np.iinfo(np.int32).max))
         acts = [_ACTIVATIONS[self.activation]] * len(hidden)
-        self.network_ = Network([X.shape[1], *hidden, Y.shape[1]], acts + [self._out_link()],
+        self.network_ = Network([X.shape[1], *hidden, Y.shape[1]], [*acts, self._out_link()],
                                 loss=self._loss_name, dtype=dtype, seed=seed)
         if self.init == "sklearn":  # scikit-learn's: W and b̄ uniform in ±√(f / (n_in + n_out))
             factor = 2.0 if self.activation == "logistic" else 6.0
@@ -392,7 +394,7 @@ class _BaseMLP(BaseEstimator):
         self.t_ = 0
         if res.status != 0:
             warnings.warn(f"lbfgs failed to converge after {res.nit} iterations ({res.message}). "
-                          "Increase max_iter or scale the data.", ConvergenceWarning)
+                          "Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=4)
         return self
 
     def _predict_raw(self, X):
@@ -597,7 +599,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             y = column_or_1d(y, warn=True)
         if first:
             self._y_ndim = y.ndim
-        elif y.ndim == 2 and y.shape[1] != self.network_.sizes[-1] or y.ndim == 1 and self.network_.sizes[-1] != 1:
+        elif (y.ndim == 2 and y.shape[1] != self.network_.sizes[-1]) or (y.ndim == 1 and self.network_.sizes[-1] != 1):
             raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} outputs but the network was "
                              f"fitted with {self.network_.sizes[-1]}")
         return y.reshape(len(y), -1)

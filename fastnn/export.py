@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     import onnx
     from torch import nn
 
-    from ._typing import FloatArray, NetworkLike as Network, PathLike
+    from ._typing import FloatArray, PathLike
+    from ._typing import NetworkLike as Network
 
 # The opset to_onnx writes by default. Opset 17 (ONNX 1.12, 2022) is read by every ONNX Runtime
 # since 1.12 and by the usual converters; every operator used here has had its present meaning

@@ -7,14 +7,13 @@ Layers are counted k = 1..K as in the seed; ``weights[k-1]`` is W^[k].
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _engine
-from . import _layout
-from . import _validate
+from . import _engine, _layout, _validate
 from . import activations as _act
 from . import losses as _losses
 from . import training as _training

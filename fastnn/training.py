@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,7 +26,8 @@ from . import losses as _losses
 from . import optimizers as _opt
 from ._engine import FUSED, Engine, Trainer, all_finite
 from ._guard import GuardedTheta
-from .callbacks import Callback, History, deferred_interrupt, prepare as _prepare_callbacks
+from .callbacks import Callback, History, deferred_interrupt
+from .callbacks import prepare as _prepare_callbacks
 
 if TYPE_CHECKING:
     from ._typing import NetworkLike as Network
@@ -164,7 +166,7 @@ def _split_validation(net: Network, X: np.ndarray, Y: np.ndarray, sw: np.ndarray
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {split!r}")
     if not split:
         return X, Y, sw, None
-    n_val = int(round(len(X) * split))
+    n_val = round(len(X) * split)
     if n_val < 1 or n_val >= len(X):
         raise ValueError(f"validation_split={split} of {len(X)} rows leaves "
                          f"{n_val} for validation and {len(X) - n_val} for training; "
@@ -177,7 +179,10 @@ def _split_validation(net: Network, X: np.ndarray, Y: np.ndarray, sw: np.ndarray
     return X[:cut], Y[:cut], sw[:cut] if sw.size else sw, (X[cut:], Y[cut:], wv)
 
 
-def _metrics(net: Network, metrics: Any, validating: bool) -> list[tuple[str, Callable[[np.ndarray, np.ndarray], float]]]:
+Metric = Callable[[np.ndarray, np.ndarray], float]  # f(y_true, y_pred) on validation rows
+
+
+def _metrics(net: Network, metrics: Any, validating: bool) -> list[tuple[str, Metric]]:
     """[(log key, function)] for fit's ``metrics``, computed on the validation rows."""
     if metrics is None:
         return []
