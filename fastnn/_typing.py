@@ -6,6 +6,7 @@ Modules import them under ``typing.TYPE_CHECKING`` only (their annotations are s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
@@ -22,8 +23,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 class NetworkLike(Protocol):
-    """What the modules on top of ``Network`` (the fit loop, export) read of it: its public
-    face, named here so that they need not import ``network`` (which imports them)."""
+    """What the modules on top of ``Network`` (the fit loop, callbacks, persistence, export) use
+    of it: its public face, named here so that they need not import ``network`` (which imports
+    them)."""
 
     sizes: list[int]
     activations: list[str]
@@ -42,3 +44,13 @@ class NetworkLike(Protocol):
     def parameters(self) -> FloatArray: ...
 
     def unpack(self, vector: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]: ...
+
+    def set_parameters(self, theta: Any) -> None: ...
+
+
+Logs = dict[str, float]
+"""One epoch's logs, as ``fit`` hands them to the callbacks: ``loss``, ``time``, ``lr``,
+``val_loss``, ``val_<metric>``, and any key a callback adds."""
+
+CallbackFunction = Callable[[NetworkLike, int, Logs], "bool | None"]
+"""A callback given as a plain function ``f(net, epoch, logs)``; returning True stops training."""

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from . import _compat
 
+if TYPE_CHECKING:
+    from types import FrameType
 
-class History(dict):
+    from typing_extensions import Self
+
+    from ._typing import CallbackFunction, FloatArray, Logs
+    from ._typing import NetworkLike as Network
+
+
+class History(dict[str, list[float]]):
     """One list per logged quantity, one entry per finished epoch: ``history["loss"]`` or
     ``history.loss``, ``val_loss``, ``time``, ``lr``, ``val_<metric>``.
 
@@ -27,24 +35,32 @@ class History(dict):
     ``KeyboardInterrupt`` as its ``history``).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(loss=[], time=[], lr=[])
-        self.best_epoch = None
-        self.stopped_epoch = None
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
         self.interrupted = False
 
-    def __getattr__(self, key):
+    def __getattr__(self, key: str) -> list[float]:
         try:
             return self[key]
         except KeyError:
             raise AttributeError(key) from None
 
     @property
-    def epochs(self):
+    def epochs(self) -> int:
         """How many epochs finished."""
         return len(self["loss"])
 
-    def append(self, logs):
+    def append(self, logs: Mapping[str, float]) -> None:
+        """Record one finished epoch: each value of ``logs`` goes at the end of its key's list.
+
+        Parameters
+        ----------
+        logs : mapping of str to float
+            The epoch's logs, as ``fit`` hands them to the callbacks; a key not seen before
+            starts a new list.
+        """
         for key, value in logs.items():
             self.setdefault(key, []).append(value)
 
@@ -130,7 +146,7 @@ class History(dict):
         (top or ax).legend(handles, labels)
         return ax
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = {k: v[-1] for k, v in self.items() if v and k != "time"}
         return f"History(epochs={self.epochs}, last={last})"
 
@@ -138,21 +154,55 @@ class History(dict):
 class Callback:
     """Override any of these; ``on_epoch_end`` returns True to stop training."""
 
-    def on_train_begin(self, net, history):
-        pass
+    def on_train_begin(self, net: Network, history: History) -> None:
+        """Called by ``fit`` before the first epoch.
 
-    def on_epoch_end(self, net, epoch, logs):
+        Parameters
+        ----------
+        net : Network
+            The network being trained.
+        history : History
+            The fit's history, empty so far.
+        """
+
+    def on_epoch_end(self, net: Network, epoch: int, logs: Logs) -> bool | None:
+        """Called by ``fit`` after each epoch, once its logs are in the history.
+
+        Parameters
+        ----------
+        net : Network
+            The network being trained, with this epoch's θ.
+        epoch : int
+            The epoch that just finished, 1-based.
+        logs : dict of str to float
+            The epoch's logs (``loss``, ``time``, ``lr``, ``val_*``); a callback may add keys
+            that the callbacks after it read.
+
+        Returns
+        -------
+        bool or None
+            True to stop training after this epoch.
+        """
         return False
 
-    def on_train_end(self, net, history):
-        pass
+    def on_train_end(self, net: Network, history: History) -> None:
+        """Called by ``fit`` once training ends, however it ends (finished, stopped, diverged or
+        interrupted).
+
+        Parameters
+        ----------
+        net : Network
+            The network that was trained.
+        history : History
+            The fit's history.
+        """
 
 
 class _Function(Callback):
-    def __init__(self, fn):
+    def __init__(self, fn: CallbackFunction) -> None:
         self.fn = fn
 
-    def on_epoch_end(self, net, epoch, logs):
+    def on_epoch_end(self, net: Network, epoch: int, logs: Logs) -> bool | None:
         return self.fn(net, epoch, logs)
 
 
@@ -215,28 +265,49 @@ class EarlyStopping(Callback):
     regression: ``EarlyStopping(monitor="val_mae", mode="min")`` with ``metrics="mae"``.
     """
 
-    def __init__(self, monitor=None, patience=10, min_delta=0.0, mode="auto", restore_best_weights=True):
+    # Set by on_train_begin, for one fit.
+    _key: str | None  # the monitored key; None until the first epoch's logs pick a default
+    best: float | None  # the best value so far, sign-flipped so that smaller is better
+    best_epoch: int | None
+    wait: int  # epochs since the last improvement larger than min_delta
+    _theta: FloatArray | None  # θ at the best epoch, when restore_best_weights
+
+    def __init__(self, monitor: str | None = None, patience: int | np.integer[Any] = 10,
+                 min_delta: float = 0.0, mode: str = "auto", restore_best_weights: bool = True) -> None:
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
             raise ValueError(f"patience must be a positive integer, got {patience!r}")
-        if not (isinstance(min_delta, (int, float, np.number)) and math.isfinite(min_delta) and min_delta >= 0):
+        if not (isinstance(min_delta, (int, float, np.number)) and math.isfinite(min_delta)
+                and min_delta >= 0):
             raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.mode, self.restore_best_weights = mode, restore_best_weights
 
-    def check_monitor(self, keys):
+    def check_monitor(self, keys: Collection[str]) -> None:
         """Called by fit before training with the keys its logs will hold (other keys may
-        still come from callbacks that write into the logs, so only val_* keys are checked)."""
+        still come from callbacks that write into the logs, so only val_* keys are checked).
+
+        Parameters
+        ----------
+        keys : collection of str
+            The keys of fit's logs.
+
+        Raises
+        ------
+        ValueError
+            If ``monitor`` is a ``val_*`` key not among ``keys``.
+        """
         if self.monitor is not None and self.monitor.startswith("val_") and self.monitor not in keys:
             raise ValueError(f"EarlyStopping(monitor={self.monitor!r}): fit logs only {sorted(keys)}; "
-                             "pass validation_data or validation_split (and the metric), or monitor one of those")
+                             "pass validation_data or validation_split (and the metric), "
+                             "or monitor one of those")
 
-    def on_train_begin(self, net, history):
+    def on_train_begin(self, net: Network, history: History) -> None:
         self._key = self.monitor
         self.best, self.best_epoch, self.wait, self._theta = None, None, 0, None
 
-    def on_epoch_end(self, net, epoch, logs):
+    def on_epoch_end(self, net: Network, epoch: int, logs: Logs) -> bool:
         if self._key is None:
             self._key = "val_loss" if "val_loss" in logs else "loss"
         if self._key not in logs:
@@ -255,20 +326,39 @@ class EarlyStopping(Callback):
         self.wait += 1
         return self.wait >= self.patience
 
-    def on_train_end(self, net, history):
+    def on_train_end(self, net: Network, history: History) -> None:
         if self.restore_best_weights and self._theta is not None:
             net.set_parameters(self._theta)
             history.best_epoch = self.best_epoch
         self._theta = None
 
-    def _maximize(self):
+    def _maximize(self) -> bool:
         if self.mode != "auto":
             return self.mode == "max"
+        assert self._key is not None  # on_epoch_end picked it before calling
         return any(s in self._key for s in ("acc", "score", "r2"))
 
 
-def prepare(callbacks, early_stopping):
-    """fit's list of Callback objects from its ``callbacks`` and ``early_stopping`` arguments."""
+def prepare(callbacks: Any, early_stopping: Any) -> list[Callback]:
+    """fit's list of Callback objects from its ``callbacks`` and ``early_stopping`` arguments.
+
+    Parameters
+    ----------
+    callbacks : Callback, callable, iterable of those, or None
+        fit's ``callbacks``: ``Callback`` objects or functions ``f(net, epoch, logs)``.
+    early_stopping : bool, int, EarlyStopping or None
+        fit's ``early_stopping``: True for the defaults, a patience, or an ``EarlyStopping``.
+
+    Returns
+    -------
+    list of Callback
+        The callbacks in order, functions wrapped, the ``EarlyStopping`` last.
+
+    Raises
+    ------
+    ValueError
+        If either argument is none of those.
+    """
     if callbacks is None:
         callbacks = []
     elif callable(callbacks) or isinstance(callbacks, Callback):
@@ -279,7 +369,7 @@ def prepare(callbacks, early_stopping):
         except TypeError:
             raise ValueError(f"callbacks must be a list of fastnn.Callback objects or functions "
                              f"f(net, epoch, logs), got {callbacks!r}") from None
-    out = []
+    out: list[Callback] = []
     for cb in callbacks:
         if isinstance(cb, Callback):
             out.append(cb)
@@ -297,7 +387,7 @@ def prepare(callbacks, early_stopping):
     if not isinstance(early_stopping, EarlyStopping):
         raise ValueError(f"early_stopping must be True, a patience (int) or a fastnn.EarlyStopping, "
                          f"got {early_stopping!r}")
-    return out + [early_stopping]
+    return [*out, early_stopping]
 
 
 class deferred_interrupt:
@@ -306,7 +396,10 @@ class deferred_interrupt:
     weights; a second one interrupts at once. Outside the main thread, or under a custom SIGINT
     handler, nothing changes. (A class, not a generator: fit enters it once per call.)"""
 
-    def __enter__(self):
+    _pressed: bool  # a first Ctrl-C came
+    _installed: bool  # our handler replaced the default one
+
+    def __enter__(self) -> Self:
         sig = _compat.signals  # signal's C functions, without the enum wrappers
         self._pressed = False
         self._installed = (threading.current_thread() is threading.main_thread()
@@ -315,15 +408,15 @@ class deferred_interrupt:
             sig.signal(sig.SIGINT, self._handler)
         return self
 
-    def __call__(self):
+    def __call__(self) -> bool:
         return self._pressed
 
-    def _handler(self, signum, frame):
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self._pressed:
             raise KeyboardInterrupt
         self._pressed = True
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self._installed:
             sig = _compat.signals
             sig.signal(sig.SIGINT, sig.default_int_handler)

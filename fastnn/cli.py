@@ -110,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     From Python, ``main(["info", "--model", "wine.npz"])``.
     """
-    from .network import DivergedError, Network
+    from .network import Network
+    from .training import DivergedError
 
     parser = _parser()
     args = parser.parse_args(argv)

@@ -18,6 +18,7 @@ problem, including a damaged zip, is a ``ValueError`` naming the file and the fi
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -25,10 +26,9 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import numpy as np
-
-from typing import Any, Callable, TypeVar
 
 from . import activations as _act
 from . import losses as _losses
@@ -37,7 +37,12 @@ from . import schedules as _schedules
 from ._io import atomic_write
 from ._validate import DTYPES as _DTYPES
 
-N = TypeVar("N")
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._typing import FloatArray, NetworkLike, PathLike
+
+N = TypeVar("N", bound="NetworkLike")  # the class load builds: Network, or a subclass
 
 # 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
 FORMAT_VERSION = 3
@@ -62,9 +67,15 @@ class _Refused(ValueError):
 
 
 def available_memory() -> int | None:
-    """Bytes this process can still allocate, or None if unknown: the least of the system's
-    MemAvailable (else its physical memory), RLIMIT_AS less the address space in use, and the
-    room left under the memory limits of this process's cgroup (``cgroup_memory_free``)."""
+    """Bytes this process can still allocate: the least of the system's MemAvailable (else its
+    physical memory), RLIMIT_AS less the address space in use, and the room left under the
+    memory limits of this process's cgroup (``cgroup_memory_free``).
+
+    Returns
+    -------
+    int or None
+        The bytes, or None if none of those is known.
+    """
     limits = []
     try:
         with open("/proc/meminfo") as f:
@@ -95,9 +106,8 @@ def available_memory() -> int | None:
 _NO_LIMIT = 1 << 62  # cgroup v1 writes "no limit" as LONG_MAX rounded down to a page (9223372036854771712)
 
 
-def cgroup_memory_free(root: str | os.PathLike[str] = "/") -> int | None:
-    """Bytes left under the memory limits of this process's cgroup, or None if no limit applies
-    (or there are no cgroups: not Linux, or nothing readable).
+def cgroup_memory_free(root: PathLike = "/") -> int | None:
+    """Bytes left under the memory limits of this process's cgroup.
 
     The process's cgroup comes from ``/proc/self/cgroup`` (v2: the ``0::`` line; v1: the line
     whose controllers include ``memory``), its folder from the cgroup mounts in
@@ -109,7 +119,16 @@ def cgroup_memory_free(root: str | os.PathLike[str] = "/") -> int | None:
     (``inactive_file``; v1 ``total_inactive_file``, from ``memory.stat``), the working set as the
     kubelet counts it. Missing or unreadable files leave that level out.
 
-    ``root``: the file system root all those paths are read under (tests point it at fake trees).
+    Parameters
+    ----------
+    root : str or os.PathLike, default "/"
+        The file system root all those paths are read under (tests point it at fake trees).
+
+    Returns
+    -------
+    int or None
+        The least room over the levels (0 if one is over its limit), or None if no limit
+        applies (or there are no cgroups: not Linux, or nothing readable).
     """
     def rooted(path: str) -> str:
         return os.path.join(root, path.lstrip("/"))
@@ -165,10 +184,11 @@ def _cgroup_mounts(rooted: Callable[[str], str]) -> list[tuple[int, str, str]]:
                 if "-" not in fields[5:]:
                     continue
                 sep = fields.index("-", 5)
-                tail = fields[sep + 1:] + ["", "", ""]
+                tail = [*fields[sep + 1:], "", "", ""]
                 fstype, options = tail[0], tail[2].split(",")
                 if fstype == "cgroup2" or (fstype == "cgroup" and "memory" in options):
-                    mounts.append((2 if fstype == "cgroup2" else 1, _unescape(fields[4]), _unescape(fields[3])))
+                    mounts.append((2 if fstype == "cgroup2" else 1, _unescape(fields[4]),
+                                   _unescape(fields[3])))
     except (OSError, UnicodeDecodeError):
         pass
     return mounts or [(2, "/sys/fs/cgroup", "/"), (2, "/sys/fs/cgroup/unified", "/"),
@@ -205,7 +225,7 @@ def _cgroup_room(folder: str, version: int) -> int | None:
     return limit - max(0, usage - cache)
 
 
-def _quote(value, limit=80):
+def _quote(value: object, limit: int = 80) -> str:
     """repr(value), shortened: a hostile file's strings end up in error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -214,7 +234,8 @@ def _quote(value, limit=80):
 class _Member:
     """One ``.npy`` member: its zip entry and its header (shape, dtype), data not yet read."""
 
-    def __init__(self, info, shape, dtype, fortran, offset):
+    def __init__(self, info: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype[Any], fortran: bool,
+                 offset: int) -> None:
         self.info, self.shape, self.dtype, self.fortran, self.offset = info, shape, dtype, fortran, offset
         self.size = 1
         for n in shape:
@@ -222,19 +243,38 @@ class _Member:
         self.nbytes = self.size * dtype.itemsize
 
 
-class _ModelFile:
-    def __init__(self, path):
-        self.path = os.fspath(path)
-        self.field = None  # what is being read, for the error message
-        self.zip = None
+class _Fields(TypedDict):
+    """What ``_ModelFile.read`` returns: the checked small fields; θ and the optimizer state are
+    still unread."""
 
-    def refuse(self, why):
+    sizes: list[int]
+    loss: _losses.Loss
+    activations: list[str]
+    dtype: np.dtype[Any]
+    feature_names: npt.NDArray[np.object_] | None
+    rng: dict[str, Any] | None  # the shuffling generator's PCG64 state
+    optimizer: _opt.Optimizer | None  # without its state buffers
+    has_state: bool  # the file holds optimizer state to ``fill`` into it
+
+
+class _ModelFile:
+    # Set by open().
+    archive_size: int
+    version: int
+    members: dict[str, _Member]  # field: its checked header
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+        self.field: str | None = None  # what is being read, for the error message
+        self.zip: zipfile.ZipFile | None = None
+
+    def refuse(self, why: str) -> _Refused:
         """The error for ``why``, naming the file and the field being read."""
         where = f", field {self.field!r}" if self.field else ""
         return _Refused(f"fastnn model file {self.path!r}{where}: {why}")
 
     # ------------------------------------------------------------------ the zip and its headers
-    def open(self):
+    def open(self) -> None:
         self.field = None
         try:
             self.archive_size = os.path.getsize(self.path)
@@ -254,7 +294,7 @@ class _ModelFile:
                 what = {"iu": "integer", "U": "string", "f": "floating-point"}[kinds]
                 raise self.refuse(f"expected a {ndim}-D {what} array, got {m.dtype.str} of shape {m.shape}")
 
-    def _version(self, infos):
+    def _version(self, infos: dict[str, zipfile.ZipInfo]) -> int:
         self.field = "format_version"
         if "format_version" not in infos:
             raise self.refuse("missing; this is not a file written by Network.save")
@@ -268,10 +308,11 @@ class _ModelFile:
                               "a newer fastnn may read it")
         if version < 1:  # fastnn's first format was 1: no fastnn reads this, older or newer
             raise self.refuse(f"version {version} is invalid: fastnn's formats start at 1 and this one "
-                              f"reads 1 to {FORMAT_VERSION}; the file is damaged or not written by Network.save")
+                              f"reads 1 to {FORMAT_VERSION}; the file is damaged or not written by "
+                              "Network.save")
         return version
 
-    def _header(self, info):
+    def _header(self, info: zipfile.ZipInfo) -> _Member:
         """The member's ``.npy`` header, checked against the member's size; no data read."""
         if info.flag_bits & 0x1:
             raise self.refuse("the zip member is encrypted")
@@ -281,15 +322,18 @@ class _ModelFile:
                 info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size):
             raise self.refuse(f"the zip directory claims {info.compress_size:,} bytes of data but the "
                               f"file has {self.archive_size:,}; it is truncated or damaged")
+        assert self.zip is not None  # open() opened it
         with self.zip.open(info) as fp:
             version = np.lib.format.read_magic(fp)
             if version not in ((1, 0), (2, 0)):
                 raise self.refuse(f".npy format version {version} (np.savez writes 1.0 or 2.0 here)")
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0)
             try:
                 shape, fortran, dtype = read(fp)
             except Exception as e:  # the header parser lets ast's and tokenize's errors through
-                raise self.refuse(f"unreadable .npy header ({type(e).__name__}: {_quote(str(e), 200)})") from None
+                raise self.refuse(f"unreadable .npy header ({type(e).__name__}: "
+                                  f"{_quote(str(e), 200)})") from None
             offset = fp.tell()
         if dtype.hasobject:
             raise self.refuse("holds Python objects, which only unpickling could read; "
@@ -303,8 +347,9 @@ class _ModelFile:
         return m
 
     # ------------------------------------------------------------------ reading data
-    def _data(self, m):
+    def _data(self, m: _Member) -> npt.NDArray[Any]:
         """A small member's array (its size was checked against the memory available)."""
+        assert self.zip is not None  # open() opened it
         with self.zip.open(m.info) as fp:
             _read_exact(fp, m.offset)
             data = _read_exact(fp, m.nbytes)
@@ -316,22 +361,23 @@ class _ModelFile:
                 raise self.refuse("holds invalid characters")
         return np.frombuffer(data, m.dtype).reshape(m.shape, order="F" if m.fortran else "C")
 
-    def _string(self, field):
+    def _string(self, field: str) -> str:
         self.field = field
         return str(self._data(self.members[field])[()])
 
-    def _json(self, field):
+    def _json(self, field: str) -> Any:
         text = self._string(field)
         try:
             return json.loads(text) if text else None
         except (ValueError, RecursionError) as e:
             raise self.refuse(f"not valid JSON ({e})") from None
 
-    def fill(self, field, out):
+    def fill(self, field: str, out: FloatArray) -> None:
         """Read a big member into ``out`` (cast to its dtype) chunk by chunk; refuse non-finite values."""
         self.field = field
         m = self.members[field]
         step = max(1, _CHUNK // m.dtype.itemsize)
+        assert self.zip is not None  # open() opened it
         with self.zip.open(m.info) as fp:
             _read_exact(fp, m.offset)
             for i in range(0, m.size, step):
@@ -348,26 +394,26 @@ class _ModelFile:
                 raise self.refuse("more data than its header declares")
 
     # ------------------------------------------------------------------ the fields
-    def read(self):
+    def read(self) -> _Fields:
         """The checked fields, as a dict; the big arrays stay unread (see ``fill``)."""
         small = sum(m.nbytes for f, m in self.members.items() if f not in _BIG)
         self.field = None
         self._fits(small, "the metadata fields")
-        f = {}
-        f["sizes"] = sizes = self._sizes()
-        f["loss"] = loss = self._loss()
-        f["activations"] = self._activations(len(sizes) - 1, loss)
+        sizes = self._sizes()
+        loss = self._loss()
+        activations = self._activations(len(sizes) - 1, loss)
         dtype = self._string("dtype")
         if dtype not in _DTYPES:
             raise self.refuse(f"{_quote(dtype)} is not one of {list(_DTYPES)}")
-        f["dtype"] = np.dtype(dtype)
-        f["feature_names"] = self._feature_names(sizes[0])
-        f["rng"] = self._rng()
-        f["optimizer"] = opt = self._optimizer()
+        dt = np.dtype(dtype)
+        feature_names = self._feature_names(sizes[0])
+        rng = self._rng()
+        opt = self._optimizer()
 
-        n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        n_params = sum(a * b + b for a, b in itertools.pairwise(sizes))
         for field, want, why in (("params", [(n_params,)], f"sizes {_quote(sizes)} need"),
-                                 ("optimizer_state", self._state_sizes(opt, n_params), "the optimizer needs")):
+                                 ("optimizer_state", self._state_sizes(opt, n_params),
+                                  "the optimizer needs")):
             m = self.members.get(field)
             if m is None:
                 continue
@@ -375,23 +421,24 @@ class _ModelFile:
             if m.shape not in want:
                 raise self.refuse(f"holds {m.size:,} values but {why} "
                                   f"{' or '.join(f'{s[0]:,}' for s in want)}")
-            if not np.can_cast(m.dtype, f["dtype"], "same_kind") or m.dtype.itemsize > 8:
+            if not np.can_cast(m.dtype, dt, "same_kind") or m.dtype.itemsize > 8:
                 raise self.refuse(f"{m.dtype.str} values cannot be cast to the model's {dtype}")
         state = self.members.get("optimizer_state")
-        item = f["dtype"].itemsize
+        item = dt.itemsize
         need = n_params * item + (state.size * item if state is not None else 0) + len(sizes) * _LAYER_BYTES
         self.field = "sizes"
         self._fits(need, f"{n_params:,} {dtype} parameters" + (" and the optimizer state" if
                    state is not None and state.size else ""))
-        f["has_state"] = state is not None and state.size > 0
-        return f
+        return {"sizes": sizes, "loss": loss, "activations": activations, "dtype": dt,
+                "feature_names": feature_names, "rng": rng, "optimizer": opt,
+                "has_state": state is not None and state.size > 0}
 
-    def _fits(self, need, what):
+    def _fits(self, need: int, what: str) -> None:
         free = available_memory()
         if free is not None and need > free:
             raise self.refuse(f"{what} need {need:,} bytes of memory but only {free:,} are available")
 
-    def _sizes(self):
+    def _sizes(self) -> list[int]:
         self.field = "sizes"
         sizes = self._data(self.members["sizes"]).tolist()
         if len(sizes) < 2:
@@ -400,7 +447,7 @@ class _ModelFile:
             raise self.refuse(f"every width must be a positive integer, got {_quote(sizes)}")
         return [int(n) for n in sizes]
 
-    def _loss(self):
+    def _loss(self) -> _losses.Loss:
         if self.version < 2:
             return _losses.LOSSES["mse"]
         name = self._string("loss")
@@ -408,7 +455,7 @@ class _ModelFile:
             raise self.refuse(f"unknown loss {_quote(name)}; known: {sorted(_losses.LOSSES)}")
         return _losses.LOSSES[name]
 
-    def _activations(self, K, loss):
+    def _activations(self, K: int, loss: _losses.Loss) -> list[str]:
         self.field = "activations"
         names = [str(a) for a in self._data(self.members["activations"])]
         if len(names) != K:
@@ -416,12 +463,13 @@ class _ModelFile:
         for k, name in enumerate(names, start=1):
             if k == K and loss.link:
                 if name != loss.link:
-                    raise self.refuse(f"psi^[{K}] is {_quote(name)} but loss {loss.name!r} needs {loss.link!r}")
+                    raise self.refuse(f"psi^[{K}] is {_quote(name)} but loss {loss.name!r} "
+                                      f"needs {loss.link!r}")
             elif name not in _act.ACTIVATIONS:
                 raise self.refuse(f"psi^[{k}] is {_quote(name)}, not one of {sorted(_act.ACTIVATIONS)}")
         return names
 
-    def _feature_names(self, n_0):
+    def _feature_names(self, n_0: int) -> npt.NDArray[np.object_] | None:
         if self.version < 3:
             return None
         self.field = "feature_names"
@@ -430,7 +478,7 @@ class _ModelFile:
             raise self.refuse(f"{len(names)} names for n_0 = {n_0} inputs")
         return np.asarray(names, dtype=object) if names else None
 
-    def _rng(self):
+    def _rng(self) -> dict[str, Any] | None:
         if self.version < 2:
             return None
         state = self._json("rng")
@@ -442,9 +490,9 @@ class _ModelFile:
             ok = False
         if not ok:
             raise self.refuse(f"not a PCG64 generator state: {_quote(state)}")
-        return state
+        return cast("dict[str, Any]", state)  # equal to a PCG64 generator's state: a dict
 
-    def _optimizer(self):
+    def _optimizer(self) -> _opt.Optimizer | None:
         """The optimizer the file describes, without its state buffers; None if there is none."""
         if self.version < 2:
             return None
@@ -462,26 +510,49 @@ class _ModelFile:
         return opt
 
     @staticmethod
-    def _state_sizes(opt, n_params):
+    def _state_sizes(opt: _opt.Optimizer | None, n_params: int) -> list[tuple[int]]:
         """The optimizer_state shapes a file may hold: empty (never trained) or n_state · n_params."""
         return [(0,)] if opt is None else [(0,), (opt.n_state * n_params,)]
 
 
-def _read_exact(fp, n):
+def _read_exact(fp: IO[bytes], n: int) -> bytes:
     data = fp.read(n)
     if len(data) != n:
         raise EOFError(f"the data ends after {len(data):,} of {n:,} bytes")
     return data
 
 
-def load(cls: Callable[..., N], path: Any) -> N:
-    """``cls.load(path)``: see the module docstring."""
+def load(cls: Callable[..., N], path: PathLike) -> N:
+    """``cls.load(path)``: read a model file, trusting nothing in it (the module docstring
+    lists the checks, in order).
+
+    Parameters
+    ----------
+    cls : type
+        ``Network`` or a subclass; called as ``cls(sizes, activations, loss=..., dtype=...,
+        seed=..., parameters=...)``.
+    path : str or os.PathLike
+        The file ``save`` wrote (format 1, 2 or 3).
+
+    Returns
+    -------
+    cls
+        The network, its optimizer (with its state) and its shuffling generator restored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        For any other problem: a damaged, hostile or foreign file, or one whose network needs
+        more memory than is available. The message names the file and the field.
+    """
     f = _ModelFile(path)
     try:
         f.open()
         fields = f.read()
         sizes = fields["sizes"]
-        theta = np.empty(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])), fields["dtype"])
+        theta = np.empty(sum(a * b + b for a, b in itertools.pairwise(sizes)), fields["dtype"])
         f.fill("params", theta)
         rng = None
         if fields["rng"] is not None:
@@ -506,10 +577,38 @@ def load(cls: Callable[..., N], path: Any) -> N:
             f.zip.close()
 
 
-def save(path: Any, *, sizes: list[int], activations: list[str], loss: str, dtype: np.dtype,
-         theta: np.ndarray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
-         feature_names: np.ndarray | None) -> None:
-    """Write a model file (``Network.save``, which reads θ under its guard) atomically."""
+def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str, dtype: np.dtype[Any],
+         theta: FloatArray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
+         feature_names: npt.NDArray[Any] | None) -> None:
+    """Write a model file atomically (for ``Network.save``, which reads θ under its guard).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to write; the file is written next to it under a temporary name, then renamed
+        over it.
+    sizes : list of int
+        n_0, ..., n_K.
+    activations : list of str
+        ψ^[1], ..., ψ^[K] by name.
+    loss : str
+        The loss's name.
+    dtype : numpy.dtype
+        θ's dtype, float32 or float64.
+    theta : ndarray
+        The flat θ: W^[1], b̄^[1], ..., W^[K], b̄^[K].
+    rng : numpy.random.Generator
+        The shuffling generator, whose state is saved.
+    optimizer : Optimizer or None
+        Its hyperparameters, schedule, counters and state are saved.
+    feature_names : ndarray or None
+        The input columns' names, recorded by fit.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (the message names ``path``).
+    """
     opt_state = theta[:0]
     opt_meta = ""
     if optimizer is not None:
@@ -532,10 +631,26 @@ def save(path: Any, *, sizes: list[int], activations: list[str], loss: str, dtyp
     ))
 
 
-def restore_optimizer(meta: dict) -> _opt.Optimizer:
-    """The optimizer ``save`` described in ``meta`` (hyperparameters, schedule, step and epoch
-    counters), without its state buffers; KeyError, TypeError or ValueError if ``meta`` is not
-    such a description."""
+def restore_optimizer(meta: dict[str, Any]) -> _opt.Optimizer:
+    """The optimizer ``save`` described in ``meta``, without its state buffers.
+
+    Parameters
+    ----------
+    meta : dict
+        The optimizer's JSON description in a model file: ``name``, ``config`` (its
+        hyperparameters), ``schedule`` (``name`` and ``state``), and the step and epoch
+        counters ``t`` and ``epoch``.
+
+    Returns
+    -------
+    Optimizer
+        The optimizer, its schedule and counters restored; ``bind`` allocates its state.
+
+    Raises
+    ------
+    KeyError, TypeError or ValueError
+        If ``meta`` is not such a description.
+    """
     schedule = meta["schedule"]
     opt = _opt.OPTIMIZERS[meta["name"]](
         **meta["config"], schedule=_schedules.from_state(schedule["name"], schedule["state"]))
