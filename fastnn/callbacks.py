@@ -152,9 +152,12 @@ class History(dict[str, list[float]]):
 
 
 class Callback:
-    """Override any of these; ``on_epoch_end`` returns True to stop training."""
+    """Override any of these; ``on_epoch_end`` returns True to stop training.
 
-    def on_train_begin(self, net: Network, history: History) -> None:
+    The hooks take ``net`` as ``Any`` so that a subclass may annotate it as ``fastnn.Network``.
+    """
+
+    def on_train_begin(self, net: Any, history: History) -> None:
         """Called by ``fit`` before the first epoch.
 
         Parameters
@@ -165,7 +168,7 @@ class Callback:
             The fit's history, empty so far.
         """
 
-    def on_epoch_end(self, net: Network, epoch: int, logs: Logs) -> bool | None:
+    def on_epoch_end(self, net: Any, epoch: int, logs: Logs) -> bool | None:
         """Called by ``fit`` after each epoch, once its logs are in the history.
 
         Parameters
@@ -185,7 +188,7 @@ class Callback:
         """
         return False
 
-    def on_train_end(self, net: Network, history: History) -> None:
+    def on_train_end(self, net: Any, history: History) -> None:
         """Called by ``fit`` once training ends, however it ends (finished, stopped, diverged or
         interrupted).
 
