@@ -114,6 +114,8 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
     theta.claim()
     try:
         theta.own()
+        if opt.state is not None and not opt.state.flags.writeable:  # memory-mapped, as θ may be
+            opt.state = np.array(opt.state)
         if lr is not None:
             opt.lr = float(lr)
         net.optimizer = opt

@@ -1,3 +1,10 @@
+"""Fixtures shared by the test modules.
+
+``make_net`` builds the networks of the path, loss and optimizer tests. ``split``,
+``predict_blocks``, ``cores``, ``run_length`` and ``thread_counts`` set the engine's knobs (the
+context managers at the end of tests/helpers.py, which list every engine setting tests change).
+"""
+import contextlib
 import os
 import sys
 
@@ -6,6 +13,10 @@ import pytest
 
 # `import naive` from the test modules, whatever --import-mode is configured.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import helpers
+
+from fastnn import Network
 
 
 def pytest_configure(config):
@@ -20,10 +31,56 @@ def rng():
     return np.random.default_rng(12345)
 
 
-@pytest.fixture(params=["rows", "columns"])
-def split(request, monkeypatch):
-    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
-    from fastnn import _parallel
+@pytest.fixture
+def make_net(rng):
+    """``make_net(sizes, activations=None, *, loss="mse", path="auto", dtype="float64",
+    biases=rng)``: a ``Network`` (seed 1) on the kernel path ``path`` (``kernel_path``), with
+    nonzero biases b̄^[k] ~ N(0, 0.3²) drawn from ``biases`` (the test's ``rng`` by default), so
+    every term of the gradient is exercised."""
 
-    monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if request.param == "columns" else 1 << 62)
-    return request.param
+    def make(sizes, activations=None, *, loss="mse", path="auto", dtype="float64", biases=rng):
+        net = Network(sizes, activations, loss=loss, dtype=dtype, seed=1, kernel_path=path)
+        helpers.randomize_biases(net, biases)
+        return net
+
+    return make
+
+
+@pytest.fixture(params=["rows", "columns"])
+def split(request):
+    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
+    with helpers.forced_split(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def _knobs():
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def cores(_knobs):
+    """``cores(n)``: the engine sees n usable cores until the test ends."""
+    return lambda n: _knobs.enter_context(helpers.usable_cores(n))
+
+
+@pytest.fixture
+def predict_blocks(_knobs):
+    """``predict_blocks(cores, min_rows=None)``: from then on predict splits its rows into
+    blocks for that many threads, however few rows (``helpers.predict_blocks``)."""
+    return lambda cores, min_rows=None: _knobs.enter_context(helpers.predict_blocks(cores, min_rows))
+
+
+@pytest.fixture
+def run_length(_knobs):
+    """``run_length("batch" | "epoch")``: from then on fit runs one batch, or one whole epoch,
+    per kernel call (``helpers.run_length``); a later call replaces an earlier one."""
+    return lambda how: _knobs.enter_context(helpers.run_length(how))
+
+
+@pytest.fixture
+def thread_counts(_knobs):
+    """``thread_counts(pick)``: from then on each run of a threaded fit uses ``pick()`` threads
+    (``helpers.thread_counts``)."""
+    return lambda pick: _knobs.enter_context(helpers.thread_counts(pick))

@@ -447,7 +447,7 @@ def test_joblib_mmap_and_pickle_round_trips_predict_the_same(regression, tmp_pat
     joblib.dump(est, path)
     before = path.read_bytes()
     mapped = joblib.load(path, mmap_mode="r")
-    assert isinstance(mapped.network_._theta, np.memmap) and not mapped.network_._theta.flags.writeable
+    assert all(isinstance(W, np.memmap) and not W.flags.writeable for W in mapped.network_.weights)
     np.testing.assert_array_equal(mapped.predict(X), est.predict(X))
     mapped.partial_fit(X, Y)  # trains on a copy of its own; the file is never written
     assert mapped.n_iter_ == est.n_iter_ + 1 and path.read_bytes() == before
@@ -478,11 +478,20 @@ def test_init_sklearn_draws_sklearns_glorot_uniform_weights_and_biases(regressio
 
 
 @pytest.mark.parametrize("n_jobs, want", [(-1, 2), (-2, 1), (None, None), (1, 1)])
-def test_n_jobs_counts_like_joblib(monkeypatch, n_jobs, want):
-    from fastnn import _parallel
+def test_n_jobs_counts_like_joblib(regression, monkeypatch, cores, n_jobs, want):
+    """n_jobs becomes Network.fit's ``threads``: -1 every usable core, -2 all but one."""
+    from fastnn import Network
 
-    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
-    assert MLPRegressor(n_jobs=n_jobs)._threads() == want
+    cores(2)
+    fit, asked = Network.fit, []
+
+    def spy(net, *args, **kwargs):
+        asked.append(kwargs["threads"])
+        return fit(net, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "fit", spy)
+    MLPRegressor(n_jobs=n_jobs, max_iter=1, **SMALL).fit(*regression)
+    assert asked == [want]
 
 
 def test_n_jobs_zero_is_refused(regression):

@@ -320,7 +320,7 @@ def test_network_and_estimator_methods_delegate(tmp_path):
     assert (tmp_path / "net.onnx").stat().st_size > 0
     torch = pytest.importorskip("torch")
     back = Network.from_torch(clf.to_torch())
-    np.testing.assert_array_equal(back._theta, net._theta)
+    np.testing.assert_array_equal(back.parameters, net.parameters)
     with torch.inference_mode():
         np.testing.assert_allclose(net.to_torch()(torch.from_numpy(X)).numpy(), clf.predict_proba(X),
                                    rtol=1e-12, atol=1e-13)

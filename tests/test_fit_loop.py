@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import naive
+from helpers import assert_views_of_theta
 
 from fastnn import Callback, DivergedError, EarlyStopping, History, Network
 
@@ -36,7 +37,7 @@ def make_net():
 
 
 def theta(net):
-    return net._theta.copy()
+    return net.parameters
 
 
 def naive_losses(net, X, Y):
@@ -207,7 +208,7 @@ def test_validation_split_holds_out_the_last_rows(data, rng, weighted):
     ref = make_net()
     h_ref = ref.fit(X[:cut], Y[:cut], epochs=3, batch_size=8, seed=7,
                     sample_weight=None if w is None else w[:cut])
-    np.testing.assert_array_equal(net._theta, ref._theta)
+    np.testing.assert_array_equal(net.parameters, ref.parameters)
     assert h.loss == h_ref.loss
     assert h.val_loss == rec.values
 
@@ -283,7 +284,7 @@ def test_rejected_arguments_change_nothing(data, kwargs, match):
     kwargs = {k: special.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
     with pytest.raises(ValueError, match=match):
         net.fit(X, Y, epochs=2, lr=0.5, **kwargs)
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
     assert net.optimizer is opt and opt.lr == 0.01 and opt.t == t
     np.testing.assert_array_equal(opt.state, state)
 
@@ -306,7 +307,7 @@ def test_early_stopping_stops_after_patience_and_restores_the_best(data, restore
     assert h.epochs == 5 and sorted(rec.snaps) == [1, 2, 3, 4, 5]  # best 3.0 at 3, then 2 worse
     assert h.stopped_epoch == 5 and es.best_epoch == 3
     assert h.best_epoch == (3 if restore else None)
-    np.testing.assert_array_equal(net._theta, rec.snaps[3 if restore else 5])
+    np.testing.assert_array_equal(net.parameters, rec.snaps[3 if restore else 5])
     assert not np.array_equal(rec.snaps[3], rec.snaps[5])
     assert rec.ended == 1
 
@@ -325,7 +326,7 @@ def test_early_stopping_min_delta_keeps_counting_but_updates_the_best(data):
     vals = [10, 9.95, 9.0, 9.5, 9.5, 9.5, 9.5]
     h = net.fit(X, Y, epochs=7, batch_size=8, callbacks=[scripted("custom", vals), rec], early_stopping=es)
     assert h.stopped_epoch == 6 and h.best_epoch == 3
-    np.testing.assert_array_equal(net._theta, rec.snaps[3])
+    np.testing.assert_array_equal(net.parameters, rec.snaps[3])
 
 
 @pytest.mark.parametrize("mode, key", [("max", "custom"), ("auto", "custom_acc")])
@@ -382,7 +383,7 @@ def test_function_callback_sees_each_epoch_and_can_stop(data):
     assert h.epochs == 2 and h.stopped_epoch == 2
     ref = make_net()
     ref.fit(X, Y, epochs=2, batch_size=8, seed=3)
-    np.testing.assert_array_equal(net._theta, ref._theta)
+    np.testing.assert_array_equal(net.parameters, ref.parameters)
 
 
 def test_callback_object_hooks_run_once(data):
@@ -414,7 +415,7 @@ def test_ctrl_c_stops_at_the_end_of_the_epoch(data, default_sigint, epochs):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     ref = make_net()
     ref.fit(X, Y, epochs=2, batch_size=8, seed=1, optimizer="adam")
-    np.testing.assert_array_equal(net._theta, ref._theta)
+    np.testing.assert_array_equal(net.parameters, ref.parameters)
     np.testing.assert_array_equal(net.optimizer.state, ref.optimizer.state)
     assert net.optimizer.t == ref.optimizer.t and net.optimizer.epoch == 2
 
@@ -463,7 +464,7 @@ def test_dataframe_feature_names(data, tmp_path):
             net.predict(bad)
         with pytest.raises(ValueError, match="feature names"):
             net.fit(bad, Y, epochs=1)
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
 
     net.save(tmp_path / "m.npz")
     loaded = Network.load(tmp_path / "m.npz")
@@ -495,7 +496,7 @@ def test_validation_frame_columns_must_match_training_frame(data):
     before = theta(net)
     with pytest.raises(ValueError, match="validation_data's X"):
         net.fit(df, Y, epochs=1, validation_data=(df[["c", "b", "a"]], Y))
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
     assert net.feature_names_in_ is None
 
 
@@ -515,9 +516,9 @@ def test_copies_keep_weights_tied_to_theta(data, tmp_path, how):
     X, Y = data
     net = make_net()
     net.fit(X, Y, epochs=2, batch_size=8, optimizer="adam")
-    net.predict(X)  # scratch buffers exist
-    state = net.__getstate__()
-    assert not {"_bufs", "weights", "biases"} & set(state)
+    pickled = pickle.dumps(net)
+    net.predict(X)  # scratch buffers exist now, and are not pickled
+    assert pickle.dumps(net) == pickled
     if how == "pickle":
         other = pickle.loads(pickle.dumps(net))
     elif how == "deepcopy":
@@ -525,11 +526,10 @@ def test_copies_keep_weights_tied_to_theta(data, tmp_path, how):
     else:
         joblib.dump(net, tmp_path / "n.joblib")
         other = joblib.load(tmp_path / "n.joblib")
-    assert not np.shares_memory(other._theta, net._theta)
-    assert all(np.shares_memory(W, other._theta) for W in other.weights + other.biases)
+    assert_views_of_theta(other)
     _same_network(net, other, X, Y)
-    other.weights[0][0, 0] += 1.0  # edits through the view reach θ
-    assert other._theta[0] == net._theta[0] + 1.0
+    other.weights[0][0, 0] += 1.0  # edits through the view reach θ, the copy's own
+    assert other.parameters[0] == net.parameters[0] + 1.0
     h1 = net.fit(X, Y, epochs=2, batch_size=8, seed=5)
     other.weights[0][0, 0] -= 1.0
     h2 = other.fit(X, Y, epochs=2, batch_size=8, seed=5)
@@ -544,19 +544,21 @@ def test_memory_mapped_parameters(data, tmp_path):
     joblib.dump(net, path)
     raw = path.read_bytes()
     m = joblib.load(path, mmap_mode="r")
-    assert not m._theta.flags.writeable and not m.optimizer.state.flags.writeable
-    assert np.shares_memory(m.weights[0], m._theta)
+    # θ stays in the file's read-only mapping, and the weights view it
+    assert all(isinstance(a, np.memmap) and not a.flags.writeable for a in m.weights + m.biases)
+    assert not m.optimizer.state.flags.writeable
     _same_network(net, m, X, Y)
-    assert not m._theta.flags.writeable  # gradients/backprop did not need to copy θ for good
+    assert not m.weights[0].flags.writeable  # gradients/backprop did not need to copy θ for good
 
     ref = copy.deepcopy(net)
     h_ref = ref.fit(X, Y, epochs=2, batch_size=8, seed=5)
     h = m.fit(X, Y, epochs=2, batch_size=8, seed=5)
     assert h.loss == h_ref.loss
-    np.testing.assert_array_equal(m._theta, ref._theta)
-    assert m._theta.flags.writeable and np.shares_memory(m.weights[0], m._theta)
+    np.testing.assert_array_equal(m.parameters, ref.parameters)
+    assert not any(isinstance(a, np.memmap) for a in m.weights + m.biases)  # θ in memory of its own now
+    assert_views_of_theta(m)
     assert path.read_bytes() == raw
-    np.testing.assert_array_equal(joblib.load(path)._theta, net._theta)
+    np.testing.assert_array_equal(joblib.load(path).parameters, net.parameters)
 
 
 # ---------------------------------------------------------------------------- divergence
@@ -582,26 +584,33 @@ def test_diverged_error_names_epoch_and_loss(rng, default_sigint):
     assert e.epoch == epoch > 2 and len(rec.snaps) == epoch - 1
     assert isinstance(e.loss, float) and e.loss == loss  # inf: the squares overflow first
     assert f"epoch {epoch}" in str(e)
-    np.testing.assert_array_equal(net._theta, rec.snaps[epoch - 1])
+    np.testing.assert_array_equal(net.parameters, rec.snaps[epoch - 1])
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_early_stopping_on_val_key_without_validation_is_refused_before_training(rng):
     net = Network([3, 4, 1], seed=0)
     X, Y = rng.uniform(-1, 1, (20, 3)), rng.normal(size=20)
-    before = net._theta.copy()
+    before = net.parameters
     with pytest.raises(ValueError, match="EarlyStopping.*val_loss"):
         net.fit(X, Y, early_stopping=EarlyStopping(monitor="val_loss"))
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
     assert net.optimizer is None
 
 
 def test_memory_mapped_network_trains_into_a_plain_array(tmp_path, rng):
+    """Every array joblib maps (θ, and the engine's layout table, which the kernels take as a
+    plain array) works: the loaded network predicts and trains as the original does."""
     import joblib
 
     net = Network([3, 4, 1], seed=0)
     joblib.dump(net, tmp_path / "n.joblib")
     loaded = joblib.load(tmp_path / "n.joblib", mmap_mode="r")
-    assert type(loaded._lay) is np.ndarray and loaded._lay.flags.writeable
-    loaded.fit(*(rng.uniform(-1, 1, (8, 3)), rng.normal(size=8)), epochs=1)
-    assert type(loaded._theta) is np.ndarray and np.shares_memory(loaded.weights[0], loaded._theta)
+    X, Y = rng.uniform(-1, 1, (8, 3)), rng.normal(size=8)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    loaded.fit(X, Y, epochs=1)
+    net.fit(X, Y, epochs=1)
+    np.testing.assert_array_equal(loaded.parameters, net.parameters)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    assert type(loaded.weights[0]) is np.ndarray
+    assert_views_of_theta(loaded)

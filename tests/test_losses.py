@@ -26,21 +26,13 @@ def _targets(loss, rng, N, n):
     return rng.normal(size=(N, n))
 
 
-def _net(sizes, acts, loss, path, rng, dtype="float64"):
-    net = Network(sizes, acts, loss=loss, dtype=dtype, seed=1)
-    net._path = PATHS[path]
-    for b in net.biases:  # nonzero biases, so every term of the gradient is exercised
-        b[...] = rng.normal(scale=0.3, size=b.shape)
-    return net
-
-
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("N", [1, 4])
-def test_gradients_match_finite_differences(loss, path, hidden, N, rng):
+def test_gradients_match_finite_differences(loss, path, hidden, N, rng, make_net):
     sizes = [2, 3, 3, 3]
-    net = _net(sizes, _acts(loss, hidden), loss, path, rng)
+    net = make_net(sizes, _acts(loss, hidden), loss=loss, path=path)
     X = rng.uniform(-1, 1, size=(N, 2))
     Y = _targets(loss, rng, N, 3)
     dW, db = net.gradients(X, Y)
@@ -52,9 +44,9 @@ def test_gradients_match_finite_differences(loss, path, hidden, N, rng):
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("path", ["loops", "blas", "unrolled"])
-def test_loss_predict_and_backprop_match_naive(loss, path, rng):
+def test_loss_predict_and_backprop_match_naive(loss, path, rng, make_net):
     sizes, acts = [2, 3, 3, 3], _acts(loss, HIDDEN[0])
-    net = _net(sizes, acts, loss, path, rng)
+    net = make_net(sizes, acts, loss=loss, path=path)
     X, Y = rng.uniform(-2, 2, size=(7, 2)), _targets(loss, rng, 7, 3)
     ref = naive.backprop(net.weights, net.biases, acts, X, Y, loss)
     assert net.loss(X, Y) == pytest.approx(ref["loss"], rel=1e-12)
@@ -70,9 +62,9 @@ def test_loss_predict_and_backprop_match_naive(loss, path, rng):
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("batch", [1, 3])
-def test_fit_is_sequential_sgd_on_the_naive_gradient(loss, path, batch, rng):
+def test_fit_is_sequential_sgd_on_the_naive_gradient(loss, path, batch, rng, make_net):
     sizes, acts = [2, 3, 3, 3], _acts(loss, HIDDEN[1])
-    net = _net(sizes, acts, loss, path, rng)
+    net = make_net(sizes, acts, loss=loss, path=path)
     X, Y = rng.uniform(-1, 1, size=(5, 2)), _targets(loss, rng, 5, 3)
     Ws, bs = params(net)
     lr, seen = 0.2, 0.0
@@ -90,10 +82,10 @@ def test_fit_is_sequential_sgd_on_the_naive_gradient(loss, path, batch, rng):
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("path", ["loops", "blas"])
-def test_threaded_fit_matches_naive_for_every_loss(loss, path, split, rng):
+def test_threaded_fit_matches_naive_for_every_loss(loss, path, split, rng, make_net):
     """The column split computes φ^[K] by whole rows (softmax needs them): same steps as naive."""
     sizes, acts = [4, 9, 7, 5], _acts(loss, ["relu", "tanh"])
-    net = _net(sizes, acts, loss, path, rng)
+    net = make_net(sizes, acts, loss=loss, path=path)
     X, Y = rng.uniform(-1, 1, size=(11, 4)), _targets(loss, rng, 11, 5)
     Ws, bs = params(net)
     for s in range(0, 11, 4):
@@ -112,15 +104,14 @@ def test_integer_labels_equal_one_hot_rows(rng):
     assert a.loss(X, labels) == b.loss(X, np.eye(3)[labels])
     a.fit(X, labels, epochs=2, seed=1)
     b.fit(X, np.eye(3)[labels], epochs=2, seed=1)
-    np.testing.assert_array_equal(a._theta, b._theta)
+    np.testing.assert_array_equal(a.parameters, b.parameters)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("path", PATHS)
 def test_cross_entropy_stays_finite_at_extreme_logits(dtype, path, rng):
     """Logits of ±1e4: log-sum-exp keeps L, φ^[K] and the step finite; softmax rows sum to 1."""
-    net = Network([2, 3], loss="cross_entropy", dtype=dtype, seed=0)
-    net._path = PATHS[path]
+    net = Network([2, 3], loss="cross_entropy", dtype=dtype, seed=0, kernel_path=path)
     net.weights[0][...] = [[1e4, 0], [-1e4, 0], [0, 1e4]]
     X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
     labels = np.array([1, 0, 2, 2])  # mostly the wrong class: L ≈ 1e4 or 2e4
@@ -132,7 +123,7 @@ def test_cross_entropy_stays_finite_at_extreme_logits(dtype, path, rng):
     dW, db = net.gradients(X, labels)
     assert all(np.isfinite(g).all() for g in dW + db)
     net.fit(X, labels, epochs=1, batch_size=2, lr=1e-3, shuffle=False)
-    assert np.isfinite(net._theta).all()
+    assert np.isfinite(net.parameters).all()
 
 
 def test_binary_cross_entropy_is_log_loss_of_sklearn(rng):

@@ -351,7 +351,7 @@ def test_shuffled_adam_fit_resumed_from_a_file_equals_an_uninterrupted_one(tmp_p
     assert back.loss_name == "cross_entropy" and back.activations == ["relu", "softmax"]
     assert back.optimizer.t == 8 and back.optimizer.epoch == 2
     h2 = back.fit(X, Y, epochs=2, batch_size=8)
-    np.testing.assert_array_equal(back._theta, whole._theta)
+    np.testing.assert_array_equal(back.parameters, whole.parameters)
     np.testing.assert_array_equal(back.optimizer.state, whole.optimizer.state)
     assert h1["loss"] + h2["loss"] == h["loss"]
 
@@ -362,10 +362,10 @@ def test_format_1_files_still_load(tmp_path, rng):
     path = tmp_path / "v1.npz"
     np.savez(path, format_version=np.int64(1), sizes=np.array([2, 3, 1]),
              activations=np.array(["tanh", "identity"], dtype="U16"), dtype=np.asarray("float64"),
-             params=net._theta)
+             params=net.parameters)
     back = Network.load(path)
     assert back.loss_name == "mse" and back.optimizer is None
-    np.testing.assert_array_equal(back._theta, net._theta)
+    np.testing.assert_array_equal(back.parameters, net.parameters)
     X = rng.normal(size=(5, 2))
     np.testing.assert_array_equal(back.predict(X), net.predict(X))
 

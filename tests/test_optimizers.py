@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import naive_optim
-from helpers import PATHS, params, random_xy, randomize_biases, set_params
+from helpers import PATHS, params, random_xy, set_params
 
 import fastnn
 from fastnn import schedules as S
@@ -38,14 +38,6 @@ def test_every_optimizer_has_a_reference_and_configs():
     assert set(OPTIMIZERS) == set(naive_optim.STEPS) == set(CONFIGS)
     for name, cls in OPTIMIZERS.items():
         assert cls.name == name and isinstance(cls(), fastnn.optimizers.Optimizer)
-
-
-def _net(rng, path=None, sizes=SIZES, acts=ACTS):
-    net = fastnn.Network(sizes, acts, dtype="float64", seed=1)
-    if path is not None:
-        net._path = PATHS[path]
-    randomize_biases(net, rng)
-    return net
 
 
 def _optimizer(name, kw, schedule=None):
@@ -97,10 +89,10 @@ class Reference:
 @pytest.mark.parametrize("name,kw", CASES)
 @pytest.mark.parametrize("rows,batch,epochs", [(4, 4, 1), (19, 4, 2), (3, 1, 1)],
                          ids=["1-step", "10-steps", "batch-1"])
-def test_fit_matches_the_reference_on_every_path(name, kw, path, rows, batch, epochs, rng):
+def test_fit_matches_the_reference_on_every_path(name, kw, path, rows, batch, epochs, rng, make_net):
     """10 steps: 5 batches per epoch, the last one partial (3 rows), for 2 epochs. Batch 1:
     plain SGD takes the fused per-sample kernel there, the others a step per sample."""
-    net = _net(rng, path)
+    net = make_net(SIZES, ACTS, path=path)
     X, Y = random_xy(rng, rows, SIZES[0], SIZES[-1])
     ref = Reference(net, name, kw)
     opt = _optimizer(name, kw)
@@ -127,8 +119,8 @@ def test_every_schedule_is_exercised():
 
 @pytest.mark.parametrize("schedule", SCHEDULED)
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_schedules_set_each_epochs_lr(name, schedule, rng):
-    net = _net(rng)
+def test_schedules_set_each_epochs_lr(name, schedule, rng, make_net):
+    net = make_net(SIZES, ACTS)
     X, Y = random_xy(rng, 12, SIZES[0], SIZES[-1])
     kw = RICHEST[name]
     ref = Reference(net, name, kw, SCHEDULED[schedule][0]())
@@ -139,27 +131,26 @@ def test_schedules_set_each_epochs_lr(name, schedule, rng):
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_float32_tracks_float64(name, path, rng):
+def test_float32_tracks_float64(name, path, rng, make_net):
     X, Y = random_xy(rng, 12, SIZES[0], SIZES[-1])
-    n64 = _net(rng, path)
-    n32 = fastnn.Network(SIZES, ACTS, dtype="float32", seed=1)
-    n32._path = PATHS[path]
-    n32._theta[:] = n64._theta
-    n64._theta[:] = n32._theta  # both start from float32-representable θ
+    n64 = make_net(SIZES, ACTS, path=path)
+    n32 = fastnn.Network(SIZES, ACTS, dtype="float32", seed=1, kernel_path=path)
+    n32.set_parameters(n64.parameters)
+    n64.set_parameters(n32.parameters)  # both start from float32-representable θ
     for net in (n32, n64):
         net.fit(X, Y, epochs=3, batch_size=4, optimizer=_optimizer(name, RICHEST[name]), shuffle=False)
-    assert n32._theta.dtype == np.float32 and n32.optimizer.state.dtype == np.float32
-    np.testing.assert_allclose(n32._theta, n64._theta, rtol=1e-4, atol=1e-5)
+    assert n32.parameters.dtype == np.float32 and n32.optimizer.state.dtype == np.float32
+    np.testing.assert_allclose(n32.parameters, n64.parameters, rtol=1e-4, atol=1e-5)
 
 
 
 @pytest.mark.parametrize("path", ["loops", "blas", "generic"])
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_threaded_fit_matches_the_reference(name, path, split, rng):
+def test_threaded_fit_matches_the_reference(name, path, split, rng, make_net):
     """2 threads, each stepping its own range of θ (weights and biases, so the decay mask is
     split too); 11 rows in batches of 5 leave a 1-row batch, fewer rows than threads."""
     sizes, acts = [4, 9, 7, 2], ["relu", "tanh", "identity"]
-    net = _net(rng, path, sizes, acts)
+    net = make_net(sizes, acts, path=path)
     X, Y = random_xy(rng, 11, sizes[0], sizes[-1])
     kw = RICHEST[name]
     ref = Reference(net, name, kw, S.ExponentialDecay(0.8))
@@ -213,8 +204,8 @@ def _assert_torch_matches(net, hist, torch_run):
 
 
 @pytest.mark.parametrize("name,kw", CASES)
-def test_fit_matches_torch_optim(name, kw, rng):
-    net = _net(rng)
+def test_fit_matches_torch_optim(name, kw, rng, make_net):
+    net = make_net(SIZES, ACTS)
     X, Y = random_xy(rng, 19, SIZES[0], SIZES[-1])
     opt = _optimizer(name, kw)
     theirs = _torch_fit(net, X, Y, name, kw, opt, batch=4, epochs=2)
@@ -222,8 +213,8 @@ def test_fit_matches_torch_optim(name, kw, rng):
 
 
 @pytest.mark.parametrize("schedule", SCHEDULED)
-def test_schedules_match_torch_lr_scheduler(schedule, rng):
-    net = _net(rng)
+def test_schedules_match_torch_lr_scheduler(schedule, rng, make_net):
+    net = make_net(SIZES, ACTS)
     X, Y = random_xy(rng, 12, SIZES[0], SIZES[-1])
     ours, make_theirs = SCHEDULED[schedule]
     opt = _optimizer("sgd", dict(momentum=0.9), ours())
@@ -233,12 +224,12 @@ def test_schedules_match_torch_lr_scheduler(schedule, rng):
 
 # ------------------------------------------------------------------ state across fits
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_second_fit_continues_steps_state_and_schedule(name, rng):
+def test_second_fit_continues_steps_state_and_schedule(name, rng, make_net):
     """Two fits of one epoch with one optimizer = one fit of two epochs: t (Adam's bias
     correction), the moments and the schedule's epoch all carry over."""
     X, Y = random_xy(rng, 10, SIZES[0], SIZES[-1])
     kw = RICHEST[name]
-    twice, once = _net(rng), _net(rng)
+    twice, once = make_net(SIZES, ACTS), make_net(SIZES, ACTS)
     set_params(once, *params(twice))
     ref = Reference(twice, name, kw, S.CosineAnnealing(3))
     opt = _optimizer(name, kw, S.CosineAnnealing(3))
@@ -246,7 +237,7 @@ def test_second_fit_continues_steps_state_and_schedule(name, rng):
     h2 = twice.fit(X, Y, epochs=1, batch_size=4, optimizer=opt, shuffle=False)
     assert (opt.t, opt.epoch) == (6, 2) and twice.optimizer is opt
     h = once.fit(X, Y, epochs=2, batch_size=4, optimizer=_optimizer(name, kw, S.CosineAnnealing(3)), shuffle=False)
-    np.testing.assert_array_equal(twice._theta, once._theta)
+    np.testing.assert_array_equal(twice.parameters, once.parameters)
     assert h1["loss"] + h2["loss"] == h["loss"]
     twice.fit(X, Y, epochs=1, batch_size=4, optimizer=name, shuffle=False)  # its name continues it too
     assert twice.optimizer is opt and (opt.t, opt.epoch) == (9, 3)
@@ -255,11 +246,11 @@ def test_second_fit_continues_steps_state_and_schedule(name, rng):
 
 
 @pytest.mark.parametrize("schedule", SCHEDULED)
-def test_save_and_load_resume_the_optimizer_and_its_schedule(schedule, tmp_path, rng):
+def test_save_and_load_resume_the_optimizer_and_its_schedule(schedule, tmp_path, rng, make_net):
     """Split at epoch 2 of 4 through save/load = uninterrupted, bit for bit (the schedule's
     get_state goes through the model file)."""
     X, Y = random_xy(rng, 10, SIZES[0], SIZES[-1])
-    whole, split = _net(rng), _net(rng)
+    whole, split = make_net(SIZES, ACTS), make_net(SIZES, ACTS)
     set_params(split, *params(whole))
     kw = dict(epochs=2, batch_size=4, shuffle=False)
     make = lambda: _optimizer("adam", RICHEST["adam"], SCHEDULED[schedule][0]())
@@ -268,7 +259,7 @@ def test_save_and_load_resume_the_optimizer_and_its_schedule(schedule, tmp_path,
     split.save(tmp_path / "m.npz")
     loaded = fastnn.Network.load(tmp_path / "m.npz")
     h2 = loaded.fit(X, Y, **kw)
-    np.testing.assert_array_equal(loaded._theta, whole._theta)
+    np.testing.assert_array_equal(loaded.parameters, whole.parameters)
     assert h1["loss"] + h2["loss"] == h["loss"] and h1["lr"] + h2["lr"] == h["lr"]
     assert loaded.optimizer.schedule.get_state() == whole.optimizer.schedule.get_state()
 
@@ -298,39 +289,39 @@ def test_bad_hyperparameters_are_named(name, kw, arg):
 
 @pytest.mark.parametrize("lr", [0.0, -0.1, NAN, INF])
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_bad_lr_in_fit_leaves_the_network_and_optimizer_unchanged(name, lr, rng):
-    net = _net(rng)
+def test_bad_lr_in_fit_leaves_the_network_and_optimizer_unchanged(name, lr, rng, make_net):
+    net = make_net(SIZES, ACTS)
     X, Y = random_xy(rng, 8, SIZES[0], SIZES[-1])
     opt = _optimizer(name, RICHEST[name])
     net.fit(X, Y, epochs=1, batch_size=4, optimizer=opt, shuffle=False)
-    theta, state, t = net._theta.copy(), None if opt.state is None else opt.state.copy(), opt.t
+    theta, state, t = net.parameters, None if opt.state is None else opt.state.copy(), opt.t
     with pytest.raises(ValueError, match="lr"):
         net.fit(X, Y, epochs=1, batch_size=4, optimizer=name, lr=lr)
     with pytest.raises(ValueError, match="lr"):  # an object carries its own lr
         net.fit(X, Y, epochs=1, batch_size=4, optimizer=opt, lr=0.5)
-    np.testing.assert_array_equal(net._theta, theta)
+    np.testing.assert_array_equal(net.parameters, theta)
     assert net.optimizer is opt and opt.t == t
     if state is not None:
         np.testing.assert_array_equal(opt.state, state)
 
 
 @pytest.mark.parametrize("spec", ["nadam", "", 3, fastnn.Adam])
-def test_unknown_optimizer_is_named(spec, rng):
-    net = _net(rng)
-    theta = net._theta.copy()
+def test_unknown_optimizer_is_named(spec, rng, make_net):
+    net = make_net(SIZES, ACTS)
+    theta = net.parameters
     X, Y = random_xy(rng, 8, SIZES[0], SIZES[-1])
     with pytest.raises(ValueError, match="optimizer"):
         net.fit(X, Y, epochs=1, batch_size=4, optimizer=spec)
-    np.testing.assert_array_equal(net._theta, theta)
+    np.testing.assert_array_equal(net.parameters, theta)
 
 
-def test_an_optimizer_bound_to_another_network_is_refused(rng):
+def test_an_optimizer_bound_to_another_network_is_refused(rng, make_net):
     X, Y = random_xy(rng, 8, SIZES[0], SIZES[-1])
     opt = fastnn.Adam()
-    _net(rng).fit(X, Y, epochs=1, batch_size=4, optimizer=opt)
+    make_net(SIZES, ACTS).fit(X, Y, epochs=1, batch_size=4, optimizer=opt)
     other = fastnn.Network([3, 7, 2], dtype="float64", seed=0)
-    theta, t = other._theta.copy(), opt.t
+    theta, t = other.parameters, opt.t
     with pytest.raises(ValueError, match="optimizer"):
         other.fit(X, Y, epochs=1, batch_size=4, optimizer=opt)
-    np.testing.assert_array_equal(other._theta, theta)
+    np.testing.assert_array_equal(other.parameters, theta)
     assert opt.t == t and not math.isnan(opt.state.sum())

@@ -21,11 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_resume_alike
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fastnn import _io, _persist
-from fastnn.network import FORMAT_VERSION, Network
+import fastnn
+from fastnn import _io, persist
+from fastnn.network import Network
+from fastnn.persist import FORMAT_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 FUZZ = int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "0"))  # 0: the default, quick counts
@@ -70,10 +73,11 @@ def write_zip(path, members, compression=zipfile.ZIP_STORED):
 
 
 def same(a, b):
-    """Every part of two networks that save writes, compared exactly."""
+    """Every part of two networks that save writes, compared exactly (the shuffling generator
+    by training copies of both on with their optimizers: the same shuffles give the same θ)."""
     assert (a.sizes, a.activations, a.loss_name, a.dtype) == (b.sizes, b.activations, b.loss_name, b.dtype)
-    assert a._theta.tobytes() == b._theta.tobytes() and a._theta.dtype == b._theta.dtype
-    assert a._rng.bit_generator.state == b._rng.bit_generator.state
+    assert a.parameters.tobytes() == b.parameters.tobytes() and a.parameters.dtype == b.parameters.dtype
+    assert_resume_alike(a, b)
     if a.feature_names_in_ is None:
         assert b.feature_names_in_ is None
     else:
@@ -148,11 +152,11 @@ def test_formats_2_and_1_still_load_exactly(tmp_path, good):
 
     v1 = {k: f[k] for k in ("sizes", "activations", "dtype", "params")}
     mse = Network([3, 5, 4], ["tanh", "sigmoid"], dtype="float32", seed=3)
-    v1.update(activations=np.array(mse.activations, dtype="U16"), params=mse._theta)
+    v1.update(activations=np.array(mse.activations, dtype="U16"), params=mse.parameters)
     np.savez(tmp_path / "v1.npz", format_version=np.int64(1), **v1)
     back = Network.load(tmp_path / "v1.npz")
     assert back.loss_name == "mse" and back.optimizer is None and back.feature_names_in_ is None
-    assert back._theta.tobytes() == mse._theta.tobytes()
+    assert back.parameters.tobytes() == mse.parameters.tobytes()
 
 
 def test_compressed_and_big_endian_files_load_exactly(tmp_path, good):
@@ -166,11 +170,18 @@ def test_compressed_and_big_endian_files_load_exactly(tmp_path, good):
 
 
 def test_load_never_draws_random_weights(good, monkeypatch):
-    def no(*a, **k):
-        raise AssertionError("load drew random initial weights")
+    """load builds the network from the file's θ (``parameters=``), so it never draws the
+    random initial weights a network of that size would take."""
+    init = Network.__init__
 
-    monkeypatch.setattr(Network, "_init_weights", no)
-    same(good[1], Network.load(good[0]))
+    def from_parameters(self, *args, **kwargs):
+        assert kwargs.get("parameters") is not None, "load drew random initial weights"
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "__init__", from_parameters)
+    back = Network.load(good[0])
+    monkeypatch.setattr(Network, "__init__", init)
+    same(good[1], back)
 
 
 # --- hostile fields, one at a time ---------------------------------------------------------------
@@ -434,9 +445,9 @@ def test_flipped_data_bytes_are_caught_by_the_crc(tmp_path, good):
 # --- memory ---------------------------------------------------------------------------------------
 
 def test_a_network_larger_than_the_memory_available_is_refused(tmp_path, good, monkeypatch):
-    monkeypatch.setattr(_persist, "available_memory", lambda: 1000)
+    monkeypatch.setattr(persist, "available_memory", lambda: 1000)
     refused(good[0], None, "the metadata fields need 1,772 bytes of memory but only 1,000 are available")
-    monkeypatch.setattr(_persist, "available_memory", lambda: 3000)
+    monkeypatch.setattr(persist, "available_memory", lambda: 3000)
     refused(good[0], "sizes", "44 float32 parameters and the optimizer state need 3,600 bytes of memory "
                               "but only 3,000 are available")
 
@@ -743,8 +754,13 @@ def matches_file(net, path):
     f = fields(path)
     assert net.sizes == f["sizes"].tolist() and net.activations == f["activations"].tolist()
     assert (net.loss_name, net.dtype.name) == (str(f["loss"]), str(f["dtype"]))
-    assert net._theta.tobytes() == f["params"].astype(net.dtype).tobytes()
-    assert net._rng.bit_generator.state == json.loads(str(f["rng"]))
+    assert net.parameters.tobytes() == f["params"].astype(net.dtype).tobytes()
+    # net shuffles as a generator in the file's state does
+    rng = np.random.default_rng()
+    rng.bit_generator.state = json.loads(str(f["rng"]))
+    twin = Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype, seed=rng,
+                   parameters=net.parameters)
+    assert_resume_alike(net, twin, optimizer=fastnn.SGD(lr=0.01))
     assert list(net.feature_names_in_ if net.feature_names_in_ is not None else []) == f["feature_names"].tolist()
     meta, opt = json.loads(str(f["optimizer"]) or "null"), net.optimizer
     assert (opt is None) == (meta is None)

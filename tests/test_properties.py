@@ -22,19 +22,17 @@ runs n times as many, drawn at random (a longer hunt: FASTNN_PROPERTY_SCALE=50).
 import contextlib
 import os
 import pickle
-from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 import naive
-from helpers import ACTIVATION_NAMES, PATHS, central_difference, params
+from helpers import (ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params,
+                     run_length)
 
 from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network
-from fastnn import _kernels, _parallel, _unrolled
 from fastnn import losses as _losses
-from fastnn import network as network_module
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
 PROFILE = settings(derandomize=SCALE == 1, database=None, deadline=None, print_blob=True,
@@ -55,8 +53,9 @@ SPECIALS = [0.0, -0.0, 1e-30, -1e-30, 1e-40, 5e-324, -5e-324, 1e-310, float(np.f
             1e30, -1e30, F32_MAX, -F32_MAX, 1e3, 1e300, -1e300]
 
 # The unrolled path compiles once per architecture, activations, loss and dtype (seconds apiece
-# on a cold cache), so it only runs on these three nets, one per loss (AUTO picks it for every
-# net of at most MAX_PARAMS parameters); tests/test_paths.py covers the other activations.
+# on a cold cache), so it only runs on these three nets, one per loss ("auto" picks it for every
+# net of at most UNROLLED_MAX_PARAMS parameters); tests/test_paths.py covers the other activations.
+UNROLLED_MAX_PARAMS = 32  # as fastnn._unrolled.MAX_PARAMS (a larger one only costs compile time here)
 UNROLLED_NETS = [([2, 3, 3, 2], ["leaky_relu", "tanh", "identity"], "mse"),
                  ([2, 3, 3], ["relu", "softmax"], "cross_entropy"),
                  ([3, 2, 2], ["softplus", "sigmoid"], "binary_cross_entropy")]
@@ -81,7 +80,7 @@ WIDTH = st.integers(0, 3).flatmap(lambda i: st.integers(9, 300) if i == 3 else s
 @st.composite
 def nets(draw, dtypes=("float32", "float64"), activations=tuple(ACTIVATION_NAMES),
          paths=("auto", *PATHS), max_depth=6, width=WIDTH, losses=tuple(LOSS_NAMES)):
-    """A Network with a forced kernel path ("auto": none) and nonzero biases."""
+    """A Network on a kernel path from ``paths`` ("auto" forces none) with nonzero biases."""
     dtype, path = draw(st.sampled_from(dtypes)), draw(st.sampled_from(paths))
     link = {name: _losses.get(name).link for name in LOSS_NAMES}
     K = draw(st.integers(1, max_depth))
@@ -89,11 +88,10 @@ def nets(draw, dtypes=("float32", "float64"), activations=tuple(ACTIVATION_NAMES
     loss = draw(st.sampled_from(losses))
     acts = [draw(st.sampled_from(activations)) for _ in range(K)]
     acts[-1] = link[loss] or acts[-1]
-    if path == "unrolled" or (path == "auto" and n_params(sizes) <= _unrolled.MAX_PARAMS):
+    if path == "unrolled" or (path == "auto" and n_params(sizes) <= UNROLLED_MAX_PARAMS):
         ok = [n for n in UNROLLED_NETS if set(n[1]) - {"softmax"} <= set(activations) and n[2] in losses]
         sizes, acts, loss = draw(st.sampled_from(ok))
-    net = Network(sizes, acts, loss=loss, dtype=dtype, seed=draw(st.integers(0, 2**16)))
-    net._path = {"auto": _kernels.AUTO, **PATHS}[path]
+    net = Network(sizes, acts, loss=loss, dtype=dtype, seed=draw(st.integers(0, 2**16)), kernel_path=path)
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     for b in net.biases:
         b[...] = rng.normal(scale=0.3, size=b.shape)
@@ -201,7 +199,7 @@ def in_range(net, X, Y):
     Y = Y.reshape(len(X), -1)
     with np.errstate(all="ignore"):
         bp = naive.backprop(Ws, bs, net.activations, X, Y, net.loss_name)
-        parts = [X, Y, net._theta, np.array([bp["loss"]])]
+        parts = [X, Y, net.parameters, np.array([bp["loss"]])]
         parts += [a for key in ("z", "x", "phi", "dW", "db") for a in bp[key].values()]
         big = max(1.0, *(float(np.max(np.abs(a))) for a in parts))
         bound = 4 * big * big * max(net.sizes) * len(X)
@@ -223,13 +221,6 @@ def assert_identical(a, b):
     assert a.tobytes() == b.tobytes()
 
 
-@contextlib.contextmanager
-def split(how):
-    """fit's threaded split forced by rows or by columns of W^[k] (the ``split`` fixture's)."""
-    with mock.patch.object(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if how == "columns" else 1 << 62):
-        yield
-
-
 # ------------------------------------------------------------------------ inference
 INFERENCE = {
     "predict": lambda net, X, Y: [net.predict(X)],
@@ -244,22 +235,30 @@ INFERENCE = {
 def test_inference_answers_as_for_a_contiguous_array_and_is_finite_in_range(data):
     """Accepted input in any layout gives the answer of its values as a C-contiguous array of
     the net's dtype, bit for bit, leaves θ alone, and is finite when the exact math is in range.
-    A value the dtype cannot hold (float32 overflow) is refused with ValueError instead."""
+    A value the dtype cannot hold (float32 overflow) is refused with ValueError instead, and so
+    is a loss that is not finite in the dtype (only where the exact math is out of range)."""
     net = data.draw(nets())
     X, Y = data.draw(xy(net, rows=ROWS))
     how_x, how_y = data.draw(st.sampled_from(LAYOUTS)), data.draw(st.sampled_from(SAME))
     Xl, Yl = layout(X, how_x), layout(Y, how_y)
     Xc, Yc = as_given(net, Xl), as_given(net, Yl)
     method = data.draw(st.sampled_from(sorted(INFERENCE)))
-    theta = net._theta.copy()
+    theta = net.parameters
     if not all_finite(Xc, *([Yc] if method != "predict" else [])):  # ±1e300 in a float32 net
         with pytest.raises(ValueError, match=r"\b[XY]\b.*NaN or Inf"):
             INFERENCE[method](net, Xl, Yl)
-        assert_identical(net._theta, theta)
+        assert_identical(net.parameters, theta)
         return
     with np.errstate(over="ignore", invalid="ignore"):  # backprop's z̄ of out-of-range input
-        got = INFERENCE[method](net, Xl, Yl)
-        assert_identical(net._theta, theta)
+        try:
+            got = INFERENCE[method](net, Xl, Yl)
+        except ValueError as e:
+            assert method == "loss" and "not finite" in str(e) and not in_range(net, Xc, Yc), e
+            assert_identical(net.parameters, theta)
+            with pytest.raises(ValueError, match="not finite"):
+                INFERENCE[method](net, Xc, Yc)
+            return
+        assert_identical(net.parameters, theta)
         for a, b in zip(got, INFERENCE[method](net, Xc, Yc)):
             assert_identical(a, b)
     if in_range(net, Xc, Yc):
@@ -296,10 +295,10 @@ def test_fit_ends_finite_or_diverged_with_theta_rolled_back(data):
     kwargs = data.draw(fits(len(X), **({"lrs": st.just(1e-3)} if tame else {})))
     opt = kwargs["optimizer"]
     if not all_finite(as_given(net, X), as_given(net, Y)):  # ±1e300 in a float32 net
-        theta = net._theta.copy()
+        theta = net.parameters
         with pytest.raises(ValueError, match=r"\b[XY]\b.*NaN or Inf"):
             net.fit(X, Y, **kwargs)
-        assert_identical(net._theta, theta)
+        assert_identical(net.parameters, theta)
         return
     # Divergence in a later epoch: θ scaled far up at the end of epoch ``blow_up`` (then snapshot).
     blow_up = None if tame else data.draw(st.sampled_from([None, 1, 2, 3]))
@@ -307,27 +306,27 @@ def test_fit_ends_finite_or_diverged_with_theta_rolled_back(data):
 
     def scale(net, epoch, logs):
         with np.errstate(over="ignore"):
-            scaled = net._theta * big
+            scaled = net.parameters * big
         if epoch == blow_up and all_finite(scaled):
-            net._theta[...] = scaled
+            net.set_parameters(scaled)
 
-    snapshots = [net._theta.copy()]
-    kwargs["callbacks"] = [scale, lambda net, epoch, logs: snapshots.append(net._theta.copy())]
-    with split(data.draw(st.sampled_from(["rows", "columns"]))):
+    snapshots = [net.parameters]
+    kwargs["callbacks"] = [scale, lambda net, epoch, logs: snapshots.append(net.parameters)]
+    with forced_split(data.draw(st.sampled_from(["rows", "columns"]))):
         try:
             history = net.fit(X, Y, **kwargs)
         except DivergedError as e:
             event(f"diverged in epoch {e.epoch}")
             assert not tame, f"moderate data diverged in epoch {e.epoch} at lr=1e-3"
             assert e.epoch == len(snapshots)
-            assert all_finite(net._theta)
-            assert_identical(net._theta, snapshots[-1])
+            assert all_finite(net.parameters)
+            assert_identical(net.parameters, snapshots[-1])
             assert opt.t == 0 and (opt.state is None or not opt.state.any())
             return
     event("finished")
     assert len(history["loss"]) == len(snapshots) - 1 == kwargs["epochs"]
-    assert all_finite(history["loss"], net._theta)
-    assert_identical(net._theta, snapshots[-1])
+    assert all_finite(history["loss"], net.parameters)
+    assert_identical(net.parameters, snapshots[-1])
 
 
 @examples(300)
@@ -341,15 +340,17 @@ def test_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
     kwargs = data.draw(fits(len(X), lrs=st.just(1e-3)))
     how = data.draw(st.sampled_from(["rows", "columns"]))
     results = []
-    for path, threads, run_seconds in ((None, kwargs["threads"], 1e9), (None, kwargs["threads"], 0.0),
-                                       (_kernels.LOOPS, 1, 1e9)):
-        copy = pickle.loads(pickle.dumps(net))
-        copy._path = net._path if path is None else path
-        copy._row_seconds = 1e-9
+    for path, threads, runs in ((None, kwargs["threads"], "epoch"), (None, kwargs["threads"], "batch"),
+                                ("loops", 1, "epoch")):
+        if path is None:
+            copy = pickle.loads(pickle.dumps(net))
+        else:  # the same θ on another kernel path (the shuffles come from fit's seed)
+            copy = Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype,
+                           parameters=net.parameters, kernel_path=path)
         args = dict(kwargs, threads=threads, optimizer=pickle.loads(pickle.dumps(kwargs["optimizer"])))
-        with split(how), mock.patch.object(network_module, "RUN_SECONDS", run_seconds):
+        with forced_split(how), run_length(runs):
             history = copy.fit(X, Y, **args)
-        results.append((copy._theta, history["loss"], copy.optimizer.t))
+        results.append((copy.parameters, history["loss"], copy.optimizer.t))
     (theta, losses, t), (theta_runs, losses_runs, t_runs), (theta_loops, _, _) = results
     assert_identical(theta_runs, theta)
     assert losses_runs == losses and t_runs == t
@@ -373,7 +374,7 @@ def test_sample_weights_act_only_through_their_ratios(data):
         copy = pickle.loads(pickle.dumps(net))
         args = dict(kwargs, sample_weight=sw, optimizer=pickle.loads(pickle.dumps(kwargs["optimizer"])))
         history = copy.fit(X, Y, **args)
-        results.append((copy._theta, history["loss"]))
+        results.append((copy.parameters, history["loss"]))
     assert_identical(results[1][0], results[0][0])
     assert results[1][1] == results[0][1]
 
@@ -468,10 +469,10 @@ def test_refused_input_raises_value_error_and_changes_nothing(defect, data):
     for key in "XY":  # the defective arrays in any layout
         if isinstance(given[key], np.ndarray) and given[key].dtype.kind == "f":
             given[key] = layout(given[key], data.draw(st.sampled_from(SAME)))
-    theta, opt = net._theta.copy(), optimizer_state(net)
+    theta, opt = net.parameters, optimizer_state(net)
     with pytest.raises(ValueError):
         CALLS[call](net, given["X"], given["Y"], given["w"], given["args"])
-    assert_identical(net._theta, theta)
+    assert_identical(net.parameters, theta)
     assert_same_optimizer(net, opt)
 
 
@@ -525,27 +526,29 @@ def test_any_input_raises_only_value_error_or_diverged_error(kind, data):
         Y = _strange(Y, kind, rng)
     else:
         w = _strange(rng.uniform(0.5, 2, len(X)), kind, rng)
-    theta, opt = net._theta.copy(), optimizer_state(net)
+    theta, opt = net.parameters, optimizer_state(net)
     try:
         with np.errstate(all="ignore"), contextlib.suppress(DivergedError if call == "fit" else ()):
             CALLS[call](net, X, Y, w, {"epochs": 1})
     except ValueError:
         event(f"{target} refused")
-        assert_identical(net._theta, theta)
+        assert_identical(net.parameters, theta)
         assert_same_optimizer(net, opt)
         return
     event(f"{target} accepted")
     if call != "fit":
-        assert_identical(net._theta, theta)
+        assert_identical(net.parameters, theta)
 
 
 # ------------------------------------------------------------------------ save / load
 @examples(150)
 @given(data=st.data())
 def test_save_load_round_trips_exactly(data, tmp_path_factory):
-    """load(save(net)) has the same sizes, activations, loss, dtype, feature names, θ, optimizer
-    and generator state, bit for bit, and predicts the same numbers on the same kernel path."""
-    net = data.draw(nets())
+    """load(save(net)) has the same sizes, activations, loss, dtype, feature names, θ and
+    optimizer, bit for bit, predicts the same numbers, and trains on exactly as net does (the
+    same shuffles: the generator's state came back too). A loaded net runs on "auto", so the
+    nets drawn here do."""
+    net = data.draw(nets(paths=("auto",)))
     X, Y = data.draw(xy(net, specials=False))
     if data.draw(st.booleans()):
         names = data.draw(st.lists(st.text(max_size=6).filter(lambda n: "\0" not in n),
@@ -559,15 +562,13 @@ def test_save_load_round_trips_exactly(data, tmp_path_factory):
     path = tmp_path_factory.mktemp("roundtrip") / "net.npz"
     net.save(path)
     back = Network.load(path)
-    back._path = net._path
     assert (back.sizes, back.activations, back.loss_name, back.dtype) == (
         net.sizes, net.activations, net.loss_name, net.dtype)
-    assert_identical(back._theta, net._theta)
+    assert_identical(back.parameters, net.parameters)
     if net.feature_names_in_ is None:
         assert back.feature_names_in_ is None
     else:
         assert list(back.feature_names_in_) == list(net.feature_names_in_)
-    assert back._rng.bit_generator.state == net._rng.bit_generator.state
     assert (net.optimizer is None) == (back.optimizer is None)
     if net.optimizer is not None:
         assert repr(back.optimizer) == repr(net.optimizer)
@@ -575,6 +576,7 @@ def test_save_load_round_trips_exactly(data, tmp_path_factory):
         if net.optimizer.state is not None and net.optimizer.state.size:
             assert_identical(back.optimizer.state, net.optimizer.state)
     assert_identical(back.predict(X), net.predict(X))
+    assert_resume_alike(back, net)
 
 
 # ------------------------------------------------------------------------ gradients
@@ -596,7 +598,7 @@ def test_gradients_match_central_differences_where_smooth(data):
             arr, grad, i = net.biases[k], db[k], (int(rng.integers(net.biases[k].size)),)
         fd = central_difference(net, arr, i, X, Y)
         np.testing.assert_allclose(grad[i], fd, rtol=1e-5, atol=1e-7 * max(1.0, abs(loss)),
-                                   err_msg=f"layer {k + 1}, entry {i}, path {net._path}")
+                                   err_msg=f"layer {k + 1}, entry {i}, path {net.kernel_path}")
 
 
 # ------------------------------------------------------------------------ found by the above
@@ -604,15 +606,15 @@ def test_feature_names_with_nul_are_refused_at_fit():
     """A saved model could not keep them (NumPy's 'U' arrays strip trailing NUL)."""
     pd = pytest.importorskip("pandas")
     net = Network([2, 1], seed=0)
-    before = net._theta.copy()
+    before = net.parameters
     with pytest.raises(ValueError, match="NUL"):
         net.fit(pd.DataFrame([[0.0, 1.0]], columns=["a", "b\0"]), [0.0], epochs=1)
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
 
 
 def test_complex_input_is_refused():
     net = Network([2, 1], seed=0)
-    before = net._theta.copy()
+    before = net.parameters
     with pytest.raises(ValueError, match=r"\bX\b.*complex"):
         net.predict(np.array([[1 + 2j, 3 - 1j]]))
     with pytest.raises(ValueError, match=r"\bY\b.*complex"):
@@ -621,7 +623,7 @@ def test_complex_input_is_refused():
         net.fit(np.zeros((1, 2)), [0.0], sample_weight=np.array([1 + 0j]))
     with pytest.raises(ValueError, match=r"\bX\b.*complex"):
         net.predict([[1 + 2j, 0]])
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
 
 
 @pytest.mark.parametrize("dtype,k", [("float32", 130), ("float32", -150), ("float64", -1060), ("float64", 1022)],
@@ -637,4 +639,4 @@ def test_sample_weights_of_any_accepted_scale_act_only_through_their_ratios(dtyp
     a, b = pickle.loads(pickle.dumps(net)), pickle.loads(pickle.dumps(net))
     a.fit(X, Y, epochs=2, batch_size=4, sample_weight=w)
     b.fit(X, Y, epochs=2, batch_size=4, sample_weight=scaled)  # DivergedError, or θ off
-    np.testing.assert_allclose(b._theta, a._theta, rtol=1e-5)
+    np.testing.assert_allclose(b.parameters, a.parameters, rtol=1e-5)

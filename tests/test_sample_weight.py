@@ -1,9 +1,11 @@
 """fit(sample_weight=...): each batch's step follows Σ w ∂L/∂θ / Σ w, on every kernel path."""
+import contextlib
+
 import numpy as np
 import pytest
 
 import naive
-from helpers import PATHS, params, set_params
+from helpers import PATHS, forced_split, params
 
 from fastnn import LOSSES, Network
 
@@ -33,25 +35,18 @@ def naive_weighted_epoch(Ws, bs, acts, X, Y, w, batch, lr, loss):
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 @pytest.mark.parametrize("path", ["generic", "loops", "blas", "rows", "columns"])
-def test_weighted_epoch_matches_naive_reference(loss, path, rng, monkeypatch):
-    from fastnn import _parallel
-
+def test_weighted_epoch_matches_naive_reference(loss, path, rng):
     N, batch, lr = 11, 4, 0.1
-    net = Network(SIZES, "tanh", loss=loss, dtype="float64", seed=1)
-    threads = None
-    if path in PATHS:
-        net._path = PATHS[path]
-    else:  # a team of 2 threads, split by rows or by columns of W^[k]
-        threads = 2
-        monkeypatch.setattr(_parallel, "COLUMNS_MIN_LAYER_WORK", 0 if path == "columns" else 1 << 62)
-        monkeypatch.setattr(_parallel, "THREADED_MIN_ROWS", 1)
+    net = Network(SIZES, "tanh", loss=loss, dtype="float64", seed=1, kernel_path=path if path in PATHS else "auto")
+    threads = None if path in PATHS else 2  # a team of 2 threads, split by rows or by columns of W^[k]
     X = rng.uniform(-1, 1, (N, SIZES[0]))
     Y = targets(rng, loss, N, SIZES[-1])
     w = rng.uniform(0, 3, N)
     w[2] = 0.0  # a zero weight takes no part
     Ws, bs = params(net)
     want_W, want_b = naive_weighted_epoch(Ws, bs, net.activations, X, Y, w, batch, lr, loss)
-    hist = net.fit(X, Y, epochs=1, batch_size=batch, lr=lr, shuffle=False, sample_weight=w, threads=threads)
+    with forced_split(path) if threads else contextlib.nullcontext():
+        hist = net.fit(X, Y, epochs=1, batch_size=batch, lr=lr, shuffle=False, sample_weight=w, threads=threads)
     for k in range(len(Ws)):
         np.testing.assert_allclose(net.weights[k], want_W[k], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(net.biases[k], want_b[k], rtol=1e-10, atol=1e-12)
@@ -73,7 +68,7 @@ def test_integer_weights_equal_repeated_rows_in_full_batch_adam(rng):
     repeated = Network([3, 6, 2], dtype="float64", seed=3)
     weighted.fit(X, Y, epochs=20, batch_size=100, optimizer="adam", sample_weight=w)
     repeated.fit(X.repeat(w, 0), Y.repeat(w, 0), epochs=20, batch_size=100, optimizer="adam")
-    np.testing.assert_allclose(weighted._theta, repeated._theta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(weighted.parameters, repeated.parameters, rtol=1e-9, atol=1e-12)
 
 
 def test_weighted_loss_and_shuffled_fit(rng):
@@ -87,7 +82,7 @@ def test_weighted_loss_and_shuffled_fit(rng):
     a, b = Network([3, 4, 1], seed=0), Network([3, 4, 1], seed=0)
     a.fit(X, Y, epochs=3, batch_size=4, seed=5, sample_weight=np.ones(20))
     b.fit(X, Y, epochs=3, batch_size=4, seed=5)
-    np.testing.assert_allclose(a._theta, b._theta, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(a.parameters, b.parameters, rtol=2e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -99,9 +94,9 @@ def test_weighted_loss_and_shuffled_fit(rng):
 ])
 def test_bad_sample_weight_is_refused_before_any_change(bad, match, rng):
     net = Network([3, 4, 1], seed=0)
-    before = net._theta.copy()
+    before = net.parameters
     X, Y = rng.uniform(-1, 1, (20, 3)), rng.normal(size=20)
     with pytest.raises(ValueError, match=f"sample_weight.*{match}"):
         net.fit(X, Y, sample_weight=bad)
-    np.testing.assert_array_equal(net._theta, before)
+    np.testing.assert_array_equal(net.parameters, before)
     assert net.optimizer is None

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from fastnn import Network
-from fastnn import network as network_module
+from fastnn import Network, _engine, training
 
 
 def test_concurrent_inference_gives_the_single_threaded_answers(rng):
@@ -39,9 +38,9 @@ def test_inference_during_a_fit_in_another_thread_reads_a_consistent_snapshot(rn
     seen = []  # θ after each finished epoch, recorded by the fit's own thread
 
     def record(net_, epoch, logs):
-        seen.append(net_._theta.copy())
+        seen.append(net_.parameters)
 
-    start = net._theta.copy()
+    start = net.parameters
     fit = threading.Thread(target=net.fit, args=(X, Y),
                            kwargs=dict(epochs=30, batch_size=8, lr=1e-3, callbacks=[record]))
     fit.start()
@@ -59,9 +58,7 @@ def test_inference_during_a_fit_in_another_thread_reads_a_consistent_snapshot(rn
 
 
 def _with_theta(net, theta):
-    twin = Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype.name)
-    twin._theta[:] = theta
-    return twin
+    return Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype.name, parameters=theta)
 
 
 def test_a_second_fit_at_the_same_time_is_refused(rng):
@@ -83,17 +80,16 @@ def test_a_second_fit_at_the_same_time_is_refused(rng):
 
 @pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_runs_of_batches_give_the_one_call_result_bit_for_bit(rng, monkeypatch, shuffle, threads):
+def test_runs_of_batches_give_the_one_call_result_bit_for_bit(rng, run_length, shuffle, threads):
     X, Y = rng.uniform(-1, 1, (300, 6)), rng.normal(size=(300, 2))
     w = rng.uniform(0.5, 2, 300)
     results = []
-    for run_seconds in (1e9, 0.0):  # one kernel call per epoch, or one call per batch
-        monkeypatch.setattr(network_module, "RUN_SECONDS", run_seconds)
+    for runs in ("epoch", "batch"):  # one kernel call per epoch, or one call per batch
+        run_length(runs)
         net = Network([6, 32, 2], seed=1)
-        net._row_seconds = 1e-9
         hist = net.fit(X, Y, epochs=2, batch_size=16, optimizer="adam", shuffle=shuffle, seed=3,
                        threads=threads, sample_weight=w)
-        results.append((net._theta.copy(), hist["loss"], net.optimizer.t))
+        results.append((net.parameters, hist["loss"], net.optimizer.t))
     (theta_a, loss_a, t_a), (theta_b, loss_b, t_b) = results
     np.testing.assert_array_equal(theta_a, theta_b)
     assert loss_a == loss_b and t_a == t_b == 2 * 19
@@ -102,7 +98,7 @@ def test_runs_of_batches_give_the_one_call_result_bit_for_bit(rng, monkeypatch, 
 def test_ctrl_c_takes_effect_within_a_run_of_batches(rng, monkeypatch):
     """An interrupt mid-epoch stops after the run in progress (~RUN_SECONDS of work); θ and the
     optimizer are those after the last finished batch: equal to a fit on exactly those batches."""
-    monkeypatch.setattr(network_module, "RUN_SECONDS", 0.01)
+    monkeypatch.setattr(training, "RUN_SECONDS", 0.01)
     N = 200_000
     X, Y = rng.uniform(-1, 1, (N, 32)).astype(np.float32), rng.normal(size=(N, 4)).astype(np.float32)
     net = Network([32, 256, 256, 4], seed=0)
@@ -121,13 +117,13 @@ def test_ctrl_c_takes_effect_within_a_run_of_batches(rng, monkeypatch):
     twin.fit(X[:64], Y[:64], epochs=1, batch_size=32, shuffle=False)
     twin.fit(X[:e.batches * 32], Y[:e.batches * 32], epochs=1, batch_size=32, shuffle=False,
              optimizer="adam")
-    np.testing.assert_array_equal(net._theta, twin._theta)
+    np.testing.assert_array_equal(net.parameters, twin.parameters)
     assert net.optimizer.t == twin.optimizer.t == e.batches
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_long_epochs_show_a_per_batch_progress_bar(rng, monkeypatch, capsys):
-    monkeypatch.setattr(network_module, "LONG_EPOCH_SECONDS", 0.0)
+    monkeypatch.setattr(training, "LONG_EPOCH_SECONDS", 0.0)
     net = Network([4, 8, 1], seed=0)
     X, Y = rng.uniform(-1, 1, (64, 4)), rng.normal(size=64)
     net.fit(X, Y, epochs=1, batch_size=8)  # times a run: the bar needs an estimate
@@ -146,7 +142,7 @@ def test_save_during_another_threads_fit_is_refused_but_works_from_its_callbacks
     def at_epoch_end(net_, epoch, logs):
         go.set()
         net_.save(tmp_path / f"e{epoch}.npz")  # the fit's own thread: a consistent file
-        saved.append(net_._theta.copy())
+        saved.append(net_.parameters)
         time.sleep(0.05)
 
     fit = threading.Thread(target=net.fit, args=(X, Y), kwargs=dict(epochs=3, batch_size=8,
@@ -161,22 +157,23 @@ def test_save_during_another_threads_fit_is_refused_but_works_from_its_callbacks
     assert refused and "training in another thread" in refused[0]
     assert not (tmp_path / "other.npz").exists()
     for epoch, theta in enumerate(saved, start=1):
-        np.testing.assert_array_equal(Network.load(tmp_path / f"e{epoch}.npz")._theta, theta)
+        np.testing.assert_array_equal(Network.load(tmp_path / f"e{epoch}.npz").parameters, theta)
 
 
-def test_the_unrolled_epoch_is_not_split_into_runs(rng, monkeypatch):
+def test_the_unrolled_epoch_is_not_split_into_runs(rng, run_length):
     """Tiny nets keep θ in registers for a whole call; splitting the epoch would round it at
     each run boundary, so their epoch is always one call, whatever RUN_SECONDS says."""
     X, Y = rng.uniform(-1, 1, (512, 1)).astype(np.float32), rng.normal(size=(512, 1)).astype(np.float32)
     thetas = []
-    for run_seconds in (1e9, 0.0):
-        monkeypatch.setattr(network_module, "RUN_SECONDS", run_seconds)
-        net = Network([1, 4, 1], seed=5)
-        assert net._unrolled_epoch(direct=False) is not None
-        net._row_seconds = 1e-9
+    for runs in ("epoch", "batch"):
+        run_length(runs)
+        net = Network([1, 4, 1], seed=5, kernel_path="unrolled")
         net.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=5)
-        thetas.append(net._theta.copy())
+        thetas.append(net.parameters)
     np.testing.assert_array_equal(*thetas)
+    auto = Network([1, 4, 1], seed=5)  # which "auto" picks for a net this small
+    auto.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=5)
+    np.testing.assert_array_equal(auto.parameters, thetas[0])
 
 
 def _kernel_blas_threads():
@@ -188,12 +185,10 @@ def _kernel_blas_threads():
 
 
 def test_one_blas_thread_is_counted_across_threads_and_restored():
-    from fastnn import _blas
-
     before = _kernel_blas_threads()
     if not before:
         pytest.skip("SciPy's BLAS is not a bundled OpenBLAS here")
-    hold = _blas.ONE_BLAS_THREAD
+    hold = _engine.ONE_BLAS_THREAD
     entered, leave = threading.Event(), threading.Event()
 
     def other():
@@ -227,29 +222,23 @@ def test_inference_results_do_not_depend_on_blas_threads(rng):
     np.testing.assert_array_equal(got[2], want[2])
 
 
-def test_a_predict_worker_error_reaches_the_caller_and_the_workers_go_on(rng, monkeypatch):
-    from fastnn import _kernels, _parallel
-
+def test_a_predict_worker_error_reaches_the_caller_and_the_workers_go_on(rng, monkeypatch, predict_blocks):
     net = Network([16, 64, 64, 4], seed=0)
     X = rng.uniform(-1, 1, (3000, 16)).astype(np.float32)
     want = net.predict(X)
+    predict_blocks(2)
     raised = threading.Event()
+    buffer = _engine.Engine.activations_buffer
 
-    class Kernels:  # the workers' share raises; the caller's waits until one has
-        def __getattr__(self, name):
-            return getattr(_kernels, name)
+    def failing(engine, rows):  # a worker fails before its share; the caller's waits until one has
+        if threading.current_thread().name.startswith("fastnn-predict"):
+            raised.set()
+            raise RuntimeError("worker failed")
+        raised.wait(10)
+        return buffer(engine, rows)
 
-        def _predict_share(self, *args):
-            if threading.current_thread().name.startswith("fastnn-predict"):
-                raised.set()
-                raise RuntimeError("worker failed")
-            raised.wait(10)
-            return _kernels._predict_share(*args)
-
-    monkeypatch.setattr(_parallel, "_k", Kernels())
-    monkeypatch.setattr(_parallel, "PREDICT_THREADED_MIN_WORK", 0)
-    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(_engine.Engine, "activations_buffer", failing)
     with pytest.raises(RuntimeError, match="worker failed"):
         net.predict(X)
-    monkeypatch.setattr(_parallel, "_k", _kernels)
+    monkeypatch.setattr(_engine.Engine, "activations_buffer", buffer)
     np.testing.assert_array_equal(net.predict(X), want)  # the same workers, working again
