@@ -165,3 +165,17 @@ def thread_counts(pick):
             mock.patch.object(_engine.ThreadChoice, "report", lambda choice, *timing: None), \
             mock.patch.object(_engine.ThreadChoice, "threads", chosen, create=True):
         yield
+
+
+def require(module):
+    """``pytest.importorskip(module)``, except in CI (the ``CI`` environment variable set, as
+    .ci/run runs): there a missing peer library (torch) fails the test instead of skipping it,
+    so a comparison never silently drops out."""
+    import importlib
+    import os
+
+    import pytest
+
+    if os.environ.get("CI"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)

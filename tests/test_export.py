@@ -12,6 +12,7 @@ import pytest
 
 from fastnn import ACTIVATIONS, Network, __version__
 from fastnn.export import MIN_OPSET, OPSET, to_onnx, to_torch
+from helpers import require
 
 from_torch = Network.from_torch
 
@@ -188,7 +189,7 @@ def test_onnx_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
 # ------------------------------------------------------------------------------------- torch
 @pytest.fixture(scope="module")
 def torch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     torch.manual_seed(0)
     return torch
 
@@ -318,7 +319,7 @@ def test_network_and_estimator_methods_delegate(tmp_path):
     net = clf.network_
     net.to_onnx(tmp_path / "net.onnx")
     assert (tmp_path / "net.onnx").stat().st_size > 0
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     back = Network.from_torch(clf.to_torch())
     np.testing.assert_array_equal(back.parameters, net.parameters)
     with torch.inference_mode():

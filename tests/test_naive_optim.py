@@ -3,6 +3,7 @@ compared with them. Skipped where torch is missing."""
 import numpy as np
 import pytest
 
+from helpers import require
 from naive_optim import STEPS, torch_optimizer
 
 CONFIGS = {
@@ -24,7 +25,7 @@ def test_every_reference_has_configs():
 def _compare(name, kw, masked, rng):
     """10 steps of a (4, 3) W and a (4,) b on random gradients: torch (biases in a second param
     group without weight decay when masked) and the reference on θ = [vec(W), b]."""
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     W0, b0 = rng.normal(size=(4, 3)), rng.normal(size=4)
     grads = [(rng.normal(size=(4, 3)), rng.normal(size=4)) for _ in range(STEPS_RUN)]
     W, b = (torch.tensor(a, requires_grad=True) for a in (W0, b0))

@@ -11,11 +11,10 @@ import math
 import numpy as np
 import pytest
 
-import naive_optim
-from helpers import PATHS, params, random_xy, set_params
-
 import fastnn
+import naive_optim
 from fastnn import schedules as S
+from helpers import PATHS, params, random_xy, require, set_params
 
 OPTIMIZERS = fastnn.OPTIMIZERS
 LR = {"sgd": 0.1, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}
@@ -163,7 +162,7 @@ def test_threaded_fit_matches_the_reference(name, path, split, rng, make_net):
 def _torch_fit(net, X, Y, name, kw, opt, batch, epochs, make_schedule=None):
     """The same training in torch: Linear layers holding W^[k], b̄^[k]; loss mean ½‖y − x̄‖²;
     weight decay in a param group of the weights only. Returns (Ws, bs, epoch losses)."""
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     acts = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "identity": torch.nn.Identity}
     layers = []
     for W, b, act in zip(net.weights, net.biases, net.activations):

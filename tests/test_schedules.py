@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from fastnn import schedules as S
+from helpers import require
 
 BASE = 0.1
 EPOCHS = 30
@@ -41,7 +42,7 @@ def _run(schedule, losses=LOSSES, base=BASE):
 
 def _torch_run(make, losses=LOSSES, base=BASE):
     """The same for a torch scheduler on a dummy one-parameter SGD optimizer."""
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
     sched = make(torch.optim.lr_scheduler, opt)
     lrs = []
