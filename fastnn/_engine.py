@@ -38,6 +38,7 @@ from .optimizers import NO_STEP, Hyper
 KERNEL_PATHS = {"auto": _k.AUTO, "loops": _k.LOOPS, "blas": _k.BLAS, "unrolled": _k.UNROLLED,
                 "generic": _k.GENERIC}
 FUSED = _k.FUSED
+MAX_UNROLLED_PARAMS = _unrolled.MAX_PARAMS  # "auto" runs nets up to this many parameters unrolled
 
 
 def kernel_path_code(name: str) -> int:
@@ -387,7 +388,7 @@ class Engine:
         """The generated straight-line epoch when this net is tiny enough, else None."""
         if direct not in self._unrolled:
             epoch = None
-            tiny = self.n_params <= _unrolled.MAX_PARAMS
+            tiny = self.n_params <= MAX_UNROLLED_PARAMS
             if self.kernel_path == _k.UNROLLED or (self.kernel_path == _k.AUTO and tiny):
                 epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct)
             self._unrolled[direct] = epoch

@@ -31,7 +31,7 @@ import naive
 from helpers import (ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params,
                      run_length)
 
-from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network
+from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
@@ -55,7 +55,7 @@ SPECIALS = [0.0, -0.0, 1e-30, -1e-30, 1e-40, 5e-324, -5e-324, 1e-310, float(np.f
 # The unrolled path compiles once per architecture, activations, loss and dtype (seconds apiece
 # on a cold cache), so it only runs on these three nets, one per loss ("auto" picks it for every
 # net of at most UNROLLED_MAX_PARAMS parameters); tests/test_paths.py covers the other activations.
-UNROLLED_MAX_PARAMS = 32  # as fastnn._unrolled.MAX_PARAMS (a larger one only costs compile time here)
+UNROLLED_MAX_PARAMS = _engine.MAX_UNROLLED_PARAMS
 UNROLLED_NETS = [([2, 3, 3, 2], ["leaky_relu", "tanh", "identity"], "mse"),
                  ([2, 3, 3], ["relu", "softmax"], "cross_entropy"),
                  ([3, 2, 2], ["softplus", "sigmoid"], "binary_cross_entropy")]
