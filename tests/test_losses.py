@@ -182,7 +182,7 @@ def test_unknown_names_and_codes_are_errors():
     for call in (lambda: _dispatch.act(buf, 0, 4, len(fastnn.ACTIVATIONS)),
                  lambda: _dispatch.mul_dpsi(buf, buf, 0, 4, 99),
                  lambda: _dispatch.output_delta(len(LOSSES), 0, buf, buf, 0, buf, 0, 1, 4),
-                 lambda: _dispatch.opt_prepare(len(fastnn.OPTIMIZERS), np.zeros(5), 1)):
+                 lambda: _dispatch.opt_prepare(len(fastnn.OPTIMIZERS), fastnn.optimizers.Hyper(0.1, 0.0), 1)):
         with pytest.raises(ValueError, match="unknown .* code"):
             call()
 

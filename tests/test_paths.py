@@ -196,7 +196,7 @@ def test_threaded_fit_is_reproducible_and_tracks_the_serial_kernel(split, rng):
 
 def test_threads_by_default_only_where_the_split_pays(cores):
     cores(4)
-    plan = lambda sizes, batch, threads=None: _engine.plan(threads, sizes, batch, _engine.kernel_path("auto"))
+    plan = lambda sizes, batch, threads=None: _engine.plan(threads, sizes, batch, _engine.kernel_path_code("auto"))
     deep = [16] + [64] * 8 + [1]
     assert plan(deep, 32) == (2, False)  # rows: 16 per thread at least
     assert plan(deep, 128) == (4, False)
@@ -288,7 +288,7 @@ def test_thread_choice_follows_the_faster_count():
 
 def test_fastnn_num_threads_caps_the_default(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    plan = lambda threads: _engine.plan(threads, [16] + [64] * 8 + [1], 128, _engine.kernel_path("auto"))
+    plan = lambda threads: _engine.plan(threads, [16] + [64] * 8 + [1], 128, _engine.kernel_path_code("auto"))
     monkeypatch.setenv("FASTNN_NUM_THREADS", "3")
     assert plan(None) == (3, False)
     monkeypatch.setenv("FASTNN_NUM_THREADS", "1")

@@ -478,16 +478,16 @@ def test_cgroup_v2_limit_is_its_own_and_its_parents_least_room(tmp_path):
              slice_ + "/memory.stat": "anon 250000\nfile 150000\ninactive_file 100000\nactive_file 50000\n",
              scope + "/memory.max": "max\n", scope + "/memory.current": "300000\n"}
     root = fake_root(tmp_path / "a", files)
-    assert _persist.cgroup_memory_free(root) == 1_000_000 - (400_000 - 100_000)
+    assert persist.cgroup_memory_free(root) == 1_000_000 - (400_000 - 100_000)
     # a tighter limit on the process's own cgroup wins
     root = fake_root(tmp_path / "b", dict(files, **{scope + "/memory.max": "500000\n"}))
-    assert _persist.cgroup_memory_free(root) == 500_000 - 300_000
+    assert persist.cgroup_memory_free(root) == 500_000 - 300_000
     # usage above the limit leaves nothing, never a negative room
     root = fake_root(tmp_path / "c", dict(files, **{scope + "/memory.max": "200000\n"}))
-    assert _persist.cgroup_memory_free(root) == 0
+    assert persist.cgroup_memory_free(root) == 0
     # "max" everywhere: no limit
     root = fake_root(tmp_path / "d", dict(files, **{slice_ + "/memory.max": "max\n"}))
-    assert _persist.cgroup_memory_free(root) is None
+    assert persist.cgroup_memory_free(root) is None
 
 
 def test_cgroup_v2_in_a_namespace_reads_the_mount_point(tmp_path):
@@ -498,7 +498,7 @@ def test_cgroup_v2_in_a_namespace_reads_the_mount_point(tmp_path):
              "/sys/fs/cgroup/memory.stat": "inactive_file 0\n"}
     for line in ("0::/\n", "0::/../../..\n", "0::/../x\n"):
         root = fake_root(tmp_path / str(len(line)), dict(files, **{"/proc/self/cgroup": line}))
-        assert _persist.cgroup_memory_free(root) == 200_000_000, line
+        assert persist.cgroup_memory_free(root) == 200_000_000, line
 
 
 def test_cgroup_v1_memory_controller(tmp_path):
@@ -513,19 +513,19 @@ def test_cgroup_v1_memory_controller(tmp_path):
              group + "/memory.limit_in_bytes": "2000000\n", group + "/memory.usage_in_bytes": "700000\n",
              group + "/memory.stat": "cache 300000\ninactive_file 1\ntotal_inactive_file 200000\n"}
     root = fake_root(tmp_path / "a", files)
-    assert _persist.cgroup_memory_free(root) == 2_000_000 - (700_000 - 200_000)
+    assert persist.cgroup_memory_free(root) == 2_000_000 - (700_000 - 200_000)
     # without memory.stat, all the usage counts
     (tmp_path / "a" / group.lstrip("/") / "memory.stat").unlink()
-    assert _persist.cgroup_memory_free(root) == 2_000_000 - 700_000
+    assert persist.cgroup_memory_free(root) == 2_000_000 - 700_000
     # unlimited everywhere
     root = fake_root(tmp_path / "b", dict(files, **{group + "/memory.limit_in_bytes": "9223372036854771712\n"}))
-    assert _persist.cgroup_memory_free(root) is None
+    assert persist.cgroup_memory_free(root) is None
     # a container's view: the mount's root is the process's cgroup, so the mount point holds its files
     root = fake_root(tmp_path / "c", {"/proc/self/cgroup": cgroup,
                                       "/proc/self/mountinfo": V1_MOUNT.format(root="/jobs/42"),
                                       "/sys/fs/cgroup/memory/memory.limit_in_bytes": "3000000\n",
                                       "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1000000\n"})
-    assert _persist.cgroup_memory_free(root) == 2_000_000
+    assert persist.cgroup_memory_free(root) == 2_000_000
 
 
 def test_cgroup_hybrid_takes_the_least_of_v1_and_v2(tmp_path):
@@ -535,18 +535,18 @@ def test_cgroup_hybrid_takes_the_least_of_v1_and_v2(tmp_path):
              "/sys/fs/cgroup/memory/memory.limit_in_bytes": "5000\n",
              "/sys/fs/cgroup/memory/memory.usage_in_bytes": "1000\n",
              "/sys/fs/cgroup/unified/memory.max": "3000\n", "/sys/fs/cgroup/unified/memory.current": "1000\n"}
-    assert _persist.cgroup_memory_free(fake_root(tmp_path, files)) == 2000
+    assert persist.cgroup_memory_free(fake_root(tmp_path, files)) == 2000
 
 
 def test_cgroup_missing_or_unreadable_files(tmp_path):
     """No /proc/self/cgroup, no mount of that version, a limit without usage, garbage: no limit
     from that level; without mountinfo the usual mount points are read."""
-    assert _persist.cgroup_memory_free(str(tmp_path / "empty")) is None
+    assert persist.cgroup_memory_free(str(tmp_path / "empty")) is None
     limit = {"/sys/fs/cgroup/memory.max": "4096\n", "/sys/fs/cgroup/memory.current": "1024\n"}
     # no mountinfo: /sys/fs/cgroup is where v2 usually is
-    assert _persist.cgroup_memory_free(fake_root(tmp_path / "a", dict(limit, **{"/proc/self/cgroup": "0::/\n"}))) == 3072
+    assert persist.cgroup_memory_free(fake_root(tmp_path / "a", dict(limit, **{"/proc/self/cgroup": "0::/\n"}))) == 3072
     # the process is in no v2 cgroup (only v1 lines) and no v1 memory files: nothing known
-    assert _persist.cgroup_memory_free(fake_root(tmp_path / "b", dict(limit, **{
+    assert persist.cgroup_memory_free(fake_root(tmp_path / "b", dict(limit, **{
         "/proc/self/cgroup": "4:memory:/\n", "/proc/self/mountinfo": V2_MOUNT}))) is None
     # a limit without a usage file, or unreadable numbers
     for name, files in {"no usage": {"/sys/fs/cgroup/memory.max": "4096\n"},
@@ -555,27 +555,27 @@ def test_cgroup_missing_or_unreadable_files(tmp_path):
                         "empty": dict(limit, **{"/sys/fs/cgroup/memory.max": ""})}.items():
         root = fake_root(tmp_path / name, dict(files, **{"/proc/self/cgroup": "0::/\n",
                                                           "/proc/self/mountinfo": V2_MOUNT}))
-        assert _persist.cgroup_memory_free(root) is None, name
+        assert persist.cgroup_memory_free(root) is None, name
     # a garbled memory.stat only loses the page-cache credit
     root = fake_root(tmp_path / "stat", dict(limit, **{"/proc/self/cgroup": "0::/\n", "/proc/self/mountinfo": V2_MOUNT,
                                                        "/sys/fs/cgroup/memory.stat": "inactive_file many\n"}))
-    assert _persist.cgroup_memory_free(root) == 3072
+    assert persist.cgroup_memory_free(root) == 3072
 
 
 def test_mountinfo_paths_with_escaped_spaces(tmp_path):
     mount = "29 23 0:26 / /mnt/my\\040cgroups rw - cgroup2 cgroup2 rw\n"
     root = fake_root(tmp_path, {"/proc/self/cgroup": "0::/\n", "/proc/self/mountinfo": mount,
                                 "/mnt/my cgroups/memory.max": "100\n", "/mnt/my cgroups/memory.current": "40\n"})
-    assert _persist.cgroup_memory_free(root) == 60
+    assert persist.cgroup_memory_free(root) == 60
 
 
 def test_load_refuses_a_network_larger_than_the_cgroup_allows(good, monkeypatch):
     """available_memory is the least of MemAvailable, RLIMIT_AS and the cgroup's room."""
-    monkeypatch.setattr(_persist, "cgroup_memory_free", lambda: 3000)
-    assert _persist.available_memory() == 3000
+    monkeypatch.setattr(persist, "cgroup_memory_free", lambda: 3000)
+    assert persist.available_memory() == 3000
     refused(good[0], "sizes", "need 3,600 bytes of memory but only 3,000 are available")
-    monkeypatch.setattr(_persist, "cgroup_memory_free", lambda: None)
-    assert _persist.available_memory() > 3000
+    monkeypatch.setattr(persist, "cgroup_memory_free", lambda: None)
+    assert persist.available_memory() > 3000
     same(good[1], Network.load(good[0]))
 
 
