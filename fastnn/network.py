@@ -30,8 +30,34 @@ if TYPE_CHECKING:
 class Backprop:
     """Every quantity of the seed's derivation, keyed by its 1-based layer number k.
 
-    Rows are samples: ``x[k][i]`` is the seed's column x̄^[k] for sample i, laid as a row.
-    ``phi[k]`` is per sample (not divided by N); ``dW``/``db`` are the gradients of the mean loss.
+    ``Network.backprop`` returns one. Rows are samples: ``x[k][i]`` is the seed's column x̄^[k]
+    for sample i, laid as a row. ``phi[k]`` is per sample (not divided by N); ``dW``/``db`` are
+    the gradients of the mean loss.
+
+    Attributes
+    ----------
+    z : dict of int to numpy.ndarray
+        z̄^[k] = W^[k] x̄^[k-1] + b̄^[k] for k = 1..K, shape (N, n_k).
+    x : dict of int to numpy.ndarray
+        x̄^[k] for k = 0..K, shape (N, n_k): ``x[0]`` is the input, ``x[K]`` what ``predict``
+        returns.
+    phi : dict of int to numpy.ndarray
+        φ^[k] = ∂L/∂z̄^[k] of each sample's loss L, for k = 1..K, shape (N, n_k).
+    dW : dict of int to numpy.ndarray
+        ∂L/∂W^[k] of the mean loss, shape (n_k, n_{k-1}).
+    db : dict of int to numpy.ndarray
+        ∂L/∂b̄^[k] of the mean loss, shape (n_k,).
+    loss : float
+        The mean loss over the N samples.
+
+    Examples
+    --------
+    >>> net = Network([2, 4, 1], seed=0)
+    >>> bp = net.backprop(np.ones((3, 2)), np.ones((3, 1)))
+    >>> sorted(bp.x), sorted(bp.phi)              # x̄^[0..K], φ^[1..K]
+    ([0, 1, 2], [1, 2])
+    >>> bp.x[1].shape, bp.dW[1].shape             # x̄^[1] for 3 samples, ∂L/∂W^[1]
+    ((3, 4), (4, 2))
     """
 
     z: dict[int, np.ndarray] = field(default_factory=dict)  # z̄^[k], k = 1..K
@@ -58,7 +84,7 @@ class Network:
         two fix ψ^[K], and ``predict`` returns probabilities.
     dtype : {"float32", "float64"}
         Of θ, the buffers and the outputs.
-    seed : int, numpy.random.Generator or None
+    seed : int or numpy.random.Generator, optional
         Draws the initial weights and fit's shuffles.
     parameters : array_like or None
         Initial θ (``n_params`` entries, laid out as ``parameters``); None draws He-normal
@@ -71,6 +97,17 @@ class Network:
 
     Attributes
     ----------
+    sizes : list of int
+        n_0, n_1, ..., n_K.
+    activations : list of str
+        ψ^[1..K] by name; for a cross-entropy loss the last is its link ("softmax" or
+        "sigmoid").
+    loss_name : str
+        The loss's name, a key of ``fastnn.LOSSES``.
+    dtype : numpy.dtype
+        float32 or float64.
+    kernel_path : str
+        As passed.
     weights, biases : list of numpy.ndarray
         Views of θ: ``weights[k-1]`` is W^[k] (n_k × n_{k-1}), ``biases[k-1]`` is b̄^[k].
     optimizer : Optimizer or None
@@ -80,6 +117,8 @@ class Network:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from fastnn import Network
     >>> net = Network([2, 2, 1], seed=0)          # n_0 = 2 inputs, one hidden layer, 1 output
     >>> net.weights[0].shape                      # W^[1] is n_1 × n_0
     (2, 2)
@@ -153,22 +192,53 @@ class Network:
     # ------------------------------------------------------------------ parameters
     @property
     def n_layers(self) -> int:
-        """K, the number of layers with weights."""
+        """K, the number of layers with weights.
+
+        Examples
+        --------
+        >>> Network([2, 4, 1]).n_layers
+        2
+        """
         return len(self.sizes) - 1
 
     @property
     def n_params(self) -> int:
-        """Entries of θ: Σ_k (n_k n_{k-1} + n_k)."""
+        """Entries of θ: Σ_k (n_k n_{k-1} + n_k).
+
+        Examples
+        --------
+        >>> Network([2, 4, 1]).n_params               # (4·2 + 4) + (1·4 + 1)
+        17
+        """
         return self._engine.n_params
 
     @property
     def weights(self) -> list[np.ndarray]:
-        """W^[1..K] as views of θ: ``weights[k-1]`` is W^[k], shape (n_k, n_{k-1})."""
+        """W^[1..K] as views of θ: ``weights[k-1]`` is W^[k], shape (n_k, n_{k-1}).
+
+        Not read under the guard: while another thread's fit runs they show θ as it trains;
+        ``parameters`` is a consistent copy, ``set_parameters`` the guarded way to write.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> [W.shape for W in net.weights]            # W^[1] is 4 × 2, W^[2] is 1 × 4
+        [(4, 2), (1, 4)]
+        """
         return self.unpack(self._theta.array)[0]
 
     @property
     def biases(self) -> list[np.ndarray]:
-        """b̄^[1..K] as views of θ: ``biases[k-1]`` is b̄^[k], shape (n_k,)."""
+        """b̄^[1..K] as views of θ: ``biases[k-1]`` is b̄^[k], shape (n_k,).
+
+        Not read under the guard, as ``weights``.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> [b.shape for b in net.biases]             # b̄^[1], b̄^[2]
+        [(4,), (1,)]
+        """
         return self.unpack(self._theta.array)[1]
 
     @property
@@ -177,6 +247,15 @@ class Network:
 
         Taken under the read guard: while another thread's fit runs, the snapshot of the last
         finished epoch. ``unpack`` splits it into W^[k] and b̄^[k].
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> theta = net.parameters
+        >>> theta.shape, theta.flags.writeable
+        ((17,), False)
+        >>> np.array_equal(theta[:8], net.weights[0].ravel())   # W^[1] first, row-major
+        True
         """
         with self._theta.reading() as theta:
             out: np.ndarray = theta.copy()
@@ -184,15 +263,66 @@ class Network:
         return out
 
     def set_parameters(self, theta: Any) -> None:
-        """Write θ (``n_params`` finite numbers, laid out as ``parameters``); the one way to
-        write all parameters from outside. Refused while another thread's fit trains this
-        network (from a callback of that fit it writes at once)."""
+        """Write θ: the one way to write all parameters from outside.
+
+        Like a fit, it waits for the inference calls other threads already started. From a
+        callback of a running fit it writes at once.
+
+        Parameters
+        ----------
+        theta : array_like
+            ``n_params`` finite numbers, laid out as ``parameters``; copied in the network's
+            dtype.
+
+        Raises
+        ------
+        ValueError
+            If ``theta`` is not a flat numeric array of ``n_params`` entries, holds NaN or Inf
+            (or values beyond the dtype), or is an array NumPy would cast silently (np.matrix,
+            masked, complex, datetime, bytes).
+        RuntimeError
+            While another thread's fit trains this network.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> net.set_parameters(np.zeros(net.n_params))
+        >>> net.predict([[1.0, 2.0]])
+        array([[0.]], dtype=float32)
+        """
         values = self._checked_parameters(theta, "theta", in_place=False)
         with self._theta.writing("set_parameters") as own:
             np.copyto(own, values)
 
     def unpack(self, vector: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(weights, biases): views of a θ-shaped flat vector, ``weights[k-1]`` = W^[k]."""
+        """Split a θ-shaped flat vector into its per-layer blocks, as views.
+
+        Parameters
+        ----------
+        vector : numpy.ndarray
+            ``n_params`` entries laid out as ``parameters``: θ, a gradient from
+            ``loss_and_gradient``, ...
+
+        Returns
+        -------
+        weights : list of numpy.ndarray
+            ``weights[k-1]`` is the block of W^[k], shape (n_k, n_{k-1}).
+        biases : list of numpy.ndarray
+            ``biases[k-1]`` is the block of b̄^[k], shape (n_k,).
+
+        Raises
+        ------
+        ValueError
+            If ``vector`` does not have shape (n_params,).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> loss, grad = net.loss_and_gradient(np.ones((3, 2)), np.ones((3, 1)))
+        >>> dW, db = net.unpack(grad)                 # dW[k-1] is ∂L/∂W^[k]
+        >>> dW[1].shape, db[1].shape
+        ((1, 4), (1,))
+        """
         if np.shape(vector) != (self.n_params,):
             raise ValueError(f"vector has shape {np.shape(vector)}; pass a flat array of n_params = "
                              f"{self.n_params} entries")
@@ -230,9 +360,36 @@ class Network:
 
     # ------------------------------------------------------------------ inference
     def predict(self, X: Any) -> np.ndarray:
-        """x̄^[K] for every row of X: an (N, n_K) array (probabilities for a cross-entropy loss).
+        """x̄^[K] for every row of X (probabilities for a cross-entropy loss).
 
-        A DataFrame's columns must carry the feature names ``fit`` recorded, in that order.
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's columns must carry the feature names
+            ``fit`` recorded, in that order.
+
+        Returns
+        -------
+        numpy.ndarray of shape (N, n_K)
+            The outputs, in the network's dtype.
+
+        Raises
+        ------
+        ValueError
+            If X is not N × n_0 numbers (N >= 1), holds NaN or Inf, is an array NumPy would
+            cast silently (np.matrix, masked, complex, datetime, bytes), or its columns do not
+            match the recorded feature names.
+
+        Warns
+        -----
+        UserWarning
+            If X has no feature names but ``fit`` recorded some (scikit-learn's warning).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> net.predict(np.zeros((3, 2))).shape
+        (3, 1)
         """
         X = self._check_X(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
@@ -247,14 +404,57 @@ class Network:
         that X is a C-contiguous array of the network's dtype with n_0 columns (no NaN check,
         no feature names), which makes a one-sample call on a small net about 5x cheaper than
         ``predict``. Thread-safe; a later ``fit`` does not change it (see ``fastnn.predictor``).
+
+        Returns
+        -------
+        Predictor
+            ``f(X, out=None)`` → the (N, n_K) outputs, as ``predict`` computes them.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> f = net.predictor()
+        >>> X = np.ones((5, 2), dtype=np.float32)     # the network's dtype, C-contiguous
+        >>> np.array_equal(f(X), net.predict(X))
+        True
         """
         from .predictor import Predictor
 
         return Predictor(self.parameters, self._engine.fresh())
 
     def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
-        """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default);
-        with ``sample_weight``, the weighted mean Σ w L / Σ w."""
+        """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default).
+
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's columns must carry the feature names
+            ``fit`` recorded, in that order.
+        Y : array_like of shape (N, n_K) or (N,)
+            The targets (see ``fit``).
+        sample_weight : array_like of shape (N,), optional
+            One weight >= 0 per sample: the loss is then the weighted mean Σ w L / Σ w.
+
+        Returns
+        -------
+        float
+            The mean loss.
+
+        Raises
+        ------
+        ValueError
+            If X, Y or ``sample_weight`` is invalid (the message names it), or the loss is not
+            finite in the network's dtype (inputs too large for it, or diverged weights).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> net.set_parameters(np.zeros(net.n_params))    # x̄^[K] = 0 for every input
+        >>> net.loss([[0, 0], [1, 1]], [0, 2])              # (½·0² + ½·2²) / 2
+        1.0
+        >>> net.loss([[0, 0], [1, 1]], [0, 2], sample_weight=[3, 1])   # (3·0 + 1·2) / 4
+        0.5
+        """
         X, Y = self._check_XY(X, Y)
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
         with self._theta.reading() as theta:
@@ -268,10 +468,45 @@ class Network:
         return value
 
     def loss_and_gradient(self, X: Any, Y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
-        """The mean loss (as ``loss``) and its gradient ∂L/∂θ, flat and laid out as
-        ``parameters``, in float64 (what ``scipy.optimize.minimize(..., jac=True)`` takes).
+        """The mean loss (as ``loss``) and its gradient ∂L/∂θ, flat, for ``scipy.optimize``.
 
-        With ``sample_weight`` both are the weighted means Σ w (·) / Σ w.
+        Computed on a copy of θ taken under the read guard.
+
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's columns must carry the feature names
+            ``fit`` recorded, in that order.
+        Y : array_like of shape (N, n_K) or (N,)
+            The targets (see ``fit``).
+        sample_weight : array_like of shape (N,), optional
+            One weight >= 0 per sample: both results are then the weighted means Σ w (·) / Σ w.
+
+        Returns
+        -------
+        loss : float
+            The mean loss.
+        gradient : numpy.ndarray of shape (n_params,)
+            ∂L/∂θ, laid out as ``parameters`` (``unpack`` splits it), in float64: what
+            ``scipy.optimize.minimize(..., jac=True)`` takes.
+
+        Raises
+        ------
+        ValueError
+            If X, Y or ``sample_weight`` is invalid (the message names it).
+
+        Examples
+        --------
+        >>> from scipy.optimize import minimize
+        >>> net = Network([2, 4, 1], dtype="float64", seed=0)
+        >>> X, Y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+        >>> def f(theta):
+        ...     net.set_parameters(theta)
+        ...     return net.loss_and_gradient(X, Y)
+        >>> res = minimize(f, net.parameters, jac=True, method="L-BFGS-B")
+        >>> net.set_parameters(res.x)
+        >>> net.loss(X, Y) < 0.01
+        True
         """
         X, Y = self._check_XY(X, Y)
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype) if sample_weight is not None else None
@@ -280,9 +515,37 @@ class Network:
         return float(total) / N, grad.astype(np.float64) / N
 
     def gradients(self, X: Any, Y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(dW, db): ∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases.
+        """∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases.
 
-        Computed by the same kernels ``fit`` uses for this network.
+        Computed by the same kernels ``fit`` uses for this network, on a copy of θ taken under
+        the read guard.
+
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's columns must carry the feature names
+            ``fit`` recorded, in that order.
+        Y : array_like of shape (N, n_K) or (N,)
+            The targets (see ``fit``).
+
+        Returns
+        -------
+        dW : list of numpy.ndarray
+            ``dW[k-1]`` is ∂L/∂W^[k], shape (n_k, n_{k-1}), in the network's dtype.
+        db : list of numpy.ndarray
+            ``db[k-1]`` is ∂L/∂b̄^[k], shape (n_k,).
+
+        Raises
+        ------
+        ValueError
+            If X or Y is invalid (the message names it).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> dW, db = net.gradients(np.ones((3, 2)), np.ones((3, 1)))
+        >>> [g.shape for g in dW]
+        [(4, 2), (1, 4)]
         """
         X, Y = self._check_XY(X, Y)
         grad = self._engine.gradient_sum(self._private_theta(), X, Y)
@@ -290,7 +553,34 @@ class Network:
         return self.unpack(grad)
 
     def backprop(self, X: Any, Y: Any) -> Backprop:
-        """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece."""
+        """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece.
+
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's columns must carry the feature names
+            ``fit`` recorded, in that order.
+        Y : array_like of shape (N, n_K) or (N,)
+            The targets (see ``fit``).
+
+        Returns
+        -------
+        Backprop
+            z̄^[k], x̄^[k], φ^[k], ∂L/∂W^[k], ∂L/∂b̄^[k] by layer number k, and the mean loss.
+
+        Raises
+        ------
+        ValueError
+            If X or Y is invalid (the message names it).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> X, Y = np.ones((3, 2)), np.ones((3, 1))
+        >>> bp = net.backprop(X, Y)
+        >>> np.allclose(bp.x[2], net.predict(X)), np.allclose(bp.dW[1], net.gradients(X, Y)[0][0])
+        (True, True)
+        """
         X, Y = self._check_XY(X, Y)
         N, K, e = len(X), self.n_layers, self._engine
         theta = self._private_theta()
@@ -322,55 +612,119 @@ class Network:
             metrics: Any = None) -> History:
         """Train on X, Y for ``epochs`` epochs of minibatches; one optimizer step per batch.
 
-        ``optimizer``: a name from ``fastnn.OPTIMIZERS`` ("sgd", "adam", "adamw", "rmsprop") or an
-        object such as ``fastnn.Adam(lr=1e-3)``. None continues ``self.optimizer`` (the one the
-        last fit used, with its state), or starts plain SGD: W^[k] ← W^[k] − lr · (mean of
-        ∂L/∂W^[k] over the batch). A name that matches ``self.optimizer``'s kind also continues
-        it. ``lr`` sets the optimizer's learning rate (default: the optimizer's own, 0.01 for SGD).
+        Parameters
+        ----------
+        X : array_like or pandas DataFrame of shape (N, n_0)
+            The inputs, one sample per row. A DataFrame's column names are recorded as
+            ``feature_names_in_``; later calls must pass those columns, in that order.
+        Y : array_like or pandas Series of shape (N, n_K) or (N,)
+            The targets: (N,) when n_K = 1. For loss="cross_entropy", rows of probabilities or
+            integer class labels 0..n_K − 1 of shape (N,); for "binary_cross_entropy", values
+            in [0, 1].
+        epochs : int, default 10
+            Passes over the training rows.
+        batch_size : int, default 32
+            Rows per optimizer step (at most N); an epoch's last batch takes the rows left.
+        lr : float, optional
+            Sets the optimizer's learning rate; None keeps the optimizer's own (0.01 for SGD).
+        shuffle : bool, default True
+            Visit the rows in a fresh random order each epoch; False keeps their order.
+        seed : int or numpy.random.Generator, optional
+            Draws this fit's shuffles. None: the network's own generator
+            (``Network(seed=...)``), whose state ``save`` stores.
+        verbose : bool, default False
+            Show a progress bar over the epochs (tqdm), and one over an epoch's batches when
+            the epoch is expected to take ``training.LONG_EPOCH_SECONDS`` (2 s) or more.
+        threads : int, optional
+            Into how many parts each batch is split, for as many cores (BLAS runs one thread
+            per core). None picks by size: one for small nets, else every core this process
+            may use (``FASTNN_NUM_THREADS`` caps it). When another process holds a core, fit
+            runs the parts on fewer threads for as long as that is faster. A seeded run's
+            result depends on the data, the arguments and the number of parts, never on timing
+            or load; different part counts differ in the last bits.
+        optimizer : str or Optimizer, optional
+            A name from ``fastnn.OPTIMIZERS`` ("sgd", "adam", "adamw", "rmsprop") or an object
+            such as ``fastnn.Adam(lr=1e-3)``. None continues ``self.optimizer`` (the one the
+            last fit used, with its state), or starts plain SGD: W^[k] ← W^[k] − lr · (mean of
+            ∂L/∂W^[k] over the batch). A name that matches ``self.optimizer``'s kind also
+            continues it.
+        sample_weight : array_like of shape (N,), optional
+            One weight >= 0 per row; each batch's gradient and loss become the weighted means
+            Σ w (·) / Σ w over the batch (scikit-learn's rule).
+        validation_data : tuple, optional
+            ``(Xv, Yv)`` or ``(Xv, Yv, wv)``: rows never trained on. Each epoch then logs
+            ``val_loss`` and ``val_<name>`` for each of ``metrics``.
+        validation_split : float, default 0.0
+            Instead of ``validation_data``: hold out the last fraction of the rows (before any
+            shuffling), in [0, 1), and log the same.
+        early_stopping : bool or int or EarlyStopping, optional
+            True, a patience, or a ``fastnn.EarlyStopping``: stop when the validation loss
+            (else the training loss) has not improved for ``patience`` epochs, and restore the
+            best epoch's weights.
+        callbacks : Callback, callable or list of those, optional
+            ``fastnn.Callback`` objects or functions ``f(net, epoch, logs)`` called after each
+            epoch; returning True stops training. Every callback's ``on_train_end`` runs
+            however the fit ends: normally, by Ctrl-C or by ``DivergedError`` (so an
+            ``EarlyStopping(restore_best_weights=True)`` restores its best epoch then too).
+        metrics : str, callable or list of those, optional
+            Computed on the validation rows: "accuracy", "r2", "mae", "mse", or functions
+            ``f(y_true, y_pred) → float``, logged as ``val_<name>`` (``__name__`` for a
+            function).
 
-        ``sample_weight``: one weight >= 0 per row; each batch's gradient and loss become the
-        weighted means Σ w (·) / Σ w over the batch (scikit-learn's rule).
+        Returns
+        -------
+        History
+            ``history["loss"]`` holds each epoch's mean training loss (each batch's taken before
+            its update), then ``val_loss``, ``time`` (seconds) and ``lr``.
 
-        Validation: ``validation_data=(Xv, Yv)`` or ``(Xv, Yv, wv)``, or ``validation_split=f``,
-        which holds out the last fraction f of the rows (before any shuffling). Each epoch then
-        logs ``val_loss`` and ``val_<name>`` for each of ``metrics`` ("accuracy", "r2", "mae",
-        "mse", or functions f(y_true, y_pred) → float, named by ``__name__``).
+        Raises
+        ------
+        ValueError
+            Before any training, if an argument or the data is invalid (the message names
+            it), e.g. ``metrics`` without validation rows, or an ``EarlyStopping`` monitoring
+            a key no log will hold.
+        DivergedError
+            If the loss or the weights turn non-finite: the weights go back to the end of the
+            last finite epoch, the optimizer's moments restart from zero, and the error's
+            ``epoch`` and ``loss`` say where.
+        RuntimeError
+            If this network is already training: a fit in another thread, or a fit called
+            from one of its own callbacks.
+        KeyboardInterrupt
+            On Ctrl-C (see Notes), carrying the ``History`` of the finished epochs as
+            ``.history`` and the number of batches done in the interrupted epoch as
+            ``.batches`` (0: it stopped between epochs).
 
-        ``early_stopping``: True, a patience, or a ``fastnn.EarlyStopping``: stop when the
-        validation loss (else the training loss) has not improved for ``patience`` epochs, and
-        restore the best epoch's weights. ``callbacks``: ``fastnn.Callback`` objects or functions
-        ``f(net, epoch, logs)`` called after each epoch; returning True stops training. Every
-        callback's ``on_train_end`` runs however the fit ends: normally, by Ctrl-C or by
-        ``DivergedError`` (so an ``EarlyStopping(restore_best_weights=True)`` restores its best
-        epoch then too).
-
-        Returns a ``History``: ``history["loss"]`` holds each epoch's mean training loss (each
-        batch's taken before its update), then ``val_loss``, ``time`` (seconds) and ``lr``. If
-        the loss or the weights turn non-finite, the weights go back to the end of the last
-        finite epoch, the optimizer's moments restart from zero, and ``DivergedError`` is raised.
-
-        Ctrl-C (in the main thread) stops training within about ``training.RUN_SECONDS`` (50 ms):
-        epochs run as runs of whole batches, and training stops after the run in progress. The
-        weights and the optimizer are then those after the last finished batch (never half a
-        batch), and the ``KeyboardInterrupt`` raised carries the ``History`` of the finished
-        epochs as ``.history`` and the number of batches done in the interrupted epoch as
-        ``.batches`` (0: it stopped between epochs). A second Ctrl-C interrupts at once.
+        Notes
+        -----
+        Ctrl-C (in the main thread) stops training within about ``training.RUN_SECONDS``
+        (50 ms): epochs run as runs of whole batches, and training stops after the run in
+        progress. The weights and the optimizer are then those after the last finished batch
+        (never half a batch). A second Ctrl-C interrupts at once.
 
         Threads: a fit owns θ. It waits for inference calls (predict, loss, gradients,
         backprop) that other threads already started, and while it runs, those threads' calls
         see a consistent snapshot: θ at the start of this fit, or at the end of the last
-        finished epoch once they have asked. A second fit of the same network at the same time
-        raises RuntimeError.
-
-        ``threads``: into how many parts each batch is split, for as many cores (BLAS runs one
-        thread per core). None picks by size: one for small nets, else every core this process
-        may use (``FASTNN_NUM_THREADS`` caps it). When another process holds a core, fit runs
-        the parts on fewer threads for as long as that is faster. A seeded run's result depends
-        on the data, the arguments and the number of parts, never on timing or load; different
-        part counts differ in the last bits.
+        finished epoch once they have asked.
 
         A network whose parameters are read-only (loaded with ``joblib.load(mmap_mode="r")``)
         first copies them into memory of its own; the file is never written.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> X, Y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+        >>> h = net.fit(X, Y, epochs=3, batch_size=2, optimizer="adam", lr=0.01)
+        >>> h.epochs, sorted(h)
+        (3, ['loss', 'lr', 'time'])
+        >>> h = net.fit(X, Y, epochs=2, validation_data=(X, Y), metrics="mae")  # Adam continues
+        >>> sorted(h), net.optimizer.name
+        (['loss', 'lr', 'time', 'val_loss', 'val_mae'], 'adam')
+        >>> try:
+        ...     net.fit(X, Y, epochs=3, optimizer="sgd", lr=1e30)   # far too large
+        ... except DivergedError:
+        ...     print("diverged; weights finite:", np.isfinite(net.parameters).all())
+        diverged; weights finite: True
         """
         return _training.fit(
             self, self._theta, self._engine, self._rng, X, Y, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -380,7 +734,23 @@ class Network:
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
-        """A table of the layers in the seed's 1-based numbering."""
+        """A table of the layers in the seed's 1-based numbering; ``print(net)`` prints it.
+
+        Returns
+        -------
+        str
+            One row per layer k: W^[k]'s shape, b̄^[k]'s size, ψ^[k] and the parameter count.
+
+        Examples
+        --------
+        >>> print(Network([2, 4, 1]).summary())
+        Network(sizes=[2, 4, 1], loss=mse, dtype=float32)
+        k  W^[k]  b^[k]  psi^[k]   params
+        ---------------------------------
+        1  4 x 2      4  relu          12
+        2  1 x 4      1  identity       5
+        total params: 17
+        """
         rows = [("k", "W^[k]", "b^[k]", "psi^[k]", "params")]
         for k, (W, a) in enumerate(zip(self.weights, self.activations), start=1):
             n_out, n_in = W.shape
@@ -411,11 +781,30 @@ class Network:
         The file is written next to ``path`` under a temporary name, then renamed over it: if
         writing fails (a full disk, an error, a killed process), an existing file at ``path``
         stays as it was. It keeps that file's permission bits, or gets 0o666 less the umask.
-        Errors are ``OSError`` naming ``path``: ``FileNotFoundError`` when its folder does not
-        exist, ``PermissionError``, errno ENOSPC for a full disk.
 
-        While another thread's ``fit`` trains this network, ``save`` raises RuntimeError (the
-        optimizer's state is mid-update); save from a callback of that fit, or after it returns.
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written; the message names ``path``: ``FileNotFoundError``
+            when its folder does not exist, ``PermissionError``, errno ENOSPC for a full disk.
+        RuntimeError
+            While another thread's ``fit`` trains this network (the optimizer's state is
+            mid-update); save from a callback of that fit, or after it returns.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     net.save(os.path.join(folder, "net.npz"))
+        ...     back = Network.load(os.path.join(folder, "net.npz"))
+        >>> np.array_equal(back.parameters, net.parameters)
+        True
         """
         from . import persist
 
@@ -432,9 +821,34 @@ class Network:
         """Read a model written by ``save`` (format 1, 2 or 3), trusting nothing in the file.
 
         Every field is checked before anything sized by the file is allocated, and the weights
-        are read from the file, never drawn at random first. A damaged, hostile or foreign file,
-        or one whose network needs more memory than is available, raises ``ValueError`` naming
-        the file and the field; a missing file raises ``FileNotFoundError``. Never unpickles.
+        are read from the file, never drawn at random first. Never unpickles.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file ``save`` wrote.
+
+        Returns
+        -------
+        Network
+            The network, with its optimizer (and its state), its shuffling generator and its
+            recorded feature names restored, so that ``fit`` resumes exactly.
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file at ``path``.
+        ValueError
+            If the file is damaged, hostile or foreign, or its network needs more memory than
+            is available; the message names the file and the field.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     Network([2, 4, 1], loss="binary_cross_entropy").save(os.path.join(folder, "net.npz"))
+        ...     Network.load(os.path.join(folder, "net.npz"))
+        Network(sizes=[2, 4, 1], activations=['relu', 'sigmoid'], loss='binary_cross_entropy', dtype='float32')
         """
         from . import persist
 
@@ -443,13 +857,69 @@ class Network:
     def to_onnx(self, path: Any, *, opset: int | None = None, input_name: str = "x",
                 output_name: str = "y") -> None:
         """Write the network as an ONNX model (Gemm + activation per layer, a dynamic batch axis
-        "N", opset 17 by default); needs ``pip install "fastnn[onnx]"``."""
+        "N", opset 17 by default); needs ``pip install "fastnn[onnx]"``.
+
+        θ is read under the read guard; ``fastnn.export.to_onnx`` gives the details.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (atomically).
+        opset : int, optional
+            The ONNX operator set, from ``fastnn.export.MIN_OPSET`` (13) to the installed
+            onnx's newest; None: 17.
+        input_name : str, default "x"
+            The name of the model's input, shape (N, n_0).
+        output_name : str, default "y"
+            The name of its output, shape (N, n_K): not ``input_name``, and neither may be one
+            of the model's own tensor names (W1, b1, z1, x1, ...).
+
+        Raises
+        ------
+        ImportError
+            If onnx is not installed.
+        ValueError
+            If ``opset`` or a name is invalid.
+        OSError
+            If the file cannot be written.
+
+        Examples
+        --------
+        >>> import os, tempfile, onnx
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     Network([2, 4, 1]).to_onnx(os.path.join(folder, "net.onnx"))
+        ...     [node.op_type for node in onnx.load(os.path.join(folder, "net.onnx")).graph.node]
+        ['Gemm', 'Relu', 'Gemm']
+        """
         from .export import to_onnx
 
         to_onnx(self, path, opset=opset, input_name=input_name, output_name=output_name)
 
     def to_torch(self) -> Any:
-        """A ``torch.nn.Sequential`` of Linear and activation modules with these weights."""
+        """A ``torch.nn.Sequential`` of Linear and activation modules with these weights.
+
+        ``fastnn.export.to_torch`` gives the modules each ψ^[k] becomes.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            Copies of W^[k] and b̄^[k], in the network's dtype; ``module(X)`` equals
+            ``predict(X)``.
+
+        Raises
+        ------
+        ImportError
+            If torch is not installed.
+
+        Examples
+        --------
+        >>> Network([2, 4, 1]).to_torch()
+        Sequential(
+          (0): Linear(in_features=2, out_features=4, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=4, out_features=1, bias=True)
+        )
+        """
         from .export import to_torch
 
         return to_torch(self)
@@ -457,7 +927,36 @@ class Network:
     @classmethod
     def from_torch(cls, module: Any, *, loss: str | None = None, dtype: Any = None) -> Network:
         """A Network from a ``torch.nn.Sequential`` of Linear layers and supported activations
-        (see ``fastnn.export.from_torch`` for the rules)."""
+        (see ``fastnn.export.from_torch`` for the rules).
+
+        Parameters
+        ----------
+        module : torch.nn.Sequential
+            The layers to read, with their weights.
+        loss : str, optional
+            The Network's loss; None chooses it from the last activation.
+        dtype : str, optional
+            The Network's dtype, "float32" or "float64"; None: the first Linear's weight dtype.
+
+        Returns
+        -------
+        Network
+            With a copy of the module's weights.
+
+        Raises
+        ------
+        ValueError
+            If ``module`` holds a module fastnn cannot represent, layers whose widths do not
+            chain, or an activation that ``loss`` does not allow (the message names the module
+            and its position).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], seed=0)
+        >>> back = Network.from_torch(net.to_torch())
+        >>> back.sizes, np.array_equal(back.parameters, net.parameters)
+        ([2, 4, 1], True)
+        """
         from .export import from_torch
 
         spec = from_torch(module, loss=loss, dtype=dtype)
