@@ -56,8 +56,7 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import (fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env,
-                          torch_threads)
+from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env, torch_threads
 
 SHAPES = {  # name -> (sizes, rows of the throughput setting)
     "seed": ([2, 2, 1], 100_000),
@@ -358,8 +357,8 @@ def main(argv=None):
     os.environ.update(thread_env(args.threads))  # before numpy and every worker load
     import multiprocessing as mp
 
-    from peers.worker import Worker
     from peers.predict_memory import run_predict_memory
+    from peers.worker import Worker
 
     t_start = time.perf_counter()
 

@@ -76,8 +76,19 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import (CLASSIFY, LR, REGRESS, WORKLOADS, Point, fmt_num, fmt_rate, indent,
-                          make_init, n_params, thread_env)
+from peers.common import (
+    CLASSIFY,
+    LR,
+    REGRESS,
+    WORKLOADS,
+    Point,
+    fmt_num,
+    fmt_rate,
+    indent,
+    make_init,
+    n_params,
+    thread_env,
+)
 
 PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]}
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import assert_params_equal, params
-
 from fastnn import Network
+from helpers import assert_params_equal, params
 
 REPO = Path(__file__).resolve().parents[1]
 

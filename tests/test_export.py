@@ -75,7 +75,7 @@ def session(path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def agreement(loss, act, depth, dtype, folder):
     """Max (|Δ|, relative Δ, tolerance used) of ONNX Runtime against predict, over all inputs."""
     net = make_net(loss, act, depth, dtype)

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import assert_views_of_theta
-
 from fastnn import Callback, DivergedError, EarlyStopping, History, Network
+from helpers import assert_views_of_theta
 
 SIZES = [3, 5, 2]
 

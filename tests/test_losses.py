@@ -3,11 +3,10 @@ NumPy reference (tests/naive.py); a loss added to the table is picked up here.""
 import numpy as np
 import pytest
 
-import naive
-from helpers import PATHS, central_difference, params, assert_params_equal
-
 import fastnn
+import naive
 from fastnn import LOSSES, Network
+from helpers import PATHS, assert_params_equal, central_difference, params
 
 HIDDEN = [["tanh", "sigmoid"], ["leaky_relu", "softplus"], ["relu", "identity"]]
 

@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import assert_params_equal, params, randomize_biases, random_xy, set_params
-
 from fastnn import DivergedError, Network
-
+from helpers import assert_params_equal, params, random_xy, randomize_biases, set_params
 
 # --- the seed's 2-2-1 network, written out with scalars --------------------------------------
 

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import PATHS, central_difference, random_xy
-
 from fastnn import Network, _engine
+from helpers import PATHS, central_difference, random_xy
 
 # Two nets of <= 32 parameters that together use every activation in hidden and output layers
 # (the unrolled path compiles per architecture, so these stay few and tiny).

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_resume_alike
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ import fastnn
 from fastnn import _io, persist
 from fastnn.network import Network
 from fastnn.persist import FORMAT_VERSION
+from helpers import assert_resume_alike
 
 REPO = Path(__file__).resolve().parents[1]
 FUZZ = int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "0"))  # 0: the default, quick counts

@@ -25,14 +25,13 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import naive
-from helpers import (ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params,
-                     run_length)
-
 from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
+from helpers import ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params, run_length
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
 PROFILE = settings(derandomize=SCALE == 1, database=None, deadline=None, print_blob=True,

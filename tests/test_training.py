@@ -4,10 +4,9 @@ import re
 import numpy as np
 import pytest
 
-from helpers import assert_params_equal, params
-
 import fastnn
 from fastnn import DivergedError, Network, datasets
+from helpers import assert_params_equal, params
 
 
 def _linear_baseline_loss(X, Y):
