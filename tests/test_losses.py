@@ -12,7 +12,7 @@ HIDDEN = [["tanh", "sigmoid"], ["leaky_relu", "softplus"], ["relu", "identity"]]
 
 
 def _acts(loss, hidden, out="sigmoid"):
-    return hidden + [LOSSES[loss].link or out]
+    return [*hidden, LOSSES[loss].link or out]
 
 
 def _targets(loss, rng, N, n):
@@ -182,7 +182,7 @@ def test_unknown_names_and_codes_are_errors():
                  lambda: _dispatch.mul_dpsi(buf, buf, 0, 4, 99),
                  lambda: _dispatch.output_delta(len(LOSSES), 0, buf, buf, 0, buf, 0, 1, 4),
                  lambda: _dispatch.opt_prepare(len(fastnn.OPTIMIZERS), fastnn.optimizers.Hyper(0.1, 0.0), 1)):
-        with pytest.raises(ValueError, match="unknown .* code"):
+        with pytest.raises(ValueError, match=r"unknown .* code"):
             call()
 
 

@@ -43,7 +43,7 @@ def test_relu_net_fits_kinked_function(dtype):
 
 
 def test_digits_classification():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
