@@ -29,7 +29,7 @@ class EstimatorFit:
         try:
             import sklearn.neural_network as sk
         except ImportError:
-            raise NotImplementedError("scikit-learn is not installed")
+            raise NotImplementedError("scikit-learn is not installed") from None
         name = "MLPClassifier" if kind == "classifier" else "MLPRegressor"
         cls = getattr(fastnn if lib == "fastnn" else sk, name, None)
         if cls is None:

@@ -25,7 +25,7 @@ def optimizer(name):
     return table[name](lr=LR)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def warm_fit(loss, opt, net):
     """Compile, or load from Numba's cache, what fit reaches for this loss and optimizer, on a
     tiny net; then two batches on the timed net, whose first fit pays ~15 ms more (first BLAS

@@ -14,7 +14,7 @@ NETS = {"small": [8, 32, 32, 1], "medium": [64, 256, 256, 10], "mnist": [784, 51
 ROWS = 100_000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rows(n, n0):
     """(n, n0) float32 rows: 1024 random ones, tiled (cheap to make for 100,000 × 784)."""
     block = np.random.default_rng(0).standard_normal((min(n, 1024), n0), dtype=np.float32)

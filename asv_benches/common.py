@@ -26,7 +26,7 @@ def require(*methods):
             raise NotImplementedError(f"Network.{name} does not exist at this commit")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def regression_data(n_samples, dtype, n_in=N_IN, n_out=N_OUT):
     """(X, Y): X uniform in [-1, 1]^n_in, Y a kinked piecewise-linear map of X plus noise.
 
@@ -47,7 +47,7 @@ def mlp_sizes(depth, width, n_in=N_IN, n_out=N_OUT):
     return [n_in] + [width] * depth + [n_out]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def loss_targets(loss, n_samples, dtype, n_in=N_IN, n_out=N_OUT):
     """(X, T) for ``loss``: regression_data's X, and for T its Y ("mse"), int labels (N,) =
     argmax of Y ("cross_entropy") or the 0/1 matrix Y > median of its column (otherwise)."""
@@ -59,7 +59,7 @@ def loss_targets(loss, n_samples, dtype, n_in=N_IN, n_out=N_OUT):
     return X, (Y > np.median(Y, axis=0)).astype(dtype)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _seeded_net(sizes, dtype, loss=None):
     """The network and a function that puts its initial parameters back."""
     kw = {} if loss is None else {"loss": loss}  # commits before losses: no loss argument
@@ -87,7 +87,7 @@ def fresh_net(sizes, dtype, loss=None):
     return net
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def warm_jit(dtype):
     """Compile, or load from Numba's cache, every kernel the benchmarks reach, on tiny shapes."""
     X, Y = regression_data(8, dtype)

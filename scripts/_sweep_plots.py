@@ -129,7 +129,7 @@ def plot_all(rows, out_dir, activations, title=""):
             for col, style, when in (("grad_norms_init", "o-", "init"), ("grad_norms_end", "x--", "end")):
                 lists = [[_num(x) for x in str(r[col]).split(";")] for r in runs]
                 K = len(lists[0])
-                centre = [_stats([l[k] for l in lists], geometric=True)[0] for k in range(K)]
+                centre = [_stats([run[k] for run in lists], geometric=True)[0] for k in range(K)]
                 ax.plot(range(1, K + 1), centre, style, color=shades[d], ms=4,
                         label=f"depth {d}" if when == "init" else None)
         ax.set_yscale("log")

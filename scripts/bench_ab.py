@@ -75,7 +75,7 @@ def main() -> None:
     if args.only:
         want = args.only.split(",")
         points = [p for p in points if p.name in want]
-    print(f"| point | A median ms | B median ms | A best | B best | B/A (median) |")
+    print("| point | A median ms | B median ms | A best | B best | B/A (median) |")
     print("|---|---|---|---|---|---|")
     for p in points:
         workers = [Worker(args.a), Worker(args.b)]

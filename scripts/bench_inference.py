@@ -56,8 +56,7 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import (fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env,
-                          torch_threads)
+from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env, torch_threads
 
 SHAPES = {  # name -> (sizes, rows of the throughput setting)
     "seed": ([2, 2, 1], 100_000),
@@ -127,7 +126,7 @@ def bench_shape(name, workers, args, log):
         k: {**e, "latency_ns": [], **{s: [] for s in SETTINGS}} if "check" in e else dict(e)
         for k, e in res["contenders"].items()}} for c in args.conditions}
     share = -(-args.calls // args.rounds)
-    for r, cond, w in interleaved(args.rounds, args.conditions, active, args.spinner):
+    for _, cond, w in interleaved(args.rounds, args.conditions, active, args.spinner):
         e = out[cond]["contenders"][w.name]
         time.sleep(args.gap)
         spent = {"latency_ns": sum(e["latency_ns"]) / 1e9, "one": sum(e["one"]),
@@ -153,7 +152,7 @@ def finish(res, rows, args, log, label):
     """Medians, ratios and the log lines of one net under one condition."""
     import numpy as np
 
-    for cname, e in res["contenders"].items():
+    for e in res["contenders"].values():
         if e.get("latency_ns"):
             ns = np.array(e.pop("latency_ns"))
             e["latency_calls"] = len(ns)
@@ -242,7 +241,7 @@ def log_tables(log, results, names, versions, args, cond):
     for res in results:
         c = res["contenders"]
 
-        def cell(nm):
+        def cell(nm, c=c):
             e = c.get(nm)
             return lat(e) if e and "latency_median_us" in e else missing(nm, e)
 
@@ -264,7 +263,7 @@ def log_tables(log, results, names, versions, args, cond):
         for s in SETTINGS:
             key = s + "_samples_per_s"
 
-            def cell(nm):
+            def cell(nm, c=c, key=key):
                 e = c.get(nm)
                 return fmt_rate(e[key]) if e and key in e else missing(nm, e)
 
@@ -288,7 +287,7 @@ def log_tables(log, results, names, versions, args, cond):
             missing(nm, c.get(nm)) if "check" not in c.get(nm, {}) else
             f"{c[nm]['check']:.1e}" + (" MISMATCH" if not c[nm]["check"] <= MISMATCH else "")
             for nm in names])
-    table(["net"] + names, rows)
+    table(["net", *names], rows)
 
 
 # ---------------------------------------------------------------------------- main
@@ -358,8 +357,8 @@ def main(argv=None):
     os.environ.update(thread_env(args.threads))  # before numpy and every worker load
     import multiprocessing as mp
 
-    from peers.worker import Worker
     from peers.predict_memory import run_predict_memory
+    from peers.worker import Worker
 
     t_start = time.perf_counter()
 

@@ -76,8 +76,19 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import (CLASSIFY, LR, REGRESS, WORKLOADS, Point, fmt_num, fmt_rate, indent,
-                          make_init, n_params, thread_env)
+from peers.common import (
+    CLASSIFY,
+    LR,
+    REGRESS,
+    WORKLOADS,
+    Point,
+    fmt_num,
+    fmt_rate,
+    indent,
+    make_init,
+    n_params,
+    thread_env,
+)
 
 PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]}
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]
@@ -202,7 +213,7 @@ def bench_point(point, workers, names, args, log):
 def finish(res, names, args, log, loadavg, point, label):
     """Medians, ratios and the log lines of one grid point under one condition."""
     n = res["n"]
-    for cname, entry in res["contenders"].items():
+    for entry in res["contenders"].values():
         ts = entry.get("times")
         if ts:
             entry["median_s"] = statistics.median(ts)
@@ -346,21 +357,21 @@ def parse_args(argv=None):
     for spec in args.point:
         try:
             name, sizes, batch, *rest = spec.split(":")
-            n, opt = (rest + ["", ""])[:2]
+            n, opt = [*rest, "", ""][:2]
             sizes = [int(v) for v in sizes.split(",")]
             batch = int(batch)
             if len(sizes) < 2 or min(sizes) < 1 or batch < 1 or len(rest) > 2:
                 raise ValueError
             macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
             n = int(n) if n else max(16 * batch, min(1 << 20, int(3e8 / macs)) // batch * batch)
-            if n < batch or opt not in ("",) + OPTS:
+            if n < batch or opt not in ("", *OPTS):
                 raise ValueError
         except ValueError:
             ap.error(f"--point {spec!r}: expected NAME:SIZES:BATCH[:N[:OPT]], e.g. "
                      "odd:100,300,300,7:50 or c:20,64,5:16::momentum")
         classify = bool(opt) or args.workload == "classify"
         grid.append(Point(name, sizes, batch, n, *(("ce", opt or "adam") if classify else ())))
-    grid = [p._replace(n=max(p.batch, int(round(p.n * args.scale / p.batch)) * p.batch))
+    grid = [p._replace(n=max(p.batch, round(p.n * args.scale / p.batch) * p.batch))
             for p in grid]
     args.grids = {w: [p for p in grid if p.classify == (w == "classify")] for w in WORKLOADS}
     return args
@@ -522,7 +533,7 @@ def log_table(log, workload, results, names, versions, args, cond):
     for res in results:
         c = res["contenders"]
 
-        def cell(nm):
+        def cell(nm, c=c):
             if nm not in c:
                 return "skipped" if versions.get(nm) is None else "n/a"
             if "samples_per_s" not in c[nm]:

@@ -169,7 +169,7 @@ def fix_crcs(data):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
             end = z.start_dir  # where the central directory begins
-    except Exception:  # noqa: BLE001 - not a zip (any of zipfile's errors): leave it as it is
+    except Exception:  # not a zip (any of zipfile's errors): leave it as it is
         return data
     buf = bytearray(data)
     central = end
@@ -222,7 +222,7 @@ def _instrument(atheris, modules):
             try:
                 atheris.instrument_func(obj)
                 done += 1
-            except Exception as e:  # noqa: BLE001 - report and go on: coverage, not correctness
+            except Exception as e:  # report and go on: coverage, not correctness
                 print(f"fuzz_load: cannot instrument {obj.__qualname__}: {e}", file=sys.stderr)
     return done
 
@@ -305,7 +305,7 @@ def report(folders):
         try:
             target(path.read_bytes())
             outcomes[target.outcome] += 1
-        except Exception as e:  # noqa: BLE001 - counted and reported: each one is a crash
+        except Exception as e:  # counted and reported: each one is a crash
             outcomes[f"CRASH {type(e).__name__}"] += 1
         finally:
             sys.settrace(None)
@@ -350,7 +350,7 @@ def main():
     except ImportError:
         import numpy.lib.format as npy_format
 
-    from fastnn import persist, activations, losses, network, optimizers, schedules
+    from fastnn import activations, losses, network, optimizers, persist, schedules
 
     n = _instrument(atheris, [persist, network, optimizers, schedules, activations, losses,
                               zf, json, json.decoder, json.scanner, ast, npy_format])

@@ -500,7 +500,7 @@ def _main(argv):
     # With nothing to run, the metadata keeps saying how the runs were last executed.
     last_execution = execution or next(
         (i["execution"] for i in reversed(invocations) if i.get("execution")), {})
-    invocation = {"started_at": _now(), "command": [sys.executable] + sys.argv,
+    invocation = {"started_at": _now(), "command": [sys.executable, *sys.argv],
                   "argv": list(sys.argv[1:] if argv is None else argv),
                   "skipped": len(done), "to_run": len(todo), "execution": execution}
     invocations.append(invocation)

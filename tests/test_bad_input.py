@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 
-from helpers import assert_params_equal, params, random_xy
-
 from fastnn import Network
+from helpers import assert_params_equal, params, random_xy
 
 N_IN, N_OUT, N = 3, 2, 8
 

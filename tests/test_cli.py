@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import assert_params_equal, params
-
 from fastnn import Network
+from helpers import assert_params_equal, params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -115,7 +114,7 @@ def test_train_without_data(tmp_path):
 
 
 def test_train_csv_then_predict_and_info(tmp_path, csv_data):
-    path, X, Y = csv_data
+    path, X, _Y = csv_data
     ok(run("train", "--data", path, "--targets", 2, "--hidden", "8,6", "--activation", "tanh",
            "--epochs", 5, "--batch-size", 8, "--dtype", "float64", "--out", "m.npz", "--quiet",
            cwd=tmp_path))
@@ -232,7 +231,7 @@ def test_csv_delimiters_are_sniffed(tmp_path, sep):
 
 
 def test_target_by_name_then_predict_by_name(tmp_path, named_data):
-    X, y = named_data
+    X, _y = named_data
     proc = ok(run("train", "--data", "named.csv", "--target", "y", "--hidden", "5", "--epochs", 3,
                   "--quiet", cwd=tmp_path))
     final_loss(proc.stdout)

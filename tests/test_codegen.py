@@ -71,7 +71,8 @@ def test_generated_modules_are_readable_and_kept_apart_per_checkout(tmp_path, mo
         assert os.path.dirname(path) == str(tmp_path / "fastnn_generated")
         assert os.path.basename(path).startswith("fastnn_test_boom_")
         with open(path, encoding="utf-8") as f:
-            assert f.readline().strip() == f"# Generated at run time by fastnn.tests for the fastnn package in {package}"
+            assert f.readline().strip() == (
+                f"# Generated at run time by fastnn.tests for the fastnn package in {package}")
         with pytest.raises(RuntimeError) as info:
             module.boom()
         frame = traceback.extract_tb(info.value.__traceback__)[-1]

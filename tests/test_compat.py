@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def _estimator(Interval, StrOptions, validate_params, options):
     from sklearn.base import BaseEstimator
 
     class Est(BaseEstimator):
-        _parameter_constraints = {
+        _parameter_constraints: ClassVar[dict] = {
             "sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
             "solver": [StrOptions(options)],
             "alpha": [Interval(numbers.Real, 0, None, closed="left")],

@@ -86,7 +86,7 @@ def test_page_examples_run(page, fresh_dir):
     for line, source in code_blocks(page.read_text(encoding="utf-8")):
         where = f"{_rel(page)}:{line}"
         try:  # padded, so a traceback gives the line number in the page
-            exec(compile("\n" * (line - 1) + source, _rel(page), "exec"), namespace)  # noqa: S102
+            exec(compile("\n" * (line - 1) + source, _rel(page), "exec"), namespace)
         except ModuleNotFoundError as e:
             _skip_if_optional(e, where)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastnn import MLPClassifier, MLPRegressor  # noqa: E402
+from fastnn import MLPClassifier, MLPRegressor
 
 # Every check scikit-learn lists for these estimators runs, with no expected failures. It
 # skips three itself: check_array_api_input twice (it runs only with SCIPY_ARRAY_API=1, and
@@ -37,8 +37,9 @@ SEEDS = range(3)
 
 @pytest.mark.parametrize("name", sorted(quality.DATASETS))
 def test_test_score_within_001_of_sklearn_or_above(name):
-    import fastnn
     import sklearn.neural_network as sk
+
+    import fastnn
 
     Xtr, Xte, ytr, yte = quality.load(name)
     scores = {}

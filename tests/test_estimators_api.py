@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-import joblib  # noqa: E402
-import sklearn.neural_network as sk  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import make_classification, make_multilabel_classification, make_regression  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning  # noqa: E402
-from sklearn.linear_model import LogisticRegression, Ridge  # noqa: E402
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import joblib
+import sklearn.neural_network as sk
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from fastnn import MLPClassifier, MLPRegressor, Network  # noqa: E402
+from fastnn import MLPClassifier, MLPRegressor, Network
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -75,7 +75,7 @@ def session(path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def agreement(loss, act, depth, dtype, folder):
     """Max (|Δ|, relative Δ, tolerance used) of ONNX Runtime against predict, over all inputs."""
     net = make_net(loss, act, depth, dtype)
@@ -254,9 +254,9 @@ def test_from_torch_loss_rules(torch):
     assert read(body(nn.Sigmoid()), loss="binary_cross_entropy") == ("binary_cross_entropy", "sigmoid")
     assert read(body(), loss="cross_entropy") == ("cross_entropy", "softmax")  # logits
     assert read(body(), loss="binary_cross_entropy") == ("binary_cross_entropy", "sigmoid")
-    with pytest.raises(ValueError, match="Softmax.*cross_entropy"):
+    with pytest.raises(ValueError, match=r"Softmax.*cross_entropy"):
         from_torch(body(nn.Softmax(-1)), loss="mse")
-    with pytest.raises(ValueError, match="loss='cross_entropy'.*got relu"):
+    with pytest.raises(ValueError, match=r"loss='cross_entropy'.*got relu"):
         from_torch(body(nn.ReLU()), loss="cross_entropy")
     with pytest.raises(ValueError, match="loss"):
         from_torch(body(), loss="hinge")

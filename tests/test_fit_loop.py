@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import assert_views_of_theta
-
 from fastnn import Callback, DivergedError, EarlyStopping, History, Network
+from helpers import assert_views_of_theta
 
 SIZES = [3, 5, 2]
 
@@ -83,7 +82,7 @@ def test_history_lists_each_epoch(data):
     assert h.lr == [0.05] * 3
     assert h.best_epoch is None and h.stopped_epoch is None and not h.interrupted
     with pytest.raises(AttributeError):
-        h.val_loss
+        _ = h.val_loss
     r = repr(h)
     assert r.startswith("History(epochs=3") and repr(h.loss[-1]) in r and "time" not in r
 
@@ -112,8 +111,8 @@ def _lines(ax):
 
 
 def test_history_plot_draws_the_metrics_on_a_second_axis(rng):
-    """Losses on the returned axes, the logged metrics on ax.right_ax; x = 1..epochs, y = the logged values; one legend lists all; no two lines
-    share a color."""
+    """Losses on the returned axes, the logged metrics on ax.right_ax; x = 1..epochs, y = the
+    logged values; one legend lists all; no two lines share a color."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -504,7 +503,8 @@ def test_validation_frame_columns_must_match_training_frame(data):
 def _same_network(a, b, X, Y):
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
     assert a.loss(X, Y) == b.loss(X, Y)
-    for ga, gb in zip(sum(a.gradients(X, Y), []), sum(b.gradients(X, Y), [])):
+    flat = [[g for part in net.gradients(X, Y) for g in part] for net in (a, b)]  # W's, then b's
+    for ga, gb in zip(*flat):
         np.testing.assert_array_equal(ga, gb)
     pa, pb = a.backprop(X, Y), b.backprop(X, Y)
     assert pa.loss == pb.loss
@@ -575,7 +575,7 @@ def test_diverged_error_names_epoch_and_loss(rng, default_sigint):
     e = info.value
     x, y = X[:, 0], Y[:, 0]
     with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, 10_001):
+        for epoch in range(1, 10_001):  # noqa: B007 - read after the loop: the epoch it diverged at
             r = w * x + b - y
             loss = 0.5 * np.mean(r * r)
             w, b = w - 20.0 * np.mean(r * x), b - 20.0 * np.mean(r)
@@ -592,7 +592,7 @@ def test_early_stopping_on_val_key_without_validation_is_refused_before_training
     net = Network([3, 4, 1], seed=0)
     X, Y = rng.uniform(-1, 1, (20, 3)), rng.normal(size=20)
     before = net.parameters
-    with pytest.raises(ValueError, match="EarlyStopping.*val_loss"):
+    with pytest.raises(ValueError, match=r"EarlyStopping.*val_loss"):
         net.fit(X, Y, early_stopping=EarlyStopping(monitor="val_loss"))
     np.testing.assert_array_equal(net.parameters, before)
     assert net.optimizer is None

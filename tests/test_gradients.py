@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 
-import naive
-from helpers import ACTIVATION_NAMES, central_difference, randomize_biases, random_xy
-
 import fastnn
+import naive
 from fastnn import Network
+from helpers import ACTIVATION_NAMES, central_difference, random_xy, randomize_biases
 
 EPS = 1e-6
 RTOL = 1e-5

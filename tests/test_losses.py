@@ -3,17 +3,16 @@ NumPy reference (tests/naive.py); a loss added to the table is picked up here.""
 import numpy as np
 import pytest
 
-import naive
-from helpers import PATHS, central_difference, params, assert_params_equal
-
 import fastnn
+import naive
 from fastnn import LOSSES, Network
+from helpers import PATHS, assert_params_equal, central_difference, params
 
 HIDDEN = [["tanh", "sigmoid"], ["leaky_relu", "softplus"], ["relu", "identity"]]
 
 
 def _acts(loss, hidden, out="sigmoid"):
-    return hidden + [LOSSES[loss].link or out]
+    return [*hidden, LOSSES[loss].link or out]
 
 
 def _targets(loss, rng, N, n):
@@ -183,7 +182,7 @@ def test_unknown_names_and_codes_are_errors():
                  lambda: _dispatch.mul_dpsi(buf, buf, 0, 4, 99),
                  lambda: _dispatch.output_delta(len(LOSSES), 0, buf, buf, 0, buf, 0, 1, 4),
                  lambda: _dispatch.opt_prepare(len(fastnn.OPTIMIZERS), fastnn.optimizers.Hyper(0.1, 0.0), 1)):
-        with pytest.raises(ValueError, match="unknown .* code"):
+        with pytest.raises(ValueError, match=r"unknown .* code"):
             call()
 
 

@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import assert_params_equal, params, randomize_biases, random_xy, set_params
-
 from fastnn import DivergedError, Network
-
+from helpers import assert_params_equal, params, random_xy, randomize_biases, set_params
 
 # --- the seed's 2-2-1 network, written out with scalars --------------------------------------
 
@@ -61,7 +59,7 @@ def _as_221(dW, db):
 def test_hand_formulas_agree_with_finite_differences(psi1, psi2):
     # Settles the appendix's index slip independently of fastnn: psi^[1]' is right.
     x1, x2, y = SAMPLES[0]
-    L, g, _ = hand_221(P0, x1, x2, y, psi1, psi2)
+    _L, g, _ = hand_221(P0, x1, x2, y, psi1, psi2)
     eps = 1e-6
     for name in P0:
         hi = dict(P0, **{name: P0[name] + eps})
@@ -73,7 +71,7 @@ def test_hand_formulas_agree_with_finite_differences(psi1, psi2):
 def test_appendix_literal_slip_is_wrong():
     # Using psi^[2]' in the layer-1 rule (the appendix's slip) disagrees with the gradient.
     x1, x2, y = SAMPLES[0]
-    f1, d1 = naive.ACTIVATIONS["tanh"]
+    f1, _d1 = naive.ACTIVATIONS["tanh"]
     _, g, x2_ = hand_221(P0, x1, x2, y, "tanh", "sigmoid")
     z1_1 = P0["w1_11"] * x1 + P0["w1_12"] * x2 + P0["b1_1"]
     z2 = P0["w2_11"] * f1(z1_1) + P0["w2_12"] * f1(P0["w1_21"] * x1 + P0["w1_22"] * x2 + P0["b1_2"]) + P0["b2"]
@@ -254,8 +252,8 @@ def test_minibatch_sgd_uses_last_partial_batch(N, batch, rng):
         np.testing.assert_allclose(net.biases[k], ref.biases[k], rtol=1e-12, atol=1e-15)
     assert len(hist["loss"]) == epochs and len(hist["time"]) == epochs
     for got, losses in zip(hist["loss"], batch_losses):
-        per_batch = np.mean([l for l, _ in losses])
-        per_sample = sum(l * n for l, n in losses) / N
+        per_batch = np.mean([loss for loss, _ in losses])
+        per_sample = sum(loss * n for loss, n in losses) / N
         # "running mean over the epoch's batches": either weighting is accepted
         assert got == pytest.approx(per_batch, rel=1e-10) or got == pytest.approx(per_sample, rel=1e-10)
         if N % batch == 0 or batch >= N:

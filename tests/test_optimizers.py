@@ -252,7 +252,10 @@ def test_save_and_load_resume_the_optimizer_and_its_schedule(schedule, tmp_path,
     whole, split = make_net(SIZES, ACTS), make_net(SIZES, ACTS)
     set_params(split, *params(whole))
     kw = dict(epochs=2, batch_size=4, shuffle=False)
-    make = lambda: _optimizer("adam", RICHEST["adam"], SCHEDULED[schedule][0]())
+
+    def make():
+        return _optimizer("adam", RICHEST["adam"], SCHEDULED[schedule][0]())
+
     h = whole.fit(X, Y, **dict(kw, epochs=4), optimizer=make())
     h1 = split.fit(X, Y, **kw, optimizer=make())
     split.save(tmp_path / "m.npz")

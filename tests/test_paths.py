@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import PATHS, central_difference, random_xy
-
 from fastnn import Network, _engine
+from helpers import PATHS, central_difference, random_xy
 
 # Two nets of <= 32 parameters that together use every activation in hidden and output layers
 # (the unrolled path compiles per architecture, so these stay few and tiny).
@@ -138,7 +137,7 @@ def test_float32_training_keeps_dtype_and_tracks_float64(path, rng, make_net):
 # still takes loops or BLAS, so both are forced here; T = 3 splits unevenly, n_K = 1 leaves a
 # thread without columns, and batch sizes that leave a partial last batch and fewer rows than
 # threads are included.
-THREADED_NETS = NETS[:2] + [([4, 9, 7, 1], ["relu", "tanh", "identity"])]
+THREADED_NETS = [*NETS[:2], ([4, 9, 7, 1], ["relu", "tanh", "identity"])]
 
 
 
@@ -153,7 +152,7 @@ def test_threaded_fit_is_sequential_sgd_on_the_naive_gradient(threads, path, siz
     Ws = [W.copy() for W in net.weights]
     bs = [b.copy() for b in net.biases]
     lr, seen = 0.1, []
-    for epoch in range(2):
+    for _ in range(2):
         for s in range(0, 11, batch):
             xs, ys = X[s:s + batch], Y[s:s + batch]
             seen.append(naive.loss(Ws, bs, acts, xs, ys) * len(xs))
@@ -196,7 +195,10 @@ def test_threaded_fit_is_reproducible_and_tracks_the_serial_kernel(split, rng):
 
 def test_threads_by_default_only_where_the_split_pays(cores):
     cores(4)
-    plan = lambda sizes, batch, threads=None: _engine.plan(threads, sizes, batch, _engine.kernel_path_code("auto"))
+
+    def plan(sizes, batch, threads=None):
+        return _engine.plan(threads, sizes, batch, _engine.kernel_path_code("auto"))
+
     deep = [16] + [64] * 8 + [1]
     assert plan(deep, 32) == (2, False)  # rows: 16 per thread at least
     assert plan(deep, 128) == (4, False)
@@ -288,7 +290,10 @@ def test_thread_choice_follows_the_faster_count():
 
 def test_fastnn_num_threads_caps_the_default(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    plan = lambda threads: _engine.plan(threads, [16] + [64] * 8 + [1], 128, _engine.kernel_path_code("auto"))
+
+    def plan(threads):
+        return _engine.plan(threads, [16] + [64] * 8 + [1], 128, _engine.kernel_path_code("auto"))
+
     monkeypatch.setenv("FASTNN_NUM_THREADS", "3")
     assert plan(None) == (3, False)
     monkeypatch.setenv("FASTNN_NUM_THREADS", "1")

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import assert_resume_alike
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +28,7 @@ import fastnn
 from fastnn import _io, persist
 from fastnn.network import Network
 from fastnn.persist import FORMAT_VERSION
+from helpers import assert_resume_alike
 
 REPO = Path(__file__).resolve().parents[1]
 FUZZ = int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "0"))  # 0: the default, quick counts
@@ -581,14 +581,14 @@ def test_load_refuses_a_network_larger_than_the_cgroup_allows(good, monkeypatch)
 
 def _limited(code, extra_mb):
     """Run code in a Python whose address space may grow by only extra_mb MB (RLIMIT_AS)."""
-    prog = textwrap.dedent("""
+    prog = textwrap.dedent(f"""
         import resource, sys
         import numpy as np
         from fastnn import Network
         with open("/proc/self/status") as f:
             used = [int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:")][0]
-        resource.setrlimit(resource.RLIMIT_AS, (used + %d * 2**20, resource.RLIM_INFINITY))
-    """ % extra_mb) + textwrap.dedent(code)
+        resource.setrlimit(resource.RLIMIT_AS, (used + {extra_mb:d} * 2**20, resource.RLIM_INFINITY))
+    """) + textwrap.dedent(code)
     env = dict(os.environ, PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     return subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env, timeout=120)
 

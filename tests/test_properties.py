@@ -25,14 +25,13 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import naive
-from helpers import (ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params,
-                     run_length)
-
 from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
+from helpers import ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params, run_length
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
 PROFILE = settings(derandomize=SCALE == 1, database=None, deadline=None, print_blob=True,
@@ -134,7 +133,7 @@ def _relaid(A, how):
         wide[:, ::2] = A
         return wide[:, ::2]
     if how == "rows":  # A[::3]
-        tall = np.zeros((3 * A.shape[0],) + A.shape[1:], A.dtype)
+        tall = np.zeros((3 * A.shape[0], *A.shape[1:]), A.dtype)
         tall[::3] = A
         return tall[::3]
     if how == "readonly":
@@ -416,7 +415,7 @@ DEFECTS = {
     "X-scalar": (CALLS, None, lambda n, X, Y, r: {"X": 1.5}),
     "X-None": (CALLS, None, lambda n, X, Y, r: {"X": None}),
     "X-text": (CALLS, None, lambda n, X, Y, r: {"X": np.full(X.shape, "abc")}),
-    "X-ragged": (CALLS, None, lambda n, X, Y, r: {"X": [list(X[0]), list(X[0]) + [1.0]]}),
+    "X-ragged": (CALLS, None, lambda n, X, Y, r: {"X": [list(X[0]), [*X[0], 1.0]]}),
     "X-dict": (CALLS, None, lambda n, X, Y, r: {"X": {"a": 1}}),
     "Y-nan": (TAKE_Y, None, lambda n, X, Y, r: {"Y": _put(Y, np.nan, r)}),
     "Y-inf": (TAKE_Y, None, lambda n, X, Y, r: {"Y": _put(Y, np.inf, r)}),
@@ -619,7 +618,7 @@ def test_complex_input_is_refused():
         net.predict(np.array([[1 + 2j, 3 - 1j]]))
     with pytest.raises(ValueError, match=r"\bY\b.*complex"):
         net.fit(np.zeros((1, 2)), np.array([1 + 1j]))
-    with pytest.raises(ValueError, match="sample_weight.*complex"):
+    with pytest.raises(ValueError, match=r"sample_weight.*complex"):
         net.fit(np.zeros((1, 2)), [0.0], sample_weight=np.array([1 + 0j]))
     with pytest.raises(ValueError, match=r"\bX\b.*complex"):
         net.predict([[1 + 2j, 0]])

@@ -36,7 +36,7 @@ def test_set_parameters_writes_theta_and_refuses_bad_values_leaving_it_unchanged
     new = rng.normal(size=net.n_params)
     net.set_parameters(new)
     np.testing.assert_array_equal(net.parameters, new)
-    X, Y = random_xy(rng, 7, 3, 2)
+    X, _ = random_xy(rng, 7, 3, 2)
     twin = _net(parameters=new)
     np.testing.assert_array_equal(twin.predict(X), net.predict(X))
     before = net.parameters
@@ -217,9 +217,9 @@ def test_input_numpy_would_cast_silently_is_refused(make):
     X = np.arange(12).reshape(6, 2)
     net = Network([2, 3, 1], seed=0)
     before = net.parameters
-    with pytest.raises(ValueError, match="datetime|bytes|matrix|masked"):
+    with pytest.raises(ValueError, match=r"datetime|bytes|matrix|masked"):
         net.fit(make(X), np.zeros(6), epochs=1)
-    with pytest.raises(ValueError, match="datetime|bytes|matrix|masked"):
+    with pytest.raises(ValueError, match=r"datetime|bytes|matrix|masked"):
         net.predict(make(X))
     np.testing.assert_array_equal(net.parameters, before)
 

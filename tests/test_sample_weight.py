@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 import naive
-from helpers import PATHS, forced_split, params
-
 from fastnn import LOSSES, Network
+from helpers import PATHS, forced_split, params
 
 SIZES = [3, 5, 4, 2]
 

@@ -51,7 +51,7 @@ def test_inference_during_a_fit_in_another_thread_reads_a_consistent_snapshot(rn
     fit.join()
     assert len(seen) == 30 and len(answers) > 5
     # every answer is the net at its start or at the end of some epoch: never half an epoch
-    states = [start] + seen
+    states = [start, *seen]
     outputs = [Network.predict(_with_theta(net, th), Xq) for th in states]
     for a in answers:
         assert any(np.array_equal(a, o) for o in outputs)

@@ -4,10 +4,9 @@ import re
 import numpy as np
 import pytest
 
-from helpers import assert_params_equal, params
-
 import fastnn
 from fastnn import DivergedError, Network, datasets
+from helpers import assert_params_equal, params
 
 
 def _linear_baseline_loss(X, Y):
@@ -44,7 +43,7 @@ def test_relu_net_fits_kinked_function(dtype):
 
 
 def test_digits_classification():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

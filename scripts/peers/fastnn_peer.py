@@ -2,11 +2,12 @@
 
 Regression: ``Network(sizes, dtype="float32", seed=0).fit(X, Y, epochs=1, batch_size=B, lr=LR,
 shuffle=False)``.  Classification: ``Network(sizes, loss="cross_entropy", ...)`` fitted on the
-int labels (one-hot float32 rows measured no faster) with ``optimizer=fastnn.Adam(lr=LR)`` or ``fastnn.SGD(lr=LR, momentum=0.9)``; the
-same optimizer object is passed to every fit, so its state (Adam's moments and step count)
-carries on from round to round, as the peers' optimizers do.  The ``fastnn-sgd`` contender is
-the same net with plain SGD (``optimizer="sgd"``): the baseline of the opt/SGD ratio.  fastnn
-accumulates the epoch's loss (its history); the peers do not, which costs fastnn a little.
+int labels (one-hot float32 rows measured no faster) with ``optimizer=fastnn.Adam(lr=LR)`` or
+``fastnn.SGD(lr=LR, momentum=0.9)``; the same optimizer object is passed to every fit, so its
+state (Adam's moments and step count) carries on from round to round, as the peers' optimizers
+do.  The ``fastnn-sgd`` contender is the same net with plain SGD (``optimizer="sgd"``): the
+baseline of the opt/SGD ratio.  fastnn accumulates the epoch's loss (its history); the peers do
+not, which costs fastnn a little.
 The ``fastnn-1t`` contender passes ``threads=1`` to fit (one thread; fit holds BLAS to one
 thread too): the speed fastnn must never fall below on a loaded machine (issue 13).
 """

@@ -95,7 +95,7 @@ def run_startup(args, log):
     made = [warm_dir, pyc_dir]
     for lib, code in snippets.items():
         cases = [("warm", warm_dir)] + ([("cold", None)] if lib == "fastnn" else [])
-        for case, cache_dir in cases:
+        for case, _cache_dir in cases:
             runs = []
             if case == "warm":
                 env = dict(env_base, NUMBA_CACHE_DIR=warm_dir)
