@@ -15,7 +15,6 @@ two-threaded BLAS (docs, Performance).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -50,7 +49,7 @@ def kernel_path_code(name: str) -> int:
 
 def all_finite(a: np.ndarray) -> bool:
     """True when no entry of ``a`` (any shape, contiguous) is NaN or ±Inf (compiled, no fast-math)."""
-    return bool(_k._all_finite(a.reshape(-1)))
+    return _k._all_finite(a.reshape(-1))  # type: ignore[no-any-return]
 
 
 # fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer
@@ -136,7 +135,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _predict_pool
 
 
-def predict(shape: _k.Shape, theta: np.ndarray, X: np.ndarray, out: np.ndarray,
+def predict(shape: tuple[Any, ...], theta: np.ndarray, X: np.ndarray, out: np.ndarray,
             buffer: Callable[[int], np.ndarray], row_work: int, layer_work: int) -> None:
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
     buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
@@ -246,7 +245,8 @@ class EpochPool:
         assert self._pool is not None
         self._pool.shutdown(wait=True)
 
-    def epoch(self, shape: _k.Shape, step: _k.Step, rows_: _k.Rows, scratch: _k.Scratch, batch: int, *,
+    def epoch(self, shape: tuple[Any, ...], step: tuple[Any, ...], rows_: tuple[Any, ...],
+              scratch: tuple[Any, ...], batch: int, *,
               rows: int, fresh: bool = True) -> float:
         """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s arguments
         but the team); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
@@ -254,7 +254,7 @@ class EpochPool:
         self._sync[:] = 0
         if fresh:
             self._losses[:] = 0
-        team = _k.Team(self.n, self._sync, self._losses)
+        team = (self.n, self._sync, self._losses)  # _kernels' team bundle
         kernel: Callable[..., None] = _k._epoch_share_cols if self.by_columns else _k._epoch_share
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True
@@ -286,7 +286,7 @@ class Engine:
         self.sizes, self.codes, self.loss_code, self.dtype = list(sizes), list(codes), loss_code, dtype
         self.kernel_path = kernel_path
         self.lay, self.n_params = _layout.build(sizes, codes)
-        self.shape = _k.Shape(self.lay, loss_code, kernel_path)
+        self.shape = (self.lay, loss_code, kernel_path)  # _kernels' shape bundle
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
@@ -317,10 +317,11 @@ class Engine:
     def batch_buffers(self, rows: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(rows, x̄ buffer, φ buffer, gathered x̄^[0] rows, gathered y rows) for up to ``rows``
         samples, this thread's own, kept and reused across its calls (grown when needed)."""
-        bufs = getattr(self._local, "bufs", None)
+        mine = self._local.__dict__
+        bufs = mine.get("bufs")
         if bufs is None or bufs[0] < rows:
             n = rows * self.width
-            bufs = self._local.bufs = (
+            bufs = mine["bufs"] = (
                 rows,
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
@@ -330,14 +331,16 @@ class Engine:
         return bufs
 
     def activations_buffer(self, rows: int) -> np.ndarray:
-        """This thread's x̄^[k] buffer for ``rows`` rows: fit's, if this thread has one big
-        enough, else one of its own (predict's workers never allocate φ or gather buffers)."""
-        bufs = getattr(self._local, "bufs", None)
+        """This thread's x̄^[k] buffer for ``rows`` rows: its own, or fit's if that one is big
+        enough (predict's workers never allocate φ or gather buffers)."""
+        mine = self._local.__dict__  # this thread's (a miss costs no AttributeError)
+        a = mine.get("abuf")
+        if a is not None and a.size >= rows * self.width:
+            return a  # type: ignore[no-any-return]
+        bufs = mine.get("bufs")
         if bufs is not None and bufs[0] >= rows:
             return bufs[1]  # type: ignore[no-any-return]
-        a = getattr(self._local, "abuf", None)
-        if a is None or a.size < rows * self.width:
-            a = self._local.abuf = np.empty(rows * self.width, self.dtype)
+        a = mine["abuf"] = np.empty(rows * self.width, self.dtype)
         return a
 
     def rows(self, buf: np.ndarray, k: int, N: int) -> np.ndarray:
@@ -368,7 +371,7 @@ class Engine:
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         sw = grad[:0] if sw is None else sw
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
-            step = _k.Step(theta, grad, grad[:0], FUSED, NO_STEP, 0)  # train=False: no step taken
+            step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0)  # train=False: no step taken
             _k._forward(self.shape, theta, Xf, 0, abuf, N)
             total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, abuf, pbuf, N, False, (0.0,) * 6)
         return abuf, pbuf, grad, float(total)
@@ -380,7 +383,7 @@ class Engine:
             return self.backward_all(theta, X, Y)[2]
         grad = np.empty_like(theta)
         N = len(X)
-        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, NO_STEP, 0, False)
+        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, tuple(NO_STEP), 0, False)
         return grad
 
     # ---------------------------------------------------------------- training
@@ -413,27 +416,34 @@ class Trainer:
             self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
         self.whole_epochs = self.unrolled is not None
         self.pool: EpochPool | None = None
-        self._stack: contextlib.ExitStack | None = None
+        self._hold: Any = None
 
     def __enter__(self) -> Trainer:
         e = self.engine
         # BLAS at one thread: fastnn splits the work itself, and results never depend on
         # whether BLAS threads a product (none does below the threshold).
         hold = 0 if self.unrolled is not None else float("inf") if self.threads > 1 else self.batch * e.layer_work
-        self._stack = stack = contextlib.ExitStack()
-        stack.enter_context(blas_hold(hold))
+        self._hold = blas_hold(hold)
+        self._hold.__enter__()
         if self.threads > 1:
             choice = e.thread_choice.setdefault((self.threads, self.by_columns, self.batch),
                                                 ThreadChoice(self.threads))
-            self.pool = stack.enter_context(EpochPool(self.threads, self.by_columns, choice))
+            try:
+                self.pool = EpochPool(self.threads, self.by_columns, choice).__enter__()
+            except BaseException:
+                self._hold.__exit__(None, None, None)
+                raise
         self.bufs: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
         self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        assert self._stack is not None
-        self._stack.close()
-        self.pool = None
+        try:
+            if self.pool is not None:
+                self.pool.__exit__(*exc)
+        finally:
+            self.pool = None
+            self._hold.__exit__(*exc)
 
     def run(self, theta: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
             perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,
@@ -443,7 +453,8 @@ class Trainer:
         optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty."""
         e, batch = self.engine, self.batch
         if self.unrolled is not None:  # always a whole epoch
-            return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, h, t0, True))
+            return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, tuple(h), t0,
+                                               True))
         sw = swp[r0:r1]
         if shuffle:
             perm = perm[r0:r1]
@@ -451,9 +462,10 @@ class Trainer:
             X, Y = X[r0:r1], Y[r0:r1]
         assert self.bufs is not None
         _, abuf, pbuf, xb, yb = self.bufs
-        step = _k.Step(theta, grad, state, code, h, t0)
-        rows = _k.Rows(X, Y, sw, perm, shuffle)
-        scratch = _k.Scratch(abuf, pbuf, xb, yb)
+        # _kernels' step, rows and scratch bundles
+        step = (theta, grad, state, code, tuple(h), t0)
+        rows = (X, Y, sw, perm, shuffle)
+        scratch = (abuf, pbuf, xb, yb)
         if self.pool is not None:
             return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
         return float(_k._epoch(e.shape, step, rows, scratch, batch, total))

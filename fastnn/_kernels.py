@@ -15,9 +15,9 @@ Layout (rows are samples: the seed's column vectors laid side by side, then tran
   x0, y   flat input and target rows, read from offsets x0o / yo
   loss, opt, h
           the loss code (``losses``), the optimizer code (``optimizers``; FUSED is plain SGD)
-          and its hyperparameters by name (``optimizers.Hyper``: h.lr is this epoch's lr)
-The entry points take these in named bundles (``Shape``, ``Step``, ``Rows``, ``Scratch``,
-``Team``) and unpack them once.
+          and its hyperparameters, read by name (``optimizers.Hyper``: h[LR] is this epoch's lr)
+The entry points take these in named bundles (``shape``, ``step``, ``rows``, ``scratch``,
+``team``) and unpack them once.
 
 The loss enters in one place, ``output_delta`` (φ^[K] and Σ L of whole output rows), and the
 optimizer in one, ``_layer_update``; both dispatch on their code in ``_dispatch``, generated
@@ -33,8 +33,6 @@ The serial epoch and both threaded epochs run the same per-layer block functions
 of rows or columns.
 Nets small enough for ``_unrolled`` skip both and run a generated straight-line epoch.
 """
-from typing import NamedTuple
-
 import numpy as np
 
 from . import _codegen
@@ -45,58 +43,21 @@ from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
 from ._layout import ACT, B_OFF, C_OFF, N_IN, N_OUT, W_OFF
 from ._sync import _claim, _done, _wait
-from .optimizers import FUSED, Hyper
+from .optimizers import FUSED, LR, WEIGHT_DECAY
 
-
-# Kernel arguments travel in a few named bundles (Numba passes a named tuple as one struct):
-class Shape(NamedTuple):
-    """The network: its layout table (``_layout``), loss code and kernel path."""
-
-    lay: np.ndarray
-    loss_code: int
-    kernel_path: int
-
-
-class Step(NamedTuple):
-    """The optimizer's step: θ, the gradient buffer, the optimizer's state, its code (FUSED:
-    plain SGD inside the gradient GEMM), its hyperparameters by name (``optimizers.Hyper``)
-    and the number of steps taken before this call."""
-
-    theta: np.ndarray
-    grad: np.ndarray
-    state: np.ndarray
-    opt: int
-    h: Hyper
-    t0: int
-
-
-class Rows(NamedTuple):
-    """The rows of a run: X and Y, the sample weights in the epoch's order (or empty), the
-    epoch's permutation and whether to read rows through it (else X, Y in order)."""
-
-    X: np.ndarray
-    Y: np.ndarray
-    sw: np.ndarray
-    perm: np.ndarray
-    shuffle: bool
-
-
-class Scratch(NamedTuple):
-    """A batch's buffers: x̄^[k] and φ^[k] for k = 1..K, and the gathered x̄^[0] and y rows."""
-
-    abuf: np.ndarray
-    pbuf: np.ndarray
-    xb: np.ndarray
-    yb: np.ndarray
-
-
-class Team(NamedTuple):
-    """A thread team's shared state: ``parts`` items per phase, the claim/done counters
-    (``_sync``) and one loss sum per row part (summed in a fixed order)."""
-
-    parts: int
-    sync: np.ndarray
-    losses: np.ndarray
+# Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
+# name on entry (``lay, loss_code, kernel_path = shape``); ``_engine`` builds them:
+#   shape    (lay, loss_code, kernel_path): the network's layout table, loss and kernel path
+#   step     (theta, grad, state, opt, h, t0): θ, the gradient buffer, the optimizer's state and
+#            code (FUSED: plain SGD inside the gradient GEMM), its hyperparameters h (a plain
+#            tuple read as h[LR], h[WEIGHT_DECAY], ...: ``optimizers.Hyper``) and the steps taken
+#   rows     (X, Y, sw, perm, shuffle): a run's rows, the sample weights in the epoch's order (or
+#            empty), the epoch's permutation and whether to read rows through it
+#   scratch  (abuf, pbuf, xb, yb): x̄^[k] and φ^[k] for k = 1..K, the gathered x̄^[0] and y rows
+#   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
+#            (``_sync``) and one loss sum per row part (summed in a fixed order)
+# Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
+# (0.26 against 0.69 µs a call measured), which a one-row fit would pay several times.
 
 
 # Path selection. AUTO: nets of at most _unrolled.MAX_PARAMS parameters run the generated
@@ -274,12 +235,12 @@ def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h,
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
     T = theta.dtype.type
     if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h.lr / B), False, B, kernel_path)
+        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h[LR] / B), False, B, kernel_path)
         return
     _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, kernel_path)
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
     c0, c1 = _u(c0), _u(c1)
-    opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h.weight_decay), c)  # W: decay
+    opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h[WEIGHT_DECAY]), c)  # W: decay
     opt_step(opt, theta, grad, state, bo + c0, bo + c1, T(0), c)  # b̄: no decay
 
 
@@ -331,7 +292,7 @@ def _forward(shape, theta, x0, x0o, abuf, B):
     For a loss with a link (softmax, sigmoid) x̄^[K] is still z̄^[K]: ``output_delta`` or
     ``output_link`` finishes it on whole rows.
     """
-    lay, kernel_path = shape.lay, shape.kernel_path
+    lay, _, kernel_path = shape
     for k0 in range(lay.shape[0]):
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, 0, lay[k0, N_OUT], kernel_path)
@@ -348,7 +309,7 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
     lay, loss_code, kernel_path = shape
-    theta, grad, state, opt, h = step.theta, step.grad, step.state, step.opt, step.h
+    theta, grad, state, opt, h, _ = step
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
@@ -388,7 +349,7 @@ def _epoch(shape, step, rows, scratch, batch, total):
     abuf, pbuf, xb, yb = scratch
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    t = step.t0
+    theta, _, _, opt, h, t = step
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -397,8 +358,8 @@ def _epoch(shape, step, rows, scratch, batch, total):
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        c = _constants(step.opt, step.h, t)
-        _forward(shape, step.theta, x0, x0o, abuf, B)
+        c = _constants(opt, h, t)
+        _forward(shape, theta, x0, x0o, abuf, B)
         total += _backward(shape, step, x0, x0o, y0, yo, sw, start, abuf, pbuf, B, True, c)
     return total
 
@@ -576,7 +537,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
 def _predict_rows(shape, theta, X, r0, r1, block, abuf, out):
     """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (abuf
     holds at least that many). A row's result may depend on its block (BLAS), never on abuf."""
-    lay, loss_code = shape.lay, shape.loss_code
+    lay, loss_code, _ = shape
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
@@ -617,7 +578,7 @@ def _predict_share(shape, theta, X, abuf, out, chunk, sync, wait):
 def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
     ``block`` rows (abuf and pbuf hold at least that many)."""
-    lay, loss_code = shape.lay, shape.loss_code
+    lay, loss_code, _ = shape
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)

@@ -56,6 +56,7 @@ def _source(sizes, codes, loss, direct):
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
     emit(0, "from fastnn._jit import jit")
+    emit(0, "from fastnn.optimizers import LR, WEIGHT_DECAY")
     emit(0, "")
     emit(0, "@jit")  # fastnn's options, and a cached epoch loads without Numba's full set-up
     emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
@@ -104,7 +105,7 @@ def _source(sizes, codes, loss, direct):
     emit(1, "N = X.shape[0]")
     emit(1, "total = 0.0")
     if direct:
-        emit(1, "step = T(h.lr)")
+        emit(1, "step = T(h[LR])")
         emit(1, "for i in range(N):")
         sample(2, True)
     else:
@@ -117,7 +118,7 @@ def _source(sizes, codes, loss, direct):
         emit(2, "if not train:")
         store(3, "g")
         emit(2, "elif opt == FUSED:")
-        emit(3, "step = T(h.lr / B)")
+        emit(3, "step = T(h[LR] / B)")
         for name, _ in params:
             emit(3, f"{name} -= step * g{name}")
         emit(2, "else:  # θ and the mean gradient to memory, the optimizer's flat step, θ back")
@@ -125,7 +126,7 @@ def _source(sizes, codes, loss, direct):
         store(3)
         store(3, "scale * g")
         emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
-        emit(3, "wd = T(h.weight_decay)")
+        emit(3, "wd = T(h[WEIGHT_DECAY])")
         for lo, hi, decay in ranges:
             emit(3, f"opt_step(opt, theta, grad, state, {lo}, {hi}, {decay}, c)")
         load(3)

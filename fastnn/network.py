@@ -352,7 +352,8 @@ class Network:
 
     # ------------------------------------------------------------------ validation
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
-        _validate.check_names(X, self.feature_names_in_, name, warn=True)
+        if type(X) is not np.ndarray or self.feature_names_in_ is not None:  # (an array has no names)
+            _validate.check_names(X, self.feature_names_in_, name, warn=True)
         return _validate.check_X(X, self.sizes[0], self.dtype, name)
 
     def _check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -393,8 +394,12 @@ class Network:
         """
         X = self._check_X(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        with self._theta.reading() as theta:
+        theta, counted = self._theta.read()  # (not `with reading()`: a µs less on one-row calls)
+        try:
             self._engine.predict(theta, X, out)
+        finally:
+            if counted:
+                self._theta.done_reading()
         return out
 
     def predictor(self) -> Predictor:

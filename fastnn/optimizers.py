@@ -12,7 +12,7 @@ Each optimizer class names two jitted functions the kernels dispatch to by its `
     step(theta, g, s, lo, hi, wd, c)
                                   one flat elementwise pass over θ[lo:hi], g and the state s
                                   (``n_state`` buffers of θ's length, laid end to end); wd is
-                                  h.weight_decay on a range of weights and 0 on biases
+                                  h[WEIGHT_DECAY] on a range of weights and 0 on biases
 
 Plain SGD (no momentum, no weight decay) never reaches ``step``: the kernels fuse its update into
 the gradient GEMM (α = −lr/B, β = 1 into θ), with no gradient buffer at all.
@@ -58,6 +58,10 @@ class Hyper(NamedTuple):
     alpha: float = 0.0
 
 
+# The kernels receive h as a plain tuple (Numba types it in C; a named tuple costs ~0.4 µs a
+# call) and read its fields by these names: h[LR], h[WEIGHT_DECAY], ...
+LR, WEIGHT_DECAY, MOMENTUM, NESTEROV, BETA1, BETA2, EPS, ALPHA = range(len(Hyper._fields))
+_FIELD = {f: i for i, f in enumerate(Hyper._fields)}
 NO_STEP = Hyper(0.0, 0.0)  # for kernel calls that compute gradients and take no step
 
 
@@ -81,9 +85,9 @@ def _tiny(theta: FloatArray) -> Any:
 
 
 @jit(inline=True)
-def sgd_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+def sgd_prepare(h: tuple[float, ...], t: int) -> tuple[float, ...]:
     """SGD's per-step constants: (lr, momentum μ, nesterov (0 or 1), 0, 0, 0) from h (``Hyper``)."""
-    return h.lr, h.momentum, h.nesterov, 0.0, 0.0, 0.0
+    return h[LR], h[MOMENTUM], h[NESTEROV], 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
@@ -122,13 +126,13 @@ def sgd_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int, 
 
 
 @jit(inline=True)
-def adam_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+def adam_prepare(h: tuple[float, ...], t: int) -> tuple[float, ...]:
     """Adam's and AdamW's per-step constants with the bias corrections of step t (1-based):
     (lr/(1−β1^t), √(1−β2^t), β1, β2, lr, eps) from h (``Hyper``)."""
-    bc1 = 1.0 - h.beta1 ** t
-    bc2 = 1.0 - h.beta2 ** t
+    bc1 = 1.0 - h[BETA1] ** t
+    bc2 = 1.0 - h[BETA2] ** t
     # step size lr/(1−β1^t), √(1−β2^t), β1, β2, lr, eps
-    return h.lr / bc1, math.sqrt(bc2), h.beta1, h.beta2, h.lr, h.eps
+    return h[LR] / bc1, math.sqrt(bc2), h[BETA1], h[BETA2], h[LR], h[EPS]
 
 
 @jit(inline=True)
@@ -201,9 +205,9 @@ def adamw_step(theta: FloatArray, g: FloatArray, s: FloatArray, lo: int, hi: int
 
 
 @jit(inline=True)
-def rmsprop_prepare(h: Hyper, t: int) -> tuple[float, ...]:
+def rmsprop_prepare(h: tuple[float, ...], t: int) -> tuple[float, ...]:
     """RMSprop's per-step constants: (lr, α, eps, 0, 0, 0) from h (``Hyper``)."""
-    return h.lr, h.alpha, h.eps, 0.0, 0.0, 0.0
+    return h[LR], h[ALPHA], h[EPS], 0.0, 0.0, 0.0
 
 
 @jit(inline=True)
@@ -325,8 +329,11 @@ class Optimizer:
     def hyper(self) -> Hyper:
         """The hyperparameters h for the next epoch (``Hyper``, read by name in the kernels):
         the lr from the schedule for ``epoch``, the weight decay and the class's own fields."""
-        lr = self.schedule.lr(self.lr, self.epoch)
-        return Hyper(float(lr), float(self.weight_decay), **{f: float(getattr(self, f)) for f in self._fields})
+        h = [0.0] * len(Hyper._fields)
+        h[LR], h[WEIGHT_DECAY] = float(self.schedule.lr(self.lr, self.epoch)), float(self.weight_decay)
+        for f in self._fields:
+            h[_FIELD[f]] = float(getattr(self, f))
+        return Hyper._make(h)
 
     def bind(self, n_params: int, dtype: npt.DTypeLike) -> FloatArray:
         """Allocate the state for a θ of ``n_params`` entries, once.

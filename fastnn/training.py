@@ -91,7 +91,8 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         epochs = _validate.positive_int("epochs", epochs)
     if type(batch_size) is not int or batch_size <= 0:
         batch_size = _validate.positive_int("batch_size", batch_size)
-    lr = _validate.learning_rate(lr)
+    if lr is not None:
+        lr = _validate.learning_rate(lr)
     if threads is not None:
         threads = _validate.positive_int("threads", threads)
     opt = _optimizer(net, optimizer, lr)
@@ -132,7 +133,7 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
 def check_xy(net: Network, X: Any, Y: Any, name: str = "X", names: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """X and Y checked against ``net`` (widths, dtype, its loss's targets, the feature names
     its fit recorded unless ``names`` is False) and in the kernels' form."""
-    if names:
+    if names and (type(X) is not np.ndarray or net.feature_names_in_ is not None):  # an array has none
         _validate.check_names(X, net.feature_names_in_, name)
     X = _validate.check_X(X, net.sizes[0], net.dtype, name)
     return X, _validate.check_Y(Y, len(X), net.sizes[-1], net.dtype, _losses.get(net.loss_name), name)
