@@ -47,9 +47,8 @@ def kernel_path_code(name: str) -> int:
     return KERNEL_PATHS[name]
 
 
-def all_finite(a: np.ndarray) -> bool:
-    """True when no entry of ``a`` (any shape, contiguous) is NaN or ±Inf (compiled, no fast-math)."""
-    return _k._all_finite(a.reshape(-1))  # type: ignore[no-any-return]
+# True when no entry of a C-contiguous array is NaN or ±Inf (compiled without fast-math).
+all_finite: Callable[[np.ndarray], bool] = _k._all_finite
 
 
 # fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer

@@ -594,9 +594,10 @@ def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
 
 @jit(fastmath=False)
 def _all_finite(a):
-    """True when no entry of the flat array is NaN or ±Inf (compiled without fast-math)."""
-    for i in range(a.size):
-        if not np.isfinite(a[i]):
+    """True when no entry of the C-contiguous array is NaN or ±Inf (compiled without fast-math)."""
+    flat = a.reshape(-1)
+    for i in range(flat.size):
+        if not np.isfinite(flat[i]):
             return False
     return True
 

@@ -731,11 +731,9 @@ class Network:
         ...     print("diverged; weights finite:", np.isfinite(net.parameters).all())
         diverged; weights finite: True
         """
-        return _training.fit(
-            self, self._theta, self._engine, self._rng, X, Y, epochs=epochs, batch_size=batch_size, lr=lr,
-            shuffle=shuffle, seed=seed, verbose=verbose, threads=threads, optimizer=optimizer,
-            sample_weight=sample_weight, validation_data=validation_data, validation_split=validation_split,
-            early_stopping=early_stopping, callbacks=callbacks, metrics=metrics)
+        return _training.fit(self, self._theta, self._engine, self._rng, X, Y, epochs, batch_size, lr, shuffle,
+                             seed, verbose, threads, optimizer, sample_weight, validation_data,
+                             validation_split, early_stopping, callbacks, metrics)
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:

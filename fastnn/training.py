@@ -7,7 +7,7 @@ One function per concern, in the order a fit runs them:
 * ``_split_validation``, ``_metrics``, ``_optimizer``: what fit trains on and reports;
 * ``_Loop.epoch``: one epoch: the shuffle (``_shuffle``), runs of whole batches of about
   ``RUN_SECONDS`` with Ctrl-C between them (``_run_batches``), the divergence check and
-  rollback (``_check_finite``), then the logs, callbacks and snapshot (``_end_epoch``).
+  rollback (``_rollback``), then the logs, callbacks and snapshot (``_end_epoch``).
 
 Every kernel call goes through the engine; this module never sees a kernel.
 """
@@ -81,12 +81,13 @@ class _Data:
     callbacks: list[Callback]
 
 
-def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Generator, X: Any, Y: Any, *,
+def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Generator, X: Any, Y: Any,
         epochs: int = 10, batch_size: int = 32, lr: float | None = None, shuffle: bool = True,
         seed: Any = None, verbose: bool = False, threads: int | None = None, optimizer: Any = None,
         sample_weight: Any = None, validation_data: Any = None, validation_split: float = 0.0,
         early_stopping: Any = None, callbacks: Any = None, metrics: Any = None) -> History:
-    """``Network.fit`` (see there); θ, the engine and the generator are the network's own."""
+    """``Network.fit`` (see there); θ, the engine and the generator are the network's own.
+    (Positional after X, Y, in ``Network.fit``'s order: keywords cost a µs on one-row fits.)"""
     if type(epochs) is not int or epochs <= 0:  # (the common case checked first: short calls)
         epochs = _validate.positive_int("epochs", epochs)
     if type(batch_size) is not int or batch_size <= 0:
@@ -283,12 +284,14 @@ class _Loop:
         loss, done = self._run_batches(trainer, epoch, h, verbose, interrupted)
         batch, opt = trainer.batch, self.opt
         if done < N:  # Ctrl-C within the epoch: θ and the optimizer are after batch done/B
-            self._check_finite(loss / done, h, epoch)
+            if not (math.isfinite(loss) and all_finite(self.theta.array)):
+                self._rollback(loss / done, h, epoch)
             opt.t += done // batch
             raise _interrupted(self.history, done // batch, f"in epoch {epoch}, after {done // batch} "
                                                             f"of its {self.n_batches} batches")
         loss /= N
-        self._check_finite(loss, h, epoch)
+        if not (math.isfinite(loss) and all_finite(self.theta.array)):
+            self._rollback(loss, h, epoch)
         opt.t += self.n_batches
         opt.epoch += 1
         opt.schedule.report(float(loss))
@@ -337,12 +340,10 @@ class _Loop:
 
         return tqdm(total=-(-N // batch), desc=f"epoch {epoch}", unit="batch", leave=False)
 
-    def _check_finite(self, loss: float, h: _opt.Hyper, epoch: int) -> None:
-        """Rollback on divergence: θ back to the last finite epoch, the moments reset, and
-        DivergedError, when the loss or θ is not finite."""
+    def _rollback(self, loss: float, h: _opt.Hyper, epoch: int) -> None:
+        """Divergence (the loss or θ not finite): θ back to the last finite epoch, the moments
+        reset, and DivergedError."""
         theta = self.theta.array
-        if math.isfinite(loss) and all_finite(theta):
-            return
         np.copyto(theta, self.backup)
         self.opt.reset()
         last = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
