@@ -351,13 +351,14 @@ class Engine:
         """x̄^[K] of every row of X into out (probabilities for a linked loss)."""
         predict(self.shape, theta, X, out, self.activations_buffer, self.row_work, self.layer_work)
 
-    def loss_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
-        """Σ_samples L (Σ w L with sample weights) in fixed blocks of rows: the sum's order
-        never depends on the buffers."""
+    def mean_loss(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
+        """The mean of L over the rows (Σ w L / Σ w with sample weights sw, else sw empty),
+        summed in fixed blocks of rows: the sum's order never depends on the buffers."""
         block = min(len(X), 1024)
         _, abuf, pbuf, *_ = self.batch_buffers(block)
         with ONE_BLAS_THREAD:
-            return float(_k._evaluate(self.shape, theta, X, Y, sw, abuf, pbuf, block))
+            total = _k._evaluate(self.shape, theta, X, Y, sw, abuf, pbuf, block)
+        return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backward_all(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray,
                      sw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -413,9 +414,13 @@ class Trainer:
         self.threads, self.by_columns = 1, False
         if self.unrolled is None:
             self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
-        self.whole_epochs = self.unrolled is not None
         self.pool: EpochPool | None = None
         self._hold: Any = None
+
+    @property
+    def whole_epochs(self) -> bool:
+        """True for the unrolled epoch, which always runs a whole epoch per call."""
+        return self.unrolled is not None
 
     def __enter__(self) -> Trainer:
         e = self.engine

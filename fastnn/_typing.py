@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import Any, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from .optimizers import Optimizer
 
 FloatArray = npt.NDArray[np.floating[Any]]
 """A float32 or float64 array: θ, a batch buffer, a row block of X or Y."""
@@ -31,7 +28,7 @@ class NetworkLike(Protocol):
     activations: list[str]
     loss_name: str
     dtype: np.dtype[Any]
-    optimizer: Optimizer | None
+    optimizer: Any  # an optimizers.Optimizer or None (not imported: optimizers imports this module)
     feature_names_in_: npt.NDArray[Any] | None
 
     @property

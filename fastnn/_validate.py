@@ -52,9 +52,10 @@ def sizes(value: Any) -> list[int]:
 
 
 def dtype(value: Any) -> np.dtype:
-    if str(np.dtype(value) if isinstance(value, type) else value) not in DTYPES:
+    name = str(np.dtype(value) if isinstance(value, type) else value)
+    if name not in DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {value!r}")
-    return np.dtype(str(np.dtype(value) if isinstance(value, type) else value))
+    return np.dtype(name)
 
 
 def feature_names(X: Any) -> np.ndarray | None:

@@ -463,13 +463,11 @@ class Network:
         X, Y = self._check_XY(X, Y)
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
         with self._theta.reading() as theta:
-            total = self._engine.loss_sum(theta, X, Y, sw)
-        value = float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
+            value = self._engine.mean_loss(theta, X, Y, sw)
         if not np.isfinite(value):
-            raise ValueError("loss: the loss of this input is not finite in "
-                             f"{self.dtype.name}{_validate.overflow_hint(self.dtype, X, Y) or ''}"
-                             + ("" if _validate.overflow_hint(self.dtype, X, Y) else
-                                "; the weights may have diverged (check net.parameters)"))
+            hint = (_validate.overflow_hint(self.dtype, X, Y)
+                    or "; the weights may have diverged (check net.parameters)")
+            raise ValueError(f"loss: the loss of this input is not finite in {self.dtype.name}{hint}")
         return value
 
     def loss_and_gradient(self, X: Any, Y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:

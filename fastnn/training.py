@@ -142,7 +142,7 @@ def check_xy(net: Network, X: Any, Y: Any, name: str = "X", names: bool = True) 
 
 def _optimizer(net: Network, spec: Any, lr: float | None) -> _opt.Optimizer:
     """fit's optimizer: ``net.optimizer`` continued, or a new one from a name or object."""
-    current = net.optimizer
+    current: _opt.Optimizer | None = net.optimizer
     if spec is None:
         return current if current is not None else _opt.SGD(lr=0.01 if lr is None else lr)
     if isinstance(spec, str) and current is not None and current.name == spec.lower():
@@ -357,8 +357,7 @@ class _Loop:
         assert self.data.val is not None
         Xv, Yv, wv = self.data.val
         net, e = self.net, self.engine
-        total = e.loss_sum(self.theta.array, Xv, Yv, wv)
-        logs = {"val_loss": float(total / (wv.sum(dtype=np.float64) if wv.size else len(Xv)))}
+        logs = {"val_loss": e.mean_loss(self.theta.array, Xv, Yv, wv)}
         if self.data.metrics:
             P = np.empty((len(Xv), net.sizes[-1]), net.dtype)
             e.predict(self.theta.array, Xv, P)
