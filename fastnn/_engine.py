@@ -37,6 +37,7 @@ from .optimizers import NO_STEP, Hyper
 KERNEL_PATHS = {"auto": _k.AUTO, "loops": _k.LOOPS, "blas": _k.BLAS, "unrolled": _k.UNROLLED,
                 "generic": _k.GENERIC}
 FUSED = _k.FUSED
+KEEP, MOVE, SET = _k.KEEP, _k.MOVE, _k.SET  # what training mode does to batch norm's running statistics
 MAX_UNROLLED_PARAMS = _unrolled.MAX_PARAMS  # "auto" runs nets up to this many parameters unrolled
 
 
@@ -88,10 +89,19 @@ def usable_cores() -> int:
     return n
 
 
-def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
-    """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto)."""
+def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int,
+         norms: tuple[bool, bool] = (False, False)) -> tuple[int, bool]:
+    """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto).
+    ``norms``: whether the net has layer norm and batch norm. Layer norm's statistics are per
+    row, so it runs in a row split (or alone); batch norm's are per unit over the batch, so it
+    runs in a column split (or alone); a net with both runs on one thread."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
     columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
+    layer_norm, batch_norm = norms
+    if layer_norm and batch_norm:
+        return 1, False
+    if layer_norm or batch_norm:
+        columns = batch_norm
     if threads is not None:
         return (threads if columns else max(1, min(threads, batch))), columns
     cores = usable_cores()
@@ -134,11 +144,12 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _predict_pool
 
 
-def predict(shape: tuple[Any, ...], theta: np.ndarray, X: np.ndarray, out: np.ndarray,
-            buffer: Callable[[int], np.ndarray], row_work: int, layer_work: int) -> None:
-    """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's activation
-    buffer for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
-    in the largest one.
+def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray, X: np.ndarray, out: np.ndarray,
+            buffer: Callable[[int], tuple[np.ndarray, ...]], row_work: int, layer_work: int,
+            ctl: np.ndarray) -> None:
+    """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's scratch
+    bundle for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
+    in the largest one; run: batch norm's running statistics; ctl: the mode (evaluation).
 
     The row blocks depend only on N, the net and the cores this process may use, never on load
     or on which thread runs them, so neither does any result (with BLAS, a row's rounding may
@@ -147,22 +158,22 @@ def predict(shape: tuple[Any, ...], theta: np.ndarray, X: np.ndarray, out: np.nd
     if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
         rows = min(N, PREDICT_MAX_ROWS)
         with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
-            _k._predict(shape, theta, X, buffer(rows), out, rows)
+            _k._predict(shape, theta, run, X, buffer(rows), out, rows, ctl)
         return
     chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-    args = (shape, theta, X)
+    args = (shape, theta, run, X)
 
     def part() -> None:  # a worker's share: blocks until none is left
         try:
-            _k._predict_share(*args, buffer(chunk), out, chunk, sync, False)
+            _k._predict_share(*args, buffer(chunk), out, chunk, sync, False, ctl)
         except BaseException:
             _sync._give_up(sync)  # the caller's wait must end; f.result() raises it
             raise
 
     with ONE_BLAS_THREAD:
         futures = [_pool(cores - 1).submit(part) for _ in range(min(cores, -(-N // chunk)) - 1)]
-        _k._predict_share(*args, buffer(chunk), out, chunk, sync, True)
+        _k._predict_share(*args, buffer(chunk), out, chunk, sync, True, ctl)
         for f in futures:  # a worker still busy with another call need not start: no block is left
             if not f.cancel():
                 f.result()
@@ -274,18 +285,28 @@ class EpochPool:
 # ------------------------------------------------------------------------------ one network
 class Engine:
     """The kernels for one network shape: widths ``sizes``, activation codes ψ^[1..K] (the
-    output layer's is identity under a linked loss), the loss code and the kernel path.
+    output layer's is identity under a linked loss), the loss code and the kernel path, and per
+    layer its norm code (``_layout.NORM_CODES``), skip, dropout rate and whether ψ' needs z̄.
 
-    Holds no parameters: every call takes θ. Each thread gets its own batch buffers, so
-    inference may run in many threads at once. Pickles without its runtime state.
+    Holds no parameters: every call takes the network's ``store``, θ followed by batch norm's
+    running statistics (``split``). Each thread gets its own batch buffers, so inference may run
+    in many threads at once. Pickles without its runtime state.
     """
 
     def __init__(self, sizes: list[int], codes: list[int], loss_code: int, dtype: np.dtype,
-                 kernel_path: int = _k.AUTO) -> None:
+                 kernel_path: int = _k.AUTO, norms: list[int] | None = None, residual: list[bool] | None = None,
+                 rates: list[float] | None = None, needs_z: list[bool] | None = None) -> None:
         self.sizes, self.codes, self.loss_code, self.dtype = list(sizes), list(codes), loss_code, dtype
         self.kernel_path = kernel_path
-        self.lay, self.n_params = _layout.build(sizes, codes)
-        self.shape = (self.lay, loss_code, kernel_path)  # _kernels' shape bundle
+        K = len(sizes) - 1
+        self.norms, self.residual = list(norms or [0] * K), list(residual or [False] * K)
+        self.rates, self.needs_z = list(rates or [0.0] * K), list(needs_z or [False] * K)
+        self.lay, self.n_params, self.n_running = _layout.build(
+            sizes, codes, self.norms, self.residual, [p > 0 for p in self.rates], self.needs_z)
+        self.extended = bool(self.lay[:, _layout.EXT].any())
+        self.dropout_seed = 0  # the network's, keying the dropout masks
+        # _kernels' shape bundle
+        self.shape = (self.lay, loss_code, kernel_path, np.array(self.rates, np.float64))
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
@@ -294,13 +315,15 @@ class Engine:
 
     def _runtime(self) -> None:
         self._local = threading.local()
+        self._no_run = np.empty(0, self.dtype)
+        self._eval_ctl = np.zeros(5, np.int64)
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
         self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_local", "_unrolled", "thread_choice"):
+        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_eval_ctl"):
             state.pop(key)
         return state
 
@@ -310,36 +333,79 @@ class Engine:
 
     def fresh(self) -> Engine:
         """An engine for the same shape with buffers of its own (for a ``Predictor``)."""
-        return Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path)
+        e = Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path, self.norms,
+                   self.residual, self.rates, self.needs_z)
+        e.dropout_seed = self.dropout_seed
+        return e
+
+    # ---------------------------------------------------------------- θ and the mode
+    def split(self, store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(θ, running statistics) as views of a network's store (θ first); a store without
+        running statistics is θ itself (no view made: one-row calls count each)."""
+        if not self.n_running:
+            return store, self._no_run
+        n = self.n_params
+        return store[:n], store[n:]
+
+    def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0) -> np.ndarray:
+        """The kernels' mode array (``_kernels.SEED`` ...): evaluation by default. Nets without
+        extended layers never read it and share one."""
+        if not self.extended:
+            return self._eval_ctl
+        return np.array([self.dropout_seed, epoch, row0, int(training), update], np.int64)
+
+    def dropout_mask(self, k: int, N: int, epoch: int, row0: int = 0) -> np.ndarray:
+        """Layer k's (1-based) dropout mask m^[k] (1 kept, 0 dropped) for the epoch positions
+        row0..row0+N, as fit draws it in that epoch."""
+        out = np.empty((N, self.sizes[k]), np.float64)
+        _k._dropout_mask(self.ctl(True, KEEP, epoch, row0), k - 1, self.rates[k - 1], out)
+        return out
 
     # ---------------------------------------------------------------- buffers
-    def batch_buffers(self, rows: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, x̄ buffer, φ buffer, gathered x̄^[0] rows, gathered y rows) for up to ``rows``
-        samples, this thread's own, kept and reused across its calls (grown when needed)."""
+    def _extended_buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x̂ (or z̄), ẑ/∂L/∂ẑ and the float64 statistics (``_kernels._stat``) for ``rows``
+        rows; empty for a net without extended layers."""
+        if not self.extended:
+            empty = np.empty(0, self.dtype)
+            return empty, empty, np.empty(0, np.float64)
+        n = rows * self.width
+        stat = np.empty(self.n_layers * rows + 3 * self.width, np.float64)
+        return np.empty(n, self.dtype), np.empty(n, self.dtype), stat
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def batch_buffers(self, rows: int) -> tuple[int, tuple[np.ndarray, ...]]:
+        """(rows, the kernels' scratch bundle for up to ``rows`` samples: x̄, φ, gathered x̄^[0]
+        and y rows, and the extended layers' buffers), this thread's own, kept and reused across
+        its calls (grown when needed)."""
         mine = self._local.__dict__
         bufs = mine.get("bufs")
         if bufs is None or bufs[0] < rows:
             n = rows * self.width
-            bufs = mine["bufs"] = (
-                rows,
+            bufs = mine["bufs"] = (rows, (
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
                 np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
-            )
-        return bufs
+                *self._extended_buffers(rows)))
+        return bufs  # type: ignore[no-any-return]
 
-    def activations_buffer(self, rows: int) -> np.ndarray:
-        """This thread's x̄^[k] buffer for ``rows`` rows: its own, or fit's if that one is big
-        enough (predict's workers never allocate φ or gather buffers)."""
+    def activations_buffer(self, rows: int) -> tuple[np.ndarray, ...]:
+        """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:
+        its own, or fit's if that one is big enough (predict's workers never allocate φ or
+        gather buffers; x̂ and ẑ share x̄'s buffer, as nothing reads them back)."""
         mine = self._local.__dict__  # this thread's (a miss costs no AttributeError)
         a = mine.get("abuf")
-        if a is not None and a.size >= rows * self.width:
+        if a is not None and a[0].size >= rows * self.width:
             return a  # type: ignore[no-any-return]
         bufs = mine.get("bufs")
         if bufs is not None and bufs[0] >= rows:
             return bufs[1]  # type: ignore[no-any-return]
-        a = mine["abuf"] = np.empty(rows * self.width, self.dtype)
+        x = np.empty(rows * self.width, self.dtype)
+        stat = self._extended_buffers(rows)[2] if self.extended else np.empty(0, np.float64)
+        a = mine["abuf"] = (x, x, x[:0], x[:0], x, x, stat)
         return a
 
     def rows(self, buf: np.ndarray, k: int, N: int) -> np.ndarray:
@@ -347,40 +413,51 @@ class Engine:
         return _layout.rows(buf, self.lay, k, N)
 
     # ---------------------------------------------------------------- inference
-    def predict(self, theta: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
-        """x̄^[K] of every row of X into out (probabilities for a linked loss)."""
-        predict(self.shape, theta, X, out, self.activations_buffer, self.row_work, self.layer_work)
+    def predict(self, store: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+        """x̄^[K] of every row of X into out (probabilities for a linked loss), in evaluation mode."""
+        theta, run = self.split(store)
+        predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
+                self.ctl())
 
-    def mean_loss(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
-        """The mean of L over the rows (Σ w L / Σ w with sample weights sw, else sw empty),
-        summed in fixed blocks of rows: the sum's order never depends on the buffers."""
+    def mean_loss(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
+        """The mean of L over the rows (Σ w L / Σ w with sample weights sw, else sw empty), in
+        evaluation mode, summed in fixed blocks of rows: the sum's order never depends on the
+        buffers."""
         block = min(len(X), 1024)
-        _, abuf, pbuf, *_ = self.batch_buffers(block)
+        _, scratch = self.batch_buffers(block)
+        theta, run = self.split(store)
         with ONE_BLAS_THREAD:
-            total = _k._evaluate(self.shape, theta, X, Y, sw, abuf, pbuf, block)
+            total = _k._evaluate(self.shape, theta, run, X, Y, sw, scratch, block, self.ctl())
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
-    def backward_all(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray,
-                     sw: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """The seed's forward pass and φ^[k] recurrence on all of X at once: (x̄ buffer, φ
-        buffer, Σ_samples ∂L/∂θ, Σ_samples L); with weights sw, N · Σ w (·) / Σ w in place of
-        both sums. θ must be writable (the kernel's training branch could step it)."""
+    def backward_all(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None,
+                     ctl: np.ndarray | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, float]:
+        """The seed's forward pass and φ^[k] recurrence on all of X at once, in the mode ``ctl``
+        (evaluation by default): (the scratch bundle: x̄, φ, ..., x̂, ẑ/∂L/∂ẑ buffers;
+        Σ_samples ∂L/∂θ; Σ_samples L); with weights sw, N · Σ w (·) / Σ w in place of both sums.
+        The store must be writable (the kernel's training branch could step it)."""
         N = len(X)
-        abuf, pbuf = np.empty(N * self.width, self.dtype), np.empty(N * self.width, self.dtype)
+        theta, run = self.split(store)
+        n = N * self.width
+        e = np.empty(0, self.dtype)
+        scratch = (np.empty(n, self.dtype), np.empty(n, self.dtype), e, e, *self._extended_buffers(N))
         grad = np.empty_like(theta)
         Xf, Yf = X.reshape(-1), Y.reshape(-1)
         sw = grad[:0] if sw is None else sw
+        ctl = self.ctl() if ctl is None else ctl
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
-            step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0)  # train=False: no step taken
-            _k._forward(self.shape, theta, Xf, 0, abuf, N)
-            total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, abuf, pbuf, N, False, (0.0,) * 6)
-        return abuf, pbuf, grad, float(total)
+            step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0, run)  # train=False: no step taken
+            _k._forward(self.shape, theta, run, Xf, 0, scratch, N, ctl, sw, 0, 0)
+            total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, scratch, N, False, (0.0,) * 6, ctl, 0)
+        return scratch, grad, float(total)
 
-    def gradient_sum(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones)."""
+    def gradient_sum(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones),
+        in evaluation mode."""
         unrolled = self.unrolled_epoch(direct=False)
         if unrolled is None:
-            return self.backward_all(theta, X, Y)[2]
+            return self.backward_all(store, X, Y)[1]
+        theta = store
         grad = np.empty_like(theta)
         N = len(X)
         unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, tuple(NO_STEP), 0, False)
@@ -391,8 +468,8 @@ class Engine:
         """The generated straight-line epoch when this net is tiny enough, else None."""
         if direct not in self._unrolled:
             epoch = None
-            tiny = self.n_params <= MAX_UNROLLED_PARAMS
-            if self.kernel_path == _k.UNROLLED or (self.kernel_path == _k.AUTO and tiny):
+            tiny = self.n_params <= MAX_UNROLLED_PARAMS and not self.extended  # (it has no extended steps)
+            if (self.kernel_path == _k.UNROLLED and not self.extended) or (self.kernel_path == _k.AUTO and tiny):
                 epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct)
             self._unrolled[direct] = epoch
         return self._unrolled[direct]
@@ -413,7 +490,8 @@ class Trainer:
         self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
         self.threads, self.by_columns = 1, False
         if self.unrolled is None:
-            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
+            norms = (_layout.LAYER_NORM in engine.norms, _layout.BATCH_NORM in engine.norms)
+            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path, norms)
         self.pool: EpochPool | None = None
         self._hold: Any = None
 
@@ -437,7 +515,7 @@ class Trainer:
             except BaseException:
                 self._hold.__exit__(None, None, None)
                 raise
-        self.bufs: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+        self.bufs: tuple[int, tuple[np.ndarray, ...]] | None
         self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
         return self
 
@@ -449,13 +527,15 @@ class Trainer:
             self.pool = None
             self._hold.__exit__(*exc)
 
-    def run(self, theta: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
+    def run(self, store: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
             perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,
-            t0: int, total: float, fresh: bool) -> float:
+            t0: int, total: float, fresh: bool, epoch: int = 0) -> float:
         """Batches r0/B .. r1/B of the epoch; returns ``total`` plus their Σ L. Rows come from
         perm[r0:r1] (shuffle), or are X[r0:r1] in place. Batch b (0-based) of the run is the
-        optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty."""
+        optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty;
+        ``epoch``: the network's epoch count, which keys the dropout masks."""
         e, batch = self.engine, self.batch
+        theta, run = e.split(store)
         if self.unrolled is not None:  # always a whole epoch
             return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, tuple(h), t0,
                                                True))
@@ -465,11 +545,10 @@ class Trainer:
         else:
             X, Y = X[r0:r1], Y[r0:r1]
         assert self.bufs is not None
-        _, abuf, pbuf, xb, yb = self.bufs
-        # _kernels' step, rows and scratch bundles
-        step = (theta, grad, state, code, tuple(h), t0)
-        rows = (X, Y, sw, perm, shuffle)
-        scratch = (abuf, pbuf, xb, yb)
+        scratch = self.bufs[1]
+        # _kernels' step and rows bundles
+        step = (theta, grad, state, code, tuple(h), t0, run)
+        rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0))
         if self.pool is not None:
             return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
         return float(_k._epoch(e.shape, step, rows, scratch, batch, total))

@@ -39,21 +39,29 @@ from . import _codegen
 from ._blas import _gemm
 from ._dispatch import act as _act
 from ._dispatch import mul_dpsi as _mul_dpsi
+from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from ._layout import ACT, B_OFF, C_OFF, N_IN, N_OUT, W_OFF
+from ._layout import (ACT, B_OFF, BATCH_NORM, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM,
+                      R_OFF, RES, W_OFF)
 from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 
 # Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
 # name on entry (``lay, loss_code, kernel_path = shape``); ``_engine`` builds them:
-#   shape    (lay, loss_code, kernel_path): the network's layout table, loss and kernel path
-#   step     (theta, grad, state, opt, h, t0): θ, the gradient buffer, the optimizer's state and
-#            code (FUSED: plain SGD inside the gradient GEMM), its hyperparameters h (a plain
-#            tuple read as h[LR], h[WEIGHT_DECAY], ...: ``optimizers.Hyper``) and the steps taken
-#   rows     (X, Y, sw, perm, shuffle): a run's rows, the sample weights in the epoch's order (or
-#            empty), the epoch's permutation and whether to read rows through it
-#   scratch  (abuf, pbuf, xb, yb): x̄^[k] and φ^[k] for k = 1..K, the gathered x̄^[0] and y rows
+#   shape    (lay, loss_code, kernel_path, rates): the network's layout table, loss, kernel path
+#            and dropout rate p^[k] per layer (float64, rates[k0])
+#   step     (theta, grad, state, opt, h, t0, run): θ, the gradient buffer, the optimizer's state
+#            and code (FUSED: plain SGD inside the gradient GEMM), its hyperparameters h (a plain
+#            tuple read as h[LR], h[WEIGHT_DECAY], ...: ``optimizers.Hyper``), the steps taken,
+#            and batch norm's running statistics (``_layout.running``; empty without)
+#   rows     (X, Y, sw, perm, shuffle, ctl): a run's rows, the sample weights in the epoch's
+#            order (or empty), the epoch's permutation, whether to read rows through it, and the
+#            run's mode (``ctl``: SEED, EPOCH, ROW0, TRAINING, UPDATE)
+#   scratch  (abuf, pbuf, xb, yb, zbuf, gbuf, stat): x̄^[k] and φ^[k] for k = 1..K, the
+#            gathered x̄^[0] and y rows; for extended layers x̂^[k] (z̄^[k] without norm) and
+#            ẑ^[k] then ∂L/∂ẑ^[k], with abuf's layout, and float64 statistics (``_stat``); the
+#            last three are empty for a net without extended layers
 #   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
 #            (``_sync``) and one loss sum per row part (summed in a fixed order)
 # Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
@@ -70,6 +78,15 @@ AUTO, LOOPS, BLAS, UNROLLED, GENERIC = 0, 1, 2, 3, 4
 BLAS_MIN_WORK = 2048
 
 _N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
+
+# ctl, an int64 array: the dropout masks' seed, the epoch (counted across fits), the row of the
+# epoch a run starts at, training mode (1: dropout acts, batch norm uses the batch's statistics;
+# 0: evaluation, as PyTorch's eval()), and what batch norm does to its running statistics in
+# training mode (KEEP them, MOVE them by MOMENTUM, or SET them to the batch's).
+SEED, EPOCH, ROW0, TRAINING, UPDATE = range(5)
+KEEP, MOVE, SET = 0, 1, 2
+NORM_EPS = 1e-5  # ε of layer and batch norm (PyTorch's default)
+MOMENTUM = 0.1  # batch norm's running statistics: r ← (1 − m) r + m · batch statistic
 
 @jit(inline=True)
 def _cap(buf, lay):
@@ -135,9 +152,10 @@ def _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK):
 # ------------------------------------------------------- one layer, on a block of rows or columns
 # Layers are 0-based here: k0 = 0..K-1 is the seed's layer k = k0 + 1, and the docstrings
 # speak of k (W^[k] is the layout's row k0).
-@jit
-def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
-    """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
+@jit(inline=True)
+def _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
+    """Rows r0..r0+B, columns c0..c1 of z̄^[k] = W^[k] x̄^[k-1] + b̄^[k] into abuf's block k;
+    so: row r0 of src."""
     n_in, n_out, wo, bo, do = _geom(lay, k0, _cap(abuf, lay))
     do += _u(r0) * n_out
     c0, c1 = _u(c0), _u(c1)
@@ -157,6 +175,15 @@ def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_pa
                 for m in range(n_in):
                     s += theta[w + m] * src[si + m]
                 abuf[di + j] = s
+
+
+@jit(inline=True)
+def _act_block(lay, k0, abuf, r0, B, c0, c1):
+    """x̄ = ψ^[k](·) in place on rows r0..r0+B, columns c0..c1 of abuf's block k."""
+    n_out = _u(lay[k0, N_OUT])
+    do = _u(_cap(abuf, lay) * lay[k0, C_OFF]) + _u(r0) * n_out
+    c0, c1 = _u(c0), _u(c1)
+    nc = c1 - c0
     if nc == n_out:  # whole rows: one contiguous pass
         _act(abuf, do, _u(B) * n_out, lay[k0, ACT])
     else:
@@ -164,9 +191,18 @@ def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_pa
             _act(abuf, do + i * n_out + c0, nc, lay[k0, ACT])
 
 
+@jit
+def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
+    """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
+    _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
+    _act_block(lay, k0, abuf, r0, B, c0, c1)
+
+
 @jit(inline=True)
 def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
-    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k]."""
+    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k];
+    with a skip in layer k the product is added to the δ^[k] already there (``_finish_backward``),
+    and an extended layer k − 1 is finished by the caller."""
     cap = _cap(pbuf, lay)
     n_in, n_out, wo, _, po = _geom(lay, k0, cap)
     po += _u(r0) * n_out
@@ -176,16 +212,19 @@ def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
     if _blas_pays(kernel_path, B, B * n_out * nm):
         # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
         _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
-                     n_out, theta.dtype.type(0), pbuf, qo + m0, n_in))
+                     n_out, theta.dtype.type(lay[k0, RES]), pbuf, qo + m0, n_in))
     else:
         for i in range(_u(B)):
             qi, pi = qo + i * n_in, po + i * n_out
-            for m in range(m0, m1):
-                pbuf[qi + m] = 0
+            if lay[k0, RES] == 0:
+                for m in range(m0, m1):
+                    pbuf[qi + m] = 0
             for j in range(n_out):
                 c, w = pbuf[pi + j], wo + j * n_in
                 for m in range(m0, m1):
                     pbuf[qi + m] += c * theta[w + m]
+    if lay[k0 - 1, EXT] != 0:
+        return
     if nm == n_in:  # whole rows: one contiguous pass
         _mul_dpsi(pbuf, abuf, qo, _u(B) * n_in, lay[k0 - 1, ACT])
     else:
@@ -194,13 +233,16 @@ def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
 
 
 @jit(inline=True)
-def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite, B, kernel_path):
-    """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]).
+def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, step, overwrite, B, kernel_path):
+    """Rows c0..c1 of W^[k] and b̄^[k] in dst −= step · Σ_batch (φ^[k] (x̄^[k-1])ᵀ, φ^[k]), and
+    with norm units c0..c1 of γ^[k], β^[k] (``_norm_grad_cols``).
 
     dst = θ with step = lr/B is plain SGD's step, fused. With ``overwrite`` dst's rows are
     replaced instead (dst = grad, step = −1/B: the batch's mean gradient; −1: its sum).
     """
     n_in, n_out, wo, bo, po = _geom(lay, k0, _cap(pbuf, lay))
+    if lay[k0, NORM] != 0 and c1 > c0:
+        _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B)
     c0, c1 = _u(c0), _u(c1)
     if c1 <= c0:
         return
@@ -231,14 +273,20 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, c0, c1, step, overwrite
 
 
 @jit(inline=True)
-def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, kernel_path):
-    """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k], from this batch's φ^[k]."""
+def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path):
+    """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k] (and γ^[k], β^[k]), from this
+    batch's φ^[k] (and ∂L/∂ẑ^[k])."""
     T = theta.dtype.type
     if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, c0, c1, T(h[LR] / B), False, B, kernel_path)
+        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, T(h[LR] / B), False, B,
+                         kernel_path)
         return
-    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, c0, c1, T(-1.0 / B), True, B, kernel_path)
+    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, T(-1.0 / B), True, B, kernel_path)
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
+    if lay[k0, NORM] != 0:  # γ, β: no decay, as b̄
+        go, n = _u(lay[k0, G_OFF]), _u(lay[k0, N_OUT])
+        opt_step(opt, theta, grad, state, go + _u(c0), go + _u(c1), T(0), c)
+        opt_step(opt, theta, grad, state, go + n + _u(c0), go + n + _u(c1), T(0), c)
     c0, c1 = _u(c0), _u(c1)
     opt_step(opt, theta, grad, state, wo + c0 * n_in, wo + c1 * n_in, T(h[WEIGHT_DECAY]), c)  # W: decay
     opt_step(opt, theta, grad, state, bo + c0, bo + c1, T(0), c)  # b̄: no decay
@@ -252,6 +300,278 @@ def _constants(opt, h, t):
         c = opt_prepare(opt, h, t)
     return c
 
+
+
+# --------------------------------------------------- the extended steps of a hidden layer
+# A hidden layer may add, after z̄^[k] = W^[k] x̄^[k-1] + b̄^[k] (``_layout``'s NORM, DROP, RES):
+#   ẑ = γ ⊙ x̂ + β, x̂ = (z̄ − μ) / √(σ² + ε)   layer norm (μ, σ² of each row) or batch norm
+#                                            (of each unit, over the batch's rows, weighted)
+#   a = ψ(ẑ);  d = a ⊙ m / (1 − p) in training (m: a mask drawn by ``_keep``);
+#   x̄^[k] = x̄^[k-1] + d with a skip, else d.
+# The buffers: zbuf holds x̂ (z̄ without norm), gbuf ẑ, then in the backward pass g = ∂L/∂ẑ.
+# ``_stat`` (float64) holds 1/σ: layer norm's per row (K · cap entries, layer k0's at k0 · cap),
+# batch norm's per unit (width entries at K · cap + c_k), then 2 · width sums per unit.
+# Statistics are summed in float64 in a fixed order, whatever the thread split; a layer norm
+# block must hold whole rows, a batch norm block the whole batch (``_engine.plan``).
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+
+
+@jit(inline=True)
+def _mix(z):
+    """SplitMix64's finalizer: a bijection of uint64 whose output bits look independent."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@jit(inline=True)
+def _row_key(ctl, pos, k0):
+    """The dropout key of the sample at position ``pos`` of the epoch in layer k0 + 1."""
+    z = _mix(np.uint64(ctl[SEED]) ^ _GOLD)
+    z = _mix(z ^ (np.uint64(ctl[EPOCH]) * _GOLD))
+    z = _mix(z ^ (np.uint64(pos) * _GOLD))
+    return _mix(z ^ (np.uint64(k0 + 1) * _GOLD))
+
+
+@jit(inline=True)
+def _keep(key, j, p):
+    """True when unit j survives dropout at rate p: u ≥ p for u uniform in [0, 1) from
+    (seed, epoch, position, layer, unit), a counter-based draw no thread order can change."""
+    u = _mix(key + np.uint64(j + 1) * _GOLD)
+    return np.float64(u >> np.uint64(11)) * (1.0 / 9007199254740992.0) >= p
+
+
+@jit(inline=True)
+def _stat_width(lay):
+    return lay[-1, C_OFF] + lay[-1, N_OUT]
+
+
+@jit(inline=True)
+def _weight(sw, swo, i):
+    return 1.0 if sw.size == 0 else np.float64(sw[swo + i])
+
+
+@jit(inline=True)
+def _affine(theta, zbuf, gbuf, abuf, o, go, n, j, mu, rstd):
+    """x̂ = (z̄ − μ)/σ into zbuf[o], ẑ = γ_j x̂ + β_j into gbuf[o] and abuf[o] (alias-safe)."""
+    xh = (zbuf[o] - mu) * rstd
+    zh = theta[go + j] * xh + theta[go + n + j]
+    zbuf[o] = xh
+    gbuf[o] = zh
+    abuf[o] = zh
+
+
+@jit(inline=True)
+def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl):
+    """Layer norm of rows r0..r0+B (whole rows) or batch norm of units c0..c1 (the whole batch)
+    of z̄^[k] in zbuf: x̂ into zbuf, ẑ into gbuf and abuf, 1/σ into stat; batch norm in training
+    also moves or sets the running statistics."""
+    K, width = lay.shape[0], _stat_width(lay)
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    zo = cap * lay[k0, C_OFF] + r0 * n
+    if lay[k0, NORM] == LAYER_NORM:  # per row, over its n_k units
+        for i in range(B):
+            ro = zo + i * n
+            mu = 0.0
+            for j in range(n):
+                mu += zbuf[ro + j]
+            mu /= n
+            var = 0.0
+            for j in range(n):
+                d = zbuf[ro + j] - mu
+                var += d * d
+            rstd = 1.0 / np.sqrt(var / n + NORM_EPS)
+            stat[k0 * cap + r0 + i] = rstd
+            for j in range(n):
+                _affine(theta, zbuf, gbuf, abuf, ro + j, go, n, j, mu, rstd)
+        return
+    so = K * cap + lay[k0, C_OFF]  # batch norm: per unit, over the whole batch
+    mo, ro = so + width, lay[k0, R_OFF]
+    T = zbuf.dtype.type
+    if ctl[TRAINING] == 0:  # evaluation: the running statistics
+        for j in range(c0, c1):
+            stat[mo + j] = run[ro + j]
+            stat[so + j] = 1.0 / np.sqrt(np.float64(run[ro + n + j]) + NORM_EPS)
+    else:
+        W = 0.0
+        for i in range(B):
+            W += _weight(sw, swo, i)
+        inv = 1.0 / W if W > 0 else 0.0
+        for j in range(c0, c1):
+            stat[mo + j] = 0.0
+            stat[mo + width + j] = 0.0
+        for i in range(B):
+            w, io = _weight(sw, swo, i), zo + i * n
+            for j in range(c0, c1):
+                stat[mo + j] += w * zbuf[io + j]
+        for j in range(c0, c1):
+            stat[mo + j] *= inv
+        for i in range(B):
+            w, io = _weight(sw, swo, i), zo + i * n
+            for j in range(c0, c1):
+                d = zbuf[io + j] - stat[mo + j]
+                stat[mo + width + j] += w * d * d
+        update = ctl[UPDATE]
+        for j in range(c0, c1):
+            var = stat[mo + width + j] * inv
+            stat[so + j] = 1.0 / np.sqrt(var + NORM_EPS)
+            if update != KEEP and W > 1:  # one row (or Σ w ≤ 1) has no unbiased variance: kept
+                m = MOMENTUM if update == MOVE else 1.0
+                run[ro + j] = T((1 - m) * run[ro + j] + m * stat[mo + j])
+                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * W / (W - 1)))
+    for i in range(B):
+        io = zo + i * n
+        for j in range(c0, c1):
+            _affine(theta, zbuf, gbuf, abuf, io + j, go, n, j, stat[mo + j], stat[so + j])
+
+
+@jit(inline=True)
+def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
+                    r0, B, c0, c1):
+    """Rows r0..r0+B, columns c0..c1 of an extended layer k from z̄^[k] in zbuf: norm, ψ,
+    dropout (training), skip; x̄^[k] into abuf. pos0: the epoch position of the block's row 0."""
+    cap = _cap(abuf, lay)
+    n = lay[k0, N_OUT]
+    o = cap * lay[k0, C_OFF] + r0 * n
+    if lay[k0, NORM] != 0:
+        _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl)
+    else:
+        for i in range(B):
+            for j in range(c0, c1):
+                abuf[o + i * n + j] = zbuf[o + i * n + j]
+    _act_block(lay, k0, abuf, r0, B, c0, c1)
+    drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
+    if drop or lay[k0, RES] != 0:
+        p = rates[k0]
+        scale = abuf.dtype.type(1.0 / (1.0 - p))
+        for i in range(B):
+            io = o + i * n
+            if drop:
+                key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
+                for j in range(c0, c1):
+                    abuf[io + j] = abuf[io + j] * scale if _keep(key, j, p) else abuf[io + j] * 0
+            if lay[k0, RES] != 0:
+                si = so + i * n
+                for j in range(c0, c1):
+                    abuf[io + j] += src[si + j]
+
+
+@jit(inline=True)
+def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, c0, c1):
+    """φ^[k] of rows r0..r0+B, columns c0..c1 of an extended layer k from δ = ∂L/∂x̄^[k] in
+    pbuf (DESIGN.md, "Inside a hidden layer"): a skip first passes δ on to φ^[k-1]'s block,
+    where layer k's (W^[k])ᵀφ^[k] is then added; dropout masks δ and scales it by 1/(1 − p);
+    g = δ ⊙ ψ'(ẑ) (kept in gbuf for ∂L/∂γ, ∂L/∂β when there is norm); through the norm, with
+    h = γ ⊙ g, φ = (h − mean(h) − x̂ ⊙ mean(h ⊙ x̂)) / σ, the means over the row's units (layer
+    norm) or, weighted, over the batch (batch norm in training; in evaluation φ = h / σ)."""
+    cap = _cap(pbuf, lay)
+    n = lay[k0, N_OUT]
+    o = cap * lay[k0, C_OFF] + r0 * n
+    drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
+    if drop or (lay[k0, RES] != 0 and k0 > 0):
+        p = rates[k0]
+        scale = pbuf.dtype.type(1.0 / (1.0 - p))
+        q = cap * lay[k0 - 1, C_OFF] + r0 * n if k0 > 0 else 0  # φ^[k-1]'s block (n_{k-1} = n_k)
+        for i in range(B):
+            io = o + i * n
+            if lay[k0, RES] != 0 and k0 > 0:
+                for j in range(c0, c1):
+                    pbuf[q + i * n + j] = pbuf[io + j]
+            if drop:
+                key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
+                for j in range(c0, c1):
+                    pbuf[io + j] = pbuf[io + j] * scale if _keep(key, j, p) else pbuf[io + j] * 0
+    norm = lay[k0, NORM]
+    for i in range(B):
+        io = _u(o + i * n + c0)
+        if norm == 0:  # φ = δ ⊙ ψ'(z̄)
+            _mul_dpsi_z(pbuf, pbuf, zbuf, io, _u(c1 - c0), lay[k0, ACT])
+        else:  # g = δ ⊙ ψ'(ẑ), into gbuf over ẑ
+            _mul_dpsi_z(gbuf, pbuf, gbuf, io, _u(c1 - c0), lay[k0, ACT])
+    if norm == 0:
+        return
+    go = lay[k0, G_OFF]
+    if norm == LAYER_NORM:
+        for i in range(B):
+            io = o + i * n
+            mh = mhx = 0.0
+            for j in range(n):
+                h = np.float64(theta[go + j] * gbuf[io + j])
+                mh += h
+                mhx += h * zbuf[io + j]
+            mh /= n
+            mhx /= n
+            rstd = stat[k0 * cap + r0 + i]
+            for j in range(n):
+                h = np.float64(theta[go + j] * gbuf[io + j])
+                pbuf[io + j] = (h - mh - zbuf[io + j] * mhx) * rstd
+        return
+    K, width = lay.shape[0], _stat_width(lay)
+    so = K * cap + lay[k0, C_OFF]
+    mo = so + width
+    if ctl[TRAINING] == 0:
+        for i in range(B):
+            io = o + i * n
+            for j in range(c0, c1):
+                pbuf[io + j] = theta[go + j] * gbuf[io + j] * stat[so + j]
+        return
+    W = 0.0
+    for i in range(B):
+        W += _weight(sw, swo, i)
+    inv = 1.0 / W if W > 0 else 0.0
+    for j in range(c0, c1):
+        stat[mo + j] = 0.0
+        stat[mo + width + j] = 0.0
+    for i in range(B):
+        io = o + i * n
+        for j in range(c0, c1):
+            h = np.float64(theta[go + j] * gbuf[io + j])
+            stat[mo + j] += h
+            stat[mo + width + j] += h * zbuf[io + j]
+    for i in range(B):
+        io, w = o + i * n, _weight(sw, swo, i) * inv
+        for j in range(c0, c1):
+            h = np.float64(theta[go + j] * gbuf[io + j])
+            pbuf[io + j] = (h - w * stat[mo + j] - w * zbuf[io + j] * stat[mo + width + j]) * stat[so + j]
+
+
+@jit(inline=True)
+def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
+    """Units c0..c1 of γ^[k], β^[k] in dst −= step · Σ_batch (g ⊙ x̂, g), g = ∂L/∂ẑ^[k]."""
+    cap = _cap(pbuf, lay)
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    o = cap * lay[k0, C_OFF]
+    if overwrite:
+        for j in range(c0, c1):
+            dst[go + j] = 0
+            dst[go + n + j] = 0
+    for i in range(B):
+        io = o + i * n
+        for j in range(c0, c1):
+            c = step * gbuf[io + j]
+            dst[go + j] -= c * zbuf[io + j]
+            dst[go + n + j] -= c
+
+
+@jit(inline=True)
+def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1, kernel_path):
+    """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer, or with the extended steps."""
+    abuf, _, _, _, zbuf, gbuf, stat = scratch
+    if lay[k0, EXT] == 0:
+        _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
+    else:
+        _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+        _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
+                        r0, B, c0, c1)
+
+
+@jit(inline=True)
+def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m0, m1, kernel_path):
+    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2)."""
+    abuf, pbuf, _, _, zbuf, gbuf, stat = scratch
+    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path)
+    if lay[k0 - 1, EXT] != 0:
+        _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1)
 
 
 # -------------------------------------------------------------------------- sample weights
@@ -286,20 +606,23 @@ def _output_rows(loss_code, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale)
 
 # -------------------------------------------------------------------------- one batch, serial
 @jit
-def _forward(shape, theta, x0, x0o, abuf, B):
-    """x̄^[k] for k = 1..K from B rows of the flat input x0, starting at offset x0o.
+def _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, swo, pos0):
+    """x̄^[k] for k = 1..K from B rows of the flat input x0, starting at offset x0o (weights
+    sw[swo:swo+B] for batch norm; pos0: the epoch position of row 0, for dropout).
 
     For a loss with a link (softmax, sigmoid) x̄^[K] is still z̄^[K]: ``output_delta`` or
     ``output_link`` finishes it on whole rows.
     """
-    lay, _, kernel_path = shape
+    lay, _, kernel_path, rates = shape
+    abuf = scratch[0]
     for k0 in range(lay.shape[0]):
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
-        _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, 0, lay[k0, N_OUT], kernel_path)
+        _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, 0, B, 0,
+                       lay[k0, N_OUT], kernel_path)
 
 
 @jit
-def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
+def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, pos0):
     """The seed's backpropagation rules on a batch of B rows; returns Σ_samples L.
 
     φ^[K] = ∂L/∂z̄^[K] (``output_delta``);  φ^[k] = (W^[k+1])ᵀ φ^[k+1] ⊙ ψ^[k]'(z̄^[k]);
@@ -308,20 +631,22 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, abuf, pbuf, B, train, c):
     its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
-    lay, loss_code, kernel_path = shape
-    theta, grad, state, opt, h, _ = step
+    lay, loss_code, kernel_path, rates = shape
+    theta, grad, state, opt, h, _, _ = step
+    abuf, pbuf, _, _, zbuf, gbuf, _ = scratch
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
-            _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, 0, lay[k0, N_IN], kernel_path)
+            _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, 0, B, 0, lay[k0, N_IN], kernel_path)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         if train:
-            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT], B, opt, h, c, kernel_path)
+            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
+                          kernel_path)
         else:
-            _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, 0, lay[k0, N_OUT],
+            _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT],
                              theta.dtype.type(-1), True, B, kernel_path)
     return total
 
@@ -345,11 +670,11 @@ def _epoch(shape, step, rows, scratch, batch, total):
     Batch b (0-based) is the optimizer's step t0 + b + 1. sw: the sample weights in the
     epoch's order (sw[start + r] weighs the batch's row r), or empty.
     """
-    X, Y, sw, perm, shuffle = rows
-    abuf, pbuf, xb, yb = scratch
+    X, Y, sw, perm, shuffle, ctl = rows
+    xb, yb = scratch[2], scratch[3]
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    theta, _, _, opt, h, t = step
+    theta, _, _, opt, h, t, run = step
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -359,8 +684,8 @@ def _epoch(shape, step, rows, scratch, batch, total):
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         c = _constants(opt, h, t)
-        _forward(shape, theta, x0, x0o, abuf, B)
-        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, abuf, pbuf, B, True, c)
+        _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, start, start)
+        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, True, c, ctl, start)
     return total
 
 
@@ -376,11 +701,12 @@ def _epoch(shape, step, rows, scratch, batch, total):
 # covers the same rows or columns with the same shapes, so results do not depend on timing.
 # BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, B, opt, h, c, kernel_path):
-    """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k])."""
+def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, scratch, B, opt, h, c, kernel_path):
+    """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k], γ^[k], β^[k])."""
+    abuf, pbuf, _, _, zbuf, gbuf, _ = scratch
     src, so = _layer_input(lay, k0, x0, x0o, abuf)
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, c0, c1, B, opt, h, c, kernel_path)
+    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path)
 
 
 @jit(inline=True)
@@ -398,12 +724,13 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     """One epoch, run by every thread of a team at once; same result as ``_epoch``.
 
     Each batch is split into ``parts`` row parts and ``parts`` column parts per layer; sync is
-    the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p.
+    the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p. Layer norm
+    runs within a row part; batch norm needs the whole batch (``_epoch_share_cols``).
     """
-    lay, loss_code, kernel_path = shape
-    theta, grad, state, opt, h, t0 = step
-    X, Y, sw, perm, shuffle = rows
-    abuf, pbuf, xb, yb = scratch
+    lay, loss_code, kernel_path, rates = shape
+    theta, grad, state, opt, h, t0, run = step
+    X, Y, sw, perm, shuffle, ctl = rows
+    abuf, pbuf, xb, yb = scratch[0], scratch[1], scratch[2], scratch[3]
     parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -429,10 +756,12 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 for k0 in range(K):
                     src, so = _layer_input(lay, k0, x0, x0o, abuf)
                     so += _u(r0 * lay[k0, N_IN])
-                    _layer_forward_block(theta, lay, k0, src, so, abuf, r0, nr, 0, lay[k0, N_OUT], kernel_path)
+                    _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start + r0, start,
+                                   r0, nr, 0, lay[k0, N_OUT], kernel_path)
                 losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
-                    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, nr, 0, lay[k0, N_IN], kernel_path)
+                    _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start + r0, start, r0, nr, 0,
+                                    lay[k0, N_IN], kernel_path)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -442,7 +771,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
             if item < 0:
                 break
             i = item - (end - K * parts)
-            _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, abuf, pbuf,
+            _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, scratch,
                          B, opt, h, c, kernel_path)
             _done(sync)
         _wait(sync, end)
@@ -459,11 +788,12 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
 #   last:       the steps on W^[1] and W^[2].
 @jit
 def _epoch_share_cols(shape, step, rows, scratch, batch, team):
-    """``_epoch_share`` for wide layers: every product split by columns, one phase per layer."""
-    lay, loss_code, kernel_path = shape
-    theta, grad, state, opt, h, t0 = step
-    X, Y, sw, perm, shuffle = rows
-    abuf, pbuf, xb, yb = scratch
+    """``_epoch_share`` for wide layers: every product split by columns, one phase per layer.
+    Batch norm runs within a column part; layer norm needs whole rows (``_epoch_share``)."""
+    lay, loss_code, kernel_path, rates = shape
+    theta, grad, state, opt, h, t0, run = step
+    X, Y, sw, perm, shuffle, ctl = rows
+    abuf, pbuf, xb, yb = scratch[0], scratch[1], scratch[2], scratch[3]
     parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -493,7 +823,8 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                     break
                 c0, c1 = _share(lay[k0, N_OUT], item - (end - parts), parts)
                 if c1 > c0:
-                    _layer_forward_block(theta, lay, k0, src, so, abuf, 0, B, c0, c1, kernel_path)
+                    _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start, start, 0, B,
+                                   c0, c1, kernel_path)
                 _done(sync)
             _wait(sync, end)
         end += parts
@@ -522,11 +853,12 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                 if i < n_dx:
                     m0, m1 = _share(lay[k0, N_IN], i, parts)
                     if m1 > m0:
-                        _layer_dx_block(theta, lay, k0, abuf, pbuf, 0, B, m0, m1, kernel_path)
+                        _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start, start, 0, B, m0, m1,
+                                        kernel_path)
                 else:
                     i -= n_dx
                     kk = k0 + 1 if i < parts and k0 + 1 < K else 0
-                    _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
+                    _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, scratch,
                                  B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)
@@ -534,30 +866,32 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
 
 # ------------------------------------------------------------------------ inference
 @jit(inline=True)
-def _predict_rows(shape, theta, X, r0, r1, block, abuf, out):
-    """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (abuf
-    holds at least that many). A row's result may depend on its block (BLAS), never on abuf."""
-    lay, loss_code, _ = shape
+def _predict_rows(shape, theta, run, X, r0, r1, block, scratch, out, ctl):
+    """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (the
+    scratch buffers hold at least that many). A row's result may depend on its block (BLAS),
+    never on the buffers."""
+    lay, loss_code, _, _ = shape
+    abuf = scratch[0]
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, outf = X.reshape(-1), out.reshape(-1)
     o = cap * lay[K - 1, C_OFF]
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
-        _forward(shape, theta, Xf, start * n0, abuf, B)
+        _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, Xf[:0], 0, start)
         output_link(loss_code, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
 
 
 @jit
-def _predict(shape, theta, X, abuf, out, block):
+def _predict(shape, theta, run, X, scratch, out, block, ctl):
     """x̄^[K] for every row of X, in blocks of ``block`` rows."""
-    _predict_rows(shape, theta, X, 0, X.shape[0], block, abuf, out)
+    _predict_rows(shape, theta, run, X, 0, X.shape[0], block, scratch, out, ctl)
 
 
 @jit
-def _predict_share(shape, theta, X, abuf, out, chunk, sync, wait):
+def _predict_share(shape, theta, run, X, scratch, out, chunk, sync, wait, ctl):
     """``_predict`` run by every thread of a team at once: each claims blocks of ``chunk`` rows
     (abuf, its own, holds one) until none is left, and with ``wait`` returns once all are done.
     Rows are independent, so any thread may take any block, and a thread that loses its core
@@ -568,17 +902,18 @@ def _predict_share(shape, theta, X, abuf, out, chunk, sync, wait):
         i = _claim(sync, items)
         if i < 0:
             break
-        _predict_rows(shape, theta, X, i * chunk, min(N, (i + 1) * chunk), chunk, abuf, out)
+        _predict_rows(shape, theta, run, X, i * chunk, min(N, (i + 1) * chunk), chunk, scratch, out, ctl)
         _done(sync)
     if wait:
         _wait(sync, items)
 
 
 @jit
-def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
+def _evaluate(shape, theta, run, X, Y, sw, scratch, block, ctl):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
-    ``block`` rows (abuf and pbuf hold at least that many)."""
-    lay, loss_code, _ = shape
+    ``block`` rows (the scratch buffers hold at least that many)."""
+    lay, loss_code, _, _ = shape
+    abuf, pbuf = scratch[0], scratch[1]
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -586,10 +921,20 @@ def _evaluate(shape, theta, X, Y, sw, abuf, pbuf, block):
     total = 0.0
     for start in range(0, X.shape[0], block):
         B = min(block, X.shape[0] - start)
-        _forward(shape, theta, Xf, start * n0, abuf, B)
+        _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, sw, start, start)
         total += _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)
     return total
+
+
+@jit
+def _dropout_mask(ctl, k0, p, out):
+    """out[i, j] = 1.0 if unit j of layer k0 + 1 survives dropout at rate p for the sample at
+    epoch position ctl[ROW0] + i, else 0.0 (the masks ``_finish_forward`` draws)."""
+    for i in range(out.shape[0]):
+        key = _row_key(ctl, ctl[ROW0] + i, k0)
+        for j in range(out.shape[1]):
+            out[i, j] = 1.0 if _keep(key, j, p) else 0.0
 
 
 @jit(fastmath=False)

@@ -44,6 +44,10 @@ class NetworkLike(Protocol):
 
     def set_parameters(self, theta: Any) -> None: ...
 
+    def snapshot(self) -> FloatArray: ...
+
+    def restore(self, snapshot: Any) -> None: ...
+
 
 Logs = dict[str, float]
 """One epoch's logs, as ``fit`` hands them to the callbacks: ``loss``, ``time``, ``lr``,

@@ -252,3 +252,61 @@ def overflow_hint(dt: np.dtype, *arrays: np.ndarray) -> str:
                 "standardize X and Y (e.g. sklearn.preprocessing.StandardScaler)"
                 + (" or use dtype='float64'" if dt == np.float32 else ""))
     return ""
+
+
+def _per_layer(name: str, value: Any, hidden: int, scalar: tuple[type, ...]) -> list[Any]:
+    """One entry per hidden layer: a scalar repeated, or a sequence of ``hidden`` entries."""
+    if value is None or isinstance(value, scalar) or isinstance(value, np.generic):
+        return [value] * hidden
+    try:
+        entries = list(value)
+    except TypeError:
+        raise ValueError(f"{name}: pass one value for every hidden layer or a list of {hidden}, "
+                         f"got {value!r}") from None
+    if len(entries) != hidden:
+        raise ValueError(f"{name}: got {len(entries)} entries for {hidden} hidden layers; pass one per "
+                         f"hidden layer (k = 1..{hidden}) or a single value")
+    return entries
+
+
+def layer_norms(value: Any, hidden: int) -> list[str | None]:
+    """``norm`` per hidden layer: None, "layer" or "batch"."""
+    out = _per_layer("norm", value, hidden, (str,))
+    for v in out:
+        if v not in (None, "layer", "batch"):
+            raise ValueError(f"norm: {v!r} is not a normalization; pass None, 'layer' or 'batch' "
+                             "(or a list of them, one per hidden layer)")
+    return out
+
+
+def layer_dropout(value: Any, hidden: int) -> list[float]:
+    """``dropout`` per hidden layer: rates in [0, 1)."""
+    out = []
+    for v in _per_layer("dropout", value, hidden, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not 0 <= float(v) < 1:
+            raise ValueError(f"dropout: rates must be numbers in [0, 1), got {v!r}; pass e.g. dropout=0.1")
+        out.append(float(v))
+    return out
+
+
+def layer_residual(value: Any, sizes: list[int]) -> list[bool]:
+    """``residual`` per hidden layer k: an identity skip, allowed where n_k = n_{k-1}."""
+    hidden = len(sizes) - 2
+    fits = [sizes[k] == sizes[k - 1] for k in range(1, hidden + 1)]
+    if isinstance(value, (bool, np.bool_)):
+        if not value:
+            return [False] * hidden
+        if not any(fits):
+            raise ValueError(f"residual: no hidden layer of sizes={sizes} has the width of its input "
+                             "(a skip x̄^[k] = x̄^[k-1] + d^[k] needs n_k = n_{k-1}); make two widths equal "
+                             "or pass residual=False")
+        return fits
+    out = _per_layer("residual", value, hidden, ())
+    for k, (v, ok) in enumerate(zip(out, fits), start=1):
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"residual: entries must be True or False, got {v!r} for layer {k}")
+        if v and not ok:
+            raise ValueError(f"residual: layer {k} maps {sizes[k - 1]} to {sizes[k]} units, so it cannot have "
+                             "a skip (needs n_k = n_{k-1}); pass False for it")
+    return [bool(v) for v in out]

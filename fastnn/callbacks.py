@@ -322,7 +322,7 @@ class EarlyStopping(Callback):
             improved_enough = self.best is None or value < self.best - self.min_delta
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
-                self._theta = net.parameters
+                self._theta = net.snapshot()  # θ and batch norm's running statistics
             if improved_enough:
                 self.wait = 0
                 return False
@@ -331,7 +331,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, net: Network, history: History) -> None:
         if self.restore_best_weights and self._theta is not None:
-            net.set_parameters(self._theta)
+            net.restore(self._theta)
             history.best_epoch = self.best_epoch
         self._theta = None
 

@@ -49,6 +49,16 @@ class Backprop:
         ∂L/∂b̄^[k] of the mean loss, shape (n_k,).
     loss : float
         The mean loss over the N samples.
+    xhat : dict of int to numpy.ndarray
+        x̂^[k] = (z̄^[k] − μ)/√(σ² + ε), for the hidden layers with norm, shape (N, n_k).
+    zhat : dict of int to numpy.ndarray
+        ẑ^[k] = γ^[k] ⊙ x̂^[k] + β^[k] (z̄^[k] itself without norm), k = 1..K−1.
+    g : dict of int to numpy.ndarray
+        ∂L/∂ẑ^[k] per sample, for the hidden layers with norm (φ^[k] is ∂L/∂z̄^[k]).
+    mask : dict of int to numpy.ndarray
+        Dropout's mask m^[k] (1 kept, 0 dropped), for the layers with dropout, in training mode.
+    dgamma, dbeta : dict of int to numpy.ndarray
+        ∂L/∂γ^[k] and ∂L/∂β^[k] of the mean loss, for the hidden layers with norm.
 
     Examples
     --------
@@ -66,6 +76,12 @@ class Backprop:
     dW: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂W^[k]
     db: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂b̄^[k]
     loss: float = 0.0
+    xhat: dict[int, np.ndarray] = field(default_factory=dict)  # x̂^[k], layers with norm
+    zhat: dict[int, np.ndarray] = field(default_factory=dict)  # ẑ^[k] = γ ⊙ x̂ + β (z̄^[k] without norm)
+    g: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂ẑ^[k], layers with norm
+    mask: dict[int, np.ndarray] = field(default_factory=dict)  # dropout's m^[k] (0/1), training mode
+    dgamma: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂γ^[k]
+    dbeta: dict[int, np.ndarray] = field(default_factory=dict)  # ∂L/∂β^[k]
 
 
 class Network:
@@ -82,10 +98,20 @@ class Network:
         One of ``fastnn.LOSSES``: "mse" (the seed's ½‖y − x̄^[K]‖², any output ψ^[K]),
         "cross_entropy" (softmax outputs) or "binary_cross_entropy" (sigmoid outputs); the last
         two fix ψ^[K], and ``predict`` returns probabilities.
+    norm : {None, "layer", "batch"} or sequence of them
+        Normalization of each hidden layer's z̄^[k]: ẑ = γ ⊙ (z̄ − μ)/√(σ² + ε) + β, with μ, σ²
+        per sample over the n_k units ("layer", as PyTorch's ``nn.LayerNorm``) or per unit over
+        the batch ("batch", as ``nn.BatchNorm1d``: running statistics for inference, momentum
+        0.1); ε = 1e-5. One value for every hidden layer, or one per hidden layer.
+    dropout : float or sequence of float
+        Dropout rate p in [0, 1) of each hidden layer's output, in training only: d = a ⊙ m / (1 − p).
+    residual : bool or sequence of bool
+        Identity skips x̄^[k] = x̄^[k-1] + d^[k]: True for every hidden layer whose width equals
+        its input's (at least one must), or one bool per hidden layer.
     dtype : {"float32", "float64"}
         Of θ, the buffers and the outputs.
     seed : int or numpy.random.Generator, optional
-        Draws the initial weights and fit's shuffles.
+        Draws the initial weights, fit's shuffles and the key of the dropout masks.
     parameters : array_like or None
         Initial θ (``n_params`` entries, laid out as ``parameters``); None draws He-normal
         weights for ReLU-like ψ^[k], Glorot-uniform for the others, and b̄ = 0. A writable
@@ -114,6 +140,16 @@ class Network:
         The optimizer the last fit used, with its state; the next fit continues it.
     feature_names_in_ : numpy.ndarray or None
         A DataFrame's column names, recorded by fit.
+    norm : list of {None, "layer", "batch"}
+        Per hidden layer k = 1..K−1.
+    dropout : list of float
+        Per hidden layer.
+    residual : list of bool
+        Per hidden layer.
+    epochs_trained : int
+        Epochs of ``fit`` so far, across fits and files; keys the dropout masks.
+    dropout_seed : int
+        The other key of the dropout masks, drawn from ``seed``.
 
     Examples
     --------
@@ -129,8 +165,10 @@ class Network:
     """
 
     def __init__(self, sizes: Sequence[int], activations: str | Sequence[str] | None = None, *,
-                 loss: str = "mse", dtype: Any = "float32", seed: Any = None,
-                 parameters: Any = None, kernel_path: str = "auto") -> None:
+                 loss: str = "mse", norm: str | Sequence[str | None] | None = None,
+                 dropout: float | Sequence[float] = 0.0, residual: bool | Sequence[bool] = False,
+                 dtype: Any = "float32", seed: Any = None, parameters: Any = None,
+                 kernel_path: str = "auto") -> None:
         sizes = _validate.sizes(sizes)
         K = len(sizes) - 1
         entry = _losses.get(loss)
@@ -151,8 +189,15 @@ class Network:
         # A linked loss's output layer stores z̄^[K] (identity); the loss applies its link.
         table = [_act.get(a) for a in activations[:-1]]
         table.append(_act.ACTIVATIONS["identity"] if entry.link else _act.get(activations[-1]))
+        if not getattr(table[-1], "from_output", True):
+            raise ValueError(f"activations: {table[-1].name!r} is for hidden layers (its derivative needs "
+                             "z̄, which the output layer does not keep); pick another output activation, "
+                             "e.g. 'identity'")
         self.dtype = _validate.dtype(dtype)
         path = _engine.kernel_path_code(kernel_path)
+        self.norm = _validate.layer_norms(norm, K - 1)
+        self.dropout = _validate.layer_dropout(dropout, K - 1)
+        self.residual = _validate.layer_residual(residual, sizes)
         self.sizes = sizes
         self.activations = [a.name for a in table[:-1]] + [entry.link or table[-1].name]
         self.loss_name = entry.name
@@ -160,23 +205,49 @@ class Network:
         self.optimizer: Optimizer | None = None  # set by fit; its state carries over to the next fit
         self.feature_names_in_: np.ndarray | None = None  # a DataFrame's column names, recorded by fit
         self._rng = np.random.default_rng(seed)
-        self._engine = _engine.Engine(sizes, [a.code for a in table], entry.code, self.dtype, path)
+        self._engine = _engine.Engine(
+            sizes, [a.code for a in table], entry.code, self.dtype, path,
+            [_layout.NORM_CODES[n] for n in self.norm] + [0], self.residual + [False], self.dropout + [0.0],
+            [not getattr(a, "from_output", True) for a in table])
+        self.epochs_trained = 0
+        self.dropout_seed = 0
+        n, n_run = self._engine.n_params, self._engine.n_running
         if parameters is None:
-            self._theta = GuardedTheta(np.zeros(self._engine.n_params, dtype=self.dtype))
+            self._theta = GuardedTheta(np.zeros(n + n_run, dtype=self.dtype))
             self._init_weights(table)
+        elif n_run:
+            values = self._checked_parameters(parameters, "parameters", in_place=False)
+            self._theta = GuardedTheta(np.concatenate([values, np.zeros(n_run, self.dtype)]))
         else:
             self._theta = GuardedTheta(self._checked_parameters(parameters, "parameters", in_place=True))
+        for r in self._engine_running(self._theta.array):  # PyTorch's initial μ = 0, σ² = 1
+            if r is not None:
+                r[0][:], r[1][:] = 0, 1
+        if any(p > 0 for p in self.dropout):  # (drawn after θ's: other nets draw as before)
+            self.dropout_seed = int(self._rng.integers(0, 2**63 - 1))
+        self._engine.dropout_seed = self.dropout_seed
 
     def _init_weights(self, table: list[_act.Activation]) -> None:
-        """He-normal for ReLU-like ψ^[k], Glorot-uniform for tanh/sigmoid/identity/softmax; b̄ = 0."""
+        """He-normal for ReLU-like ψ^[k], LeCun-normal for SELU, Glorot-uniform for tanh/sigmoid/
+        identity/softmax; b̄ = 0; γ = 1, β = 0."""
         for W, b, a in zip(self.weights, self.biases, table):
             n_out, n_in = W.shape
             if a.init == "he":
                 W[:] = self._rng.normal(0.0, np.sqrt(2.0 / n_in), size=W.shape)
+            elif a.init == "lecun":
+                W[:] = self._rng.normal(0.0, np.sqrt(1.0 / n_in), size=W.shape)
             else:
                 lim = np.sqrt(6.0 / (n_in + n_out))
                 W[:] = self._rng.uniform(-lim, lim, size=W.shape)
             b[:] = 0
+        for gamma, beta in zip(self.norm_scales, self.norm_shifts):
+            if gamma is not None and beta is not None:
+                gamma[:], beta[:] = 1, 0
+
+    def _engine_running(self, store: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Batch norm's (mean, variance) views of a store, per hidden layer (None: no batch norm)."""
+        run = self._engine.split(store)[1]
+        return [_layout.running(run, self._engine.lay, k) for k in range(1, self.n_layers)]
 
     # Pickling (pickle, copy.deepcopy, joblib) keeps θ and the engine's plan, and drops the
     # thread state (locks, per-thread buffers, a running fit's snapshot).
@@ -225,7 +296,7 @@ class Network:
         >>> [W.shape for W in net.weights]            # W^[1] is 4 × 2, W^[2] is 1 × 4
         [(4, 2), (1, 4)]
         """
-        return self.unpack(self._theta.array)[0]
+        return self.unpack(self._theta.array[: self.n_params])[0]
 
     @property
     def biases(self) -> list[np.ndarray]:
@@ -239,7 +310,172 @@ class Network:
         >>> [b.shape for b in net.biases]             # b̄^[1], b̄^[2]
         [(4,), (1,)]
         """
-        return self.unpack(self._theta.array)[1]
+        return self.unpack(self._theta.array[: self.n_params])[1]
+
+    @property
+    def norm_scales(self) -> list[np.ndarray | None]:
+        """γ^[1..K−1] as views of θ (None for a layer without norm); not read under the guard.
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 4, 1], norm=["layer", None], seed=0)
+        >>> net.norm_scales[0], net.norm_scales[1]
+        (array([1., 1., 1., 1.], dtype=float32), None)
+        """
+        return self.unpack_norm(self._theta.array[: self.n_params])[0]
+
+    @property
+    def norm_shifts(self) -> list[np.ndarray | None]:
+        """β^[1..K−1] as views of θ (None for a layer without norm); not read under the guard.
+
+        Examples
+        --------
+        >>> Network([2, 4, 1], norm="batch", seed=0).norm_shifts
+        [array([0., 0., 0., 0.], dtype=float32)]
+        """
+        return self.unpack_norm(self._theta.array[: self.n_params])[1]
+
+    @property
+    def running_means(self) -> list[np.ndarray | None]:
+        """Batch norm's running means per hidden layer (read-only copies; None without batch norm).
+
+        Examples
+        --------
+        >>> Network([2, 3, 1], norm="batch").running_means
+        [array([0., 0., 0.], dtype=float32)]
+        """
+        return [None if r is None else r[0] for r in self._running_copies()]
+
+    @property
+    def running_vars(self) -> list[np.ndarray | None]:
+        """Batch norm's running (unbiased) variances per hidden layer, as ``running_means``.
+
+        Examples
+        --------
+        >>> Network([2, 3, 1], norm="batch").running_vars
+        [array([1., 1., 1.], dtype=float32)]
+        """
+        return [None if r is None else r[1] for r in self._running_copies()]
+
+    def _running_copies(self) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        with self._theta.reading() as store:
+            out = [None if r is None else (r[0].copy(), r[1].copy()) for r in self._engine_running(store)]
+        for r in out:
+            if r is not None:
+                r[0].flags.writeable = r[1].flags.writeable = False
+        return out
+
+    def set_running_stats(self, means: Sequence[Any], variances: Sequence[Any]) -> None:
+        """Write batch norm's running statistics: one entry per hidden layer, (n_k,) arrays
+        for the batch norm layers and None for the others, as ``running_means``/``running_vars``.
+
+        Raises
+        ------
+        ValueError
+            If an entry is missing, of the wrong shape, not finite, or a variance is negative.
+
+        Examples
+        --------
+        >>> net = Network([2, 3, 1], norm="batch")
+        >>> net.set_running_stats([np.ones(3)], [np.full(3, 4.0)])
+        >>> net.running_vars[0]
+        array([4., 4., 4.], dtype=float32)
+        """
+        current = self._engine_running(self._theta.array)
+        if len(means) != len(current) or len(variances) != len(current):
+            raise ValueError(f"means, variances: pass one entry per hidden layer ({len(current)}), None for "
+                             "layers without batch norm")
+        values = []
+        for k, (r, m, v) in enumerate(zip(current, means, variances), start=1):
+            if r is None:
+                if m is not None or v is not None:
+                    raise ValueError(f"means, variances: layer {k} has no batch norm; pass None for it")
+                continue
+            m = np.asarray(m, dtype=self.dtype)
+            v = np.asarray(v, dtype=self.dtype)
+            n = r[0].shape
+            if m.shape != n or v.shape != n or not (np.isfinite(m).all() and np.isfinite(v).all()) or (v < 0).any():
+                raise ValueError(f"means, variances: layer {k} needs finite arrays of shape {n}, variances >= 0")
+            values.append((k - 1, m, v))
+        with self._theta.writing("set_running_stats") as own:
+            run = self._engine_running(own)
+            for k0, m, v in values:
+                r = run[k0]
+                assert r is not None
+                r[0][:], r[1][:] = m, v
+
+    def snapshot(self) -> np.ndarray:
+        """A read-only copy of θ followed by batch norm's running statistics: all the state
+        ``predict`` depends on; ``restore`` writes it back (EarlyStopping's best weights).
+
+        Examples
+        --------
+        >>> net = Network([2, 3, 1], norm="batch", seed=0)
+        >>> s = net.snapshot()
+        >>> s.size == net.n_params + 2 * 3            # θ, then the running mean and variance
+        True
+        """
+        with self._theta.reading() as store:
+            out: np.ndarray = store.copy()
+        out.flags.writeable = False
+        return out
+
+    def restore(self, snapshot: Any) -> None:
+        """Write back a ``snapshot``: θ and the running statistics.
+
+        Raises
+        ------
+        ValueError
+            If ``snapshot`` is not a finite flat array of the snapshot's size.
+
+        Examples
+        --------
+        >>> net = Network([2, 3, 1], norm="batch", seed=0)
+        >>> s = net.snapshot()
+        >>> net.set_parameters(np.zeros(net.n_params))
+        >>> net.restore(s)
+        >>> np.array_equal(net.snapshot(), s)
+        True
+        """
+        size = self._theta.array.size
+        values = np.asarray(snapshot, dtype=self.dtype)
+        if values.shape != (size,) or not np.isfinite(values).all():
+            raise ValueError(f"snapshot: pass a finite flat array of {size} entries, as net.snapshot() returns")
+        with self._theta.writing("restore") as own:
+            np.copyto(own, values)
+
+    def unpack_norm(self, vector: np.ndarray) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """Split a θ-shaped flat vector's γ^[k] and β^[k] blocks, as views (None without norm).
+
+        Parameters
+        ----------
+        vector : numpy.ndarray
+            ``n_params`` entries laid out as ``parameters``.
+
+        Returns
+        -------
+        scales, shifts : list of numpy.ndarray or None
+            ``scales[k-1]`` is the block of γ^[k], ``shifts[k-1]`` of β^[k], k = 1..K−1.
+
+        Raises
+        ------
+        ValueError
+            If ``vector`` does not have shape (n_params,).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], norm="layer", dtype="float64", seed=0)
+        >>> loss, grad = net.loss_and_gradient(np.ones((3, 2)), np.ones((3, 1)))
+        >>> dgamma, dbeta = net.unpack_norm(grad)
+        >>> dgamma[0].shape
+        (4,)
+        """
+        if np.shape(vector) != (self.n_params,):
+            raise ValueError(f"vector has shape {np.shape(vector)}; pass a flat array of n_params = "
+                             f"{self.n_params} entries")
+        lay = self._engine.lay
+        ks = range(1, self.n_layers)
+        return ([_layout.norm_scale(vector, lay, k) for k in ks], [_layout.norm_shift(vector, lay, k) for k in ks])
 
     @property
     def parameters(self) -> np.ndarray:
@@ -257,8 +493,8 @@ class Network:
         >>> np.array_equal(theta[:8], net.weights[0].ravel())   # W^[1] first, row-major
         True
         """
-        with self._theta.reading() as theta:
-            out: np.ndarray = theta.copy()
+        with self._theta.reading() as store:
+            out: np.ndarray = store[: self.n_params].copy()
         out.flags.writeable = False
         return out
 
@@ -292,7 +528,7 @@ class Network:
         """
         values = self._checked_parameters(theta, "theta", in_place=False)
         with self._theta.writing("set_parameters") as own:
-            np.copyto(own, values)
+            np.copyto(own[: self.n_params], values)
 
     def unpack(self, vector: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Split a θ-shaped flat vector into its per-layer blocks, as views.
@@ -425,7 +661,7 @@ class Network:
         """
         from .predictor import Predictor
 
-        return Predictor(self.parameters, self._engine.fresh())
+        return Predictor(self.snapshot(), self._engine.fresh())
 
     def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default).
@@ -470,7 +706,8 @@ class Network:
             raise ValueError(f"loss: the loss of this input is not finite in {self.dtype.name}{hint}")
         return value
 
-    def loss_and_gradient(self, X: Any, Y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+    def loss_and_gradient(self, X: Any, Y: Any, sample_weight: Any = None, *,
+                          training: bool = False) -> tuple[float, np.ndarray]:
         """The mean loss (as ``loss``) and its gradient ∂L/∂θ, flat, for ``scipy.optimize``.
 
         Computed on a copy of θ taken under the read guard.
@@ -484,6 +721,9 @@ class Network:
             The targets (see ``fit``).
         sample_weight : array_like of shape (N,), optional
             One weight >= 0 per sample: both results are then the weighted means Σ w (·) / Σ w.
+        training : bool
+            Evaluate as ``fit`` does (dropout's masks of the next epoch, batch norm on X's own
+            statistics) instead of as ``predict`` does. Never updates the running statistics.
 
         Returns
         -------
@@ -513,7 +753,7 @@ class Network:
         """
         X, Y = self._check_XY(X, Y)
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype) if sample_weight is not None else None
-        _, _, grad, total = self._engine.backward_all(self._private_theta(), X, Y, sw)
+        _, grad, total = self._engine.backward_all(self._private_theta(), X, Y, sw, self._ctl(training))
         N = len(X)
         return float(total) / N, grad.astype(np.float64) / N
 
@@ -555,7 +795,35 @@ class Network:
         grad /= self.dtype.type(len(X))
         return self.unpack(grad)
 
-    def backprop(self, X: Any, Y: Any) -> Backprop:
+    def _ctl(self, training: bool) -> np.ndarray:
+        return self._engine.ctl(training, _engine.KEEP, self.epochs_trained)
+
+    def set_batch_statistics(self, X: Any, sample_weight: Any = None) -> None:
+        """Set batch norm's running statistics to X's full-batch mean and unbiased variance
+        (what the L-BFGS solver does once at the end, instead of at every evaluation).
+
+        Parameters
+        ----------
+        X : array_like of shape (N, n_0)
+            The inputs, N >= 2.
+        sample_weight : array_like of shape (N,), optional
+            Weights of the statistics (integer weights act as repeated rows).
+
+        Examples
+        --------
+        >>> net = Network([1, 2, 1], norm="batch", seed=0)
+        >>> net.set_batch_statistics([[0.0], [1.0], [2.0]])
+        >>> bool(net.running_vars[0][0] > 0)
+        True
+        """
+        X = self._check_X(X)
+        sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
+        Y = np.zeros((len(X), self.sizes[-1]), self.dtype)
+        with self._theta.writing("set_batch_statistics") as own:
+            self._engine.backward_all(own, X, Y, sw if sw.size else None,
+                                      self._engine.ctl(True, _engine.SET, self.epochs_trained))
+
+    def backprop(self, X: Any, Y: Any, *, training: bool = False) -> Backprop:
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece.
 
         Parameters
@@ -566,10 +834,16 @@ class Network:
         Y : array_like of shape (N, n_K) or (N,)
             The targets (see ``fit``).
 
+        training : bool
+            Run as ``fit`` does (dropout's masks of the next epoch, batch norm on X's own
+            statistics) instead of as ``predict`` does; never updates the running statistics.
+
         Returns
         -------
         Backprop
-            z̄^[k], x̄^[k], φ^[k], ∂L/∂W^[k], ∂L/∂b̄^[k] by layer number k, and the mean loss.
+            z̄^[k], x̄^[k], φ^[k], ∂L/∂W^[k], ∂L/∂b̄^[k] by layer number k, and the mean loss;
+            for the hidden layers' extended steps x̂^[k], ẑ^[k], ∂L/∂ẑ^[k], the dropout masks,
+            ∂L/∂γ^[k] and ∂L/∂β^[k].
 
         Raises
         ------
@@ -586,18 +860,34 @@ class Network:
         """
         X, Y = self._check_XY(X, Y)
         N, K, e = len(X), self.n_layers, self._engine
-        theta = self._private_theta()
-        abuf, pbuf, grad, loss = e.backward_all(theta, X, Y)
+        store = self._private_theta()
+        scratch, grad, loss = e.backward_all(store, X, Y, None, self._ctl(training))
+        abuf, pbuf, zbuf, gbuf = scratch[0], scratch[1], scratch[4], scratch[5]
         bp = Backprop(loss=float(loss / N))
         bp.x[0] = X
+        theta = store[: self.n_params]
         Ws, bs = self.unpack(theta)
         dWs, dbs = self.unpack(grad)
+        gammas, betas = self.unpack_norm(theta)
+        dgs, dbetas = self.unpack_norm(grad)
+        T = self.dtype.type
         for k in range(1, K + 1):
             bp.x[k] = e.rows(abuf, k, N)
             bp.z[k] = bp.x[k - 1] @ Ws[k - 1].T + bs[k - 1]  # z̄^[k], recomputed
             bp.phi[k] = e.rows(pbuf, k, N)
-            bp.dW[k] = dWs[k - 1] / self.dtype.type(N)
-            bp.db[k] = dbs[k - 1] / self.dtype.type(N)
+            bp.dW[k] = dWs[k - 1] / T(N)
+            bp.db[k] = dbs[k - 1] / T(N)
+            if k == K:
+                break
+            gamma, beta, dg, dbeta = gammas[k - 1], betas[k - 1], dgs[k - 1], dbetas[k - 1]
+            bp.zhat[k] = bp.z[k]
+            if gamma is not None and beta is not None and dg is not None and dbeta is not None:
+                bp.xhat[k] = e.rows(zbuf, k, N)
+                bp.zhat[k] = bp.xhat[k] * gamma + beta
+                bp.g[k] = e.rows(gbuf, k, N)
+                bp.dgamma[k], bp.dbeta[k] = dg / T(N), dbeta / T(N)
+            if training and self.dropout[k - 1] > 0:
+                bp.mask[k] = e.dropout_mask(k, N, self.epochs_trained)
         return bp
 
     def _private_theta(self) -> np.ndarray:

@@ -111,6 +111,10 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         if check is not None:
             check({"loss", "time", "lr"} | ({"val_loss", *(k for k, _ in ms)} if val else set()))
     batch = min(batch_size, len(X))
+    if batch == 1 and "batch" in net.norm:
+        raise ValueError(f"batch_size: batch norm needs at least 2 rows per batch (one row has no variance), "
+                         f"got batch_size={batch_size} with {len(X)} training rows; pass batch_size >= 2 "
+                         "or use norm='layer'")
     trainer = engine.trainer(opt, batch, threads, weighted=bool(sw.size))
     data = _Data(X, Y, sw, val, ms, cbs)
     theta.claim()
@@ -294,6 +298,7 @@ class _Loop:
             self._rollback(loss, h, epoch)
         opt.t += self.n_batches
         opt.epoch += 1
+        self.net.epochs_trained += 1
         opt.schedule.report(float(loss))
         logs = {"loss": float(loss), "time": time.perf_counter() - t0, "lr": float(h.lr)}
         if self.data.val is not None:
@@ -312,7 +317,7 @@ class _Loop:
             c0 = time.perf_counter()
             loss = trainer.run(self.theta.array, self.grad, self.state, d.X, d.Y, self.perm, self.shuffle,
                                self.swp, done, done + rows, self.code, h, self.opt.t + done // batch, loss,
-                               fresh=done == 0)
+                               done == 0, self.net.epochs_trained)
             e.row_seconds = (time.perf_counter() - c0) / rows
             done += rows
             if bar is not None:
