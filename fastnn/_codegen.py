@@ -181,7 +181,10 @@ def dispatch_source():
     def name(fn):
         return _ref(fn)[1]
 
-    scalars = {_ref(f) for a in _A.BY_CODE if not is_identity(a) for f in (a.psi, a.dpsi)}
+    def fns_of(a):  # the scalars the loops below call: ψ; ψ' from x where it exists; ψ' from z
+        return (a.psi, a.dpsi, a.dpsi_z) if a.from_output else (a.psi, a.dpsi_z)
+
+    scalars = {_ref(f) for a in _A.BY_CODE if not is_identity(a) for f in fns_of(a)}
     fns = {_ref(f) for loss in _L.BY_CODE for f in (loss.delta, loss.link_rows)}
     fns |= {_ref(f) for o in _O.BY_CODE for f in (o._prepare, o._step)}
     modules = sorted({m for m, _ in fns | scalars})
@@ -202,7 +205,7 @@ def dispatch_source():
           "# of them clears the kernels' on-disk cache (``_codegen.drop_stale_cache``).",
           f"JITTED = {jitted_modules()!r}"]
     # The scalar ψ and ψ' go into the loops below inlined (Numba IR), each compiled once as part
-    # of act / mul_dpsi instead of as 12 functions of their own (cold compile, issue 13).
+    # of act / mul_dpsi / mul_dpsi_z instead of as functions of their own (cold compile, issue 13).
     L += [""] + [f"_{n} = jit(getattr({n}, 'py_func', {n}), inline=True)" for _, n in sorted(scalars)]
     L += ["", "", "@jit", "def act(buf, o, m, code):",
           '    """x̄ = ψ(z̄) in place on buf[o:o+m], ψ chosen by its activation code."""']
@@ -211,7 +214,15 @@ def dispatch_source():
     L += ["", "", "@jit", "def mul_dpsi(p, x, o, m, code):",
           '    """φ ← φ ⊙ ψ\'(z̄) on m entries from o, ψ\' taken from the stored x̄ = ψ(z̄)."""']
     L += _branches(_A.BY_CODE, lambda a: "pass" if is_identity(a) else
-                   f"for i in range(o, o + m):\n    p[i] *= _{name(a.dpsi)}(x[i])", "activation")
+                   f"for i in range(o, o + m):\n    p[i] *= _{name(a.dpsi)}(x[i])" if a.from_output else
+                   f"raise ValueError('activation {a.name} (code {a.code}): its derivative needs z, not "
+                   f"x = psi(z) (from_output is False): use mul_dpsi_z')", "activation")
+    L += ["", "", "@jit", "def mul_dpsi_z(dst, src, zb, o, m, code):",
+          '    """dst = src ⊙ ψ\'(z̄) on m entries from o, ψ\' taken from the stored z̄ (zb); dst may be',
+          '    src or zb (each entry is read before it is written)."""']
+    L += _branches(_A.BY_CODE, lambda a: "for i in range(o, o + m):\n    " + (
+        "dst[i] = src[i]" if is_identity(a) else
+        f"s, z = src[i], zb[i]\n    dst[i] = s * _{name(a.dpsi_z)}(z)"), "activation")
     L += ["", "", "@jit", "def output_delta(code, act_code, abuf, pbuf, o, y, yo, rows, n):",
           '    """φ^[K] of whole output rows and their summed loss, for the loss with this code."""']
     L += _branches(_L.BY_CODE, lambda loss: (

@@ -10,14 +10,29 @@ other entry. The branch is taken once per layer (or row block), never per elemen
 """
 from ._jit import jit
 from .activations import (
+    d_elu,
+    d_elu_z,
+    d_gelu_z,
     d_leaky_relu,
+    d_leaky_relu_z,
     d_relu,
+    d_relu_z,
+    d_selu,
+    d_selu_z,
     d_sigmoid,
+    d_sigmoid_z,
+    d_silu_z,
     d_softplus,
+    d_softplus_z,
     d_tanh,
+    d_tanh_z,
+    elu,
+    gelu,
     leaky_relu,
     relu,
+    selu,
     sigmoid,
+    silu,
     softplus,
     tanh,
 )
@@ -43,14 +58,29 @@ from .optimizers import (
 # of them clears the kernels' on-disk cache (``_codegen.drop_stale_cache``).
 JITTED = ('_blas', '_codegen', '_compat', '_dispatch', '_jit', '_kernels', '_layout', '_sync', '_typing', 'activations', 'losses', 'optimizers', 'schedules')
 
+_d_elu = jit(getattr(d_elu, 'py_func', d_elu), inline=True)
+_d_elu_z = jit(getattr(d_elu_z, 'py_func', d_elu_z), inline=True)
+_d_gelu_z = jit(getattr(d_gelu_z, 'py_func', d_gelu_z), inline=True)
 _d_leaky_relu = jit(getattr(d_leaky_relu, 'py_func', d_leaky_relu), inline=True)
+_d_leaky_relu_z = jit(getattr(d_leaky_relu_z, 'py_func', d_leaky_relu_z), inline=True)
 _d_relu = jit(getattr(d_relu, 'py_func', d_relu), inline=True)
+_d_relu_z = jit(getattr(d_relu_z, 'py_func', d_relu_z), inline=True)
+_d_selu = jit(getattr(d_selu, 'py_func', d_selu), inline=True)
+_d_selu_z = jit(getattr(d_selu_z, 'py_func', d_selu_z), inline=True)
 _d_sigmoid = jit(getattr(d_sigmoid, 'py_func', d_sigmoid), inline=True)
+_d_sigmoid_z = jit(getattr(d_sigmoid_z, 'py_func', d_sigmoid_z), inline=True)
+_d_silu_z = jit(getattr(d_silu_z, 'py_func', d_silu_z), inline=True)
 _d_softplus = jit(getattr(d_softplus, 'py_func', d_softplus), inline=True)
+_d_softplus_z = jit(getattr(d_softplus_z, 'py_func', d_softplus_z), inline=True)
 _d_tanh = jit(getattr(d_tanh, 'py_func', d_tanh), inline=True)
+_d_tanh_z = jit(getattr(d_tanh_z, 'py_func', d_tanh_z), inline=True)
+_elu = jit(getattr(elu, 'py_func', elu), inline=True)
+_gelu = jit(getattr(gelu, 'py_func', gelu), inline=True)
 _leaky_relu = jit(getattr(leaky_relu, 'py_func', leaky_relu), inline=True)
 _relu = jit(getattr(relu, 'py_func', relu), inline=True)
+_selu = jit(getattr(selu, 'py_func', selu), inline=True)
 _sigmoid = jit(getattr(sigmoid, 'py_func', sigmoid), inline=True)
+_silu = jit(getattr(silu, 'py_func', silu), inline=True)
 _softplus = jit(getattr(softplus, 'py_func', softplus), inline=True)
 _tanh = jit(getattr(tanh, 'py_func', tanh), inline=True)
 
@@ -75,6 +105,18 @@ def act(buf, o, m, code):
     elif code == 5:
         for i in range(o, o + m):
             buf[i] = _softplus(buf[i])
+    elif code == 6:
+        for i in range(o, o + m):
+            buf[i] = _gelu(buf[i])
+    elif code == 7:
+        for i in range(o, o + m):
+            buf[i] = _silu(buf[i])
+    elif code == 8:
+        for i in range(o, o + m):
+            buf[i] = _elu(buf[i])
+    elif code == 9:
+        for i in range(o, o + m):
+            buf[i] = _selu(buf[i])
     else:
         raise ValueError('unknown activation code')
 
@@ -99,6 +141,63 @@ def mul_dpsi(p, x, o, m, code):
     elif code == 5:
         for i in range(o, o + m):
             p[i] *= _d_softplus(x[i])
+    elif code == 6:
+        raise ValueError('activation gelu (code 6): its derivative needs z, not x = psi(z) (from_output is False): use mul_dpsi_z')
+    elif code == 7:
+        raise ValueError('activation silu (code 7): its derivative needs z, not x = psi(z) (from_output is False): use mul_dpsi_z')
+    elif code == 8:
+        for i in range(o, o + m):
+            p[i] *= _d_elu(x[i])
+    elif code == 9:
+        for i in range(o, o + m):
+            p[i] *= _d_selu(x[i])
+    else:
+        raise ValueError('unknown activation code')
+
+
+@jit
+def mul_dpsi_z(dst, src, zb, o, m, code):
+    """dst = src ⊙ ψ'(z̄) on m entries from o, ψ' taken from the stored z̄ (zb); dst may be
+    src or zb (each entry is read before it is written)."""
+    if code == 0:
+        for i in range(o, o + m):
+            dst[i] = src[i]
+    elif code == 1:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_relu_z(z)
+    elif code == 2:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_sigmoid_z(z)
+    elif code == 3:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_tanh_z(z)
+    elif code == 4:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_leaky_relu_z(z)
+    elif code == 5:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_softplus_z(z)
+    elif code == 6:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_gelu_z(z)
+    elif code == 7:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_silu_z(z)
+    elif code == 8:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_elu_z(z)
+    elif code == 9:
+        for i in range(o, o + m):
+            s, z = src[i], zb[i]
+            dst[i] = s * _d_selu_z(z)
     else:
         raise ValueError('unknown activation code')
 
