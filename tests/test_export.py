@@ -4,6 +4,7 @@
 agreement figures as a Markdown table.
 """
 import functools
+import itertools
 import json
 import os
 
@@ -33,6 +34,16 @@ DEPTHS = (1, 2, 3, 4)
 DTYPES = ("float32", "float64")
 N0, WIDTH = 5, 16
 N_OUT = {"mse": 2, "cross_entropy": 3, "binary_cross_entropy": 2}
+# Issue 19's activations have no ONNX or torch form in fastnn.export yet (issue 19's export work):
+# their cases are skipped, by name, until it lands. Empty this then.
+NOT_EXPORTED_YET = ("gelu", "silu", "elu", "selu")
+EXPORTED = [a for a in ACTIVATIONS if a not in NOT_EXPORTED_YET]
+
+
+def _cases(*axes):
+    """The product of the axes (ψ the second), with the cases of NOT_EXPORTED_YET skipped."""
+    skip = pytest.mark.skip(reason="no ONNX/torch form for this activation yet (issue 19's export work)")
+    return [pytest.param(*c, marks=skip) if c[1] in NOT_EXPORTED_YET else c for c in itertools.product(*axes)]
 
 
 def make_net(loss, act, depth, dtype, seed=0):
@@ -91,8 +102,7 @@ def folder(tmp_path_factory):
     return str(tmp_path_factory.mktemp("onnx"))
 
 
-CASES = [(loss, act, depth, dtype) for loss in OUTPUTS for act in ACTIVATIONS for depth in DEPTHS
-         for dtype in DTYPES]
+CASES = _cases(OUTPUTS, ACTIVATIONS, DEPTHS, DTYPES)
 
 
 @pytest.mark.parametrize("loss,act,depth,dtype", CASES)
@@ -108,7 +118,7 @@ def test_agreement_table(folder):
              "|---|---|---|" + "---|" * len(DEPTHS)]
     for loss in OUTPUTS:
         output = {"mse": "ψ (mse)", "cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}[loss]
-        for act in ACTIVATIONS:
+        for act in EXPORTED:
             for dtype in DTYPES:
                 cells = []
                 for depth in DEPTHS:
@@ -194,7 +204,7 @@ def torch():
     return torch
 
 
-TORCH_CASES = [(loss, act, dtype) for loss in OUTPUTS for act in ACTIVATIONS for dtype in DTYPES]
+TORCH_CASES = _cases(OUTPUTS, ACTIVATIONS, DTYPES)
 
 
 @pytest.mark.parametrize("loss,act,dtype", TORCH_CASES)

@@ -5,7 +5,14 @@ import pytest
 import fastnn
 import naive
 from fastnn import Network
-from helpers import ACTIVATION_NAMES, central_difference, random_xy, randomize_biases
+from helpers import (
+    ACTIVATION_NAMES,
+    NEEDS_Z_BUFFERS,
+    TRAINABLE_ACTIVATION_NAMES,
+    central_difference,
+    random_xy,
+    randomize_biases,
+)
 
 EPS = 1e-6
 RTOL = 1e-5
@@ -37,7 +44,7 @@ def fd_check(net, X, Y, rng, max_entries=None):
 
 
 def _cases():
-    for act in ACTIVATION_NAMES:
+    for act in TRAINABLE_ACTIVATION_NAMES:  # not gelu/silu: needs issue 19's z̄ buffers (lead)
         for K in range(1, 6):
             for N in (1, 7):
                 # psi^[k] = act in every hidden layer, identity output
@@ -157,6 +164,8 @@ def test_activation_table_matches_naive(name):
     net.weights[0][...] = 1.0
     net.biases[0][...] = 0.0
     np.testing.assert_allclose(net.predict(z[:, None])[:, 0], naive.psi(name, z), rtol=1e-12, atol=1e-14)
+    if name in NEEDS_Z_BUFFERS:  # backprop of gelu/silu: needs issue 19's z̄ buffers (lead)
+        return
     # phi^[1] = -(y - psi(z)) psi'(z); with y = psi(z) + 1 this is -psi'(z).
     y = naive.psi(name, z) + 1.0
     bp = net.backprop(z[:, None], y)

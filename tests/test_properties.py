@@ -31,7 +31,15 @@ from hypothesis import strategies as st
 import naive
 from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
-from helpers import ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params, run_length
+from helpers import (
+    PATHS,
+    TRAINABLE_ACTIVATION_NAMES,
+    assert_resume_alike,
+    central_difference,
+    forced_split,
+    params,
+    run_length,
+)
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
 PROFILE = settings(derandomize=SCALE == 1, database=None, deadline=None, print_blob=True,
@@ -76,8 +84,9 @@ ROWS = st.integers(0, 15).flatmap(lambda i: st.integers(1025, 1100) if i == 15 e
 WIDTH = st.integers(0, 3).flatmap(lambda i: st.integers(9, 300) if i == 3 else st.integers(1, 8))
 
 
+# not gelu/silu (TRAINABLE_ACTIVATION_NAMES): needs issue 19's z̄ buffers (lead)
 @st.composite
-def nets(draw, dtypes=("float32", "float64"), activations=tuple(ACTIVATION_NAMES),
+def nets(draw, dtypes=("float32", "float64"), activations=tuple(TRAINABLE_ACTIVATION_NAMES),
          paths=("auto", *PATHS), max_depth=6, width=WIDTH, losses=tuple(LOSS_NAMES)):
     """A Network on a kernel path from ``paths`` ("auto" forces none) with nonzero biases."""
     dtype, path = draw(st.sampled_from(dtypes)), draw(st.sampled_from(paths))
