@@ -183,8 +183,7 @@ def test_seeded_construction():
     ("softplus", lambda fi, fo: 2 / fi), ("tanh", lambda fi, fo: 2 / (fi + fo)),
     ("sigmoid", lambda fi, fo: 2 / (fi + fo)), ("gelu", lambda fi, fo: 2 / fi),
     ("silu", lambda fi, fo: 2 / fi), ("elu", lambda fi, fo: 2 / fi),
-    pytest.param("selu", lambda fi, fo: 1 / fi, marks=pytest.mark.xfail(
-        strict=True, reason="the 'lecun' init rule is not in Network._init_weights yet (issue 19, lead)")),
+    ("selu", lambda fi, fo: 1 / fi),
 ])
 def test_initialisation_scale(act, var):
     # He: Var = 2/fan_in; Glorot (normal or uniform): Var = 2/(fan_in + fan_out); LeCun:
