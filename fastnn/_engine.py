@@ -390,7 +390,7 @@ class Engine:
                 np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
                 *self._extended_buffers(rows)))
-        return bufs  # type: ignore[no-any-return]
+        return bufs
 
     def activations_buffer(self, rows: int) -> tuple[np.ndarray, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:

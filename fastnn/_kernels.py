@@ -42,8 +42,7 @@ from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from ._layout import (ACT, B_OFF, BATCH_NORM, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM,
-                      R_OFF, RES, W_OFF)
+from ._layout import ACT, B_OFF, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM, R_OFF, RES, W_OFF
 from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 

@@ -30,6 +30,10 @@ class NetworkLike(Protocol):
     dtype: np.dtype[Any]
     optimizer: Any  # an optimizers.Optimizer or None (not imported: optimizers imports this module)
     feature_names_in_: npt.NDArray[Any] | None
+    norm: list[str | None]
+    dropout: list[float]
+    residual: list[bool]
+    epochs_trained: int
 
     @property
     def n_params(self) -> int: ...

@@ -10,11 +10,6 @@ import fastnn
 from fastnn import _engine, training
 
 ACTIVATION_NAMES = sorted(fastnn.ACTIVATIONS)  # from the table: a new entry is tested by every test
-# Activations whose backprop needs z̄^[k] (ψ' not written from x̄ = ψ(z̄): gelu, silu). The kernels
-# cannot train them yet (needs issue 19's z̄ buffers (lead)); the tests that train or backprop
-# over every activation leave these out. Empty it once those kernels land.
-NEEDS_Z_BUFFERS: tuple[str, ...] = ()  # (gelu and silu train since issue 19 keeps z̄)
-TRAINABLE_ACTIVATION_NAMES = [a for a in ACTIVATION_NAMES if a not in NEEDS_Z_BUFFERS]
 # Every kernel path a test forces, by its ``Network(kernel_path=...)`` name ("auto" picks among them).
 PATHS = ["loops", "blas", "unrolled", "generic"]
 
