@@ -831,8 +831,9 @@ class Network:
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
         Y = np.zeros((len(X), self.sizes[-1]), self.dtype)
         with self._theta.writing("set_batch_statistics") as own:
-            self._engine.backward_all(own, X, Y, sw if sw.size else None,
-                                      self._engine.ctl(True, _engine.SET, self.epochs_trained))
+            ctl = self._engine.ctl(True, _engine.SET, self.epochs_trained, 0,
+                                   _validate.weight_exponent(sample_weight) if sw.size else 0)
+            self._engine.backward_all(own, X, Y, sw if sw.size else None, ctl)
 
     def backprop(self, X: Any, Y: Any, *, training: bool = False) -> Backprop:
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece.
