@@ -89,19 +89,12 @@ def usable_cores() -> int:
     return n
 
 
-def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int,
-         norms: tuple[bool, bool] = (False, False)) -> tuple[int, bool]:
+def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
     """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto).
-    ``norms``: whether the net has layer norm and batch norm. Layer norm's statistics are per
-    row, so it runs in a row split (or alone); batch norm's are per unit over the batch, so it
-    runs in a column split (or alone); a net with both runs on one thread."""
+    Norm layers take either split: the parts' sums of batch norm's per-unit statistics (row
+    split) or layer norm's per-row ones (column split) are combined once per layer."""
     layers = [batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
     columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
-    layer_norm, batch_norm = norms
-    if layer_norm and batch_norm:
-        return 1, False
-    if layer_norm or batch_norm:
-        columns = batch_norm
     if threads is not None:
         return (threads if columns else max(1, min(threads, batch))), columns
     cores = usable_cores()
@@ -345,7 +338,9 @@ class Engine:
         if not self.n_running:
             return store, self._no_run
         n = self.n_params
-        return store[:n], store[n:]
+        run = store[n:]  # (a read-only store, e.g. memory-mapped: the kernels' code writes the
+        # running statistics in training mode, so Numba wants them writable; evaluation never does)
+        return store[:n], run if run.flags.writeable else run.copy()
 
     def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0,
             weight_exponent: int = 0) -> np.ndarray:
@@ -363,34 +358,35 @@ class Engine:
         return out
 
     # ---------------------------------------------------------------- buffers
-    def _extended_buffers(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """x̂ (or z̄), ẑ/∂L/∂ẑ and the float64 statistics (``_kernels._stat``) for ``rows``
-        rows; empty for a net without extended layers."""
+    def _extended_buffers(self, rows: int, parts: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x̂ (or z̄), ẑ/∂L/∂ẑ and the float64 statistics (``_kernels`` "stat") for ``rows``
+        rows and a team of ``parts``; empty for a net without extended layers."""
         if not self.extended:
             empty = np.empty(0, self.dtype)
             return empty, empty, np.empty(0, np.float64)
         n = rows * self.width
-        stat = np.empty(self.n_layers * rows + 3 * self.width, np.float64)
+        stat = np.empty(self.n_layers * rows + 3 * self.width + 8 * parts * (rows + self.width), np.float64)
         return np.empty(n, self.dtype), np.empty(n, self.dtype), stat
 
     @property
     def n_layers(self) -> int:
         return len(self.sizes) - 1
 
-    def batch_buffers(self, rows: int) -> tuple[int, tuple[np.ndarray, ...]]:
+    def batch_buffers(self, rows: int, parts: int = 1) -> tuple[int, tuple[np.ndarray, ...]]:
         """(rows, the kernels' scratch bundle for up to ``rows`` samples: x̄, φ, gathered x̄^[0]
-        and y rows, and the extended layers' buffers), this thread's own, kept and reused across
-        its calls (grown when needed)."""
+        and y rows, and the extended layers' buffers, for a team of ``parts``), this thread's
+        own, kept and reused across its calls (grown when needed)."""
         mine = self._local.__dict__
         bufs = mine.get("bufs")
-        if bufs is None or bufs[0] < rows:
+        if bufs is None or bufs[0] < rows or mine.get("parts", 1) < parts:
+            mine["parts"] = parts
             n = rows * self.width
             bufs = mine["bufs"] = (rows, (
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
                 np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
-                *self._extended_buffers(rows)))
+                *self._extended_buffers(rows, parts)))
         return bufs
 
     def activations_buffer(self, rows: int) -> tuple[np.ndarray, ...]:
@@ -491,8 +487,7 @@ class Trainer:
         self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
         self.threads, self.by_columns = 1, False
         if self.unrolled is None:
-            norms = (_layout.LAYER_NORM in engine.norms, _layout.BATCH_NORM in engine.norms)
-            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path, norms)
+            self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
         self.pool: EpochPool | None = None
         self._hold: Any = None
 
@@ -517,7 +512,7 @@ class Trainer:
                 self._hold.__exit__(None, None, None)
                 raise
         self.bufs: tuple[int, tuple[np.ndarray, ...]] | None
-        self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch)
+        self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch, self.threads)
         return self
 
     def __exit__(self, *exc: Any) -> None:

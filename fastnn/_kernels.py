@@ -42,7 +42,7 @@ from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from ._layout import ACT, B_OFF, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM, R_OFF, RES, W_OFF
+from ._layout import ACT, B_OFF, BATCH_NORM, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM, R_OFF, RES, W_OFF
 from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 
@@ -310,10 +310,14 @@ def _constants(opt, h, t):
 #   a = ψ(ẑ);  d = a ⊙ m / (1 − p) in training (m: a mask drawn by ``_keep``);
 #   x̄^[k] = x̄^[k-1] + d with a skip, else d.
 # The buffers: zbuf holds x̂ (z̄ without norm), gbuf ẑ, then in the backward pass g = ∂L/∂ẑ.
-# ``_stat`` (float64) holds 1/σ: layer norm's per row (K · cap entries, layer k0's at k0 · cap),
-# batch norm's per unit (width entries at K · cap + c_k), then 2 · width sums per unit.
-# Statistics are summed in float64 in a fixed order, whatever the thread split; a layer norm
-# block must hold whole rows, a batch norm block the whole batch (``_engine.plan``).
+# ``stat`` (float64) holds 1/σ: layer norm's per row (K · cap entries, layer k0's at k0 · cap),
+# batch norm's per unit (width entries at K · cap + c_k), then 2 · width sums per unit, then
+# for a thread team 8 · parts · (cap + width) partial sums per row or unit (``_partial``).
+# Statistics are summed in float64 in a fixed order, whatever the thread split. A batch norm
+# block holds the whole batch, or in the row split ``_epoch_share`` sums each part's rows
+# first and combines the parts' sums in part order (``_bn_forward_rows``); a layer norm block
+# holds whole rows, or in the column split ``_epoch_share_cols`` sums each part's share of a
+# row's units likewise (``_ln_forward_cols``).
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -428,14 +432,173 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
 
 
 @jit(inline=True)
+def _partial(lay, cap, q, which):
+    """Offset in stat of part q's partial sums number ``which``: 0, 1 for the forward pass and
+    4, 5 for the backward pass, + 2 for the odd batch norm layers (``_bn_slot``): in the row
+    split a part may write one layer's sums while another still reads the previous layer's."""
+    K, width = lay.shape[0], _stat_width(lay)
+    return K * cap + 3 * width + (8 * q + which) * (cap + width)
+
+
+@jit(inline=True)
+def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which):
+    """Part ``part``'s sums over its units c0..c1 of each of the B rows of z̄^[k]: Σ z (which 0)
+    or Σ (z − μ)² (which 1, μ from every part's first sums, combined in part order)."""
+    n = lay[k0, N_OUT]
+    o = cap * lay[k0, C_OFF]
+    dst = _partial(lay, cap, part, which)
+    for i in range(B):
+        mu = 0.0
+        if which == 1:
+            for q in range(parts):
+                mu += stat[_partial(lay, cap, q, 0) + i]
+            mu /= n
+        s = 0.0
+        for j in range(c0, c1):
+            d = zbuf[o + i * n + j] - mu
+            s += d if which == 0 else d * d
+        stat[dst + i] = s
+
+
+@jit(inline=True)
+def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, part, parts):
+    """Layer norm of units c0..c1 of every row, μ and σ² combined from the parts' sums."""
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    o = cap * lay[k0, C_OFF]
+    r0, r1 = _share(B, part, parts)
+    for i in range(B):
+        mu = var = 0.0
+        for q in range(parts):
+            mu += stat[_partial(lay, cap, q, 0) + i]
+            var += stat[_partial(lay, cap, q, 1) + i]
+        rstd = 1.0 / np.sqrt(var / n + NORM_EPS)
+        if r0 <= i < r1:  # 1/σ for the backward pass, each row's written by one part
+            stat[k0 * cap + i] = rstd
+        for j in range(c0, c1):
+            _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu / n, rstd)
+
+
+@jit(inline=True)
+def _bn_slot(lay, k0):
+    """2 when an odd number of batch norm layers precede layer k0 + 1, else 0 (``_partial``)."""
+    c = 0
+    for k in range(k0):
+        c += lay[k, NORM] == BATCH_NORM
+    return 2 * (c % 2)
+
+
+@jit(inline=True)
+def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, which):
+    """Part ``part``'s weighted sums over its rows r0..r0+nr (weights from sw[swo]) of each unit
+    of z̄^[k]: Σ w z and Σ w (which 0; Σ w at index width), or Σ w (z − μ)² (which 1, μ from
+    every part's first sums, combined in part order)."""
+    n, width = lay[k0, N_OUT], _stat_width(lay)
+    o = cap * lay[k0, C_OFF] + r0 * n
+    sl = _bn_slot(lay, k0)
+    dst = _partial(lay, cap, part, sl + which)
+    if which == 0:
+        for j in range(n):
+            stat[dst + j] = 0.0
+        sw_part = 0.0
+        for i in range(nr):
+            w, io = _weight(sw, swo, i), o + i * n
+            sw_part += w
+            for j in range(n):
+                stat[dst + j] += w * zbuf[io + j]
+        stat[dst + width] = sw_part
+        return
+    W = 0.0
+    for q in range(parts):
+        W += stat[_partial(lay, cap, q, sl) + width]
+    inv = 1.0 / W if W > 0 else 0.0
+    for j in range(n):
+        mu = 0.0
+        for q in range(parts):
+            mu += stat[_partial(lay, cap, q, sl) + j]
+        mu *= inv
+        acc = 0.0
+        for i in range(nr):
+            d = zbuf[o + i * n + j] - mu
+            acc += _weight(sw, swo, i) * d * d
+        stat[dst + j] = acc
+
+
+@jit(inline=True)
+def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, part, parts, ctl, weighted):
+    """Batch norm of rows r0..r0+nr, μ and σ² combined from the parts' sums; each part also
+    stores 1/σ and moves the running statistics of its own share of the units."""
+    K, width = lay.shape[0], _stat_width(lay)
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    so, ro = K * cap + lay[k0, C_OFF], lay[k0, R_OFF]
+    o = cap * lay[k0, C_OFF] + r0 * n
+    T = zbuf.dtype.type
+    sl = _bn_slot(lay, k0)
+    W = 0.0
+    for q in range(parts):
+        W += stat[_partial(lay, cap, q, sl) + width]
+    inv = 1.0 / W if W > 0 else 0.0
+    count = W * 2.0 ** ctl[WEXP] if weighted else W
+    u0, u1 = _share(n, part, parts)
+    update = ctl[UPDATE]
+    for j in range(n):
+        mu = var = 0.0
+        for q in range(parts):
+            mu += stat[_partial(lay, cap, q, sl) + j]
+            var += stat[_partial(lay, cap, q, sl + 1) + j]
+        mu *= inv
+        var *= inv
+        rstd = 1.0 / np.sqrt(var + NORM_EPS)
+        if u0 <= j < u1:
+            stat[so + j] = rstd
+            if update != KEEP and count > 1:
+                m = MOMENTUM if update == MOVE else 1.0
+                run[ro + j] = T((1 - m) * run[ro + j] + m * mu)
+                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * count / (count - 1)))
+        for i in range(nr):
+            _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu, rstd)
+
+
+@jit(inline=True)
+def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, parts):
+    """φ^[k] of rows r0..r0+nr of a batch norm layer, from the parts' sums of h and h ⊙ x̂ (and
+    of w), combined in part order (``_finish_backward``)."""
+    cap = _cap(pbuf, lay)
+    K, width = lay.shape[0], _stat_width(lay)
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    so = K * cap + lay[k0, C_OFF]
+    o = cap * lay[k0, C_OFF] + r0 * n
+    sl = 4 + _bn_slot(lay, k0)
+    W = 0.0
+    for q in range(parts):
+        W += stat[_partial(lay, cap, q, sl) + width]
+    inv = 1.0 / W if W > 0 else 0.0
+    for j in range(n):
+        A = C = 0.0
+        for q in range(parts):
+            A += stat[_partial(lay, cap, q, sl) + j]
+            C += stat[_partial(lay, cap, q, sl + 1) + j]
+        A *= inv
+        C *= inv
+        for i in range(nr):
+            io, w = o + i * n + j, _weight(sw, swo, i)
+            h = np.float64(theta[go + j] * gbuf[io])
+            pbuf[io] = (h - w * A - w * zbuf[io] * C) * stat[so + j]
+
+
+@jit(inline=True)
 def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                    r0, B, c0, c1):
+                    r0, B, c0, c1, part, parts):
     """Rows r0..r0+B, columns c0..c1 of an extended layer k from z̄^[k] in zbuf: norm, ψ,
-    dropout (training), skip; x̄^[k] into abuf. pos0: the epoch position of the block's row 0."""
+    dropout (training), skip; x̄^[k] into abuf. pos0: the epoch position of the block's row 0.
+    part ≥ 0: column part ``part`` of ``parts`` of a layer norm whose sums the parts made."""
     cap = _cap(abuf, lay)
     n = lay[k0, N_OUT]
     o = cap * lay[k0, C_OFF] + r0 * n
-    if lay[k0, NORM] != 0:
+    if lay[k0, NORM] == LAYER_NORM and part >= 0:
+        _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, part, parts)
+    elif lay[k0, NORM] == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:
+        _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
+    elif lay[k0, NORM] != 0:
         _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl)
     else:
         for i in range(B):
@@ -459,7 +622,8 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
 
 
 @jit(inline=True)
-def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, c0, c1):
+def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, c0, c1,
+                     part, parts):
     """φ^[k] of rows r0..r0+B, columns c0..c1 of an extended layer k from δ = ∂L/∂x̄^[k] in
     pbuf (DESIGN.md, "Inside a hidden layer"): a skip first passes δ on to φ^[k-1]'s block,
     where layer k's (W^[k])ᵀφ^[k] is then added; dropout masks δ and scales it by 1/(1 − p);
@@ -493,6 +657,32 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     if norm == 0:
         return
     go = lay[k0, G_OFF]
+    if norm == LAYER_NORM and part >= 0:  # this part's sums of h and h ⊙ x̂ over units c0..c1
+        d0, d1 = _partial(lay, cap, part, 4), _partial(lay, cap, part, 5)
+        for i in range(B):
+            io = o + i * n
+            sh = shx = 0.0
+            for j in range(c0, c1):
+                h = np.float64(theta[go + j] * gbuf[io + j])
+                sh += h
+                shx += h * zbuf[io + j]
+            stat[d0 + i], stat[d1 + i] = sh, shx
+        return  # φ once every part's sums are in (``_ln_backward_cols``)
+    if norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:  # this part's rows' sums per unit
+        width, sl = _stat_width(lay), 4 + _bn_slot(lay, k0)
+        d0, d1 = _partial(lay, cap, part, sl), _partial(lay, cap, part, sl + 1)
+        for j in range(n):
+            stat[d0 + j] = stat[d1 + j] = 0.0
+        sw_part = 0.0
+        for i in range(B):
+            io = o + i * n
+            sw_part += _weight(sw, swo, i)
+            for j in range(n):
+                h = np.float64(theta[go + j] * gbuf[io + j])
+                stat[d0 + j] += h
+                stat[d1 + j] += h * zbuf[io + j]
+        stat[d0 + width] = sw_part
+        return  # φ once every part's sums are in (``_bn_backward_rows``)
     if norm == LAYER_NORM:
         for i in range(B):
             io = o + i * n
@@ -538,6 +728,27 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
 
 
 @jit(inline=True)
+def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
+    """φ^[k] of units c0..c1 of every row of a layer norm layer, from the parts' sums of h and
+    h ⊙ x̂ (``_finish_backward``), combined in part order."""
+    cap = _cap(pbuf, lay)
+    n, go = lay[k0, N_OUT], lay[k0, G_OFF]
+    o = cap * lay[k0, C_OFF]
+    for i in range(B):
+        mh = mhx = 0.0
+        for q in range(parts):
+            mh += stat[_partial(lay, cap, q, 4) + i]
+            mhx += stat[_partial(lay, cap, q, 5) + i]
+        mh /= n
+        mhx /= n
+        rstd = stat[k0 * cap + i]
+        io = o + i * n
+        for j in range(c0, c1):
+            h = np.float64(theta[go + j] * gbuf[io + j])
+            pbuf[io + j] = (h - mh - zbuf[io + j] * mhx) * rstd
+
+
+@jit(inline=True)
 def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
     """Units c0..c1 of γ^[k], β^[k] in dst −= step · Σ_batch (g ⊙ x̂, g), g = ∂L/∂ẑ^[k]."""
     cap = _cap(pbuf, lay)
@@ -564,16 +775,18 @@ def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, p
     else:
         _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
         _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                        r0, B, c0, c1)
+                        r0, B, c0, c1, -1, 1)
 
 
 @jit(inline=True)
-def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m0, m1, kernel_path):
-    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2)."""
+def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m0, m1, kernel_path, part, parts):
+    """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2); part ≥ 0: column
+    part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
     abuf, pbuf, _, _, zbuf, gbuf, stat = scratch
     _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path)
     if lay[k0 - 1, EXT] != 0:
-        _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1)
+        _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1,
+                         part, parts)
 
 
 # -------------------------------------------------------------------------- sample weights
@@ -642,7 +855,8 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
-            _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, 0, B, 0, lay[k0, N_IN], kernel_path)
+            _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, 0, B, 0, lay[k0, N_IN], kernel_path,
+                            -1, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         if train:
             _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
@@ -721,6 +935,79 @@ def _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
                         _u(r1 - r0), _u(nK), sw, start + r0, _batch_scale(sw, start, B))
 
 
+@jit(inline=True)
+def _bn_layer(lay, i):
+    """The 0-based index of the i-th batch norm layer (K when there are fewer; −1 for i < 0)."""
+    if i < 0:
+        return -1
+    c = 0
+    for k0 in range(lay.shape[0]):
+        if lay[k0, NORM] == BATCH_NORM:
+            if c == i:
+                return k0
+            c += 1
+    return lay.shape[0]
+
+
+@jit(inline=True)
+def _n_batch_norms(lay):
+    c = 0
+    for k0 in range(lay.shape[0]):
+        c += lay[k0, NORM] == BATCH_NORM
+    return c
+
+
+@jit(inline=True)
+def _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, r0, r1, p, parts, s, m):
+    """Stage s of the rows phases of a batch whose m batch norm layers b_1 < ... < b_m make the
+    row parts meet (``_epoch_share``), for row part p (rows r0..r1); returns its Σ L (stage 2m).
+      s = 2i < 2m:   finish b_i's rows (i > 0), forward to b_{i+1}, its z̄ and the part's Σ w z;
+      s = 2i + 1:    the part's Σ w (z − μ)² of b_{i+1};
+      s = 2m:        finish b_m's rows, forward to the output, φ^[K], backward down to b_m,
+                     whose sums of h and h ⊙ x̂ the part makes;
+      s = 2m + t:    φ of b_{m-t+1}'s rows, backward down to b_{m-t} (or to φ^[1])."""
+    lay, loss_code, kernel_path, rates = shape
+    abuf, pbuf, _, _, zbuf, gbuf, stat = scratch
+    K, nr, cap = lay.shape[0], r1 - r0, _cap(abuf, lay)
+    total = 0.0
+    if s <= 2 * m:
+        i = s // 2
+        b, prev = _bn_layer(lay, i), _bn_layer(lay, i - 1)
+        if s % 2 == 1:
+            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, 1)
+            return total
+        for k0 in range(max(prev, 0), b if s < 2 * m else K):
+            src, so = _layer_input(lay, k0, x0, x0o, abuf)
+            so += _u(r0 * lay[k0, N_IN])
+            if k0 == prev:  # its z̄ and sums are in: normalize, ψ, dropout, skip
+                _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
+                                start + r0, start, r0, nr, 0, lay[k0, N_OUT], p, parts)
+            else:
+                _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start + r0, start,
+                               r0, nr, 0, lay[k0, N_OUT], kernel_path)
+        if s < 2 * m:
+            src, so = _layer_input(lay, b, x0, x0o, abuf)
+            if nr > 0:
+                _layer_linear_block(theta, lay, b, src, so + _u(r0 * lay[b, N_IN]), zbuf, r0, nr, 0,
+                                    lay[b, N_OUT], kernel_path)
+            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, 0)
+            return total
+        if nr > 0:
+            total = _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+        top, stop = K - 1, _bn_layer(lay, m - 1) + 1 if m > 0 else 1
+    else:
+        b = _bn_layer(lay, 2 * m - s + m)  # s = 2m + t: b_{m-t+1}, 0-based m − t
+        _bn_backward_rows(theta, lay, b, pbuf, zbuf, gbuf, stat, sw, start + r0, r0, nr, parts)
+        top, stop = b, _bn_layer(lay, 3 * m - s - 1) + 1 if 3 * m - s - 1 >= 0 else 1
+    for k0 in range(top, max(stop, 1) - 1, -1):  # φ^[k0-1] from φ^[k0], k0 = top .. stop
+        if k0 < 1:
+            break
+        split = k0 == stop and lay[k0 - 1, NORM] == BATCH_NORM
+        _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start + r0, start, r0, nr, 0,
+                        lay[k0, N_IN], kernel_path, p if split else -1, parts)
+    return total
+
+
 @jit
 def _epoch_share(shape, step, rows, scratch, batch, team):
     """One epoch, run by every thread of a team at once; same result as ``_epoch``.
@@ -737,6 +1024,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
+    m = _n_batch_norms(lay)  # batch norm layers make the row parts meet: 3m + 1 rows phases
     end = 0  # items numbered below end belong to this or earlier phases
     for start in range(0, N, batch):
         B = min(batch, N - start)
@@ -744,8 +1032,22 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
             x0, x0o, y0, yo = xb, 0, yb, 0
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        end += parts
-        while True:  # rows phase
+        for s in range(3 * m + 1 if m > 0 else 0):  # rows phases that meet at batch norm layers
+            end += parts
+            while True:
+                item = _claim(sync, end)
+                if item < 0:
+                    break
+                p = item - (end - parts)
+                r0, r1 = _share(B, p, parts)
+                if shuffle and s == 0:
+                    _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
+                losses[p] += _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, r0, r1,
+                                         p, parts, s, m)
+                _done(sync)
+            _wait(sync, end)
+        end += parts if m == 0 else 0
+        while m == 0:  # rows phase
             item = _claim(sync, end)
             if item < 0:
                 break
@@ -763,9 +1065,10 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
                     _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start + r0, start, r0, nr, 0,
-                                    lay[k0, N_IN], kernel_path)
+                                    lay[k0, N_IN], kernel_path, -1, 1)
             _done(sync)
-        _wait(sync, end)
+        if m == 0:
+            _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
         end += K * parts
         while True:  # columns phase
@@ -791,11 +1094,12 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
 @jit
 def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer.
-    Batch norm runs within a column part; layer norm needs whole rows (``_epoch_share``)."""
+    Batch norm runs within a column part; layer norm takes two more phases forward and one
+    backward, to combine the parts' sums over each row's units."""
     lay, loss_code, kernel_path, rates = shape
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
-    abuf, pbuf, xb, yb = scratch[0], scratch[1], scratch[2], scratch[3]
+    abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
     parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -816,19 +1120,30 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
             _wait(sync, end)
         else:
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
-        for k0 in range(K):  # forward, one phase per layer
+        for k0 in range(K):  # forward, one phase per layer (layer norm: three)
             src, so = _layer_input(lay, k0, x0, x0o, abuf)
-            end += parts
-            while True:
-                item = _claim(sync, end)
-                if item < 0:
-                    break
-                c0, c1 = _share(lay[k0, N_OUT], item - (end - parts), parts)
-                if c1 > c0:
-                    _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start, start, 0, B,
-                                   c0, c1, kernel_path)
-                _done(sync)
-            _wait(sync, end)
+            split_ln = lay[k0, NORM] == LAYER_NORM
+            for step_ in range(3 if split_ln else 1):
+                end += parts
+                while True:
+                    item = _claim(sync, end)
+                    if item < 0:
+                        break
+                    p = item - (end - parts)
+                    c0, c1 = _share(lay[k0, N_OUT], p, parts)
+                    if not split_ln:
+                        if c1 > c0:
+                            _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start, start,
+                                           0, B, c0, c1, kernel_path)
+                    elif step_ < 2:  # z̄ and this part's Σ z per row; then its Σ (z − μ)²
+                        if step_ == 0 and c1 > c0:
+                            _layer_linear_block(theta, lay, k0, src, so, zbuf, 0, B, c0, c1, kernel_path)
+                        _ln_partial_forward(lay, k0, zbuf, stat, _cap(abuf, lay), B, c0, c1, p, parts, step_)
+                    else:
+                        _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
+                                        start, start, 0, B, c0, c1, p, parts)
+                    _done(sync)
+                _wait(sync, end)
         end += parts
         while True:  # φ^[K] by whole rows
             item = _claim(sync, end)
@@ -843,6 +1158,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
         c = _constants(opt, h, t0 + start // batch + 1)
         for k0 in range(K - 1, -1, -1):  # φ^[k-1] columns of layer k, and the step on W^[k+1]
             n_dx = parts if k0 > 0 else 0
+            split_ln = k0 > 0 and lay[k0 - 1, NORM] == LAYER_NORM
             n_step = parts if k0 + 1 < K else 0
             if k0 == 0:  # the last phase also steps W^[1]
                 n_step += parts
@@ -854,9 +1170,9 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                 i = item - (end - n_dx - n_step)
                 if i < n_dx:
                     m0, m1 = _share(lay[k0, N_IN], i, parts)
-                    if m1 > m0:
+                    if m1 > m0 or split_ln:  # (an empty part's layer norm sums are its zeros)
                         _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start, start, 0, B, m0, m1,
-                                        kernel_path)
+                                        kernel_path, i if split_ln else -1, parts)
                 else:
                     i -= n_dx
                     kk = k0 + 1 if i < parts and k0 + 1 < K else 0
@@ -864,6 +1180,16 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                                  B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)
+            if split_ln:  # φ^[k-1] of a layer norm layer, from the parts' sums
+                end += parts
+                while True:
+                    item = _claim(sync, end)
+                    if item < 0:
+                        break
+                    m0, m1 = _share(lay[k0, N_IN], item - (end - parts), parts)
+                    _ln_backward_cols(theta, lay, k0 - 1, pbuf, zbuf, gbuf, stat, B, m0, m1, parts)
+                    _done(sync)
+                _wait(sync, end)
 
 
 # ------------------------------------------------------------------------ inference
