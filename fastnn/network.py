@@ -244,6 +244,27 @@ class Network:
             if gamma is not None and beta is not None:
                 gamma[:], beta[:] = 1, 0
 
+    @property
+    def dropout_seed(self) -> int:
+        """The key of the dropout masks (with ``epochs_trained``), drawn from ``seed`` for a net
+        with dropout (0 otherwise); setting it sets the kernels' key too (``load`` does).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], dropout=0.1, seed=0)
+        >>> net.dropout_seed = 12345                  # the masks of another seeded run
+        >>> net.dropout_seed
+        12345
+        """
+        return self._engine.dropout_seed
+
+    @dropout_seed.setter
+    def dropout_seed(self, value: int) -> None:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+                or not 0 <= value < 2**63:
+            raise ValueError(f"dropout_seed must be an integer in [0, 2**63), got {value!r}")
+        self._engine.dropout_seed = int(value)
+
     def _engine_running(self, store: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Batch norm's (mean, variance) views of a store, per hidden layer (None: no batch norm)."""
         run = self._engine.split(store)[1]
