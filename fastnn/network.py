@@ -1087,8 +1087,10 @@ class Network:
 
     # ------------------------------------------------------------------ persistence and export
     def save(self, path: Any) -> None:
-        """Write an .npz with the architecture, loss, parameters, optimizer state and the
-        shuffling generator's state, atomically; ``load`` then resumes training exactly.
+        """Write an .npz with the architecture (with each hidden layer's norm, dropout and
+        skip), loss, parameters, batch norm's running statistics, optimizer state, the shuffling
+        generator's state, ``epochs_trained`` and ``dropout_seed``, atomically; ``load`` then
+        resumes training exactly.
 
         The file is written next to ``path`` under a temporary name, then renamed over it: if
         writing fails (a full disk, an error, a killed process), an existing file at ``path``
@@ -1123,14 +1125,18 @@ class Network:
         if self._theta.training_elsewhere():
             raise RuntimeError("save: this network is training in another thread; save from one "
                                "of that fit's callbacks (fit(callbacks=[...])), or after it returns")
-        with self._theta.reading() as theta:
+        with self._theta.reading() as store:
+            running = [a for r in self._engine_running(store) if r is not None for a in r]
             persist.save(path, sizes=self.sizes, activations=self.activations, loss=self.loss_name,
-                         dtype=self.dtype, theta=theta, rng=self._rng, optimizer=self.optimizer,
-                         feature_names=self.feature_names_in_)
+                         dtype=self.dtype, theta=store[: self.n_params], rng=self._rng,
+                         optimizer=self.optimizer, feature_names=self.feature_names_in_, norm=self.norm,
+                         dropout=self.dropout, residual=self.residual,
+                         running=np.concatenate(running) if running else None,
+                         epochs_trained=self.epochs_trained, dropout_seed=self.dropout_seed)
 
     @classmethod
     def load(cls, path: Any) -> Network:
-        """Read a model written by ``save`` (format 1, 2 or 3), trusting nothing in the file.
+        """Read a model written by ``save`` (format 1 to 4), trusting nothing in the file.
 
         Every field is checked before anything sized by the file is allocated, and the weights
         are read from the file, never drawn at random first. Never unpickles.
@@ -1143,8 +1149,11 @@ class Network:
         Returns
         -------
         Network
-            The network, with its optimizer (and its state), its shuffling generator and its
-            recorded feature names restored, so that ``fit`` resumes exactly.
+            The network, with its optimizer (and its state), its shuffling generator, batch
+            norm's running statistics, the dropout masks' keys (``epochs_trained``,
+            ``dropout_seed``) and its recorded feature names restored, so that ``fit`` resumes
+            exactly. Files of formats 1 to 3 give nets without norm, dropout or skips, with
+            ``epochs_trained`` 0.
 
         Raises
         ------
