@@ -1177,8 +1177,9 @@ class Network:
 
     def to_onnx(self, path: Any, *, opset: int | None = None, input_name: str = "x",
                 output_name: str = "y") -> None:
-        """Write the network as an ONNX model (Gemm + activation per layer, a dynamic batch axis
-        "N", opset 17 by default); needs ``pip install "fastnn[onnx]"``.
+        """Write the network as an ONNX model (per layer Gemm, then LayerNormalization or
+        BatchNormalization, the activation and an Add for a skip; a dynamic batch axis "N",
+        opset 17 by default); needs ``pip install "fastnn[onnx]"``.
 
         θ is read under the read guard; ``fastnn.export.to_onnx`` gives the details.
 
@@ -1187,8 +1188,8 @@ class Network:
         path : str or os.PathLike
             The file to write (atomically).
         opset : int, optional
-            The ONNX operator set, from ``fastnn.export.MIN_OPSET`` (13) to the installed
-            onnx's newest; None: 17.
+            The ONNX operator set, from ``fastnn.export.MIN_OPSET`` (13; 17 with layer norm) to
+            the installed onnx's newest; None: 17. From 20 on, gelu is one Gelu node.
         input_name : str, default "x"
             The name of the model's input, shape (N, n_0).
         output_name : str, default "y"
@@ -1217,15 +1218,19 @@ class Network:
         to_onnx(self, path, opset=opset, input_name=input_name, output_name=output_name)
 
     def to_torch(self) -> Any:
-        """A ``torch.nn.Sequential`` of Linear and activation modules with these weights.
+        """A ``torch.nn.Sequential`` of Linear, LayerNorm/BatchNorm1d, activation and Dropout
+        modules with these parameters, a hidden layer with a skip wrapped in
+        ``fastnn.export.Residual``.
 
-        ``fastnn.export.to_torch`` gives the modules each ψ^[k] becomes.
+        ``fastnn.export.to_torch`` gives the modules each ψ^[k] becomes. The module is in
+        training mode, as torch makes modules: with dropout or batch norm, call
+        ``module.eval()`` to compute ``predict``.
 
         Returns
         -------
         torch.nn.Sequential
-            Copies of W^[k] and b̄^[k], in the network's dtype; ``module(X)`` equals
-            ``predict(X)``.
+            Copies of W^[k], b̄^[k], γ^[k], β^[k] and the running statistics, in the network's
+            dtype; ``module.eval()(X)`` equals ``predict(X)``.
 
         Raises
         ------
@@ -1247,8 +1252,10 @@ class Network:
 
     @classmethod
     def from_torch(cls, module: Any, *, loss: str | None = None, dtype: Any = None) -> Network:
-        """A Network from a ``torch.nn.Sequential`` of Linear layers and supported activations
-        (see ``fastnn.export.from_torch`` for the rules).
+        """A Network from a ``torch.nn.Sequential`` of Linear layers, each followed by an optional
+        LayerNorm or BatchNorm1d, a supported activation and an optional Dropout, in that order,
+        hidden layers with a skip wrapped in ``fastnn.export.Residual`` (see
+        ``fastnn.export.from_torch`` for the rules).
 
         Parameters
         ----------
@@ -1262,14 +1269,15 @@ class Network:
         Returns
         -------
         Network
-            With a copy of the module's weights.
+            With a copy of the module's parameters and batch norm's running statistics, and
+            its norm, dropout rates and skips.
 
         Raises
         ------
         ValueError
-            If ``module`` holds a module fastnn cannot represent, layers whose widths do not
-            chain, or an activation that ``loss`` does not allow (the message names the module
-            and its position).
+            If ``module`` holds a module fastnn cannot represent, modules in another order,
+            layers whose widths do not chain, or an activation that ``loss`` does not allow (the
+            message names the module and its position).
 
         Examples
         --------
@@ -1281,4 +1289,8 @@ class Network:
         from .export import from_torch
 
         spec = from_torch(module, loss=loss, dtype=dtype)
-        return cls(spec.pop("sizes"), spec.pop("activations"), **spec)
+        means, variances = spec.pop("running_stats")
+        net = cls(spec.pop("sizes"), spec.pop("activations"), **spec)
+        if "batch" in net.norm:
+            net.set_running_stats(means, variances)
+        return net
