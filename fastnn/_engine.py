@@ -316,7 +316,7 @@ class Engine:
     def _runtime(self) -> None:
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype)
-        self._eval_ctl = np.zeros(5, np.int64)
+        self._eval_ctl = np.zeros(6, np.int64)
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
         self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
@@ -347,12 +347,13 @@ class Engine:
         n = self.n_params
         return store[:n], store[n:]
 
-    def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0) -> np.ndarray:
+    def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0,
+            weight_exponent: int = 0) -> np.ndarray:
         """The kernels' mode array (``_kernels.SEED`` ...): evaluation by default. Nets without
         extended layers never read it and share one."""
         if not self.extended:
             return self._eval_ctl
-        return np.array([self.dropout_seed, epoch, row0, int(training), update], np.int64)
+        return np.array([self.dropout_seed, epoch, row0, int(training), update, weight_exponent], np.int64)
 
     def dropout_mask(self, k: int, N: int, epoch: int, row0: int = 0) -> np.ndarray:
         """Layer k's (1-based) dropout mask m^[k] (1 kept, 0 dropped) for the epoch positions
@@ -390,7 +391,7 @@ class Engine:
                 np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
                 *self._extended_buffers(rows)))
-        return bufs  # type: ignore[no-any-return]
+        return bufs
 
     def activations_buffer(self, rows: int) -> tuple[np.ndarray, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:
@@ -529,11 +530,12 @@ class Trainer:
 
     def run(self, store: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
             perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,
-            t0: int, total: float, fresh: bool, epoch: int = 0) -> float:
+            t0: int, total: float, fresh: bool, epoch: int = 0, weight_exponent: int = 0) -> float:
         """Batches r0/B .. r1/B of the epoch; returns ``total`` plus their Σ L. Rows come from
         perm[r0:r1] (shuffle), or are X[r0:r1] in place. Batch b (0-based) of the run is the
         optimizer's step t0 + b + 1; swp: the sample weights in the epoch's order, or empty;
-        ``epoch``: the network's epoch count, which keys the dropout masks."""
+        ``epoch``: the network's epoch count, which keys the dropout masks; ``weight_exponent``:
+        the power of two the sample weights were scaled by (``_validate.weight_exponent``)."""
         e, batch = self.engine, self.batch
         theta, run = e.split(store)
         if self.unrolled is not None:  # always a whole epoch
@@ -548,7 +550,7 @@ class Trainer:
         scratch = self.bufs[1]
         # _kernels' step and rows bundles
         step = (theta, grad, state, code, tuple(h), t0, run)
-        rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0))
+        rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0, weight_exponent))
         if self.pool is not None:
             return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
         return float(_k._epoch(e.shape, step, rows, scratch, batch, total))

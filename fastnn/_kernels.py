@@ -42,8 +42,7 @@ from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from ._layout import (ACT, B_OFF, BATCH_NORM, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM,
-                      R_OFF, RES, W_OFF)
+from ._layout import ACT, B_OFF, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM, R_OFF, RES, W_OFF
 from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 
@@ -82,8 +81,10 @@ _N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
 # ctl, an int64 array: the dropout masks' seed, the epoch (counted across fits), the row of the
 # epoch a run starts at, training mode (1: dropout acts, batch norm uses the batch's statistics;
 # 0: evaluation, as PyTorch's eval()), and what batch norm does to its running statistics in
-# training mode (KEEP them, MOVE them by MOMENTUM, or SET them to the batch's).
-SEED, EPOCH, ROW0, TRAINING, UPDATE = range(5)
+# training mode (KEEP them, MOVE them by MOMENTUM, or SET them to the batch's), and the power of
+# two the sample weights were scaled by (``_validate.sample_weight``): the running variance's
+# unbiased correction counts Σ w in the caller's units, so integer weights act as repeated rows.
+SEED, EPOCH, ROW0, TRAINING, UPDATE, WEXP = range(6)
 KEEP, MOVE, SET = 0, 1, 2
 NORM_EPS = 1e-5  # ε of layer and batch norm (PyTorch's default)
 MOMENTUM = 0.1  # batch norm's running statistics: r ← (1 − m) r + m · batch statistic
@@ -412,13 +413,14 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
                 d = zbuf[io + j] - stat[mo + j]
                 stat[mo + width + j] += w * d * d
         update = ctl[UPDATE]
+        count = W * 2.0 ** ctl[WEXP] if sw.size else W  # Σ w in the caller's units
         for j in range(c0, c1):
             var = stat[mo + width + j] * inv
             stat[so + j] = 1.0 / np.sqrt(var + NORM_EPS)
-            if update != KEEP and W > 1:  # one row (or Σ w ≤ 1) has no unbiased variance: kept
+            if update != KEEP and count > 1:  # one row (or Σ w ≤ 1) has no unbiased variance: kept
                 m = MOMENTUM if update == MOVE else 1.0
                 run[ro + j] = T((1 - m) * run[ro + j] + m * stat[mo + j])
-                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * W / (W - 1)))
+                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * count / (count - 1)))
     for i in range(B):
         io = zo + i * n
         for j in range(c0, c1):

@@ -236,11 +236,20 @@ def sample_weight(value: Any, N: int, dt: np.dtype, name: str = "sample_weight")
     if not w.max(initial=0.0) > 0:
         raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
     # Only ratios matter (Σ w (·) / Σ w): a power-of-two rescale to max w in [0.5, 1) is
-    # exact and keeps any accepted scale inside the dtype's range, sums included.
-    w = np.ascontiguousarray(np.ldexp(w, -np.frexp(w.max())[1]), dtype=dt)
+    # exact and keeps any accepted scale inside the dtype's range, sums included
+    # (``weight_exponent`` gives the power, for batch norm's count of rows).
+    w = np.ascontiguousarray(np.ldexp(w, -weight_exponent(w)), dtype=dt)
     if not w.sum(dtype=np.float64) > 0:
         raise ValueError(f"{name}: the weights span more than {dt.name} can hold")
     return w
+
+
+def weight_exponent(value: Any) -> int:
+    """e such that ``sample_weight`` scaled valid weights by 2^−e (0 for None)."""
+    if value is None:
+        return 0
+    w = np.asarray(value, dtype=np.float64)
+    return int(np.frexp(w.max(initial=0.0))[1])
 
 
 def overflow_hint(dt: np.dtype, *arrays: np.ndarray) -> str:

@@ -207,7 +207,7 @@ class Network:
         self._rng = np.random.default_rng(seed)
         self._engine = _engine.Engine(
             sizes, [a.code for a in table], entry.code, self.dtype, path,
-            [_layout.NORM_CODES[n] for n in self.norm] + [0], self.residual + [False], self.dropout + [0.0],
+            [*(_layout.NORM_CODES[n] for n in self.norm), 0], [*self.residual, False], [*self.dropout, 0.0],
             [not getattr(a, "from_output", True) for a in table])
         self.epochs_trained = 0
         self.dropout_seed = 0
@@ -684,7 +684,7 @@ class Network:
 
         return Predictor(self.snapshot(), self._engine.fresh())
 
-    def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
+    def loss(self, X: Any, Y: Any, sample_weight: Any = None, *, training: bool = False) -> float:
         """Mean over samples of the loss L (``loss_name``: the seed's ½‖y − x̄^[K]‖² by default).
 
         Parameters
@@ -696,6 +696,9 @@ class Network:
             The targets (see ``fit``).
         sample_weight : array_like of shape (N,), optional
             One weight >= 0 per sample: the loss is then the weighted mean Σ w L / Σ w.
+        training : bool
+            Evaluate as ``fit`` does (dropout's masks of the next epoch, batch norm on all of
+            X's statistics) instead of as ``predict`` does; never updates the running statistics.
 
         Returns
         -------
@@ -719,8 +722,11 @@ class Network:
         """
         X, Y = self._check_XY(X, Y)
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
-        with self._theta.reading() as theta:
-            value = self._engine.mean_loss(theta, X, Y, sw)
+        if training and self._engine.extended:  # in one block: batch norm's statistics are X's
+            value = self.loss_and_gradient(X, Y, sample_weight, training=True)[0]
+        else:
+            with self._theta.reading() as theta:
+                value = self._engine.mean_loss(theta, X, Y, sw)
         if not np.isfinite(value):
             hint = (_validate.overflow_hint(self.dtype, X, Y)
                     or "; the weights may have diverged (check net.parameters)")
@@ -778,7 +784,7 @@ class Network:
         N = len(X)
         return float(total) / N, grad.astype(np.float64) / N
 
-    def gradients(self, X: Any, Y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def gradients(self, X: Any, Y: Any, *, training: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """∂/∂W^[k] and ∂/∂b̄^[k] of ``loss(X, Y)``, shaped like weights/biases.
 
         Computed by the same kernels ``fit`` uses for this network, on a copy of θ taken under
@@ -791,6 +797,8 @@ class Network:
             ``fit`` recorded, in that order.
         Y : array_like of shape (N, n_K) or (N,)
             The targets (see ``fit``).
+        training : bool
+            Differentiate the loss as ``fit`` sees it (as ``loss_and_gradient``).
 
         Returns
         -------
@@ -812,7 +820,10 @@ class Network:
         [(4, 2), (1, 4)]
         """
         X, Y = self._check_XY(X, Y)
-        grad = self._engine.gradient_sum(self._private_theta(), X, Y)
+        if training:
+            grad = self._engine.backward_all(self._private_theta(), X, Y, None, self._ctl(True))[1]
+        else:
+            grad = self._engine.gradient_sum(self._private_theta(), X, Y)
         grad /= self.dtype.type(len(X))
         return self.unpack(grad)
 
@@ -841,8 +852,9 @@ class Network:
         sw = _validate.sample_weight(sample_weight, len(X), self.dtype)
         Y = np.zeros((len(X), self.sizes[-1]), self.dtype)
         with self._theta.writing("set_batch_statistics") as own:
-            self._engine.backward_all(own, X, Y, sw if sw.size else None,
-                                      self._engine.ctl(True, _engine.SET, self.epochs_trained))
+            ctl = self._engine.ctl(True, _engine.SET, self.epochs_trained, 0,
+                                   _validate.weight_exponent(sample_weight) if sw.size else 0)
+            self._engine.backward_all(own, X, Y, sw if sw.size else None, ctl)
 
     def backprop(self, X: Any, Y: Any, *, training: bool = False) -> Backprop:
         """Run the seed's forward pass and φ^[k] recurrence on all of X; return every piece.

@@ -79,6 +79,7 @@ class _Data:
     val: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (Xv, Yv, wv), or None
     metrics: list[tuple[str, Callable[[np.ndarray, np.ndarray], float]]]
     callbacks: list[Callback]
+    weight_exponent: int = 0  # sw = the caller's weights · 2^−weight_exponent (batch norm counts rows)
 
 
 def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Generator, X: Any, Y: Any,
@@ -116,7 +117,7 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
                          f"got batch_size={batch_size} with {len(X)} training rows; pass batch_size >= 2 "
                          "or use norm='layer'")
     trainer = engine.trainer(opt, batch, threads, weighted=bool(sw.size))
-    data = _Data(X, Y, sw, val, ms, cbs)
+    data = _Data(X, Y, sw, val, ms, cbs, _validate.weight_exponent(sample_weight) if sw.size else 0)
     theta.claim()
     try:
         theta.own()
@@ -317,7 +318,7 @@ class _Loop:
             c0 = time.perf_counter()
             loss = trainer.run(self.theta.array, self.grad, self.state, d.X, d.Y, self.perm, self.shuffle,
                                self.swp, done, done + rows, self.code, h, self.opt.t + done // batch, loss,
-                               done == 0, self.net.epochs_trained)
+                               done == 0, self.net.epochs_trained, d.weight_exponent)
             e.row_seconds = (time.perf_counter() - c0) / rows
             done += rows
             if bar is not None:

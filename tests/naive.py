@@ -11,9 +11,14 @@ Everything here works one sample at a time with column vectors, exactly as the s
 and averages over samples at the end.  Lists Ws / bs are 0-based (Ws[k-1] is W^[k]); the returned
 z / x / phi dicts are keyed by the seed's 1-based layer number (x[0] is the input).
 """
+import math
+
 import numpy as np
 
 LEAKY_SLOPE = 0.01
+SELU_LAMBDA = 1.0507009873554804934193349852946  # PyTorch's nn.SELU constants
+SELU_ALPHA = 1.6732632423543772848170429916717
+_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _sigmoid(z):
@@ -31,6 +36,14 @@ ACTIVATIONS = {
         lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
     ),
     "softplus": (lambda z: np.logaddexp(0.0, z), _sigmoid),
+    # exact GELU z Phi(z), Phi the standard normal CDF; psi' = Phi(z) + z exp(-z^2/2) / sqrt(2 pi)
+    "gelu": (lambda z: 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0))),
+             lambda z: 0.5 * (1.0 + _erf(z / np.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)),
+    "silu": (lambda z: z * _sigmoid(z), lambda z: _sigmoid(z) * (1.0 + z * (1.0 - _sigmoid(z)))),
+    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
+            lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))),
+    "selu": (lambda z: SELU_LAMBDA * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0))),
+             lambda z: SELU_LAMBDA * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))),
 }
 NAMES = sorted(ACTIVATIONS)
 

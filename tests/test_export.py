@@ -175,8 +175,7 @@ def folder(tmp_path_factory):
     return str(tmp_path_factory.mktemp("onnx"))
 
 
-CASES = [(loss, act, depth, dtype) for loss in OUTPUTS for act in ACTIVATIONS for depth in DEPTHS
-         for dtype in DTYPES]
+CASES = list(itertools.product(OUTPUTS, ACTIVATIONS, DEPTHS, DTYPES))
 
 
 @pytest.mark.parametrize("loss,act,depth,dtype", CASES)
@@ -369,7 +368,7 @@ def torch():
     return torch
 
 
-TORCH_CASES = [(loss, act, dtype) for loss in OUTPUTS for act in ACTIVATIONS for dtype in DTYPES]
+TORCH_CASES = list(itertools.product(OUTPUTS, ACTIVATIONS, DTYPES))
 
 
 @pytest.mark.parametrize("loss,act,dtype", TORCH_CASES)

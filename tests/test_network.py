@@ -181,10 +181,13 @@ def test_seeded_construction():
 @pytest.mark.parametrize("act,var", [
     ("relu", lambda fi, fo: 2 / fi), ("leaky_relu", lambda fi, fo: 2 / fi),
     ("softplus", lambda fi, fo: 2 / fi), ("tanh", lambda fi, fo: 2 / (fi + fo)),
-    ("sigmoid", lambda fi, fo: 2 / (fi + fo)),
+    ("sigmoid", lambda fi, fo: 2 / (fi + fo)), ("gelu", lambda fi, fo: 2 / fi),
+    ("silu", lambda fi, fo: 2 / fi), ("elu", lambda fi, fo: 2 / fi),
+    ("selu", lambda fi, fo: 1 / fi),
 ])
 def test_initialisation_scale(act, var):
-    # He: Var = 2/fan_in; Glorot (normal or uniform): Var = 2/(fan_in + fan_out); biases 0.
+    # He: Var = 2/fan_in; Glorot (normal or uniform): Var = 2/(fan_in + fan_out); LeCun:
+    # Var = 1/fan_in; biases 0.
     fi, fo = 300, 200
     net = Network([fi, fo, 1], activations=act, seed=0, dtype="float64")
     W = net.weights[0]

@@ -14,11 +14,13 @@ import naive
 from fastnn import Network, _engine
 from helpers import PATHS, central_difference, random_xy
 
-# Two nets of <= 32 parameters that together use every activation in hidden and output layers
+# Nets of <= 32 parameters that together use every activation in hidden and output layers
 # (the unrolled path compiles per architecture, so these stay few and tiny).
 NETS = [([2, 3, 3, 2], ["tanh", "sigmoid", "softplus"]),
         ([2, 3, 3, 2], ["leaky_relu", "relu", "identity"]),
-        ([3, 4, 1], ["relu", "sigmoid"])]
+        ([3, 4, 1], ["relu", "sigmoid"]),
+        ([3, 4, 2], ["elu", "selu"]),
+        ([2, 3, 3, 1], ["gelu", "silu", "identity"])]  # gelu and silu are for hidden layers only
 EPS = 1e-6
 
 

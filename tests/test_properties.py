@@ -29,9 +29,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import naive
-from fastnn import LOSSES, OPTIMIZERS, DivergedError, Network, _engine
+from fastnn import ACTIVATIONS, LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
-from helpers import ACTIVATION_NAMES, PATHS, assert_resume_alike, central_difference, forced_split, params, run_length
+from helpers import (
+    ACTIVATION_NAMES,
+    PATHS,
+    assert_resume_alike,
+    central_difference,
+    forced_split,
+    params,
+    run_length,
+)
 
 SCALE = int(os.environ.get("FASTNN_PROPERTY_SCALE", "1"))
 PROFILE = settings(derandomize=SCALE == 1, database=None, deadline=None, print_blob=True,
@@ -87,6 +95,8 @@ def nets(draw, dtypes=("float32", "float64"), activations=tuple(ACTIVATION_NAMES
     loss = draw(st.sampled_from(losses))
     acts = [draw(st.sampled_from(activations)) for _ in range(K)]
     acts[-1] = link[loss] or acts[-1]
+    if not ACTIVATIONS[acts[-1]].from_output:  # gelu, silu: hidden layers only
+        acts[-1] = "identity"
     if path == "unrolled" or (path == "auto" and n_params(sizes) <= UNROLLED_MAX_PARAMS):
         ok = [n for n in UNROLLED_NETS if set(n[1]) - {"softmax"} <= set(activations) and n[2] in losses]
         sizes, acts, loss = draw(st.sampled_from(ok))
