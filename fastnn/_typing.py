@@ -30,10 +30,11 @@ class NetworkLike(Protocol):
     dtype: np.dtype[Any]
     optimizer: Any  # an optimizers.Optimizer or None (not imported: optimizers imports this module)
     feature_names_in_: npt.NDArray[Any] | None
-    norm: list[str | None]
+    norm: list[str | None]  # per hidden layer k = 1..K−1
     dropout: list[float]
     residual: list[bool]
     epochs_trained: int
+    dropout_seed: int
 
     @property
     def n_params(self) -> int: ...
@@ -47,6 +48,22 @@ class NetworkLike(Protocol):
     def unpack(self, vector: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]: ...
 
     def set_parameters(self, theta: Any) -> None: ...
+
+    @property
+    def norm_scales(self) -> list[FloatArray | None]: ...
+
+    @property
+    def norm_shifts(self) -> list[FloatArray | None]: ...
+
+    @property
+    def running_means(self) -> list[FloatArray | None]: ...
+
+    @property
+    def running_vars(self) -> list[FloatArray | None]: ...
+
+    def unpack_norm(self, vector: FloatArray) -> tuple[list[FloatArray | None], list[FloatArray | None]]: ...
+
+    def set_running_stats(self, means: Any, variances: Any) -> None: ...
 
     def snapshot(self) -> FloatArray: ...
 

@@ -244,6 +244,27 @@ class Network:
             if gamma is not None and beta is not None:
                 gamma[:], beta[:] = 1, 0
 
+    @property
+    def dropout_seed(self) -> int:
+        """The key of the dropout masks (with ``epochs_trained``), drawn from ``seed`` for a net
+        with dropout (0 otherwise); setting it sets the kernels' key too (``load`` does).
+
+        Examples
+        --------
+        >>> net = Network([2, 4, 1], dropout=0.1, seed=0)
+        >>> net.dropout_seed = 12345                  # the masks of another seeded run
+        >>> net.dropout_seed
+        12345
+        """
+        return self._engine.dropout_seed
+
+    @dropout_seed.setter
+    def dropout_seed(self, value: int) -> None:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+                or not 0 <= value < 2**63:
+            raise ValueError(f"dropout_seed must be an integer in [0, 2**63), got {value!r}")
+        self._engine.dropout_seed = int(value)
+
     def _engine_running(self, store: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Batch norm's (mean, variance) views of a store, per hidden layer (None: no batch norm)."""
         run = self._engine.split(store)[1]
@@ -1078,8 +1099,10 @@ class Network:
 
     # ------------------------------------------------------------------ persistence and export
     def save(self, path: Any) -> None:
-        """Write an .npz with the architecture, loss, parameters, optimizer state and the
-        shuffling generator's state, atomically; ``load`` then resumes training exactly.
+        """Write an .npz with the architecture (with each hidden layer's norm, dropout and
+        skip), loss, parameters, batch norm's running statistics, optimizer state, the shuffling
+        generator's state, ``epochs_trained`` and ``dropout_seed``, atomically; ``load`` then
+        resumes training exactly.
 
         The file is written next to ``path`` under a temporary name, then renamed over it: if
         writing fails (a full disk, an error, a killed process), an existing file at ``path``
@@ -1114,14 +1137,18 @@ class Network:
         if self._theta.training_elsewhere():
             raise RuntimeError("save: this network is training in another thread; save from one "
                                "of that fit's callbacks (fit(callbacks=[...])), or after it returns")
-        with self._theta.reading() as theta:
+        with self._theta.reading() as store:
+            running = [a for r in self._engine_running(store) if r is not None for a in r]
             persist.save(path, sizes=self.sizes, activations=self.activations, loss=self.loss_name,
-                         dtype=self.dtype, theta=theta, rng=self._rng, optimizer=self.optimizer,
-                         feature_names=self.feature_names_in_)
+                         dtype=self.dtype, theta=store[: self.n_params], rng=self._rng,
+                         optimizer=self.optimizer, feature_names=self.feature_names_in_, norm=self.norm,
+                         dropout=self.dropout, residual=self.residual,
+                         running=np.concatenate(running) if running else None,
+                         epochs_trained=self.epochs_trained, dropout_seed=self.dropout_seed)
 
     @classmethod
     def load(cls, path: Any) -> Network:
-        """Read a model written by ``save`` (format 1, 2 or 3), trusting nothing in the file.
+        """Read a model written by ``save`` (format 1 to 4), trusting nothing in the file.
 
         Every field is checked before anything sized by the file is allocated, and the weights
         are read from the file, never drawn at random first. Never unpickles.
@@ -1134,8 +1161,11 @@ class Network:
         Returns
         -------
         Network
-            The network, with its optimizer (and its state), its shuffling generator and its
-            recorded feature names restored, so that ``fit`` resumes exactly.
+            The network, with its optimizer (and its state), its shuffling generator, batch
+            norm's running statistics, the dropout masks' keys (``epochs_trained``,
+            ``dropout_seed``) and its recorded feature names restored, so that ``fit`` resumes
+            exactly. Files of formats 1 to 3 give nets without norm, dropout or skips, with
+            ``epochs_trained`` 0.
 
         Raises
         ------
@@ -1159,8 +1189,9 @@ class Network:
 
     def to_onnx(self, path: Any, *, opset: int | None = None, input_name: str = "x",
                 output_name: str = "y") -> None:
-        """Write the network as an ONNX model (Gemm + activation per layer, a dynamic batch axis
-        "N", opset 17 by default); needs ``pip install "fastnn[onnx]"``.
+        """Write the network as an ONNX model (per layer Gemm, then LayerNormalization or
+        BatchNormalization, the activation and an Add for a skip; a dynamic batch axis "N",
+        opset 17 by default); needs ``pip install "fastnn[onnx]"``.
 
         θ is read under the read guard; ``fastnn.export.to_onnx`` gives the details.
 
@@ -1169,8 +1200,8 @@ class Network:
         path : str or os.PathLike
             The file to write (atomically).
         opset : int, optional
-            The ONNX operator set, from ``fastnn.export.MIN_OPSET`` (13) to the installed
-            onnx's newest; None: 17.
+            The ONNX operator set, from ``fastnn.export.MIN_OPSET`` (13; 17 with layer norm) to
+            the installed onnx's newest; None: 17. From 20 on, gelu is one Gelu node.
         input_name : str, default "x"
             The name of the model's input, shape (N, n_0).
         output_name : str, default "y"
@@ -1199,15 +1230,19 @@ class Network:
         to_onnx(self, path, opset=opset, input_name=input_name, output_name=output_name)
 
     def to_torch(self) -> Any:
-        """A ``torch.nn.Sequential`` of Linear and activation modules with these weights.
+        """A ``torch.nn.Sequential`` of Linear, LayerNorm/BatchNorm1d, activation and Dropout
+        modules with these parameters, a hidden layer with a skip wrapped in
+        ``fastnn.export.Residual``.
 
-        ``fastnn.export.to_torch`` gives the modules each ψ^[k] becomes.
+        ``fastnn.export.to_torch`` gives the modules each ψ^[k] becomes. The module is in
+        training mode, as torch makes modules: with dropout or batch norm, call
+        ``module.eval()`` to compute ``predict``.
 
         Returns
         -------
         torch.nn.Sequential
-            Copies of W^[k] and b̄^[k], in the network's dtype; ``module(X)`` equals
-            ``predict(X)``.
+            Copies of W^[k], b̄^[k], γ^[k], β^[k] and the running statistics, in the network's
+            dtype; ``module.eval()(X)`` equals ``predict(X)``.
 
         Raises
         ------
@@ -1229,8 +1264,10 @@ class Network:
 
     @classmethod
     def from_torch(cls, module: Any, *, loss: str | None = None, dtype: Any = None) -> Network:
-        """A Network from a ``torch.nn.Sequential`` of Linear layers and supported activations
-        (see ``fastnn.export.from_torch`` for the rules).
+        """A Network from a ``torch.nn.Sequential`` of Linear layers, each followed by an optional
+        LayerNorm or BatchNorm1d, a supported activation and an optional Dropout, in that order,
+        hidden layers with a skip wrapped in ``fastnn.export.Residual`` (see
+        ``fastnn.export.from_torch`` for the rules).
 
         Parameters
         ----------
@@ -1244,14 +1281,15 @@ class Network:
         Returns
         -------
         Network
-            With a copy of the module's weights.
+            With a copy of the module's parameters and batch norm's running statistics, and
+            its norm, dropout rates and skips.
 
         Raises
         ------
         ValueError
-            If ``module`` holds a module fastnn cannot represent, layers whose widths do not
-            chain, or an activation that ``loss`` does not allow (the message names the module
-            and its position).
+            If ``module`` holds a module fastnn cannot represent, modules in another order,
+            layers whose widths do not chain, or an activation that ``loss`` does not allow (the
+            message names the module and its position).
 
         Examples
         --------
@@ -1263,4 +1301,8 @@ class Network:
         from .export import from_torch
 
         spec = from_torch(module, loss=loss, dtype=dtype)
-        return cls(spec.pop("sizes"), spec.pop("activations"), **spec)
+        means, variances = spec.pop("running_stats")
+        net = cls(spec.pop("sizes"), spec.pop("activations"), **spec)
+        if "batch" in net.norm:
+            net.set_running_stats(means, variances)
+        return net

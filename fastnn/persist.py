@@ -7,11 +7,18 @@ allocates nothing sized by the file until the checks before have passed:
 1. every member's ``.npy`` header (shape and dtype, read without the data) against the member's
    size in the zip and the archive's size; object arrays are refused, never unpickled;
 2. the small fields (format_version, sizes, activations, loss, dtype, feature_names, rng,
-   optimizer), after checking they fit in memory;
-3. the parameter count that ``sizes`` implies (in Python ints) against the ``params`` and
-   ``optimizer_state`` headers, and θ plus the optimizer state against the memory available;
-4. then the network is built without drawing random weights, and θ and the optimizer state
-   are read into it in chunks, each checked finite.
+   optimizer; from format 4 norm, dropout, residual, epochs_trained, dropout_seed), after
+   checking they fit in memory;
+3. the parameter count that ``sizes`` and ``norm`` imply (in Python ints) against the
+   ``params``, ``optimizer_state`` and ``running_stats`` headers, and θ plus the optimizer
+   state and the running statistics against the memory available;
+4. then the network is built without drawing random weights, and θ, the running statistics
+   and the optimizer state are read into it in chunks, each checked finite.
+
+The hidden layers' options (format 4) are one entry per hidden layer k = 1..K−1: ``norm`` a
+string array ("" for none, "layer", "batch"), ``dropout`` the rates (float64), ``residual``
+booleans; ``running_stats`` holds, for each batch norm layer in order, its running mean then
+its running variance (n_k each, in the network's dtype; empty without batch norm).
 
 A missing file is a ``FileNotFoundError`` (as ``np.load`` and ``joblib.load`` raise); every other
 problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
@@ -25,7 +32,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import numpy as np
@@ -44,8 +51,10 @@ if TYPE_CHECKING:
 
 N = TypeVar("N", bound="NetworkLike")  # the class load builds: Network, or a subclass
 
-# 2: loss, optimizer state and the shuffling generator's state; 3: feature names. 1, 2 still load.
-FORMAT_VERSION = 3
+# 2: loss, optimizer state and the shuffling generator's state; 3: feature names; 4: the hidden
+# layers' norm, dropout and residual, batch norm's running statistics, epochs_trained and
+# dropout_seed (the dropout masks' keys). 1 to 3 still load (as nets without those options).
+FORMAT_VERSION = 4
 
 _CHUNK = 1 << 22  # bytes of a big array read at a time
 _LAYER_BYTES = 1024  # memory per layer besides θ: its layout row, W^[k] and b̄^[k] views (~370 measured)
@@ -53,13 +62,18 @@ _LAYER_BYTES = 1024  # memory per layer besides θ: its layout row, W^[k] and b�
 # RuntimeError covers encrypted members and RecursionError (deeply nested JSON).
 _READ_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, EOFError, OSError,
                 zipfile.BadZipFile, zlib.error, struct.error, RuntimeError, MemoryError, SyntaxError)
-_BIG = ("params", "optimizer_state")  # read last, in chunks, straight into the network
+_BIG = ("params", "optimizer_state", "running_stats")  # read last, in chunks, into the network
 _KINDS = {  # field: (dtype kinds, ndim); format_version (an integer scalar) is read first
     "sizes": ("iu", 1), "activations": ("U", 1), "loss": ("U", 0),
     "dtype": ("U", 0), "rng": ("U", 0), "optimizer": ("U", 0), "feature_names": ("U", 1),
-    "params": ("f", 1), "optimizer_state": ("f", 1),
+    "norm": ("U", 1), "dropout": ("f", 1), "residual": ("b", 1),
+    "epochs_trained": ("iu", 0), "dropout_seed": ("iu", 0),
+    "params": ("f", 1), "optimizer_state": ("f", 1), "running_stats": ("f", 1),
 }
-_SINCE = {"loss": 2, "rng": 2, "optimizer": 2, "optimizer_state": 2, "feature_names": 3}  # else 1
+_SINCE = {"loss": 2, "rng": 2, "optimizer": 2, "optimizer_state": 2, "feature_names": 3,  # else 1
+          "norm": 4, "dropout": 4, "residual": 4, "epochs_trained": 4, "dropout_seed": 4, "running_stats": 4}
+_NORMS = {"": None, "layer": "layer", "batch": "batch"}  # the norm field's entries: Network's norm
+_COUNT_LIMIT = 2**63  # epochs_trained and dropout_seed: the kernels hold them as int64
 
 
 class _Refused(ValueError):
@@ -255,6 +269,13 @@ class _Fields(TypedDict):
     rng: dict[str, Any] | None  # the shuffling generator's PCG64 state
     optimizer: _opt.Optimizer | None  # without its state buffers
     has_state: bool  # the file holds optimizer state to ``fill`` into it
+    norm: list[str | None]  # per hidden layer k = 1..K−1, as Network's norm
+    dropout: list[float]
+    residual: list[bool]
+    epochs_trained: int
+    dropout_seed: int
+    n_params: int  # θ's length: W^[k], b̄^[k] and, for layers with norm, γ^[k], β^[k]
+    n_running: int  # running_stats' length: 2 n_k per batch norm layer
 
 
 class _ModelFile:
@@ -291,7 +312,7 @@ class _ModelFile:
                 raise self.refuse(f"missing (a format-{self.version} file has {field}.npy)")
             self.members[field] = m = self._header(infos[field])
             if m.dtype.kind not in kinds or len(m.shape) != ndim:
-                what = {"iu": "integer", "U": "string", "f": "floating-point"}[kinds]
+                what = {"iu": "integer", "U": "string", "f": "floating-point", "b": "boolean"}[kinds]
                 raise self.refuse(f"expected a {ndim}-D {what} array, got {m.dtype.str} of shape {m.shape}")
 
     def _version(self, infos: dict[str, zipfile.ZipInfo]) -> int:
@@ -409,11 +430,19 @@ class _ModelFile:
         feature_names = self._feature_names(sizes[0])
         rng = self._rng()
         opt = self._optimizer()
+        norm, dropout, residual = self._hidden_layers(sizes)
+        epochs_trained = self._count("epochs_trained")
+        dropout_seed = self._count("dropout_seed")
 
-        n_params = sum(a * b + b for a, b in itertools.pairwise(sizes))
-        for field, want, why in (("params", [(n_params,)], f"sizes {_quote(sizes)} need"),
+        hidden = list(zip(sizes[1:-1], norm))
+        n_params = (sum(a * b + b for a, b in itertools.pairwise(sizes))
+                    + sum(2 * n for n, kind in hidden if kind is not None))
+        n_running = sum(2 * n for n, kind in hidden if kind == "batch")
+        layers = f"sizes {_quote(sizes)}" + (f" with norm {_quote(norm)}" if any(norm) else "")
+        for field, want, why in (("params", [(n_params,)], f"{layers} need"),
                                  ("optimizer_state", self._state_sizes(opt, n_params),
-                                  "the optimizer needs")):
+                                  "the optimizer needs"),
+                                 ("running_stats", [(n_running,)], f"the batch norm layers of {layers} need")):
             m = self.members.get(field)
             if m is None:
                 continue
@@ -425,13 +454,16 @@ class _ModelFile:
                 raise self.refuse(f"{m.dtype.str} values cannot be cast to the model's {dtype}")
         state = self.members.get("optimizer_state")
         item = dt.itemsize
-        need = n_params * item + (state.size * item if state is not None else 0) + len(sizes) * _LAYER_BYTES
+        need = ((n_params + n_running) * item + (state.size * item if state is not None else 0)
+                + len(sizes) * _LAYER_BYTES)
         self.field = "sizes"
         self._fits(need, f"{n_params:,} {dtype} parameters" + (" and the optimizer state" if
                    state is not None and state.size else ""))
         return {"sizes": sizes, "loss": loss, "activations": activations, "dtype": dt,
                 "feature_names": feature_names, "rng": rng, "optimizer": opt,
-                "has_state": state is not None and state.size > 0}
+                "has_state": state is not None and state.size > 0, "norm": norm, "dropout": dropout,
+                "residual": residual, "epochs_trained": epochs_trained, "dropout_seed": dropout_seed,
+                "n_params": n_params, "n_running": n_running}
 
     def _fits(self, need: int, what: str) -> None:
         free = available_memory()
@@ -467,6 +499,8 @@ class _ModelFile:
                                       f"needs {loss.link!r}")
             elif name not in _act.ACTIVATIONS:
                 raise self.refuse(f"psi^[{k}] is {_quote(name)}, not one of {sorted(_act.ACTIVATIONS)}")
+            elif k == K and not _act.ACTIVATIONS[name].from_output:
+                raise self.refuse(f"psi^[{K}] is {name!r}, which fastnn has on hidden layers only")
         return names
 
     def _feature_names(self, n_0: int) -> npt.NDArray[np.object_] | None:
@@ -477,6 +511,46 @@ class _ModelFile:
         if names and len(names) != n_0:
             raise self.refuse(f"{len(names)} names for n_0 = {n_0} inputs")
         return np.asarray(names, dtype=object) if names else None
+
+    def _hidden_layers(self, sizes: list[int]) -> tuple[list[str | None], list[float], list[bool]]:
+        """norm, dropout and residual, one entry per hidden layer (format 4; before, none of them)."""
+        hidden = len(sizes) - 2
+        if self.version < 4:
+            return [None] * hidden, [0.0] * hidden, [False] * hidden
+
+        def entries(field: str) -> list[Any]:
+            self.field = field
+            values: list[Any] = self._data(self.members[field]).tolist()
+            if len(values) != hidden:
+                raise self.refuse(f"{len(values)} entries for the {hidden} hidden layers that sizes describe")
+            return values
+
+        norm = []
+        for k, name in enumerate(entries("norm"), start=1):
+            if name not in _NORMS:
+                raise self.refuse(f"layer {k}'s normalization is {_quote(name)}, not one of "
+                                  f"{sorted(_NORMS)} ('' for none)")
+            norm.append(_NORMS[name])
+        dropout = [float(p) for p in entries("dropout")]
+        for k, p in enumerate(dropout, start=1):
+            if not 0 <= p < 1:  # (also refuses NaN)
+                raise self.refuse(f"layer {k}'s rate is {p!r}; dropout rates are in [0, 1)")
+        residual = [bool(r) for r in entries("residual")]
+        for k, skip in enumerate(residual, start=1):
+            if skip and sizes[k] != sizes[k - 1]:
+                raise self.refuse(f"layer {k} has a skip but maps {sizes[k - 1]} to {sizes[k]} units "
+                                  "(a skip x̄^[k] = x̄^[k-1] + d^[k] needs n_k = n_{k-1})")
+        return norm, dropout, residual
+
+    def _count(self, field: str) -> int:
+        """epochs_trained or dropout_seed: an integer in [0, 2^63) (0 before format 4)."""
+        if self.version < 4:
+            return 0
+        self.field = field
+        value = int(self._data(self.members[field])[()])
+        if not 0 <= value < _COUNT_LIMIT:
+            raise self.refuse(f"{value} is not in [0, 2^63)")
+        return value
 
     def _rng(self) -> dict[str, Any] | None:
         if self.version < 2:
@@ -509,6 +583,29 @@ class _ModelFile:
                               f"{_quote(str(e), 200)})") from None
         return opt
 
+    def running_stats(self, running: FloatArray, sizes: list[int], norm: list[str | None]
+                      ) -> tuple[list[FloatArray | None], list[FloatArray | None]]:
+        """The running means and variances per hidden layer (None without batch norm), as
+        views of ``running`` (read by ``fill``); refuses a negative variance."""
+        self.field = "running_stats"
+        means: list[FloatArray | None] = []
+        variances: list[FloatArray | None] = []
+        at = 0
+        for k, (n, kind) in enumerate(zip(sizes[1:-1], norm), start=1):
+            if kind != "batch":
+                means.append(None)
+                variances.append(None)
+                continue
+            mean, var = running[at:at + n], running[at + n:at + 2 * n]
+            if (var < 0).any():
+                j = int(np.argmax(var < 0))
+                raise self.refuse(f"entry {at + n + j} (layer {k}'s running variance of unit {j + 1}) is "
+                                  f"{var[j]}; a variance is >= 0")
+            means.append(mean)
+            variances.append(var)
+            at += 2 * n
+        return means, variances
+
     @staticmethod
     def _state_sizes(opt: _opt.Optimizer | None, n_params: int) -> list[tuple[int]]:
         """The optimizer_state shapes a file may hold: empty (never trained) or n_state · n_params."""
@@ -529,15 +626,16 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
     Parameters
     ----------
     cls : type
-        ``Network`` or a subclass; called as ``cls(sizes, activations, loss=..., dtype=...,
-        seed=..., parameters=...)``.
+        ``Network`` or a subclass; called as ``cls(sizes, activations, loss=..., norm=...,
+        dropout=..., residual=..., dtype=..., seed=..., parameters=...)``.
     path : str or os.PathLike
-        The file ``save`` wrote (format 1, 2 or 3).
+        The file ``save`` wrote (format 1 to 4).
 
     Returns
     -------
     cls
-        The network, its optimizer (with its state) and its shuffling generator restored.
+        The network, its optimizer (with its state), its shuffling generator, batch norm's
+        running statistics, ``epochs_trained`` and ``dropout_seed`` restored.
 
     Raises
     ------
@@ -552,14 +650,26 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
         f.open()
         fields = f.read()
         sizes = fields["sizes"]
-        theta = np.empty(sum(a * b + b for a, b in itertools.pairwise(sizes)), fields["dtype"])
+        theta = np.empty(fields["n_params"], fields["dtype"])
         f.fill("params", theta)
-        rng = None
-        if fields["rng"] is not None:
+        running = np.empty(fields["n_running"], fields["dtype"])
+        if "running_stats" in f.members:
+            f.fill("running_stats", running)
+        means, variances = f.running_stats(running, sizes, fields["norm"])
+        f.field = None
+        rng, state = None, fields["rng"]
+        if state is not None:
             rng = np.random.default_rng()
-            rng.bit_generator.state = fields["rng"]
-        net = cls(sizes, fields["activations"], loss=fields["loss"].name, dtype=fields["dtype"],
+            rng.bit_generator.state = state
+        net = cls(sizes, fields["activations"], loss=fields["loss"].name, norm=fields["norm"],
+                  dropout=fields["dropout"], residual=fields["residual"], dtype=fields["dtype"],
                   seed=rng, parameters=theta)
+        if rng is not None and state is not None:  # a net with dropout drew its dropout_seed from it
+            rng.bit_generator.state = state
+        net.epochs_trained = fields["epochs_trained"]
+        net.dropout_seed = fields["dropout_seed"]
+        if fields["n_running"]:
+            net.set_running_stats(means, variances)
         net.feature_names_in_ = fields["feature_names"]
         opt = fields["optimizer"]
         if opt is not None and fields["has_state"]:
@@ -579,7 +689,9 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
 
 def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str, dtype: np.dtype[Any],
          theta: FloatArray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
-         feature_names: npt.NDArray[Any] | None) -> None:
+         feature_names: npt.NDArray[Any] | None, norm: Sequence[str | None] = (),
+         dropout: Sequence[float] = (), residual: Sequence[bool] = (), running: FloatArray | None = None,
+         epochs_trained: int = 0, dropout_seed: int = 0) -> None:
     """Write a model file atomically (for ``Network.save``, which reads θ under its guard).
 
     Parameters
@@ -596,13 +708,21 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
     dtype : numpy.dtype
         θ's dtype, float32 or float64.
     theta : ndarray
-        The flat θ: W^[1], b̄^[1], ..., W^[K], b̄^[K].
+        The flat θ: W^[1], b̄^[1] (then γ^[1], β^[1] with norm), ..., W^[K], b̄^[K].
     rng : numpy.random.Generator
         The shuffling generator, whose state is saved.
     optimizer : Optimizer or None
         Its hyperparameters, schedule, counters and state are saved.
     feature_names : ndarray or None
         The input columns' names, recorded by fit.
+    norm, dropout, residual : sequence
+        Per hidden layer k = 1..K−1, as ``Network``'s attributes (empty: a net of one layer,
+        or none of them given: no norm, no dropout, no skips).
+    running : ndarray, optional
+        Batch norm's running statistics: for each batch norm layer in order, its mean then its
+        variance (n_k each); None: none.
+    epochs_trained, dropout_seed : int
+        The keys of the dropout masks.
 
     Raises
     ------
@@ -616,6 +736,9 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         opt_meta = json.dumps({
             "name": optimizer.name, "config": optimizer.config(), "t": optimizer.t, "epoch": optimizer.epoch,
             "schedule": {"name": optimizer.schedule.name, "state": optimizer.schedule.get_state()}})
+    hidden = len(sizes) - 2
+    norm, dropout, residual = (list(norm) or [None] * hidden, list(dropout) or [0.0] * hidden,
+                               list(residual) or [False] * hidden)
     atomic_write(path, lambda f: np.savez(
         f,
         format_version=np.int64(FORMAT_VERSION),
@@ -628,6 +751,12 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         optimizer=np.asarray(opt_meta),
         optimizer_state=opt_state,
         feature_names=np.asarray([] if feature_names is None else list(feature_names), dtype="U"),
+        norm=np.asarray(["" if n is None else n for n in norm], dtype="U5"),
+        dropout=np.asarray(dropout, dtype=np.float64),
+        residual=np.asarray(residual, dtype=bool),
+        running_stats=theta[:0] if running is None else running,
+        epochs_trained=np.int64(epochs_trained),
+        dropout_seed=np.int64(dropout_seed),
     ))
 
 

@@ -3,12 +3,13 @@
 atheris is a development tool, not a dependency of fastnn: ``pip install atheris``.
 
 Each input is a whole model file's bytes. The corpus starts from valid files that ``save``
-writes (formats 3, 2 and 1; float32 and float64; with and without an optimizer and its state,
-a schedule and feature names; a compressed archive, big-endian parameters and ``.npy`` 2.0
-headers), which libFuzzer mutates as bytes. A custom mutator then recomputes the zip members'
-CRC-32s three times in four, so that mutations inside a member get past the CRC check to the
-field checks, and libFuzzer gets a dictionary of the tokens model files are made of
-(``dictionary()``, written to ``build/fuzz_load/load.dict`` and passed as ``-dict``).
+writes (formats 4, 3, 2 and 1; float32 and float64; with and without an optimizer and its
+state, a schedule and feature names; layer and batch norm with running statistics, dropout and
+skips; a compressed archive, big-endian parameters and ``.npy`` 2.0 headers), which libFuzzer
+mutates as bytes. A custom mutator then recomputes the zip members' CRC-32s three times in
+four, so that mutations inside a member get past the CRC check to the field checks, and
+libFuzzer gets a dictionary of the tokens model files are made of (``dictionary()``, written to
+``build/fuzz_load/load.dict`` and passed as ``-dict``).
 
 Instrumented for coverage: ``fastnn.persist``, the parts of fastnn that ``load`` calls
 (``network``, ``optimizers``, ``schedules``, ``activations``, ``losses``; not their
@@ -21,7 +22,8 @@ The contract checked on every input (anything else is a crash, saved by libFuzze
 - ``load`` raises exactly ``ValueError`` with the file's path in the message (a missing file's
   ``FileNotFoundError`` cannot happen here: the file always exists), or
 - it returns a network that ``save`` writes back and ``load`` reads again with the same
-  sizes, activations, loss, dtype, feature names and bit-identical parameters.
+  sizes, activations, loss, dtype, norm, dropout, skips, feature names, dropout keys and
+  bit-identical parameters and running statistics.
 
 Slow inputs (``-timeout``, 10 s here) and memory blow-ups (``-rss_limit_mb``, 2048 MB) are
 crashes too: load promises to refuse quickly and without allocating what a file claims.
@@ -51,6 +53,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 OUT = REPO / "build" / "fuzz_load"
+V4_FIELDS = ("norm", "dropout", "residual", "running_stats", "epochs_trained", "dropout_seed")
 
 
 # ------------------------------------------------------------------------------ the seed corpus
@@ -89,29 +92,36 @@ def seeds():
     y = rng.integers(0, 3, size=24)
     net = Network([3, 4, 3], ["relu", "softmax"], loss="cross_entropy", dtype="float32", seed=1)
     net.fit(pd.DataFrame(X, columns=["a", "b", "c"]), y, epochs=2, batch_size=8, optimizer="adam")
-    v3 = saved(net, "v3-adam-names-f32")
+    v4 = saved(net, "v4-adam-names-f32")
 
     net = Network([2, 3, 1], ["tanh", "identity"], dtype="float64", seed=2)
-    saved(net, "v3-untrained-f64")
+    saved(net, "v4-untrained-f64")
+
+    net = Network([2, 3, 3, 1], ["relu", "tanh", "identity"], norm=["batch", "layer"], dropout=0.2,
+                  residual=True, dtype="float64", seed=5)
+    net.fit(rng.normal(size=(16, 2)), rng.normal(size=(16, 1)), epochs=2, batch_size=8, optimizer="adam")
+    saved(net, "v4-norm-dropout-skip-f64")
 
     net = Network([2, 3, 2], ["sigmoid", "identity"], dtype="float64", seed=3)
     opt = SGD(lr=0.05, momentum=0.9, nesterov=True, schedule=schedules.ReduceOnPlateau(patience=0))
     net.fit(rng.normal(size=(16, 2)), rng.normal(size=(16, 2)), epochs=2, batch_size=8, optimizer=opt)
-    saved(net, "v3-momentum-plateau-f64")
+    saved(net, "v4-momentum-plateau-f64")
 
     net = Network([2, 2, 1], ["relu", "sigmoid"], loss="binary_cross_entropy", seed=4)
     net.fit(rng.normal(size=(16, 2)), rng.integers(0, 2, size=(16, 1)), epochs=1, batch_size=8,
             optimizer="rmsprop")
-    saved(net, "v3-rmsprop-bce")
+    saved(net, "v4-rmsprop-bce")
 
+    v3 = {k: v for k, v in v4.items() if k not in V4_FIELDS}
+    out["v3-adam-names-f32"] = _npz(dict(v3, format_version=np.int64(3)))
     v2 = {k: v for k, v in v3.items() if k != "feature_names"}
     out["v2-adam-f32"] = _npz(dict(v2, format_version=np.int64(2)))
     v1 = {k: v3[k] for k in ("sizes", "activations", "dtype", "params")}
     v1["activations"] = np.asarray(["relu", "sigmoid"])  # format 1 knew only mse
     out["v1-f32"] = _npz(dict(v1, format_version=np.int64(1)))
-    out["v3-compressed"] = _npz(v3, compressed=True)
-    out["v3-big-endian"] = _npz(dict(v3, params=v3["params"].astype(">f4")))
-    out["v3-npy-2.0"] = _npz(v3, npy_version=(2, 0))
+    out["v4-compressed"] = _npz(v4, compressed=True)
+    out["v4-big-endian"] = _npz(dict(v4, params=v4["params"].astype(">f4")))
+    out["v4-npy-2.0"] = _npz(v4, npy_version=(2, 0))
     for f in tmp.iterdir():
         f.unlink()
     tmp.rmdir()
@@ -131,11 +141,12 @@ def dictionary():
     from fastnn import activations, losses, optimizers
 
     words = ["relu", "tanh", "sigmoid", "identity", "softmax", "leaky_relu", "softplus", "float16",
-             "float32", "float64", "int64", "mse", "cross_entropy", "binary_cross_entropy",
+             "float32", "float64", "int64", "mse", "cross_entropy", "binary_cross_entropy", "layer", "batch",
              *activations.ACTIVATIONS, *losses.LOSSES, *getattr(optimizers, "OPTIMIZERS", {})]
     tokens = [w.encode() for w in words] + [w.encode("utf-32-le") for w in words]
     tokens += [f"{f}.npy".encode() for f in ("format_version", "sizes", "activations", "loss", "dtype",
-                                             "rng", "optimizer", "optimizer_state", "feature_names", "params")]
+                                             "rng", "optimizer", "optimizer_state", "feature_names", "params",
+                                             *V4_FIELDS)]
     tokens += [f"'descr': '{d}'".encode() for d in ("<f4", "<f8", ">f4", ">f8", "<f2", "<i8", "<u8", "|u1",
                                                     "|b1", "<c8", "|O", "<U8", "|S4", "<M8[s]", "|V8", "<f16")]
     tokens += [b"'fortran_order': True", b"'shape': ()", b"'shape': (0,)", b"'shape': (-1,)",
@@ -251,9 +262,11 @@ class Target:
         again = self.Network.load(self.back)
         assert (again.sizes, again.activations, again.loss_name, again.dtype) == \
             (net.sizes, net.activations, net.loss_name, net.dtype)
-        for a, b in zip(net.weights + net.biases, again.weights + again.biases):
-            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
-            assert np.isfinite(a).all()
+        assert (again.norm, again.dropout, again.residual, again.epochs_trained, again.dropout_seed) == \
+            (net.norm, net.dropout, net.residual, net.epochs_trained, net.dropout_seed)
+        a, b = net.snapshot(), again.snapshot()  # θ and batch norm's running statistics
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        assert np.isfinite(a).all()
         names = [None if n.feature_names_in_ is None else list(n.feature_names_in_) for n in (net, again)]
         assert names[0] == names[1], names
         net.summary()

@@ -1,10 +1,11 @@
 """save and load against hostile files, failing disks and killed processes (issue 11).
 
 Every malformed model file must become a ValueError naming the file and the field, quickly and
-without allocating what the file claims; formats 1 to 3 written by save must still load exactly.
+without allocating what the file claims; formats 1 to 4 written by save must still load exactly.
 Hostile files are built by hand: np.savez with crafted arrays, zip surgery for .npy headers that
 lie, truncation and random bytes. FASTNN_FUZZ_EXAMPLES raises the hypothesis example counts.
 """
+import copy
 import errno
 import io
 import json
@@ -32,6 +33,7 @@ from helpers import assert_resume_alike
 
 REPO = Path(__file__).resolve().parents[1]
 FUZZ = int(os.environ.get("FASTNN_FUZZ_EXAMPLES", "0"))  # 0: the default, quick counts
+A = np.asarray
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -76,7 +78,10 @@ def same(a, b):
     """Every part of two networks that save writes, compared exactly (the shuffling generator
     by training copies of both on with their optimizers: the same shuffles give the same θ)."""
     assert (a.sizes, a.activations, a.loss_name, a.dtype) == (b.sizes, b.activations, b.loss_name, b.dtype)
+    assert (a.norm, a.dropout, a.residual) == (b.norm, b.dropout, b.residual)
+    assert (a.epochs_trained, a.dropout_seed) == (b.epochs_trained, b.dropout_seed)
     assert a.parameters.tobytes() == b.parameters.tobytes() and a.parameters.dtype == b.parameters.dtype
+    assert a.snapshot().tobytes() == b.snapshot().tobytes()  # θ and batch norm's running statistics
     assert_resume_alike(a, b)
     if a.feature_names_in_ is None:
         assert b.feature_names_in_ is None
@@ -113,7 +118,7 @@ def refused(path, field, match=None, seconds=2.0):
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    """(path, net): a format-3 file of a trained net with Adam, a schedule and feature names."""
+    """(path, net): a format-4 file of a trained net with Adam, a schedule and feature names."""
     net = trained()
     path = tmp_path_factory.mktemp("good") / "model.npz"
     net.save(path)
@@ -140,9 +145,23 @@ def test_round_trip_is_exact(tmp_path, dtype, optimizer):
         assert back.optimizer.schedule.num_bad_epochs == net.optimizer.schedule.num_bad_epochs
 
 
-def test_formats_2_and_1_still_load_exactly(tmp_path, good):
+V4_FIELDS = ("norm", "dropout", "residual", "running_stats", "epochs_trained", "dropout_seed")
+
+
+def test_formats_3_2_and_1_still_load_exactly(tmp_path, good):
+    """Files without format 4's fields load as nets without norm, dropout or skips, with
+    epochs_trained and dropout_seed 0."""
     path, net = good
-    f = fields(path)
+    f = {k: v for k, v in fields(path).items() if k not in V4_FIELDS}
+    np.savez(tmp_path / "v3.npz", **dict(f, format_version=np.int64(3)))
+    back = Network.load(tmp_path / "v3.npz")
+    assert (back.norm, back.dropout, back.residual, back.epochs_trained, back.dropout_seed) == \
+        ([None], [0.0], [False], 0, 0)
+    assert net.epochs_trained == 2
+    net = copy.deepcopy(net)
+    net.epochs_trained = 0  # (a net without dropout trains the same whatever its count)
+    same(net, back)
+
     v2 = {k: v for k, v in f.items() if k != "feature_names"}
     np.savez(tmp_path / "v2.npz", **dict(v2, format_version=np.int64(2)))
     back = Network.load(tmp_path / "v2.npz")
@@ -184,9 +203,158 @@ def test_load_never_draws_random_weights(good, monkeypatch):
     same(good[1], back)
 
 
+# --- format 4: norm, dropout, skips, running statistics, the dropout keys -------------------------
+
+DEEP = {  # the hidden layers' options of the format-4 round trips: id → (Network kwargs, dtype)
+    "batch-dropout-skip": (dict(norm="batch", dropout=0.2, residual=True), "float64"),
+    "layer": (dict(norm="layer"), "float32"),
+    "mixed": (dict(norm=["batch", None, "layer"], dropout=[0.0, 0.3, 0.1], residual=[False, True, False]),
+              "float64"),
+}
+
+
+def deep_net(case, seed=1):
+    kwargs, dtype = DEEP[case]
+    return Network([4, 6, 6, 5, 2], **kwargs, dtype=dtype, seed=seed)
+
+
+def deep_data():
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(40, 4)), rng.normal(size=(40, 2))
+
+
+@pytest.fixture(scope="module")
+def deep_good(tmp_path_factory):
+    """(path, net): a format-4 file of a net with batch and layer norm, dropout and a skip,
+    trained 2 epochs (running statistics away from 0 and 1, epochs_trained 2)."""
+    net = deep_net("mixed")
+    net.fit(*deep_data(), epochs=2, batch_size=8, optimizer="adam")
+    path = tmp_path_factory.mktemp("deep") / "model.npz"
+    net.save(path)
+    return path, net
+
+
+@pytest.mark.parametrize("case", ["batch-dropout-skip", "layer"])
+def test_a_saved_and_loaded_net_trains_on_as_the_unsaved_one(tmp_path, case):
+    """fit 2 epochs, save, load, fit 2 more == fit 4 epochs: θ and the running statistics bit
+    for bit (the dropout masks are keyed by epochs_trained and dropout_seed, both in the file;
+    the optimizer and the shuffling generator continue)."""
+    X, Y = deep_data()
+    whole = deep_net(case)
+    whole.fit(X, Y, epochs=4, batch_size=8, optimizer="adam")
+    half = deep_net(case)
+    half.fit(X, Y, epochs=2, batch_size=8, optimizer="adam")
+    half.save(tmp_path / "m.npz")
+    back = Network.load(tmp_path / "m.npz")
+    same(half, back)
+    assert back.predict(X).tobytes() == half.predict(X).tobytes()
+    back.fit(X, Y, epochs=2, batch_size=8)
+    assert back.epochs_trained == whole.epochs_trained == 4
+    assert back.snapshot().tobytes() == whole.snapshot().tobytes()
+    # and the file's keys matter: other keys, other masks
+    if any(whole.dropout):
+        other = Network.load(tmp_path / "m.npz")
+        other.dropout_seed += 1
+        other.fit(X, Y, epochs=2, batch_size=8)
+        assert other.parameters.tobytes() != whole.parameters.tobytes()
+
+
+def test_format_4_fields_and_running_statistics_per_layer(tmp_path, deep_good):
+    """The file holds each hidden layer's options and, per batch norm layer, its running mean
+    then variance; distinct values come back to the right layer and unit."""
+    path, net = deep_good
+    f = fields(path)
+    assert int(f["format_version"]) == FORMAT_VERSION == 4
+    assert f["norm"].tolist() == ["batch", "", "layer"]
+    assert f["dropout"].tolist() == [0.0, 0.3, 0.1] and f["residual"].tolist() == [False, True, False]
+    assert (int(f["epochs_trained"]), int(f["dropout_seed"])) == (2, net.dropout_seed) and net.dropout_seed > 0
+    np.testing.assert_array_equal(f["running_stats"], np.concatenate([net.running_means[0], net.running_vars[0]]))
+    same(net, Network.load(path))
+
+    two = Network([3, 4, 4, 5, 1], norm=["batch", "layer", "batch"], dtype="float64", seed=0)
+    means = [np.arange(4.0), None, 10 + np.arange(5.0)]
+    variances = [1 + np.arange(4.0), None, 20 + np.arange(5.0)]
+    two.set_running_stats(means, variances)
+    two.save(tmp_path / "two.npz")
+    back = Network.load(tmp_path / "two.npz")
+    for got, want in zip(back.running_means + back.running_vars, means + variances):
+        assert (got is None and want is None) or np.array_equal(got, want)
+
+
+def test_pickle_keeps_running_statistics_and_the_dropout_keys():
+    import pickle
+
+    X, Y = deep_data()
+    net = deep_net("batch-dropout-skip")
+    net.fit(X, Y, epochs=2, batch_size=8, optimizer="adam")
+    back = pickle.loads(pickle.dumps(net))
+    same(net, back)
+    assert back.predict(X).tobytes() == net.predict(X).tobytes()
+    net.fit(X, Y, epochs=1, batch_size=8)
+    back.fit(X, Y, epochs=1, batch_size=8)
+    assert back.snapshot().tobytes() == net.snapshot().tobytes()
+
+
+HOSTILE_DEEP = [  # on deep_good: sizes [4, 6, 6, 5, 2], norm [batch, -, layer]
+    ("norm", None, "missing"),
+    ("norm", A(["batch", ""]), "2 entries for the 3 hidden layers"),
+    ("norm", A(["batch", "", "group"]), "layer 3's normalization is 'group'"),
+    ("norm", A(["batch", "None", "layer"]), "'None'"),
+    ("norm", A([1, 0, 1]), "string"),
+    ("norm", A(["batch", "batch", "layer"]), "field 'params': holds 141 values but sizes [4, 6, 6, 5, 2] "
+                                             "with norm ['batch', 'batch', 'layer'] need 153"),
+    ("norm", A(["batch", "", "batch"]), "field 'running_stats': holds 12 values but the batch norm layers"),
+    ("dropout", None, "missing"),
+    ("dropout", A([0.0, 1.0, 0.1]), "layer 2's rate is 1.0"),
+    ("dropout", A([0.0, -0.1, 0.1]), "[0, 1)"),
+    ("dropout", A([0.0, np.nan, 0.1]), "nan"),
+    ("dropout", A([0.1, 0.1]), "2 entries"),
+    ("dropout", A([0, 0, 0]), "floating-point"),
+    ("residual", None, "missing"),
+    ("residual", A([True, True, False]), "layer 1 has a skip but maps 4 to 6 units"),
+    ("residual", A([False, True, True]), "layer 3 has a skip but maps 6 to 5 units"),
+    ("residual", A([0, 1, 0]), "boolean"),
+    ("residual", A([False, True]), "2 entries"),
+    ("running_stats", None, "missing"),
+    ("running_stats", A([0.0] * 11), "holds 11 values"),
+    ("running_stats", A([0.0] * 6 + [1.0] * 5 + [-1.0]), "entry 11 (layer 1's running variance of unit 6)"),
+    ("running_stats", A([np.nan] * 12), "entry 0 is nan"),
+    ("running_stats", A([0] * 12), "floating-point"),
+    ("epochs_trained", None, "missing"),
+    ("epochs_trained", A(-1), "-1 is not in [0, 2^63)"),
+    ("epochs_trained", A(2**63, dtype=np.uint64), "not in"),
+    ("epochs_trained", A(2.0), "integer"),
+    ("epochs_trained", A([2]), "integer"),
+    ("dropout_seed", None, "missing"),
+    ("dropout_seed", A(-5), "not in"),
+    ("dropout_seed", A("7"), "integer"),
+    ("activations", A(["relu", "relu", "relu", "gelu"]), "hidden layers only"),
+]
+
+
+@pytest.mark.parametrize("field, value, words", HOSTILE_DEEP,
+                         ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(HOSTILE_DEEP)])
+def test_hostile_format_4_field_is_refused_naming_file_and_field(tmp_path, deep_good, field, value, words):
+    f = fields(deep_good[0])
+    if value is None:
+        del f[field]
+    else:
+        f[field] = value
+    path = tmp_path / "bad.npz"
+    np.savez(path, **f)
+    refused(path, None if "field '" in words else field, words)
+
+
+def test_format_4_fields_in_an_older_format_are_ignored(tmp_path, deep_good):
+    """A file that says format 3 is read as format 3, whatever else it holds: its θ has γ and
+    β for the norm layers, which format 3 does not know, so it is refused by the size check."""
+    f = dict(fields(deep_good[0]), format_version=np.int64(3))
+    np.savez(tmp_path / "v3.npz", **f)
+    refused(tmp_path / "v3.npz", "params", "holds 141 values but sizes [4, 6, 6, 5, 2] need 119")
+
+
 # --- hostile fields, one at a time ---------------------------------------------------------------
 
-A = np.asarray
 JSON_DEEP = "[" * 100_000 + "]" * 100_000
 HOSTILE = [  # (field, value or None to delete it, words the message must hold)
     ("format_version", None, "missing"),
@@ -446,7 +614,7 @@ def test_flipped_data_bytes_are_caught_by_the_crc(tmp_path, good):
 
 def test_a_network_larger_than_the_memory_available_is_refused(tmp_path, good, monkeypatch):
     monkeypatch.setattr(persist, "available_memory", lambda: 1000)
-    refused(good[0], None, "the metadata fields need 1,772 bytes of memory but only 1,000 are available")
+    refused(good[0], None, "the metadata fields need 1,817 bytes of memory but only 1,000 are available")
     monkeypatch.setattr(persist, "available_memory", lambda: 3000)
     refused(good[0], "sizes", "44 float32 parameters and the optimizer state need 3,600 bytes of memory "
                               "but only 3,000 are available")
@@ -755,11 +923,21 @@ def matches_file(net, path):
     assert net.sizes == f["sizes"].tolist() and net.activations == f["activations"].tolist()
     assert (net.loss_name, net.dtype.name) == (str(f["loss"]), str(f["dtype"]))
     assert net.parameters.tobytes() == f["params"].astype(net.dtype).tobytes()
-    # net shuffles as a generator in the file's state does
+    assert [n or "" for n in net.norm] == f["norm"].tolist()
+    assert (net.dropout, net.residual) == (f["dropout"].tolist(), f["residual"].tolist())
+    assert (net.epochs_trained, net.dropout_seed) == (int(f["epochs_trained"]), int(f["dropout_seed"]))
+    running = [a for r in zip(net.running_means, net.running_vars) if r[0] is not None for a in r]
+    assert np.concatenate([np.zeros(0, net.dtype), *running]).tobytes() == \
+        f["running_stats"].astype(net.dtype).tobytes()
+    # net shuffles as a generator in the file's state does, and draws the same dropout masks
     rng = np.random.default_rng()
-    rng.bit_generator.state = json.loads(str(f["rng"]))
-    twin = Network(net.sizes, net.activations, loss=net.loss_name, dtype=net.dtype, seed=rng,
-                   parameters=net.parameters)
+    state = json.loads(str(f["rng"]))
+    rng.bit_generator.state = state
+    twin = Network(net.sizes, net.activations, loss=net.loss_name, norm=net.norm, dropout=net.dropout,
+                   residual=net.residual, dtype=net.dtype, seed=rng, parameters=net.parameters)
+    rng.bit_generator.state = state  # (a net with dropout drew its dropout_seed from it)
+    twin.epochs_trained, twin.dropout_seed = int(f["epochs_trained"]), int(f["dropout_seed"])
+    twin.set_running_stats(net.running_means, net.running_vars)
     assert_resume_alike(net, twin, optimizer=fastnn.SGD(lr=0.01))
     assert list(net.feature_names_in_ if net.feature_names_in_ is not None else []) == f["feature_names"].tolist()
     meta, opt = json.loads(str(f["optimizer"]) or "null"), net.optimizer
@@ -811,7 +989,7 @@ def test_fuzz_corrupted_bytes_load_exactly_or_raise_value_error(tmp_path_factory
     _load_or_refuse(path, good[1] if in_member is None else None)
 
 
-_NUMBERS = [0, 1, -1, 3, 4, 5, 2**31, 1e300, -0.0, np.nan, np.inf, 5e-324]
+_NUMBERS = [0, 1, -1, 3, 4, 5, 2**31, 1e300, -0.0, np.nan, np.inf, 5e-324, 0.5]
 _NUMERIC = [np.int64, np.uint8, np.float16, np.float32, np.float64, np.bool_, np.complex64]
 
 
@@ -822,7 +1000,8 @@ def _arrays(draw):
     if kind == "text":
         return np.asarray(draw(st.text(max_size=40)))
     if kind == "names":
-        return np.asarray(draw(st.lists(st.text(max_size=10), max_size=6)), dtype="U10")
+        words = st.text(max_size=10) | st.sampled_from(["", "layer", "batch"])
+        return np.asarray(draw(st.lists(words, max_size=6)), dtype="U10")
     if kind == "json":
         return np.asarray(json.dumps(draw(st.sampled_from([{}, [], None, 1, "adam", {"name": "adam"}]))))
     values = draw(st.lists(st.sampled_from(_NUMBERS), max_size=100))
@@ -835,10 +1014,11 @@ def _arrays(draw):
 
 @settings(max_examples=FUZZ or 300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(field=st.sampled_from(["format_version", "sizes", "activations", "loss", "dtype", "params",
-                              "rng", "optimizer", "optimizer_state", "feature_names"]),
+                              "rng", "optimizer", "optimizer_state", "feature_names", *V4_FIELDS]),
        value=_arrays(), data=st.data())
-def test_fuzz_replaced_fields_load_exactly_or_raise_value_error(tmp_path_factory, good, field, value, data):
-    f = fields(good[0])
+def test_fuzz_replaced_fields_load_exactly_or_raise_value_error(tmp_path_factory, good, deep_good, field,
+                                                                value, data):
+    f = fields(data.draw(st.sampled_from([good, deep_good]), label="file")[0])
     if data.draw(st.booleans(), label="keep the element count"):
         if value.size and f[field].size and value.ndim == 1:
             value = np.resize(value, f[field].shape)
@@ -860,7 +1040,7 @@ def _fuzz_script():
 
 
 def test_fuzz_script_seeds_are_valid_files_of_each_format_and_the_target_checks_them():
-    """The atheris script without atheris: its seed corpus loads (formats 1, 2 and 3), its
+    """The atheris script without atheris: its seed corpus loads (formats 1 to 4), its
     target passes on seeds and on damaged files (ValueError), and its CRC repair makes a
     mutated member readable again, so that the mutation reaches load's field checks."""
     fuzz = _fuzz_script()
@@ -873,8 +1053,8 @@ def test_fuzz_script_seeds_are_valid_files_of_each_format_and_the_target_checks_
             versions.add(int(np.load(io.BytesIO(z.read("format_version.npy")))))
         assert fuzz.fix_crcs(raw) == raw, name
         target(raw)
-    assert versions == {1, 2, 3}
-    raw = seeds["v3-untrained-f64"]
+    assert versions == {1, 2, 3, 4}
+    raw = seeds["v4-untrained-f64"]
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         info = z.getinfo("params.npy")
     at = info.header_offset + 30 + len(info.filename) + len(info.extra) + 140  # a parameter's bytes
