@@ -1063,7 +1063,7 @@ class Network:
             norm, p, skip = (self.norm[k - 1], self.dropout[k - 1], self.residual[k - 1]) \
                 if k < self.n_layers else (None, 0.0, False)
             count = n_out * n_in + n_out + (2 * n_out if norm else 0)  # W^[k], b̄^[k], γ^[k], β^[k]
-            row = (str(k), f"{n_out} x {n_in}", f"{n_out}", a)
+            row: tuple[str, ...] = (str(k), f"{n_out} x {n_in}", f"{n_out}", a)
             if extended:
                 row += (norm or "-", f"{p:g}" if p else "-", "yes" if skip else "-")
             rows.append((*row, f"{count:,}"))
