@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 
@@ -44,7 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--targets", type=int, metavar="N",
                    help="without --target: the last N columns of a CSV are the targets (default 1)")
     t.add_argument("--hidden", type=_ints, default=[32, 32], help="hidden widths, e.g. 32,32")
-    t.add_argument("--activation", default="relu", help="activation of the hidden layers")
+    t.add_argument("--activation", default="relu",
+                   help=f"activation of the hidden layers: {', '.join(ACTIVATIONS)}")
+    t.add_argument("--norm", choices=["layer", "batch"],
+                   help="normalize each hidden layer's z before its activation (default: none)")
+    t.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                   help="dropout rate in [0, 1) after each hidden layer, in training only")
+    t.add_argument("--residual", action="store_true",
+                   help="identity skip around each hidden layer as wide as its input")
     t.add_argument("--loss", default="mse", choices=list(LOSSES),
                    help="mse (default); cross_entropy takes one column of class labels 0..C-1 or "
                         "one-hot columns, and predicts probabilities")
@@ -105,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         fastnn train --hidden 32,32 --epochs 200 --out model.npz   # the built-in kinked data
         fastnn train --data wine.csv --target cultivar --loss cross_entropy --out wine.npz
+        fastnn train --hidden 64,64,64 --norm layer --dropout 0.1 --residual --activation gelu
         fastnn info --model wine.npz
         fastnn predict --model wine.npz --data new_wines.csv > probabilities.csv
 
@@ -156,8 +165,8 @@ def _train(args: argparse.Namespace, Network: type[Network]) -> int:
     if LOSSES[args.loss].targets == "probabilities" and Y.shape[1] == 1:
         Y = _class_labels(Y[:, 0], args.loss)
     n_K = int(Y.max()) + 1 if Y.ndim == 1 else Y.shape[1]
-    net = Network([X.shape[1], *args.hidden, n_K], args.activation, loss=args.loss, dtype=args.dtype,
-                  seed=args.seed)
+    net = Network([X.shape[1], *args.hidden, n_K], args.activation, loss=args.loss, norm=args.norm,
+                  dropout=args.dropout, residual=args.residual, dtype=args.dtype, seed=args.seed)
     if not args.quiet:
         print(f"training on {source}: {len(X)} samples", file=sys.stderr)
         print(net.summary(), file=sys.stderr)

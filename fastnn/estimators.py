@@ -1,13 +1,17 @@
 """scikit-learn estimators on ``Network``: ``MLPRegressor`` and ``MLPClassifier``.
 
 They take scikit-learn's ``MLPRegressor``/``MLPClassifier`` parameters with the same names,
-defaults and meaning, plus ``dtype`` and ``n_jobs``, and train a fastnn ``Network`` (kept as
-``network_``, in the seed's notation). Needs scikit-learn: ``pip install "fastnn[sklearn]"``.
+defaults and meaning, plus ``dtype``, ``n_jobs``, ``init``, ``norm``, ``dropout`` and
+``residual``, and train a fastnn ``Network`` (kept as ``network_``, in the seed's notation).
+Needs scikit-learn: ``pip install "fastnn[sklearn]"``.
 
 How each parameter maps onto the network:
 - hidden_layer_sizes=(n_1, …, n_{K-1}), activation → ψ^[1..K-1] ("logistic" is "sigmoid");
   ψ^[K] is the identity (regression), softmax with cross-entropy (multiclass) or sigmoid with
   binary cross-entropy (binary, multi-label);
+- norm, dropout, residual → ``Network``'s options of the same names, for the hidden layers
+  (Linear → norm → ψ → dropout → skip); off by default. "lbfgs" refuses dropout, and runs batch
+  norm on the full batch's statistics, setting the running statistics once at the end;
 - solver="adam" → ``fastnn.Adam``; "sgd" → ``fastnn.SGD`` with momentum/nesterovs_momentum and
   learning_rate "constant", "invscaling" (scikit-learn's samples-seen form) or "adaptive";
   "lbfgs" → SciPy's L-BFGS-B on the full-batch loss and gradient of the kernels;
@@ -43,7 +47,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _compat, _engine
+from . import _compat, _engine, _validate
 from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
@@ -55,14 +59,16 @@ _LBFGS_IPRINT = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15
 Interval, StrOptions, _validate_params = _compat.sklearn_param_validation()
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
-                "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid"}
+                "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid",
+                "gelu": "gelu", "silu": "silu", "elu": "elu", "selu": "selu"}
 
 
 class _Stopping(Callback):
     """scikit-learn's stopping rule, after each epoch: the training loss (or, with
     early_stopping, the validation score) not better by tol for more than n_iter_no_change
     epochs stops training, or with learning_rate="adaptive" divides the lr by 5 until it is
-    below 1e-6. With early_stopping the best-scoring θ is kept and restored at the end."""
+    below 1e-6. With early_stopping the best-scoring θ (and batch norm's running statistics:
+    ``Network.snapshot``) is kept and restored at the end."""
 
     def __init__(self, est, val):
         self.est, self.val = est, val
@@ -87,7 +93,7 @@ class _Stopping(Callback):
                 est._no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_theta = net.parameters
+                est._best_snapshot = net.snapshot()
         else:
             if loss > est.best_loss_ - est.tol:
                 est._no_improvement_count += 1
@@ -139,6 +145,10 @@ class _BaseMLP(BaseEstimator):
         "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left"),
                    Interval(numbers.Integral, None, -1, closed="right")],
         "init": [StrOptions({"auto", "sklearn"})],
+        # one value for every hidden layer or one per layer; Network checks the entries at fit
+        "norm": [None, StrOptions({"layer", "batch"}), "array-like"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left"), "array-like"],
+        "residual": ["boolean", "array-like"],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -146,7 +156,8 @@ class _BaseMLP(BaseEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="auto"):
+                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="auto", norm=None,
+                 dropout=0.0, residual=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -173,6 +184,9 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.n_jobs = n_jobs
         self.init = init
+        self.norm = norm
+        self.dropout = dropout
+        self.residual = residual
 
     # ------------------------------------------------------------ fitted views of network_
     @property
@@ -260,12 +274,24 @@ class _BaseMLP(BaseEstimator):
         if hasattr(X, "toarray"):  # sparse input is densified: the kernels are dense
             X = X.toarray()
         sw = None if sample_weight is None else _compat.check_sample_weight(sample_weight, X)
+        options = self._layer_options([X.shape[1], *hidden, 1])
+        if self.solver == "lbfgs" and any(options["dropout"]):
+            raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
+                             "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
+        if "batch" in options["norm"] and len(X) < 2:
+            raise ValueError(f"norm='batch' needs at least 2 rows (one has no variance), got {len(X)} sample; "
+                             "pass more rows, or norm='layer' or None")
         Y = self._encode_targets(y, first, incremental, classes)
         if first:
-            self._init_network(X, Y, hidden)
+            self._init_network(X, Y, hidden, options)
         elif self.network_.sizes[1:-1] != hidden:
             raise ValueError(f"warm_start/partial_fit: hidden_layer_sizes changed from "
                              f"{self.network_.sizes[1:-1]} to {hidden}; set warm_start=False to start over")
+        else:
+            for name, value in options.items():
+                if getattr(self.network_, name) != value:
+                    raise ValueError(f"warm_start/partial_fit: {name} changed from {getattr(self.network_, name)} "
+                                     f"to {value}; set warm_start=False to start over")
         net = self.network_
         if self.solver == "lbfgs":
             return self._fit_lbfgs(net, X, Y, sw)
@@ -285,7 +311,7 @@ class _BaseMLP(BaseEstimator):
             if first or getattr(self, "validation_scores_", None) is None:  # else warm: continue
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
             self.best_loss_ = None
-            self._best_theta = None
+            self._best_snapshot = None
         else:
             self.validation_scores_ = self.best_validation_score_ = None
             if first or getattr(self, "best_loss_", None) is None:
@@ -310,9 +336,9 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:  # as scikit-learn: keep what trained (up to the last batch), and say so
             warnings.warn("Training interrupted by user.", stacklevel=3)
             self._converged = True
-        if early and self._best_theta is not None:
-            net.set_parameters(self._best_theta)
-        self._best_theta = None
+        if early and self._best_snapshot is not None:
+            net.restore(self._best_snapshot)  # θ and batch norm's running statistics
+        self._best_snapshot = None
         if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                           "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
@@ -324,14 +350,22 @@ class _BaseMLP(BaseEstimator):
             return self.n_jobs
         return max(1, _engine.usable_cores() + 1 + self.n_jobs)
 
-    def _init_network(self, X, Y, hidden):
+    def _layer_options(self, sizes):
+        """norm, dropout and residual per hidden layer, checked as Network checks them (a
+        ValueError naming the parameter); sizes' last entry does not matter."""
+        hidden = len(sizes) - 2
+        return {"norm": _validate.layer_norms(self.norm, hidden),
+                "dropout": _validate.layer_dropout(self.dropout, hidden),
+                "residual": _validate.layer_residual(self.residual, sizes)}
+
+    def _init_network(self, X, Y, hidden, options):
         dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._rng_split = int(rng.randint(np.iinfo(np.int32).max))
         acts = [_ACTIVATIONS[self.activation]] * len(hidden)
         self.network_ = Network([X.shape[1], *hidden, Y.shape[1]], [*acts, self._out_link()],
-                                loss=self._loss_name, dtype=dtype, seed=seed)
+                                loss=self._loss_name, dtype=dtype, seed=seed, **options)
         if self.init == "sklearn":  # scikit-learn's: W and b̄ uniform in ±√(f / (n_in + n_out))
             factor = 2.0 if self.activation == "logistic" else 6.0
             for W, b in zip(self.network_.weights, self.network_.biases):
@@ -365,18 +399,21 @@ class _BaseMLP(BaseEstimator):
         return 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in net.weights) / weight
 
     def _fit_lbfgs(self, net, X, Y, sw):
-        """Full-batch L-BFGS-B (SciPy) on the mean loss + ½·alpha·‖W‖²/n, gradient from the kernels."""
+        """Full-batch L-BFGS-B (SciPy) on the mean loss + ½·alpha·‖W‖²/n, gradient from the kernels.
+
+        Batch norm normalizes with the full batch's statistics in every evaluation (training
+        mode, which leaves the running statistics alone); they are set once, at the end."""
         n = len(X) if sw is None else float(np.sum(sw))
         # converted once, so each evaluation's checks take their fast path
         X = np.ascontiguousarray(X, dtype=net.dtype)
         Y = np.ascontiguousarray(Y, dtype=net.dtype).reshape(len(X), -1)
-        mask = np.zeros(net.n_params)  # 1 on the W^[k] entries, which alpha penalises
+        mask = np.zeros(net.n_params)  # 1 on the W^[k] entries (not b̄, γ, β), which alpha penalises
         for W in net.unpack(mask)[0]:
             W[:] = 1
 
         def loss_grad(theta):
             net.set_parameters(theta)
-            value, g = net.loss_and_gradient(X, Y, sw)
+            value, g = net.loss_and_gradient(X, Y, sw, training=True)
             w = theta * mask
             return value + 0.5 * self.alpha * float(w @ w) / n, g + self.alpha * w / n
 
@@ -386,6 +423,8 @@ class _BaseMLP(BaseEstimator):
         res = minimize(loss_grad, net.parameters.astype(np.float64), method="L-BFGS-B", jac=True,
                        options=options)
         net.set_parameters(res.x)
+        if "batch" in net.norm:
+            net.set_batch_statistics(X, sw)
         self.n_iter_ = int(res.nit)
         penalty = self._penalty(net, n)
         self.loss_ = (float(res.fun) - penalty) / self._loss_outputs + penalty
@@ -455,8 +494,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """A fastnn network behind scikit-learn's ``MLPRegressor`` interface.
 
     The same parameters as ``sklearn.neural_network.MLPRegressor``, with the same names,
-    defaults and meaning, plus ``dtype``, ``n_jobs`` and ``init``. The network has identity
-    output, ψ^[K](z) = z, and the seed's loss ½‖y − x̄^[K]‖² per sample. Needs scikit-learn:
+    defaults and meaning, plus ``dtype``, ``n_jobs``, ``init`` and the deep-net options ``norm``,
+    ``dropout`` and ``residual`` (off by default). The network has identity output,
+    ψ^[K](z) = z, and the seed's loss ½‖y − x̄^[K]‖² per sample. Needs scikit-learn:
     ``pip install "fastnn[sklearn]"``. The module docstring (``fastnn.estimators``) says how
     each parameter maps onto the network.
 
@@ -464,9 +504,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ----------
     hidden_layer_sizes : array-like of int, or int, default (100,)
         The hidden layers' widths n_1, ..., n_{K-1}.
-    activation : {"relu", "identity", "logistic", "tanh", "leaky_relu", "softplus", "sigmoid"}, default "relu"
-        ψ^[1..K-1], the hidden layers' activation; "logistic" and "sigmoid" are the same.
-        "leaky_relu", "softplus" and "sigmoid" are fastnn's additions to scikit-learn's list.
+    activation : str, default "relu"
+        ψ^[1..K-1], the hidden layers' activation: "relu", "identity", "logistic", "tanh", or
+        fastnn's additions to scikit-learn's list, "leaky_relu", "softplus", "sigmoid" (the same
+        as "logistic"), "gelu" (exact, with erf), "silu", "elu" (α = 1) and "selu".
     solver : {"adam", "sgd", "lbfgs"}, default "adam"
         "adam": ``fastnn.Adam``; "sgd": ``fastnn.SGD`` with ``momentum``,
         ``nesterovs_momentum`` and ``learning_rate``; "lbfgs": SciPy's L-BFGS-B on the
@@ -528,6 +569,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     init : {"auto", "sklearn"}, default "auto"
         "auto" keeps the Network's initial weights (He-normal for ReLU-like ψ, Glorot-uniform
         otherwise, b̄ = 0); "sklearn" draws scikit-learn's Glorot-uniform W and b̄ instead.
+    norm : {None, "layer", "batch"} or list of them, default None
+        Normalization of each hidden layer's z̄^[k] before ψ^[k], as ``Network(norm=)``: "layer"
+        as PyTorch's ``nn.LayerNorm``, "batch" as ``nn.BatchNorm1d`` (batch statistics in
+        training, running statistics in ``predict``; "lbfgs" sets them once from all of X). One
+        value for every hidden layer or a list with one per hidden layer; the learned γ^[k],
+        β^[k] are not penalised by alpha.
+    dropout : float or list of float, default 0.0
+        Dropout rate in [0, 1) of each hidden layer's output, in training only, as
+        ``Network(dropout=)``; one for every hidden layer or one per hidden layer. "lbfgs"
+        refuses rates above 0.
+    residual : bool or list of bool, default False
+        Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
+        layer as wide as its input (at least one must be), or one bool per hidden layer.
 
     Attributes
     ----------
@@ -658,7 +712,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """A fastnn network behind scikit-learn's ``MLPClassifier`` interface.
 
     The same parameters as ``sklearn.neural_network.MLPClassifier``, with the same names,
-    defaults and meaning, plus ``dtype``, ``n_jobs`` and ``init``. Needs scikit-learn:
+    defaults and meaning, plus ``dtype``, ``n_jobs``, ``init`` and the deep-net options ``norm``,
+    ``dropout`` and ``residual`` (off by default). Needs scikit-learn:
     ``pip install "fastnn[sklearn]"``. The module docstring (``fastnn.estimators``) says how
     each parameter maps onto the network.
 
@@ -670,9 +725,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ----------
     hidden_layer_sizes : array-like of int, or int, default (100,)
         The hidden layers' widths n_1, ..., n_{K-1}.
-    activation : {"relu", "identity", "logistic", "tanh", "leaky_relu", "softplus", "sigmoid"}, default "relu"
-        ψ^[1..K-1], the hidden layers' activation; "logistic" and "sigmoid" are the same.
-        "leaky_relu", "softplus" and "sigmoid" are fastnn's additions to scikit-learn's list.
+    activation : str, default "relu"
+        ψ^[1..K-1], the hidden layers' activation: "relu", "identity", "logistic", "tanh", or
+        fastnn's additions to scikit-learn's list, "leaky_relu", "softplus", "sigmoid" (the same
+        as "logistic"), "gelu" (exact, with erf), "silu", "elu" (α = 1) and "selu".
     solver : {"adam", "sgd", "lbfgs"}, default "adam"
         "adam": ``fastnn.Adam``; "sgd": ``fastnn.SGD`` with ``momentum``,
         ``nesterovs_momentum`` and ``learning_rate``; "lbfgs": SciPy's L-BFGS-B on the
@@ -734,6 +790,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     init : {"auto", "sklearn"}, default "auto"
         "auto" keeps the Network's initial weights (He-normal for ReLU-like ψ, Glorot-uniform
         otherwise, b̄ = 0); "sklearn" draws scikit-learn's Glorot-uniform W and b̄ instead.
+    norm : {None, "layer", "batch"} or list of them, default None
+        Normalization of each hidden layer's z̄^[k] before ψ^[k], as ``Network(norm=)``: "layer"
+        as PyTorch's ``nn.LayerNorm``, "batch" as ``nn.BatchNorm1d`` (batch statistics in
+        training, running statistics in ``predict``; "lbfgs" sets them once from all of X). One
+        value for every hidden layer or a list with one per hidden layer; the learned γ^[k],
+        β^[k] are not penalised by alpha.
+    dropout : float or list of float, default 0.0
+        Dropout rate in [0, 1) of each hidden layer's output, in training only, as
+        ``Network(dropout=)``; one for every hidden layer or one per hidden layer. "lbfgs"
+        refuses rates above 0.
+    residual : bool or list of bool, default False
+        Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
+        layer as wide as its input (at least one must be), or one bool per hidden layer.
 
     Attributes
     ----------

@@ -1063,7 +1063,10 @@ class Network:
         Returns
         -------
         str
-            One row per layer k: W^[k]'s shape, b̄^[k]'s size, ψ^[k] and the parameter count.
+            One row per layer k: W^[k]'s shape, b̄^[k]'s size, ψ^[k] and the parameter count
+            (γ^[k] and β^[k] included). A net with normalization, dropout or skips has three
+            more columns: norm ("layer" or "batch"), the dropout rate and "yes" for a skip
+            x̄^[k] = x̄^[k-1] + d^[k]; "-" where a layer has none.
 
         Examples
         --------
@@ -1074,15 +1077,33 @@ class Network:
         1  4 x 2      4  relu          12
         2  1 x 4      1  identity       5
         total params: 17
+        >>> print(Network([2, 4, 4, 1], norm=["layer", "batch"], dropout=0.1, residual=True).summary())
+        Network(sizes=[2, 4, 4, 1], loss=mse, dtype=float32)
+        k  W^[k]  b^[k]  psi^[k]   norm   dropout  skip  params
+        -------------------------------------------------------
+        1  4 x 2      4  relu      layer      0.1  -         20
+        2  4 x 4      4  relu      batch      0.1  yes       28
+        3  1 x 4      1  identity  -            -  -          5
+        total params: 53
         """
-        rows = [("k", "W^[k]", "b^[k]", "psi^[k]", "params")]
+        extended = any(self.norm) or any(self.dropout) or any(self.residual)
+        header = ("k", "W^[k]", "b^[k]", "psi^[k]") + ("norm", "dropout", "skip") * extended + ("params",)
+        text = {3, 4, 6} if extended else {3}  # left-aligned columns: ψ^[k], norm, skip
+        rows = [header]
         for k, (W, a) in enumerate(zip(self.weights, self.activations), start=1):
             n_out, n_in = W.shape
-            rows.append((str(k), f"{n_out} x {n_in}", f"{n_out}", a, f"{n_out * n_in + n_out:,}"))
-        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+            # the output layer K has no norm, dropout or skip
+            norm, p, skip = (self.norm[k - 1], self.dropout[k - 1], self.residual[k - 1]) \
+                if k < self.n_layers else (None, 0.0, False)
+            count = n_out * n_in + n_out + (2 * n_out if norm else 0)  # W^[k], b̄^[k], γ^[k], β^[k]
+            row: tuple[str, ...] = (str(k), f"{n_out} x {n_in}", f"{n_out}", a)
+            if extended:
+                row += (norm or "-", f"{p:g}" if p else "-", "yes" if skip else "-")
+            rows.append((*row, f"{count:,}"))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
 
         def fmt(r: tuple[str, ...]) -> str:
-            return "  ".join(s.ljust(w) if c == 3 else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
+            return "  ".join(s.ljust(w) if c in text else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
 
         lines = [f"Network(sizes={self.sizes}, loss={self.loss_name}, dtype={self.dtype.name})", fmt(rows[0])]
         lines.append("-" * len(lines[-1]))

@@ -328,3 +328,45 @@ def test_unwritable_out_is_one_clean_line(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fastnn: error:") and "missing/model.npz" in lines[0]
+
+
+# ---------------------------------------------------------------- deep-net options (issue 19)
+DEEP_ARGS = ("--hidden", "8,8", "--activation", "gelu", "--dropout", 0.1, "--residual", "--epochs", 3)
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch"])
+def test_train_with_norm_dropout_and_residual_trains_that_network(tmp_path, norm):
+    """The options reach the Network: the summary on stderr is that of Network(..., norm=,
+    dropout=, residual=), and the final loss that of the same fit run in this process."""
+    from fastnn import datasets
+
+    proc = ok(run("train", *DEEP_ARGS, "--norm", norm, cwd=tmp_path))
+    ref = Network([1, 8, 8, 1], "gelu", norm=norm, dropout=0.1, residual=True, seed=0)
+    assert ref.summary() in proc.stderr  # with its norm, dropout and skip columns
+    X, Y = datasets.kinked()
+    ref.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=0)
+    assert final_loss(proc.stdout) == pytest.approx(ref.loss(X, Y), rel=1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="save does not carry norm, dropout, residual and the running "
+                                       "statistics until persist's format 4 (issue 19)")
+def test_model_file_keeps_the_deep_net_options_and_info_shows_them(tmp_path):
+    from fastnn import datasets
+
+    ok(run("train", *DEEP_ARGS, "--norm", "batch", "--quiet", "--out", "m.npz", cwd=tmp_path))
+    net = Network.load(tmp_path / "m.npz")
+    assert (net.norm, net.dropout, net.residual) == (["batch"] * 2, [0.1] * 2, [False, True])
+    assert net.activations == ["gelu", "gelu", "identity"]
+    proc = ok(run("info", "--model", "m.npz", cwd=tmp_path))
+    assert net.summary() in proc.stdout and "norm   dropout  skip" in proc.stdout
+    X, _ = datasets.kinked()
+    np.savez(tmp_path / "x.npz", X=X[:5])
+    rows = numeric_rows(ok(run("predict", "--model", "m.npz", "--data", "x.npz", cwd=tmp_path)).stdout)
+    np.testing.assert_allclose(rows, net.predict(X[:5]), rtol=1e-5, atol=1e-6)  # eval mode: running stats
+
+
+@pytest.mark.parametrize("args, name", [
+    (["--dropout", 1.5], "dropout"), (["--hidden", "8,4", "--residual"], "residual"),
+    (["--norm", "batch", "--batch-size", 1], "batch_size")])
+def test_bad_deep_net_options_are_one_clean_line_naming_them(tmp_path, args, name):
+    assert name in assert_clean_error(run("train", *args, "--epochs", 1, "--quiet", cwd=tmp_path))

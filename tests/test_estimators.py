@@ -26,6 +26,30 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
+# The deep-net options (issue 19) through the same suite: every option and two of the new
+# activations, over two estimators. Expected failures, each for its reason:
+DEEP = [MLPRegressor(max_iter=100, hidden_layer_sizes=(16, 16), norm="layer", residual=True, activation="gelu"),
+        MLPClassifier(max_iter=100, hidden_layer_sizes=(16, 16), norm="batch", dropout=0.1, activation="silu")]
+DROPOUT_WEIGHTS = ("dropout's masks are keyed by a row's position in the epoch: a row of weight 2 is "
+                   "not two rows, each with a mask of its own")
+
+
+def deep_expected_failures(estimator):
+    if not estimator.dropout:
+        return {}
+    return {"check_sample_weight_equivalence_on_dense_data": DROPOUT_WEIGHTS,
+            "check_sample_weight_equivalence_on_sparse_data": DROPOUT_WEIGHTS,
+            # its readonly_memmap=True variant (the other passes): a bug, pinned strictly by
+            # test_estimators_api's test_joblib_mmap_and_pickle_round_trips_predict_the_same[batch]
+            "check_estimators_pickle": "batch norm's predict on a read-only (memory-mapped) θ "
+                                       "does not compile"}
+
+
+@parametrize_with_checks(DEEP, expected_failed_checks=deep_expected_failures)
+def test_sklearn_compatible_with_the_deep_net_options(estimator, check):
+    check(estimator)
+
+
 # ---------------------------------------------------------------- quality next to scikit-learn
 # The datasets, splits and parameters of ``bench_peers.py --estimators`` (one definition in
 # scripts/peers/estimators.py): both libraries with the same parameters and seeds.

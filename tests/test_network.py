@@ -340,6 +340,21 @@ def test_summary_lists_shapes():
     assert net.n_params == 54
 
 
+def test_summary_shows_norm_dropout_and_skips_and_counts_gamma_beta():
+    net = Network([3, 5, 5, 2], activations=["gelu", "selu", "identity"], norm=[None, "batch"],
+                  dropout=[0.25, 0.0], residual=[False, True])
+    lines = net.summary().splitlines()
+    assert lines[1].split() == ["k", "W^[k]", "b^[k]", "psi^[k]", "norm", "dropout", "skip", "params"]
+    rows = [line.split() for line in lines[3:6]]
+    # k, W^[k] as "n x m" (3 fields), b^[k], psi^[k], norm, dropout, skip, params
+    assert [r[5:] for r in rows] == [["gelu", "-", "0.25", "-", "20"],
+                                     ["selu", "batch", "-", "yes", str(5 * 5 + 5 + 2 * 5)],
+                                     ["identity", "-", "-", "-", "12"]]
+    assert lines[-1] == f"total params: {net.n_params}" and net.n_params == 20 + 40 + 12
+    plain = Network([3, 5, 5, 2]).summary().splitlines()
+    assert "norm" not in plain[1] and len(plain[1].split()) == 5
+
+
 def test_shuffled_adam_fit_resumed_from_a_file_equals_an_uninterrupted_one(tmp_path, rng):
     """The file carries θ, Adam's moments and step count, and the shuffling generator's state."""
     X, Y = rng.normal(size=(30, 3)), rng.integers(0, 4, size=30)
