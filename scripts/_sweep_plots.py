@@ -149,6 +149,7 @@ def plot_all(rows, out_dir, activations, title=""):
 # ----------------------------------------------------------------------------- kinds of net
 KIND_PLOTS = ("loss_vs_depth.png", "time_vs_depth.png", "grad_norms.png", "grad_ratio.png")
 UNDERFLOW_NOTE = "▼ at the bottom: 0 in float32 (the gradient underflowed)"
+LOSS_CAP = 10.0  # loss panels stop at LOSS_CAP × the median initial train loss; ▲ marks more
 
 
 def kind_label(row):
@@ -175,6 +176,13 @@ def _positive_stats(values):
     return c, lo, hi, False
 
 
+def _mark_above(ax, points, cap):
+    """Points above ``cap`` drawn as ▲ at the top of a log axis that ends at ``cap``."""
+    ax.set_ylim(top=cap)
+    for x, color in points:
+        ax.plot([x], [cap], "^", color=color, ms=7, clip_on=False, zorder=5)
+
+
 def _mark_zeros(ax, zeros):
     """Points whose value is 0 drawn as ▼ at the bottom of a log axis (after the other lines)."""
     if not zeros:
@@ -191,7 +199,7 @@ def plot_kinds(rows, out_dir, activations, title="", profile_depth=None):
 
     - loss_vs_depth.png: final train loss, validation loss (and accuracy) against depth;
       an x marks a depth where some seed's fit diverged (its row holds the weights it rolled
-      back to).
+      back to); a mean over LOSS_CAP × the median initial loss is a ▲ at the top.
     - grad_ratio.png: ||dL/dW^[1]|| / ||dL/dW^[K]|| against depth, at init (solid) and at the
       end (dashed).
     - grad_norms.png: ||dL/dW^[k]|| against k at one depth (``profile_depth``; default the
@@ -259,27 +267,40 @@ def plot_kinds(rows, out_dir, activations, title="", profile_depth=None):
     if classify:
         panels.append(("val_acc", "validation accuracy", False))
     fig, axes = panel_grid(len(panels))
+    init = [_num(r["init_train_loss"]) for r in rows]
+    init = sorted(v for v in init if math.isfinite(v))
+    cap = LOSS_CAP * init[len(init) // 2] if init else math.inf
+    capped = False
     for i, (col, label, logy) in enumerate(panels):
         for j, a in enumerate(acts):
-            ax = axes[i][j]
+            ax, above = axes[i][j], []
             for k in kinds:
                 ds = depths_of(a, k)
                 if not ds:
                     continue
                 runs = [groups[(a, k, d)] for d in ds]
-                st = [_stats([_num(r[col]) for r in rs]) for rs in runs]
+                raw = [_stats([_num(r[col]) for r in rs]) for rs in runs]
+                st = raw
+                if logy:
+                    above += [(d, colors[k]) for d, s in zip(ds, raw) if s[0] > cap]
+                    st = [s if s[0] <= cap else (math.nan,) * 3 for s in raw]
                 ax.plot(ds, [s[0] for s in st], "o-", color=colors[k], ms=4, label=k)
-                ax.fill_between(ds, [s[1] for s in st], [s[2] for s in st], color=colors[k], alpha=0.15)
-                bad = [(d, s[0]) for d, s, rs in zip(ds, st, runs)
+                ax.fill_between(ds, [min(s[1], cap) for s in st], [min(s[2], cap) for s in st],
+                                color=colors[k], alpha=0.15)
+                bad = [(d, min(s[0], cap) if logy else s[0]) for d, s, rs in zip(ds, raw, runs)
                        if any(str(r["status"]) != "ok" for r in rs) and math.isfinite(s[0])]
                 if bad:
-                    ax.plot(*zip(*bad), "x", color="black", ms=8, mew=1.5)
+                    ax.plot(*zip(*bad), "x", color="black", ms=8, mew=1.5, clip_on=False, zorder=6)
             if logy:
                 ax.set_yscale("log")
+            if above:
+                _mark_above(ax, above, cap)
+                capped = True
             if j == 0:
                 ax.set_ylabel(label)
     legend(fig, axes)
-    finish(fig, KIND_PLOTS[0], "x: some seed's fit diverged (its row holds the rolled-back weights)")
+    finish(fig, KIND_PLOTS[0], "x: some seed's fit diverged (its row holds the rolled-back weights)"
+           + (f"; ▲ at the top: mean loss above {cap:.3g} (off the scale)" if capped else ""))
 
     # 2. time per epoch vs depth ----------------------------------------------------------------
     fig, axes = panel_grid(1)
