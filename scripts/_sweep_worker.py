@@ -29,6 +29,8 @@ THREAD_VARS = (
 TIMING_COLUMNS = ("time_per_epoch_s", "samples_per_s", "train_time_s")
 
 # The CSV's columns, in order. grad_norms_* hold ||dL/dW^[k]|| for k = 1..K, ';'-separated.
+# A sweep with any of the newer settings (norm, residual, dropout, optimizer) uses
+# EXTENDED_COLUMNS, which add them; without them the CSV keeps these columns.
 COLUMNS = (
     "depth", "activation", "seed", "dataset", "width", "epochs", "batch_size", "lr",
     "n_layers", "n_params", "n_train", "n_val", "status", "epochs_done",
@@ -38,6 +40,10 @@ COLUMNS = (
     "grad_norm_first_end", "grad_norm_last_end", "grad_ratio_end",
     "grad_norms_init", "grad_norms_end",
 )
+
+ARCH_COLUMNS = ("norm", "residual", "dropout")  # after "activation"
+EXTENDED_COLUMNS = (COLUMNS[:2] + ARCH_COLUMNS + COLUMNS[2:COLUMNS.index("lr") + 1] + ("optimizer",)
+                    + COLUMNS[COLUMNS.index("lr") + 1:])
 
 _DATA = None  # the data set of this worker process (local pool), set by init_worker
 
@@ -73,11 +79,31 @@ def worker_info():
 
 
 def _norms(net, X, Y):
-    """Frobenius norms ||dL/dW^[k]||, k = 1..K, of the mean loss on (X, Y)."""
+    """Frobenius norms ||dL/dW^[k]||, k = 1..K, of the mean loss on (X, Y), as fit's steps see
+    it: a net with batch norm or dropout is evaluated in training mode (batch norm on the rows'
+    own statistics, dropout's masks of the next epoch); for the others that is the same as
+    ``gradients``' eval mode. A gradient that overflows float32 gives inf, one that
+    underflows gives 0."""
     import numpy as np
 
-    dW, _ = net.gradients(X, Y)
-    return [float(np.linalg.norm(np.asarray(w, dtype=np.float64))) for w in dW]
+    if "batch" in net.norm or any(p > 0 for p in net.dropout):
+        _, g = net.loss_and_gradient(X, Y, training=True)
+        dW, _ = net.unpack(g)
+    else:
+        dW, _ = net.gradients(X, Y)
+    with np.errstate(over="ignore"):
+        return [float(np.linalg.norm(np.asarray(w, dtype=np.float64))) for w in dW]
+
+
+def _loss(net, X, Y):
+    """``net.loss``, or inf where the loss overflows the dtype (deep residual nets without
+    normalization can, at initialisation: their x̄^[k] grows with k)."""
+    try:
+        return net.loss(X, Y)
+    except ValueError as e:
+        if "not finite" not in str(e):
+            raise
+        return math.inf
 
 
 def _accuracy(net, X, Y):
@@ -86,18 +112,22 @@ def _accuracy(net, X, Y):
     return float(np.mean(np.argmax(net.predict(X), axis=1) == np.argmax(Y, axis=1)))
 
 
-def _warm_up(sizes, activations, batch_size, X, Y):
+def _warm_up(sizes, activations, arch, batch_size, optimizer, X, Y):
     """Load (or compile) the kernels this architecture uses, in this process, before timing:
     fastnn may compile code for one exact architecture (tiny nets), and the first call of a
     kernel in a process loads it from Numba's cache. A throwaway net of the same shape trains
     one epoch on a few rows, so the timed epochs measure training only."""
-    from fastnn import Network
+    from fastnn import DivergedError, Network
 
     rows = min(len(X), 2 * batch_size)
-    net = Network(sizes, activations, seed=0)
-    net.fit(X[:rows], Y[:rows], epochs=1, batch_size=batch_size, lr=1e-6, seed=0)
-    net.gradients(X[:rows], Y[:rows])
-    net.loss(X[:rows], Y[:rows])
+    net = Network(sizes, activations, seed=0, **arch)
+    try:  # a deep residual net without norm can overflow at initialisation, whatever the lr
+        net.fit(X[:rows], Y[:rows], epochs=1, batch_size=batch_size, lr=1e-6, seed=0,
+                optimizer=optimizer)
+    except DivergedError:
+        pass  # the kernels are loaded all the same; run_one records the divergence
+    _norms(net, X[:rows], Y[:rows])
+    _loss(net, X[:rows], Y[:rows])
 
 
 def _fmt_list(values):
@@ -108,8 +138,10 @@ def run_one(spec, data=None):
     """Train one network and return its result: ``{"key", "row", "extra"}``.
 
     ``spec``: depth (hidden layers), activation (of the hidden layers), seed, width, epochs,
-    batch_size, lr, grad_samples, key. ``data``: the dict made by sweep_depth.load_data (or
-    None in a local worker, which holds it already).
+    batch_size, lr, grad_samples, key, and optionally norm ("none", "layer" or "batch"),
+    residual (bool), dropout (rate) and optimizer (a name of fastnn.OPTIMIZERS; default
+    "sgd"). A spec with any of those gives a row with EXTENDED_COLUMNS. ``data``: the dict
+    made by sweep_depth.load_data (or None in a local worker, which holds it already).
     """
     import numpy as np
 
@@ -120,20 +152,26 @@ def run_one(spec, data=None):
     depth, act, seed = int(spec["depth"]), str(spec["activation"]), int(spec["seed"])
     sizes = [Xtr.shape[1]] + [int(spec["width"])] * depth + [Ytr.shape[1]]
     activations = [act] * depth + ["identity"]
-    _warm_up(sizes, activations, int(spec["batch_size"]), Xtr, Ytr)
+    extended = any(k in spec for k in ("norm", "residual", "dropout", "optimizer"))
+    norm = str(spec.get("norm", "none"))
+    residual, dropout = bool(spec.get("residual", False)), float(spec.get("dropout", 0.0))
+    optimizer = spec.get("optimizer")  # None: fit's plain SGD, as before the option existed
+    # residual=True: a skip on every hidden layer whose width equals its input's (Network's rule)
+    arch = {"norm": None if norm == "none" else norm, "dropout": dropout, "residual": residual}
+    _warm_up(sizes, activations, arch, int(spec["batch_size"]), optimizer, Xtr, Ytr)
 
-    net = Network(sizes, activations, seed=seed)
+    net = Network(sizes, activations, seed=seed, **arch)
     g = min(int(spec["grad_samples"]), len(Xtr))  # a fixed subset for the gradient norms
     Xg, Yg = Xtr[:g], Ytr[:g]
     norms_init = _norms(net, Xg, Yg)
-    init_loss = net.loss(Xtr, Ytr)
+    init_loss = _loss(net, Xtr, Ytr)
 
     epochs = int(spec["epochs"])
     status, epochs_done = "ok", epochs
     t0 = time.perf_counter()
     try:
         hist = net.fit(Xtr, Ytr, epochs=epochs, batch_size=int(spec["batch_size"]),
-                       lr=float(spec["lr"]), shuffle=True, seed=seed)
+                       lr=float(spec["lr"]), shuffle=True, seed=seed, optimizer=optimizer)
         train_time = time.perf_counter() - t0
         epoch_times = hist["time"]
         history = hist["loss"]
@@ -163,8 +201,8 @@ def run_one(spec, data=None):
         "status": status,
         "epochs_done": epochs_done,
         "init_train_loss": init_loss,
-        "train_loss": net.loss(Xtr, Ytr),
-        "val_loss": net.loss(Xva, Yva),
+        "train_loss": _loss(net, Xtr, Ytr),
+        "val_loss": _loss(net, Xva, Yva),
         "train_acc": _accuracy(net, Xtr, Ytr) if classify else "",
         "val_acc": _accuracy(net, Xva, Yva) if classify else "",
         "time_per_epoch_s": t_epoch,
@@ -188,6 +226,10 @@ def run_one(spec, data=None):
         "pid": os.getpid(),
         "threads": {v: os.environ.get(v) for v in THREAD_VARS},
     }
+    if extended:
+        row.update(norm=norm, residual=residual, dropout=dropout, optimizer=optimizer or "sgd")
+        row = {c: row[c] for c in EXTENDED_COLUMNS}
+        extra["residual_layers"] = [k for k, r in enumerate(net.residual, start=1) if r]
     return {"key": spec["key"], "row": row, "extra": extra}
 
 

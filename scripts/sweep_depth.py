@@ -8,11 +8,15 @@ gradient norms ||dL/dW^[k]|| at initialisation and at the end of training.
 
     python scripts/sweep_depth.py --depths 1,2,4,8 --activations relu,tanh,sigmoid \\
         --width 32 --seeds 0,1,2 --epochs 50 --out sweep_out
+    python scripts/sweep_depth.py --depths 2,8,32 --activations relu,sigmoid \\
+        --norms none,layer --residual off,on --optimizer adam --lr 0.001 --out sweep_kinds
     python scripts/sweep_depth.py ... --scheduler tcp://HOST:8786     # on a Dask cluster
 
 Output in --out: results.csv (one row per finished run of this sweep), metadata.json (machine,
 versions, arguments), loss_vs_depth.png, time_vs_depth.png, grad_norms.png, and runs/ (one JSON
-file per finished run). Running the same command again skips the runs already in runs/.
+file per finished run). --norms, --residual and --dropouts make the kind of net an axis too
+(results.csv then gains the columns norm, residual, dropout and optimizer, and the plots draw
+one line per kind of net, plus grad_ratio.png). Running the same command again skips the runs already in runs/.
 Exit status: 0 done, 1 a run failed or the scheduler could not be used, 2 bad arguments,
 130 interrupted (finished runs are kept).
 """
@@ -44,6 +48,7 @@ import _sweep_worker as W  # noqa: E402  (standard library only at import time)
 PROG = "sweep_depth"
 SCHEMA = 1  # bump when a run's meaning changes: old run files then no longer count as done
 CSV_NAME, META_NAME, RUNS_DIR = "results.csv", "metadata.json", "runs"
+NORMS, RESIDUAL = ("none", "layer", "batch"), ("off", "on")
 
 
 class UsageError(Exception):
@@ -110,6 +115,31 @@ def _nonnegative(text):
     return v
 
 
+def _choice_list(what, choices):
+    def parse(text):
+        out = _name_list(text)
+        bad = [c for c in out if c not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {bad[0]!r}; choose from {', '.join(choices)}")
+        return out
+    return parse
+
+
+def _rate_list(text):
+    out = []
+    for part in str(text).split(","):
+        try:
+            v = float(part)
+        except ValueError:
+            v = math.nan
+        if not 0 <= v < 1:
+            raise argparse.ArgumentTypeError(f"dropout rates must be in [0, 1), got {part.strip()!r}")
+        if v not in out:
+            out.append(v)
+    return out
+
+
 def _fraction(text):
     try:
         v = float(text)
@@ -127,6 +157,14 @@ def build_parser():
                    help="numbers of hidden layers, e.g. 1,2,4,8 (0 = a linear model)")
     p.add_argument("--activations", type=_name_list, default=["relu", "tanh", "sigmoid"],
                    help="activation of the hidden layers, e.g. relu,tanh,sigmoid")
+    p.add_argument("--norms", type=_choice_list("norm", NORMS), default=None,
+                   help="normalization of the hidden layers, an axis: e.g. none,layer,batch "
+                        "(default: none, and no norm/residual/dropout columns)")
+    p.add_argument("--residual", type=_choice_list("residual setting", RESIDUAL), default=None,
+                   help="identity skips on every hidden layer of the width of its input (all "
+                        "but the first), an axis: off, on or off,on (default: off)")
+    p.add_argument("--dropouts", type=_rate_list, default=None,
+                   help="dropout rates of the hidden layers, an axis: e.g. 0,0.1 (default: 0)")
     p.add_argument("--width", type=_positive(int), default=32, help="width of every hidden layer")
     p.add_argument("--seeds", type=_int_list("seeds", 0), default=[0, 1, 2],
                    help="random seeds (weights and shuffling), e.g. 0,1,2")
@@ -142,6 +180,8 @@ def build_parser():
     p.add_argument("--epochs", type=_positive(int), default=50)
     p.add_argument("--batch-size", type=_positive(int), default=32)
     p.add_argument("--lr", type=_positive(float), default=0.01)
+    p.add_argument("--optimizer", default=None, metavar="NAME",
+                   help="sgd (the default), adam, adamw or rmsprop (fastnn.OPTIMIZERS)")
     p.add_argument("--grad-samples", type=_positive(int), default=256,
                    help="training rows (the first ones) on which gradient norms are measured")
     p.add_argument("--out", default="sweep_out", help="output folder (default sweep_out)")
@@ -151,6 +191,9 @@ def build_parser():
                    help="run on this existing Dask distributed scheduler instead")
     p.add_argument("--connect-timeout", type=_positive(float), default=10.0,
                    help="seconds to wait for the scheduler and its first worker (default 10)")
+    p.add_argument("--profile-depth", type=_positive(int), default=None,
+                   help="with kinds of net: the depth whose per-layer gradient norms "
+                        "grad_norms.png draws (default: the deepest swept depth up to 32)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -196,12 +239,12 @@ def _write_json(path, obj):
     _atomic_write(path, lambda f: json.dump(obj, f, indent=1, default=str))
 
 
-def write_csv(path, rows):
+def write_csv(path, rows, columns=W.COLUMNS):
     def write(f):
-        w = csv.DictWriter(f, fieldnames=W.COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({c: r[c] for c in W.COLUMNS})
+            w.writerow({c: r[c] for c in columns})
     _atomic_write(path, write)
 
 
@@ -257,28 +300,76 @@ def load_data(args):
             "X_train": X[tr], "Y_train": Y[tr], "X_val": X[va], "Y_val": Y[va]}
 
 
+def extended(args):
+    """Whether the sweep uses the newer settings: norm, residual or dropout as an axis, or an
+    optimizer. Without them a sweep's specs, keys, rows and plots are those of before."""
+    return any(v is not None for v in (args.norms, args.residual, args.dropouts, args.optimizer))
+
+
+def columns(args):
+    return W.EXTENDED_COLUMNS if extended(args) else W.COLUMNS
+
+
 def config_hash(args, data):
-    """Everything besides depth, activation and seed that changes a run's result."""
+    """Everything besides depth, activation, seed (and the kind of net) that changes a run's
+    result."""
     cfg = {"schema": SCHEMA, "dataset": args.dataset, "data": data["digest"],
            "n_val": len(data["X_val"]),
            "width": args.width, "epochs": args.epochs, "batch_size": args.batch_size,
            "lr": args.lr, "grad_samples": args.grad_samples, "dtype": "float32"}
+    if args.optimizer is not None:  # absent for plain SGD, so older runs keep their keys
+        cfg["optimizer"] = args.optimizer
     return hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def make_grid(args, cfg):
+def kinds(args):
+    """The kinds of net swept: (norm, residual, dropout) triples, in the arguments' order."""
+    return [(n, r == "on", p) for n in (args.norms or ["none"]) for r in (args.residual or ["off"])
+            for p in (args.dropouts or [0.0])]
+
+
+def can_skip(depth, n_0, width):
+    """Whether residual=True finds a layer to put a skip on: hidden layer 1 maps n_0 to width,
+    the others width to width."""
+    return depth >= 2 or (depth == 1 and n_0 == width)
+
+
+def make_grid(args, cfg, n_0=None):
+    """The runs of the sweep; with kinds of net, a residual kind at a depth with no hidden layer
+    of its input's width (depth 0, or 1 when n_0 != width) is left out (see ``skipped``)."""
     grid = []
     for depth in args.depths:
         for act in args.activations:
-            for seed in args.seeds:
-                grid.append({"key": f"d{depth}-{act}-s{seed}-{cfg}", "depth": depth,
-                             "activation": act, "seed": seed, "width": args.width,
-                             "epochs": args.epochs, "batch_size": args.batch_size,
-                             "lr": args.lr, "grad_samples": args.grad_samples})
+            if not extended(args):
+                for seed in args.seeds:
+                    grid.append({"key": f"d{depth}-{act}-s{seed}-{cfg}", "depth": depth,
+                                 "activation": act, "seed": seed, "width": args.width,
+                                 "epochs": args.epochs, "batch_size": args.batch_size,
+                                 "lr": args.lr, "grad_samples": args.grad_samples})
+                continue
+            for norm, res, rate in kinds(args):
+                if res and not can_skip(depth, n_0, args.width):
+                    continue
+                kind = f"{norm}-{'res' if res else 'nores'}-p{rate:g}"
+                for seed in args.seeds:
+                    grid.append({"key": f"d{depth}-{act}-{kind}-s{seed}-{cfg}", "depth": depth,
+                                 "activation": act, "norm": norm, "residual": res,
+                                 "dropout": rate, "seed": seed, "width": args.width,
+                                 "epochs": args.epochs, "batch_size": args.batch_size,
+                                 "lr": args.lr, "optimizer": args.optimizer or "sgd",
+                                 "grad_samples": args.grad_samples})
     return grid
 
 
-def load_done(runs_dir, grid):
+def skipped(args, n_0):
+    """The (depth, kind) pairs make_grid leaves out: residual kinds too shallow for a skip."""
+    if not extended(args):
+        return []
+    return [d for d in args.depths if not can_skip(d, n_0, args.width)
+            and any(r for _, r, _ in kinds(args))]
+
+
+def load_done(runs_dir, grid, cols=W.COLUMNS):
     """The finished runs of this grid: key -> stored result."""
     done = {}
     for spec in grid:
@@ -288,7 +379,7 @@ def load_done(runs_dir, grid):
         try:
             with open(path) as f:
                 res = json.load(f)
-            if set(W.COLUMNS) <= set(res["row"]):
+            if set(cols) <= set(res["row"]):
                 done[spec["key"]] = res
                 continue
         except (OSError, ValueError, KeyError, TypeError):
@@ -445,12 +536,18 @@ def _main(argv):
     t_start = time.time()
     args = build_parser().parse_args(argv)
 
-    from fastnn import ACTIVATIONS
+    from fastnn import ACTIVATIONS, OPTIMIZERS
 
     bad = [a for a in args.activations if a not in ACTIVATIONS]
     if bad:
         raise UsageError(f"argument --activations: unknown activation {bad[0]!r}; choose from "
                          f"{', '.join(ACTIVATIONS)}")
+    if args.optimizer is not None and args.optimizer not in OPTIMIZERS:
+        raise UsageError(f"argument --optimizer: unknown optimizer {args.optimizer!r}; choose "
+                         f"from {', '.join(OPTIMIZERS)}")
+    if "batch" in (args.norms or []) and args.batch_size == 1:
+        raise UsageError("argument --batch-size: batch norm needs at least 2 rows a batch; "
+                         "pass --batch-size 2 or more, or leave batch out of --norms")
     if args.scheduler:
         if not _ADDRESS.match(args.scheduler):
             raise UsageError(f"argument --scheduler: expected tcp://HOST:PORT, got {args.scheduler!r}")
@@ -472,8 +569,17 @@ def _main(argv):
 
     data = load_data(args)
     cfg = config_hash(args, data)
-    grid = make_grid(args, cfg)
-    done = load_done(runs_dir, grid)
+    n_0 = int(data["X_train"].shape[1])
+    grid = make_grid(args, cfg, n_0)
+    cols = columns(args)
+    too_shallow = skipped(args, n_0)
+    if not grid:
+        raise UsageError("argument --depths: nothing to run: every run of this grid is a "
+                         "residual net too shallow for a skip; add depths >= 2")
+    if too_shallow:
+        _say(f"residual nets left out at depth {', '.join(map(str, too_shallow))}: no hidden "
+             f"layer there has the width of its input")
+    done = load_done(runs_dir, grid, cols)
     # Longest runs first, so that the last runs to finish are short ones.
     todo = sorted((s for s in grid if s["key"] not in done),
                   key=lambda s: -(s["depth"] + 1) * s["width"] ** 2)
@@ -514,9 +620,12 @@ def _main(argv):
                     "n_inputs": int(data["X_train"].shape[1]),
                     "n_outputs": int(data["Y_train"].shape[1])},
         "machine": _machine(), "versions": _versions(), "execution": last_execution,
-        "columns": list(W.COLUMNS), "timing_columns": list(W.TIMING_COLUMNS),
+        "columns": list(cols), "timing_columns": list(W.TIMING_COLUMNS),
         "csv": CSV_NAME, "runs_dir": RUNS_DIR, "invocations": invocations,
     }
+    if extended(args):
+        meta["grid"].update(norms=args.norms or ["none"], residual=args.residual or ["off"],
+                            dropouts=args.dropouts or [0.0], residual_too_shallow=too_shallow)
     _write_json(meta_path, meta)
     csv_path = os.path.join(out, CSV_NAME)
 
@@ -529,7 +638,7 @@ def _main(argv):
         _say(f"{len(grid)} runs: {len(done)} already in {runs_dir}, {len(todo)} to run on {where}")
     else:
         _say(f"{len(grid)} runs: all already in {runs_dir}; nothing to run")
-    write_csv(csv_path, rows())
+    write_csv(csv_path, rows(), cols)
 
     from tqdm.auto import tqdm
 
@@ -556,6 +665,9 @@ def _main(argv):
 
     def _on_result(spec, get):
         label = f"depth={spec['depth']} activation={spec['activation']} seed={spec['seed']}"
+        if "norm" in spec:
+            label += (f" norm={spec['norm']} residual={'on' if spec['residual'] else 'off'}"
+                      f" dropout={spec['dropout']:g}")
         try:
             res = get()
         except Exception as e:
@@ -566,7 +678,7 @@ def _main(argv):
         res["finished_at"] = _now()
         _write_json(os.path.join(runs_dir, spec["key"] + ".json"), res)
         done[spec["key"]] = res
-        write_csv(csv_path, rows())  # complete rows only, replaced atomically
+        write_csv(csv_path, rows(), cols)  # complete rows only, replaced atomically
         bar.update(1)
         bar.set_postfix_str(f"{label} train_loss={res['row']['train_loss']:.3g}", refresh=False)
 
@@ -589,13 +701,18 @@ def _main(argv):
             client.close()
 
     final = rows()
-    write_csv(csv_path, final)
+    write_csv(csv_path, final, cols)
     made = []
     if plots and final and status != "interrupted":
-        from _sweep_plots import plot_all
+        from _sweep_plots import plot_all, plot_kinds
 
         title = f"{data['name']}, width {args.width}, {args.epochs} epochs, lr {args.lr:g}"
-        made = plot_all([dict(r) for r in final], out, args.activations, title=title)
+        if extended(args):
+            title += f", {args.optimizer or 'sgd'}"
+            made = plot_kinds([dict(r) for r in final], out, args.activations, title=title,
+                              profile_depth=args.profile_depth)
+        else:
+            made = plot_all([dict(r) for r in final], out, args.activations, title=title)
     if status == "complete" and failures:
         status = "failed"
     invocation.update(finished_at=_now(), elapsed_s=round(time.time() - t_start, 3),

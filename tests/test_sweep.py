@@ -5,6 +5,7 @@ and bad input; every test drives the script through its command line, never its 
 The sweeps are tiny (width 8, 3 epochs) so the file stays well under a minute. The shared
 small sweep uses the digits data: its nets all have more than 128 parameters, so fastnn runs
 them with its generic kernels and never compiles code for one particular tiny architecture.
+The kinds-of-net sweep (--norms, --residual, --dropouts) is as small, on the same data.
 """
 import csv
 import json
@@ -72,6 +73,14 @@ def warm_kernels():
     net.fit(X, Y, epochs=1, batch_size=4)
     net.gradients(X, Y)
     net.loss(X, Y)
+    # The extended hidden layers (norm, dropout, skip) of the kinds-of-net sweep, and Adam.
+    for act in ("relu", "tanh"):
+        for norm in ("layer", "batch"):
+            net = Network([64, 8, 8, 10], act, norm=norm, dropout=0.2, residual=True, seed=0)
+            net.fit(X, Y, epochs=1, batch_size=4, optimizer="adam")
+            net.gradients(X, Y)
+            net.loss_and_gradient(X, Y, training=True)
+            net.loss(X, Y)
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +175,81 @@ def test_local_sweep_end_to_end(local_out):
     for name in ("loss_vs_depth.png", "time_vs_depth.png", "grad_norms.png"):
         data = (local_out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    # Without --norms/--residual/--dropouts/--optimizer, the columns and files of before.
+    assert not {"norm", "residual", "dropout", "optimizer"} & set(rows[0])
+    assert meta["columns"] == list(rows[0]) and not (local_out / "grad_ratio.png").exists()
+
+
+KINDS = ["--dataset", "digits", "--depths", "1,2", "--activations", "relu,tanh", "--seeds", "0",
+         "--width", "8", "--epochs", "2", "--norms", "none,layer,batch", "--residual", "off,on",
+         "--dropouts", "0,0.2", "--optimizer", "adam", "--lr", "0.01", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def kinds_out(tmp_path_factory, warm_kernels):
+    out = tmp_path_factory.mktemp("kinds") / "sweep"
+    p = sweep(*KINDS, "--workers", "2", out=out)
+    assert "36 runs" in p.stdout
+    # Layer 1 maps the 64 inputs to 8 units, so a depth-1 net has no layer to put a skip on.
+    assert "residual nets left out at depth 1" in p.stderr
+    return out
+
+
+def test_kinds_of_net_are_axes(kinds_out):
+    rows = read_csv(kinds_out / "results.csv")
+    assert list(rows[0])[:6] == ["depth", "activation", "norm", "residual", "dropout", "seed"]
+    kinds = [(n, r, p) for n in ("none", "layer", "batch") for r in ("False", "True")
+             for p in ("0.0", "0.2")]
+    assert [(int(r["depth"]), r["activation"], r["norm"], r["residual"], r["dropout"]) for r in rows] == [
+        (d, a, *k) for d in (1, 2) for a in ("relu", "tanh") for k in kinds if d == 2 or k[1] == "False"]
+    by = {(int(r["depth"]), r["activation"], r["norm"], r["residual"], r["dropout"]): r for r in rows}
+    for (d, a, norm, res, rate), r in by.items():
+        assert r["status"] == "ok" and r["optimizer"] == "adam", r
+        assert float(r["train_loss"]) < float(r["init_train_loss"])
+        for col in ("grad_norms_init", "grad_norms_end"):
+            norms = [float(x) for x in r[col].split(";")]
+            assert len(norms) == d + 1 and all(np.isfinite(norms))
+        # sizes [64, 8 x d, 10]; a normalized hidden layer adds γ and β, 8 + 8 entries
+        assert int(r["n_params"]) == 520 + 72 * (d - 1) + 90 + (16 * d if norm != "none" else 0)
+        plain = by[d, a, "none", "False", "0.0"]
+        if rate == "0.2":
+            # Dropout acts in training only: the loss is that of the same net without it, while
+            # the gradient norms (measured as fit's steps see them) are not.
+            twin = by[d, a, norm, res, "0.0"]
+            assert r["init_train_loss"] == twin["init_train_loss"]
+            assert r["grad_norms_init"] != twin["grad_norms_init"]
+        if norm == "batch" and res == "False":
+            # Batch norm at init with running mean 0, variance 1 and γ = 1, β = 0 divides z̄ by
+            # √(1 + 1e-5): in eval mode the net is the plain one (same seed, same W), while
+            # in training mode (the gradient norms) it uses the batch's own statistics.
+            assert float(r["init_train_loss"]) == pytest.approx(float(plain["init_train_loss"]), rel=1e-4)
+            assert r["grad_norms_init"] != plain["grad_norms_init"]
+        if (norm, res, rate) != ("none", "False", "0.0") and rate == "0.0" and norm != "batch":
+            assert r["init_train_loss"] != plain["init_train_loss"]
+    for f in (kinds_out / "runs").glob("*.json"):
+        run = json.loads(f.read_text())
+        d = run["spec"]["depth"]
+        # residual=True: a skip on every hidden layer whose width equals its input's, 2..d
+        assert run["extra"]["residual_layers"] == (list(range(2, d + 1)) if run["spec"]["residual"] else [])
+    meta = json.loads((kinds_out / "metadata.json").read_text())
+    assert meta["columns"] == list(rows[0]) and meta["status"] == "complete"
+    assert meta["grid"]["norms"] == ["none", "layer", "batch"] and meta["grid"]["dropouts"] == [0.0, 0.2]
+    assert meta["grid"]["residual_too_shallow"] == [1]
+    for name in ("loss_vs_depth.png", "time_vs_depth.png", "grad_norms.png", "grad_ratio.png"):
+        data = (kinds_out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_kinds_sweep_resumes_and_keeps_the_plain_keys(kinds_out, local_out, tmp_path):
+    """A rerun with one more kind does only that kind's runs; a kinds sweep's files never
+    count as runs of a sweep without the kinds (their rows have other columns)."""
+    out = tmp_path / "sweep"
+    shutil.copytree(kinds_out, out)
+    more = [a.replace("0,0.2", "0,0.2,0.5") for a in KINDS]  # one more dropout rate
+    p = sweep(*more, "--no-plots", "--workers", "1", out=out)
+    assert "36 already in" in p.stderr and "18 to run" in p.stderr
+    plain = {f.name for f in (local_out / "runs").glob("*.json")}
+    assert not plain & {f.name for f in (out / "runs").glob("*.json")}
 
 
 def test_dask_cluster_gives_the_local_results(local_out, dask_scheduler, tmp_path):
@@ -243,6 +327,12 @@ def _closed_port():
     (["--depths", "2,-1"], 2, ["--depths", "-1"]),
     (["--scheduler", "tcp://127.0.0.1:{port}", "--connect-timeout", "1"], 1, ["scheduler", "127.0.0.1"]),
     (["--scheduler", "http//nowhere"], 2, ["--scheduler", "tcp://HOST:PORT"]),
+    (["--norms", "none,group"], 2, ["--norms", "group"]),
+    (["--residual", "yes"], 2, ["--residual", "yes"]),
+    (["--dropouts", "0,1"], 2, ["--dropouts", "[0, 1)"]),
+    (["--optimizer", "lion"], 2, ["--optimizer", "lion"]),
+    (["--norms", "batch", "--batch-size", "1"], 2, ["--batch-size", "batch norm"]),
+    (["--depths", "1", "--residual", "on"], 2, ["nothing to run", "depths"]),
 ])
 def test_bad_input_one_line_error_and_results_kept(local_out, tmp_path, args, code, words):
     out = tmp_path / "sweep"
