@@ -12,13 +12,15 @@ Three workloads, each a table (``--workload``; default: all three):
             dropout 0.1, mnist-adam's data, CE + Adam), `resnet-ln` and `resnet-bn` ([64] +
             [256]*8 + [10]: layer or batch norm, dropout 0.1, skips on layers 2-8, CE + Adam)
             and `deep-res-ln` ([16] + [64]*32 + [1]: layer norm, skips on layers 2-32, MSE +
-            SGD).  Every hidden layer is Linear -> norm -> ReLU -> dropout -> skip (fastnn's
-            post-norm order): fastnn's Network(..., norm=, dropout=, residual=True), PyTorch's
-            modules (a small residual block module; model.train()), JAX written functionally
-            (batch norm's running statistics updated as PyTorch's, dropout masks from
-            jax.random).  Contenders: fastnn, PyTorch and JAX (NumPy and scikit-learn have no
-            such layers).  Dropout masks differ between libraries, so on a point with dropout
-            the check below runs on twins without dropout; the timed nets have it.
+            Adam: plain SGD diverges on it in every library).  Every hidden layer is Linear ->
+            norm -> ReLU -> dropout -> skip (fastnn's post-norm order): fastnn's Network(...,
+            norm=, dropout=, residual=True), PyTorch's modules (a small residual block module;
+            model.train()), JAX written functionally (batch norm's running statistics updated
+            as PyTorch's, dropout masks from jax.random).  Contenders: fastnn, PyTorch and JAX
+            (NumPy and scikit-learn have no such layers); not a peer: fastnn-plain, the same
+            sizes, loss and optimizer without the options ("opts/plain" = fastnn's epoch time
+            over fastnn-plain's).  Dropout masks differ between libraries, so on a point with
+            dropout the check below runs on twins without dropout; the timed nets have it.
 
 Every contender trains the same MLP (ReLU hidden layers, float32) on the same deterministic data
 for ONE epoch, batches in order (no shuffling), lr = 1e-3, loss averaged over the batch, from
@@ -109,10 +111,10 @@ PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]
 EXTRAS = {"regress": (["fastnn"], ["gemm-floor"]),  # contenders before and after the peers
           "classify": (["fastnn", "fastnn-sgd"], ["stream"]),
-          "layers": (["fastnn"], [])}
+          "layers": (["fastnn", "fastnn-plain"], [])}
 NO_LAYERS = {"numpy", "sklearn"}  # peers that cannot build the layer points' nets
 NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after} | {"fastnn-1t"}
-FULL_EPOCH = {"fastnn", "fastnn-sgd", "jax-scan", "stream"}  # never timed on a prefix
+FULL_EPOCH = {"fastnn", "fastnn-sgd", "fastnn-plain", "jax-scan", "stream"}  # never timed on a prefix
 OPTS = ("sgd", "momentum", "adam")
 # Adam amplifies per-step rounding differences: after 32 batches of mnist-adam optax differs
 # from NumPy and torch by 2.4e-2 (a hand-written Adam in the same jitted JAX step: 3e-6; torch
@@ -265,7 +267,7 @@ def finish(res, names, args, log, loadavg, point, label):
         log(f"  {cname:10s} median {entry['median_s'] * 1e3:9.2f} ms  best "
             f"{entry['best_s'] * 1e3:9.2f} ms  {fmt_rate(entry['samples_per_s']):>7s} samples/s"
             f"  ({len(entry['times'])} rounds{part}; setup {entry['setup_s']:.2f} s){chk_s}")
-    extra = ("" if point.layers else
+    extra = (f"; fastnn options/plain time = {fmt_num(res['plain_ratio'])}" if point.layers else
              f"; GEMM floor fraction = {fmt_num(res['floor_fraction'])}" if not point.classify else
              f"; fastnn {point.opt}/SGD time = {fmt_num(res['opt_ratio'])}; extra per batch "
              f"{fmt_num(res['extra_us'], '.1f', ' us')} / one {point.opt} pass "
@@ -291,6 +293,7 @@ def summarize(res):
     # floor time / fastnn time, per sample
     res["floor_fraction"] = sps["fastnn"] / sps["gemm-floor"] if {"fastnn", "gemm-floor"} <= sps.keys() else None
     res["opt_ratio"] = res["extra_us"] = res["pass_us"] = res["extra_per_pass"] = None
+    res["plain_ratio"] = t["fastnn"] / t["fastnn-plain"] if {"fastnn", "fastnn-plain"} <= t.keys() else None
     if {"fastnn", "fastnn-sgd"} <= t.keys():
         res["opt_ratio"] = t["fastnn"] / t["fastnn-sgd"]
         nb = res["n"] // res["batch"]
@@ -572,13 +575,16 @@ def log_table(log, workload, results, names, versions, args, cond):
         + ("fastnn/1t = fastnn / fastnn-1t (fit threads=1) samples/s; " if one else "") + (
             "opt/SGD = fastnn's epoch time over fastnn-sgd's; extra/pass = (t_fastnn - "
             "t_fastnn-sgd) per batch / one flat optimizer pass (target <= 1.5))\n" if classify
-            else "options: LN/BN = layer/batch norm, dropN = dropout rate N, res = skips)\n"
+            else "options: LN/BN = layer/batch norm, dropN = dropout rate N, res = skips; "
+            "opts/plain = fastnn's epoch time over fastnn-plain's, the same net without the "
+            "options)\n"
             if layers else "GEMM floor fraction = floor time / fastnn time)\n"))
     head = (["name", "sizes", "batch"] + (["options"] if layers else [])
             + (["loss+opt"] if classify or layers else [])
             + ["fastnn samples/s", "best peer (samples/s)", "ratio"]
             + (["fastnn/1t"] if one else [])
-            + (["opt/SGD", "extra/pass"] if classify else [] if layers else ["GEMM floor fraction"])
+            + (["opt/SGD", "extra/pass"] if classify else ["opts/plain"] if layers
+               else ["GEMM floor fraction"])
             + cols + ["N"])
     log("| " + " | ".join(head) + " |")
     log("|" + "|".join("---" for _ in head) + "|")
@@ -601,7 +607,7 @@ def log_table(log, workload, results, names, versions, args, cond):
                   fmt_num(res["ratio"], suffix="x")]
                + ([fmt_num(res["ratio_1t"], suffix="x")] if one else [])
                + ([fmt_num(res["opt_ratio"]), fmt_num(res["extra_per_pass"])] if classify
-                  else [] if layers else [fmt_num(res["floor_fraction"])])
+                  else [fmt_num(res["plain_ratio"])] if layers else [fmt_num(res["floor_fraction"])])
                + [cell(p) for p in cols] + [str(res["n"])])
         log("| " + " | ".join(row) + " |")
     if any(e.get("partial") for res in results for e in res["contenders"].values()):

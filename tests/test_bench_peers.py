@@ -109,12 +109,21 @@ def test_fastnn_timed_net_has_the_options():
     assert c.net.residual == [False, True, True]
 
 
+def test_fastnn_plain_trains_the_net_without_the_options():
+    point = POINTS["resnet-ln"]
+    c = FastnnContender(threads=1, plain=True)
+    assert c.setup(point, point.n) is None
+    assert c.net.norm == [None] * 3 and c.net.dropout == [0.0] * 3 and not any(c.net.residual)
+    assert c.net.sizes == point.sizes
+
+
 def test_layers_workload_options():
     args = bench_peers.parse_args(["--workload", "layers", "--peers", "all"])
     assert [p.name for p in args.grids["layers"]] == [p.name for p in LAYERS]
     assert not args.grids["regress"] and not args.grids["classify"]
     names = bench_peers.contender_names("layers", args)
-    assert names[0] == "fastnn" and not {"numpy", "sklearn", "gemm-floor", "stream"} & set(names)
+    assert names[:2] == ["fastnn", "fastnn-plain"]
+    assert not {"numpy", "sklearn", "gemm-floor", "stream", "fastnn-sgd"} & set(names)
     args = bench_peers.parse_args(["--only", "resnet-bn,small", "--busy"])
     assert [p.name for p in args.grids["layers"]] == ["resnet-bn"]
     assert [p.name for p in args.grids["regress"]] == ["small"]

@@ -16,7 +16,9 @@ point's options (common.layer_kwargs), fitted as above.  Dropout's masks differ 
 libraries, so a point with dropout is checked on a twin net with dropout 0 (trained on the
 first nc samples, then dropped); the timed net with dropout then gets its own warm-up.  The
 check returns the weights and biases, then γ, β of each normalized layer, then batch norm's
-running means and variances (common.init_pairs' order).
+running means and variances (common.init_pairs' order).  The ``fastnn-plain`` contender trains
+the same sizes, loss and optimizer without the options (the baseline of the options/plain
+ratio: what the options cost fastnn).
 """
 import time
 
@@ -26,11 +28,12 @@ from .common import LR, MOMENTUM, fastnn_net, layer_kwargs, make_data
 
 
 class FastnnContender:
-    def __init__(self, threads, opt=None, fit_threads=None):
+    def __init__(self, threads, opt=None, fit_threads=None, plain=False):
         import fastnn
 
         self.fastnn = fastnn
         self.opt = opt  # None: the point's optimizer
+        self.plain = plain  # True: the layer point's net without its options
         self.threads = {} if fit_threads is None else {"threads": fit_threads}
         self.version = getattr(fastnn, "__version__", "?") + (
             f" (fit threads={fit_threads})" if fit_threads else "")
@@ -43,6 +46,13 @@ class FastnnContender:
         return {"optimizer": "sgd", "lr": LR}
 
     def setup(self, point, nc):
+        if self.plain:
+            self.plain = False
+            try:
+                self.setup(point.plain(), nc)
+            finally:
+                self.plain = True
+            return None  # not the point's net: nothing to check against
         self.X, self.Y = make_data(point)
         self.batch = point.batch
         if point.layers:

@@ -8,11 +8,11 @@ plain SGD on a classification point: Adam should add exactly 3 parameter-sized b
 m, v) and nothing per batch or epoch; ``run_layers_memory`` measures, for each point of the
 layers workload, fit of the net with its options (norm, dropout, residual) against fit of the
 same net without them, and counts the allocations of Numba's runtime (NRT, invisible to
-tracemalloc) in a repeated fit call: the options must allocate nothing per batch.
+tracemalloc) per batch in repeated fit calls: the options must allocate nothing per batch.
 """
 import os
 
-from .common import LR, REPO, fmt_bytes, indent, layer_kwargs, n_params, run_python, thread_env
+from .common import LR, REPO, fmt_bytes, fmt_num, indent, layer_kwargs, n_params, run_python, thread_env
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
@@ -93,6 +93,23 @@ def again():
 
 grown, transient, top, nrt2 = again()   # second fit call
 grown3, transient3, top3, nrt3 = again()  # third fit call
+
+def nrt_of_fit(rows):
+    before = nrt_allocs()
+    fit(net, X[:rows], Y[:rows])
+    return None if before is None else nrt_allocs() - before
+
+# NRT allocations per batch: a fit over all N rows minus a fit over half of them, over the
+# batches between, so that what a call allocates once (buffers, arrays handed to kernels)
+# cancels.  NRT counts arrays allocated inside kernels and also one record per array handed
+# from Python to a kernel: a kernel called from Python once per batch counts per batch.  Each
+# count is the fewest of three calls: identical calls sometimes count ~20-40 more, irregularly,
+# with or without the layer options (seen at 8 to 64 batches per call).
+half = POINT.n // POINT.batch // 2 * POINT.batch
+nrt_full = [nrt2, nrt3, nrt_of_fit(POINT.n)]
+nrt_half = [nrt_of_fit(half) for _ in range(3)]
+nrt_per_batch = (None if nrt2 is None or half == POINT.n else
+                 (min(nrt_full) - min(nrt_half)) / ((POINT.n - half) // POINT.batch))
 print("@@" + json.dumps(dict(
     rss_base=rss_base, rss_before=rss_before, hwm_after=st["VmHWM"] if hwm_ok else None,
     rss_after=st["VmRSS"], ru_maxrss_before=ru0, ru_maxrss_after=ru1,
@@ -100,6 +117,7 @@ print("@@" + json.dumps(dict(
     second_fit_retained=grown, second_fit_transient=transient, second_fit_top=top,
     third_fit_retained=grown3, third_fit_transient=transient3, third_fit_top=top3,
     second_fit_nrt_allocs=nrt2, third_fit_nrt_allocs=nrt3, batches=POINT.n // POINT.batch,
+    full_fit_nrt_allocs=nrt_full, half_fit_nrt_allocs=nrt_half, nrt_allocs_per_batch=nrt_per_batch,
     x_bytes=X.nbytes + Y.nbytes, n_params=net.n_params)))
 """
 
@@ -199,8 +217,8 @@ def run_optimizer_memory(args, log, point):
 
 def run_layers_memory(args, log, points):
     """For each layer point: tracemalloc peak of fit on the net with its options minus that of
-    fit on the same sizes without them (common.Point.plain), each in a fresh process, with the
-    NRT allocation counts of a repeated fit call of both (per batch: at least one per batch)."""
+    fit on the same sizes without them (common.Point.plain), each in a fresh process, and the
+    NRT allocations per batch of both (target 0)."""
     out = {}
     for point in points:
         name, sizes, batch, n = point[:4]
@@ -220,25 +238,24 @@ def run_layers_memory(args, log, points):
                 log(f"  fit ({which}) FAILED:\n" + indent(m["error"]))
                 break
             added = m["traced_peak"] - m["traced_before"]
+            per_batch = m["nrt_allocs_per_batch"]
             log(f"  fit ({which}): tracemalloc peak {fmt_bytes(m['traced_peak'])} (fit added "
-                f"{fmt_bytes(added)} on top of data+net); repeated fit call: NRT allocations "
-                f"{m['second_fit_nrt_allocs']}, {m['third_fit_nrt_allocs']} "
-                f"({m['batches']} batches per epoch)")
+                f"{fmt_bytes(added)} on top of data+net); NRT allocations per batch "
+                f"{fmt_num(per_batch)} (target 0; per fit call over N: "
+                f"{m['full_fit_nrt_allocs']}, over N/2: {m['half_fit_nrt_allocs']}; "
+                f"{m['batches']} batches per epoch)")
         else:
             plain, opt = res["plain"], res["options"]
             extra = opt["traced_peak"] - plain["traced_peak"]
             theta = (opt["n_params"] - plain["n_params"]) * 4
             res.update(extra_bytes=extra, extra_per_unit=extra / unit, extra_param_bytes=theta)
-            nrt = [opt[f"{w}_fit_nrt_allocs"] - plain[f"{w}_fit_nrt_allocs"]
-                   for w in ("second", "third") if opt[f"{w}_fit_nrt_allocs"] is not None]
-            res["extra_nrt_allocs"] = nrt
             log(f"  peak(fit {point.options}) - peak(fit plain) = {fmt_bytes(extra)} = "
                 f"{extra / unit:.2f} x batch*sum(hidden widths)*4 [{batch}*{hidden}*4 = "
                 f"{fmt_bytes(unit)}]; the norms' γ, β add {fmt_bytes(theta)} to θ")
-            if nrt:
-                per_batch = any(a >= opt["batches"] for a in nrt)
-                log(f"  extra NRT allocations per fit call (options - plain): {nrt} "
-                    + ("<-- as many as batches or more: allocates per batch?" if per_batch else
-                       f"(fewer than the {opt['batches']} batches: nothing per batch)"))
+            if per_batch is not None and per_batch >= 1:  # an allocation in every batch
+                log(f"  <-- fit with {point.options} makes {per_batch:.2f} NRT allocations per "
+                    "batch: arrays allocated inside kernels, or the NRT record Numba makes for "
+                    "each array handed from Python to a kernel when a kernel is called per batch "
+                    f"(plain: {fmt_num(res['plain']['nrt_allocs_per_batch'])})")
             _log_refits(log, opt, opt["n_params"] * 4)
     return out
