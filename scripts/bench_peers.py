@@ -1,19 +1,34 @@
 #!/usr/bin/env python
 """Benchmark one training epoch: fastnn versus PyTorch, JAX, NumPy and scikit-learn.
 
-Two workloads, each a table (``--workload``; default: both):
+Three workloads, each a table (``--workload``; default: all three):
 
   regress   MSE 1/2||y - yhat||^2, identity output, plain SGD (W <- W - lr * mean-over-batch
             gradient), on the REGRESS grid of peers/common.py;
   classify  softmax cross-entropy, -sum y log softmax(z), on int labels (argmax of a fixed
             random linear map of X), with Adam (0.9, 0.999, 1e-8) or SGD with momentum 0.9
-            (dampening 0, not Nesterov), on the CLASSIFY grid.
+            (dampening 0, not Nesterov), on the CLASSIFY grid;
+  layers    issue 19's deep-net options, the LAYERS grid: `dropout` ([784,512,512,512,10],
+            dropout 0.1, mnist-adam's data, CE + Adam), `resnet-ln` and `resnet-bn` ([64] +
+            [256]*8 + [10]: layer or batch norm, dropout 0.1, skips on layers 2-8, CE + Adam)
+            and `deep-res-ln` ([16] + [64]*32 + [1]: layer norm, skips on layers 2-32, MSE +
+            Adam: plain SGD diverges on it in every library).  Every hidden layer is Linear ->
+            norm -> ReLU -> dropout -> skip (fastnn's post-norm order): fastnn's Network(...,
+            norm=, dropout=, residual=True), PyTorch's modules (a small residual block module;
+            model.train()), JAX written functionally (batch norm's running statistics updated
+            as PyTorch's, dropout masks from jax.random).  Contenders: fastnn, PyTorch and JAX
+            (NumPy and scikit-learn have no such layers); not a peer: fastnn-plain, the same
+            sizes, loss and optimizer without the options ("opts/plain" = fastnn's epoch time
+            over fastnn-plain's).  Dropout masks differ between libraries, so on a point with
+            dropout the check below runs on twins without dropout; the timed nets have it.
 
 Every contender trains the same MLP (ReLU hidden layers, float32) on the same deterministic data
 for ONE epoch, batches in order (no shuffling), lr = 1e-3, loss averaged over the batch, from
 the same initial parameters.  The warm-up trains on the first --check-batches batches (Adam: 4), and the
 parameters after it are compared with the explicit NumPy implementation's ("diff vs numpy":
-relative difference of the parameter updates) as a check that the math really is identical.
+relative difference of the parameter updates; on layer points, where NumPy does not run, with
+fastnn's, γ, β and batch norm's running statistics included) as a check that the math really is
+identical.
 Float32 rounding gives ~1e-7..1e-5; a ReLU unit whose pre-activation sits within rounding of 0
 can flip and give ~1e-3 (seen for torch on `large`); >= 1e-2 is flagged as a MISMATCH.
 
@@ -51,7 +66,8 @@ instead times one call on one row (N = 1) of fit and predict beside PyTorch and 
 Also measured (unless --no-startup / --no-memory): start-up wall time of a fresh process that
 imports the library and trains one epoch of the `small` net (warm and empty Numba cache), the
 peak memory of fastnn's fit on `large` in a fresh process versus a budget, and (classify) the
-memory fit with Adam adds over fit with plain SGD on `mnist-adam`.
+memory fit with Adam adds over fit with plain SGD on `mnist-adam`, and (layers) for each layer
+point the memory its options add over the same net without them (peers/memory.py).
 
     python scripts/bench_peers.py                     # full default run (~10 min, 2 busy cores)
     python scripts/bench_peers.py --only small,medium --rounds 3 --no-startup --no-memory
@@ -59,6 +75,7 @@ memory fit with Adam adds over fit with plain SGD on `mnist-adam`.
     python scripts/bench_peers.py --point odd:100,300,300,7:50 --point c:20,64,5:16::momentum
     python scripts/bench_peers.py --estimators       # the scikit-learn estimators' table
     python scripts/bench_peers.py --only small,deep,mnist --busy-compare --no-startup --no-memory
+    python scripts/bench_peers.py --workload layers --busy-compare --no-startup
     python scripts/bench_peers.py --short-calls [--busy-compare]   # one-row fit and predict
 
 Peers are optional (``pip install -e ".[peers]"``, plus optax for classify); a peer whose import
@@ -77,15 +94,15 @@ import time
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
 from peers.common import (
+    ALL_WORKLOADS,
     CLASSIFY,
     LR,
     REGRESS,
-    WORKLOADS,
     Point,
     fmt_num,
     fmt_rate,
     indent,
-    make_init,
+    init_pairs,
     n_params,
     thread_env,
 )
@@ -93,9 +110,11 @@ from peers.common import (
 PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]}
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]
 EXTRAS = {"regress": (["fastnn"], ["gemm-floor"]),  # contenders before and after the peers
-          "classify": (["fastnn", "fastnn-sgd"], ["stream"])}
+          "classify": (["fastnn", "fastnn-sgd"], ["stream"]),
+          "layers": (["fastnn", "fastnn-plain"], [])}
+NO_LAYERS = {"numpy", "sklearn"}  # peers that cannot build the layer points' nets
 NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after} | {"fastnn-1t"}
-FULL_EPOCH = {"fastnn", "fastnn-sgd", "jax-scan", "stream"}  # never timed on a prefix
+FULL_EPOCH = {"fastnn", "fastnn-sgd", "fastnn-plain", "jax-scan", "stream"}  # never timed on a prefix
 OPTS = ("sgd", "momentum", "adam")
 # Adam amplifies per-step rounding differences: after 32 batches of mnist-adam optax differs
 # from NumPy and torch by 2.4e-2 (a hand-written Adam in the same jitted JAX step: 3e-6; torch
@@ -105,12 +124,19 @@ ADAM_CHECK_BATCHES = 4
 
 # ---------------------------------------------------------------------------- benchmark
 def rel_diff(params, ref, init):
-    """||delta - delta_ref|| / ||delta_ref||, delta = params after warm-up epoch - init."""
+    """||delta - delta_ref|| / ||delta_ref||, delta = params after warm-up epoch - init; each
+    of params, ref and init a list of pairs of arrays (common.init_pairs; where init has None,
+    that array is left out)."""
     import numpy as np
 
+    if not len(params) == len(ref) == len(init):
+        raise ValueError(f"the check got {len(params)} and {len(ref)} pairs of arrays for "
+                         f"{len(init)} initial ones")
     num = den = 0.0
-    for (W, b), (Wr, br), W0, b0 in zip(params, ref, init[0], init[1]):
+    for (W, b), (Wr, br), (W0, b0) in zip(params, ref, init):
         for a, r, a0 in ((W, Wr, W0), (b, br, b0)):
+            if a0 is None:
+                continue
             d, dr = a.astype(np.float64) - a0, r.astype(np.float64) - a0
             num += float(np.sum((d - dr) ** 2))
             den += float(np.sum(dr ** 2))
@@ -126,9 +152,13 @@ def bench_point(point, workers, names, args, log):
     active = [w for w in workers if w.status == "ready" and w.name in names and w.name not in skip]
     load0 = os.getloadavg()[0]
     log(f"\n## {name}: sizes={sizes} batch={batch} N={n} "
-        f"({nb} batches, {n_params(sizes)} params)" + (f", {point.label}" if point.classify else ""))
+        f"({nb} batches, {n_params(sizes)} params)"
+        + (f", {point.label}" if point.classify or point.layers else "")
+        + (", check without dropout" if point.dropout else ""))
     res = {"name": name, "sizes": sizes, "batch": batch, "n": n, "loss": point.loss,
-           "opt": point.opt, "check_samples": nc, "contenders": {}}
+           "opt": point.opt, "options": point.options, "norm": point.norm,
+           "dropout": point.dropout, "residual": point.residual, "check_samples": nc,
+           "contenders": {}}
     params = {}
     for w in active:  # build, compile, warm-up/check on nc samples: one at a time, not timed
         w.send("setup", point, nc)
@@ -145,7 +175,7 @@ def bench_point(point, workers, names, args, log):
     # check: every contender's parameter update on the first nc samples vs the NumPy one's
     ref_name = "numpy" if "numpy" in params else ("fastnn" if "fastnn" in params else None)
     if ref_name and params[ref_name] is not None:
-        init = make_init(sizes)
+        init = init_pairs(point)
         refs = params[ref_name] if isinstance(params[ref_name], dict) else {"*": params[ref_name]}
         for cname, p in params.items():
             if p is not None and cname != ref_name:
@@ -237,15 +267,16 @@ def finish(res, names, args, log, loadavg, point, label):
         log(f"  {cname:10s} median {entry['median_s'] * 1e3:9.2f} ms  best "
             f"{entry['best_s'] * 1e3:9.2f} ms  {fmt_rate(entry['samples_per_s']):>7s} samples/s"
             f"  ({len(entry['times'])} rounds{part}; setup {entry['setup_s']:.2f} s){chk_s}")
-    extra = (f"GEMM floor fraction = {fmt_num(res['floor_fraction'])}" if not point.classify else
-             f"fastnn {point.opt}/SGD time = {fmt_num(res['opt_ratio'])}; extra per batch "
+    extra = (f"; fastnn options/plain time = {fmt_num(res['plain_ratio'])}" if point.layers else
+             f"; GEMM floor fraction = {fmt_num(res['floor_fraction'])}" if not point.classify else
+             f"; fastnn {point.opt}/SGD time = {fmt_num(res['opt_ratio'])}; extra per batch "
              f"{fmt_num(res['extra_us'], '.1f', ' us')} / one {point.opt} pass "
              f"{fmt_num(res['pass_us'], '.1f', ' us')} = {fmt_num(res['extra_per_pass'])} "
              "(target <= 1.5)")
     one = (f"; fastnn/fastnn-1t = {fmt_num(res['ratio_1t'], suffix='x')}"
            if "fastnn-1t" in names else "")
     log(f"  -> best peer: {res['best_peer'] or 'n/a'}; fastnn/best = {fmt_num(res['ratio'], suffix='x')}"
-        f"{one}; {extra}   [1-min load average {loadavg[0]:.1f} -> {loadavg[1]:.1f} "
+        f"{one}{extra}   [1-min load average {loadavg[0]:.1f} -> {loadavg[1]:.1f} "
         f"on {os.cpu_count()} cores]")
 
 
@@ -262,6 +293,7 @@ def summarize(res):
     # floor time / fastnn time, per sample
     res["floor_fraction"] = sps["fastnn"] / sps["gemm-floor"] if {"fastnn", "gemm-floor"} <= sps.keys() else None
     res["opt_ratio"] = res["extra_us"] = res["pass_us"] = res["extra_per_pass"] = None
+    res["plain_ratio"] = t["fastnn"] / t["fastnn-plain"] if {"fastnn", "fastnn-plain"} <= t.keys() else None
     if {"fastnn", "fastnn-sgd"} <= t.keys():
         res["opt_ratio"] = t["fastnn"] / t["fastnn-sgd"]
         nb = res["n"] // res["batch"]
@@ -273,7 +305,8 @@ def summarize(res):
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None):
-    points = {p.name: p for p in REGRESS + CLASSIFY}
+    grid_points = [p for ps in ALL_WORKLOADS.values() for p in ps]
+    points = {p.name: p for p in grid_points}
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--estimators", action="store_true",
                     help="instead: fastnn.MLPClassifier/MLPRegressor vs scikit-learn's on four "
@@ -291,9 +324,10 @@ def parse_args(argv=None):
     ap.add_argument("--busy-compare", action="store_true",
                     help="time every contender both quiet and with one core busy, interleaved "
                          "in one run (conditions alternate by round): two tables")
-    ap.add_argument("--workload", choices=("all", "regress", "classify"), default="all",
-                    help="regress (MSE + SGD), classify (cross-entropy + Adam / momentum) or "
-                    "all (default: both tables)")
+    ap.add_argument("--workload", choices=("all", *ALL_WORKLOADS), default="all",
+                    help="regress (MSE + SGD), classify (cross-entropy + Adam / momentum), "
+                    "layers (norm, dropout, residual: issue 19's deep nets) or all (default: "
+                    "the three tables)")
     ap.add_argument("--only", help="comma-separated grid points (" + ",".join(points) + ")")
     ap.add_argument("--point", action="append", default=[], metavar="NAME:SIZES:BATCH[:N[:OPT]]",
                     help="an architecture off the grid, e.g. odd:100,300,300,7:50 (repeatable; "
@@ -346,14 +380,14 @@ def parse_args(argv=None):
             ap.error(f"unknown peer {p!r}")
     peers = [torch_n if p == "torch-Nt" else p for p in peers]
     args.peer_list = list(dict.fromkeys(peers))
-    workloads = list(WORKLOADS) if args.workload == "all" else [args.workload]
-    grid = [p for w in workloads for p in WORKLOADS[w]] if not args.point or args.only else []
+    workloads = list(ALL_WORKLOADS) if args.workload == "all" else [args.workload]
+    grid = [p for w in workloads for p in ALL_WORKLOADS[w]] if not args.point or args.only else []
     if args.only:
         want = [s.strip() for s in args.only.split(",") if s.strip()]
         unknown = [w for w in want if w not in points]
         if unknown:
             ap.error(f"unknown grid point(s) {unknown}; choose from {list(points)}")
-        grid = [p for p in REGRESS + CLASSIFY if p.name in want]
+        grid = [p for p in grid_points if p.name in want]
     for spec in args.point:
         try:
             name, sizes, batch, *rest = spec.split(":")
@@ -373,7 +407,7 @@ def parse_args(argv=None):
         grid.append(Point(name, sizes, batch, n, *(("ce", opt or "adam") if classify else ())))
     grid = [p._replace(n=max(p.batch, round(p.n * args.scale / p.batch) * p.batch))
             for p in grid]
-    args.grids = {w: [p for p in grid if p.classify == (w == "classify")] for w in WORKLOADS}
+    args.grids = {w: [p for p in grid if p.workload == w] for w in ALL_WORKLOADS}
     return args
 
 
@@ -381,7 +415,8 @@ def contender_names(workload, args):
     """fastnn (+ fastnn-sgd), [fastnn-1t on a busy machine], the peers, then the non-peers."""
     before, after = EXTRAS[workload]
     one = ["fastnn-1t"] if "busy" in args.conditions and args.threads > 1 else []
-    return before + one + args.peer_list + after
+    peers = [p for p in args.peer_list if workload != "layers" or p not in NO_LAYERS]
+    return before + one + peers + after
 
 
 def main(argv=None):
@@ -413,7 +448,7 @@ def main(argv=None):
 
     import numpy as np  # noqa: F401  (after the environment is set)
 
-    from peers.memory import run_memory, run_optimizer_memory
+    from peers.memory import run_layers_memory, run_memory, run_optimizer_memory
     from peers.startup import run_startup
     from peers.worker import Worker
 
@@ -426,7 +461,8 @@ def main(argv=None):
 
     log(f"# fastnn vs peers: one training epoch (lr={LR}, float32, loss mean over batch, ReLU "
         "hidden, no shuffle); regress: MSE 1/2||y-yhat||^2, identity out, SGD; classify: "
-        "softmax cross-entropy, Adam (0.9, 0.999, 1e-8) or SGD momentum 0.9")
+        "softmax cross-entropy, Adam (0.9, 0.999, 1e-8) or SGD momentum 0.9; layers: "
+        "Linear -> norm -> ReLU -> dropout -> skip per hidden layer")
     log(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"threads={args.threads}; rounds={args.rounds} (stat: {args.stat}); "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')}{busy}")
@@ -478,7 +514,7 @@ def main(argv=None):
         for w in workers:
             w.close()
 
-    startup = memory = opt_memory = None
+    startup = memory = opt_memory = layers_memory = None
     if not args.no_startup:
         t0 = time.perf_counter()
         startup = run_startup(args, log)
@@ -490,6 +526,8 @@ def main(argv=None):
         if "classify" in names:
             opt_memory = run_optimizer_memory(args, log, next(p for p in CLASSIFY
                                                               if p.name == "mnist-adam"))
+        if "layers" in names:
+            layers_memory = run_layers_memory(args, log, args.grids["layers"])
         log(f"  ({time.perf_counter() - t0:.0f} s for the memory measurements)")
 
     for (workload, cond), res in results.items():
@@ -504,16 +542,30 @@ def main(argv=None):
                # grid, classify: the first condition's; grid_busy, classify_busy: the other's
                **{("grid" if w == "regress" else w) + ("_" + c if c != args.conditions[0] else ""):
                   res for (w, c), res in results.items()},
-               "startup": startup, "memory": memory, "optimizer_memory": opt_memory}
+               "startup": startup, "memory": memory, "optimizer_memory": opt_memory,
+               "layers_memory": layers_memory}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=1, default=float)
         print(f"wrote {args.json}")
     return 0
 
 
+def short_sizes(sizes):
+    """[16,64,64,64,1] as "[16]+[64]*3+[1]" when a width repeats more than twice."""
+    parts, i = [], 0
+    while i < len(sizes):
+        j = i
+        while j < len(sizes) and sizes[j] == sizes[i]:
+            j += 1
+        parts.append(f"[{sizes[i]}]*{j - i}" if j - i > 2 else str(sizes[i:j]).replace(" ", ""))
+        i = j
+    return "+".join(parts) if len(parts) > 1 and any("*" in p for p in parts) else str(
+        list(sizes)).replace(" ", "")
+
+
 def log_table(log, workload, results, names, versions, args, cond):
     """The final Markdown table of one workload under one condition."""
-    classify = workload == "classify"
+    classify, layers = workload == "classify", workload == "layers"
     one = "fastnn-1t" in names
     cols = [nm for nm in names if nm not in ("fastnn", "gemm-floor", "stream")]
     where = {"quiet": "quiet machine" if len(args.conditions) > 1 else "",
@@ -523,11 +575,17 @@ def log_table(log, workload, results, names, versions, args, cond):
         + ("fastnn/1t = fastnn / fastnn-1t (fit threads=1) samples/s; " if one else "") + (
             "opt/SGD = fastnn's epoch time over fastnn-sgd's; extra/pass = (t_fastnn - "
             "t_fastnn-sgd) per batch / one flat optimizer pass (target <= 1.5))\n" if classify
-            else "GEMM floor fraction = floor time / fastnn time)\n"))
-    head = (["name", "sizes", "batch"] + (["loss+opt"] if classify else [])
+            else "options: LN/BN = layer/batch norm, dropN = dropout rate N, res = skips; "
+            "opts/plain = fastnn's epoch time over fastnn-plain's, the same net without the "
+            "options)\n"
+            if layers else "GEMM floor fraction = floor time / fastnn time)\n"))
+    head = (["name", "sizes", "batch"] + (["options"] if layers else [])
+            + (["loss+opt"] if classify or layers else [])
             + ["fastnn samples/s", "best peer (samples/s)", "ratio"]
             + (["fastnn/1t"] if one else [])
-            + (["opt/SGD", "extra/pass"] if classify else ["GEMM floor fraction"]) + cols + ["N"])
+            + (["opt/SGD", "extra/pass"] if classify else ["opts/plain"] if layers
+               else ["GEMM floor fraction"])
+            + cols + ["N"])
     log("| " + " | ".join(head) + " |")
     log("|" + "|".join("---" for _ in head) + "|")
     for res in results:
@@ -541,13 +599,15 @@ def log_table(log, workload, results, names, versions, args, cond):
             return fmt_rate(c[nm]["samples_per_s"]) + ("†" if c[nm]["partial"] else "")
 
         best = res["best_peer"]
-        row = ([res["name"], str(res["sizes"]).replace(" ", ""), str(res["batch"])]
-               + ([f"CE+{res['opt']}"] if classify else [])
+        row = ([res["name"], short_sizes(res["sizes"]), str(res["batch"])]
+               + ([res["options"]] if layers else [])
+               + ([f"{'CE' if res['loss'] == 'ce' else 'MSE'}+{res['opt']}"] if classify or layers
+                  else [])
                + [cell("fastnn"), f"{best} ({cell(best)})" if best else "n/a",
                   fmt_num(res["ratio"], suffix="x")]
                + ([fmt_num(res["ratio_1t"], suffix="x")] if one else [])
                + ([fmt_num(res["opt_ratio"]), fmt_num(res["extra_per_pass"])] if classify
-                  else [fmt_num(res["floor_fraction"])])
+                  else [fmt_num(res["plain_ratio"])] if layers else [fmt_num(res["floor_fraction"])])
                + [cell(p) for p in cols] + [str(res["n"])])
         log("| " + " | ".join(row) + " |")
     if any(e.get("partial") for res in results for e in res["contenders"].values()):

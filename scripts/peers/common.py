@@ -5,6 +5,14 @@ number of samples N (a multiple of the batch, so there is no partial last batch)
 the optimizer.  Regression points train ½‖y − ŷ‖² (identity output) with plain SGD;
 classification points train softmax cross-entropy, −Σ y log softmax(z), with Adam or SGD with
 momentum.  Every loss is the mean over the batch, every update uses lr = LR.
+
+The points of the ``layers`` workload (issue 19) add, in every hidden layer k, a normalization
+(``norm``: "layer" as torch's nn.LayerNorm(n_k), "batch" as nn.BatchNorm1d(n_k); eps 1e-5,
+batch norm's momentum 0.1, γ = 1 and β = 0 at the start), dropout with rate ``dropout`` (training
+only) and, with ``residual``, the identity skip wherever n_k = n_{k-1} (not the first hidden
+layer of a net whose input width differs).  The order inside a hidden layer is fastnn's:
+Linear → norm → ReLU → dropout → skip (post-norm); the output layer stays Linear (→ softmax in
+the loss).
 """
 from __future__ import annotations
 
@@ -27,14 +35,43 @@ class Point(NamedTuple):
     n: int
     loss: str = "mse"  # "mse" (1/2||y - yhat||^2) or "ce" (softmax cross-entropy)
     opt: str = "sgd"  # "sgd", "momentum" or "adam"
+    norm: str | None = None  # None, "layer" or "batch", in every hidden layer
+    dropout: float = 0.0  # dropout rate of every hidden layer (training only)
+    residual: bool = False  # identity skips wherever a hidden layer's width equals its input's
 
     @property
     def classify(self):
         return self.loss == "ce"
 
     @property
+    def layers(self):
+        """True if the net has any of issue 19's options (norm, dropout, residual)."""
+        return bool(self.norm or self.dropout or self.residual)
+
+    @property
+    def workload(self):
+        return "layers" if self.layers else "classify" if self.classify else "regress"
+
+    @property
+    def options(self):
+        """The options as a short label, e.g. "LN+drop0.1+res" ("plain" without any)."""
+        parts = ([{"layer": "LN", "batch": "BN"}[self.norm]] if self.norm else []) + (
+            [f"drop{self.dropout:g}"] if self.dropout else []) + (["res"] if self.residual else [])
+        return "+".join(parts) or "plain"
+
+    @property
     def label(self):
-        return f"{'CE' if self.classify else 'MSE'}+{self.opt}"
+        return f"{'CE' if self.classify else 'MSE'}+{self.opt}" + (
+            f", {self.options}" if self.layers else "")
+
+    def skips(self):
+        """Per hidden layer k = 1..K-1: whether it has the identity skip."""
+        s = self.sizes
+        return [self.residual and s[k] == s[k - 1] for k in range(1, len(s) - 1)]
+
+    def plain(self):
+        """The same point without the layer options (the memory baseline)."""
+        return self._replace(name=self.name + "-plain", norm=None, dropout=0.0, residual=False)
 
 
 # N aims at fastnn epochs of ~10-500 ms on 2 cores.  Peers that would need far longer (PyTorch
@@ -55,7 +92,23 @@ CLASSIFY = [
     Point("mnist-adam", [784, 512, 256, 10], 128, 8192, "ce", "adam"),
     Point("deep-momentum", [16] + [64] * 8 + [4], 32, 32768, "ce", "momentum"),
 ]
+# Issue 19's deep-net workloads.  `dropout` is mnist-adam's data, loss and optimizer on a wider
+# net; `resnet-*` are the residual MLPs of tabular deep learning (8 hidden layers of 256; the
+# first maps 64 -> 256 and has no skip); `deep-res-ln` is `deep`'s regression problem (MSE) 32
+# hidden layers deep, with skips and layer norm, trained with Adam: with plain SGD at lr 1e-3 it
+# diverges in every library (the skips add up 31 non-negative ReLU outputs, so the first loss
+# is ~230; PyTorch's loss is 3e13 after 4 batches, fastnn stops with a DivergedError).
+LAYERS = [
+    Point("dropout", [784, 512, 512, 512, 10], 128, 8192, "ce", "adam", dropout=0.1),
+    Point("resnet-ln", [64] + [256] * 8 + [10], 128, 8192, "ce", "adam", "layer", 0.1, True),
+    Point("resnet-bn", [64] + [256] * 8 + [10], 128, 8192, "ce", "adam", "batch", 0.1, True),
+    Point("deep-res-ln", [16] + [64] * 32 + [1], 32, 16384, "mse", "adam", "layer", 0.0, True),
+]
+# The plain grid: what bench_ab.py A/Bs across checkouts (some predate the layer options).
 WORKLOADS = {"regress": REGRESS, "classify": CLASSIFY}
+ALL_WORKLOADS = {**WORKLOADS, "layers": LAYERS}
+EPS = 1e-5  # layer and batch norm's eps, as torch's defaults
+BN_MOMENTUM = 0.1  # running <- (1 - m) running + m batch statistic (variance: unbiased)
 
 
 def make_data(point):
@@ -94,8 +147,46 @@ def make_init(sizes):
     return Ws, bs
 
 
+def init_pairs(point):
+    """The parameters and state a contender's check returns, at their initial values, as pairs:
+    (W^[k], b^[k]) for k = 1..K (make_init), then (γ^[k], β^[k]) = (1, 0) for every normalized
+    hidden layer, then (running mean, running variance) = (0, 1) for every batch-norm layer.
+
+    None marks an array the check leaves out: under batch norm, the hidden biases b^[k] (batch
+    norm subtracts them again, so their gradient is 0 up to float32 rounding, and Adam turns
+    that rounding noise into steps of up to lr: after 4 batches every library's b^[k] differs
+    from every other's by O(1) relative) and so the running means, which carry them."""
+    import numpy as np
+
+    pairs = list(zip(*make_init(point.sizes)))
+    hidden = point.sizes[1:-1]
+    if point.norm == "batch":
+        pairs = [(W, None) for W, _ in pairs[:-1]] + pairs[-1:]
+    if point.norm:
+        pairs += [(np.ones(n, np.float32), np.zeros(n, np.float32)) for n in hidden]
+    if point.norm == "batch":
+        pairs += [(None, np.ones(n, np.float32)) for n in hidden]
+    return pairs
+
+
+def layer_kwargs(point, dropout=None):
+    """fastnn.Network's keyword arguments for the point's loss and layer options (``dropout``
+    overrides the point's rate; only options that are set are passed, so that a checkout that
+    predates them still builds the plain points)."""
+    kw = {"loss": "cross_entropy"} if point.classify else {}
+    dropout = point.dropout if dropout is None else dropout
+    if point.norm:
+        kw["norm"] = point.norm
+    if dropout:
+        kw["dropout"] = dropout
+    if point.residual:
+        kw["residual"] = True
+    return kw
+
+
 def fastnn_net(sizes, **kwargs):
-    """A float32 ``fastnn.Network(sizes, **kwargs)`` holding the parameters of make_init."""
+    """A float32 ``fastnn.Network(sizes, **kwargs)`` holding the parameters of make_init (and
+    its own initial γ = 1, β = 0 where a layer has a norm)."""
     import numpy as np
 
     import fastnn
@@ -105,7 +196,7 @@ def fastnn_net(sizes, **kwargs):
         for W, b, W0, b0 in zip(net.weights, net.biases, *make_init(sizes)):
             W[...], b[...] = W0, b0
         return net
-    theta = np.empty(net.n_params, np.float32)
+    theta = np.array(net.parameters, np.float32)  # a copy, with the norms' γ and β
     for W, b, W0, b0 in zip(*net.unpack(theta), *make_init(sizes)):
         W[...], b[...] = W0, b0
     net.set_parameters(theta)

@@ -5,11 +5,14 @@ fit call retain (target: nothing per call, batch or epoch).
 ``run_memory`` checks the regression fit of `large` against a budget (weights + gradients +
 batch buffers + data + 10%); ``run_optimizer_memory`` measures fit with Adam against fit with
 plain SGD on a classification point: Adam should add exactly 3 parameter-sized buffers (grad,
-m, v) and nothing per batch or epoch.
+m, v) and nothing per batch or epoch; ``run_layers_memory`` measures, for each point of the
+layers workload, fit of the net with its options (norm, dropout, residual) against fit of the
+same net without them, and counts the allocations of Numba's runtime (NRT, invisible to
+tracemalloc) per batch in repeated fit calls: the options must allocate nothing per batch.
 """
 import os
 
-from .common import LR, REPO, fmt_bytes, indent, n_params, run_python, thread_env
+from .common import LR, REPO, fmt_bytes, fmt_num, indent, layer_kwargs, n_params, run_python, thread_env
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
@@ -39,6 +42,14 @@ def maxrss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 POINT, NET_KW, FIT_KW = Point(*%(point)r), %(net_kw)r, %(fit_kw)r
+try:  # allocations by Numba's runtime, which tracemalloc does not see
+    from numba.core.runtime import _nrt_python, rtsys
+    _nrt_python.memsys_enable_stats()
+    def nrt_allocs():
+        return rtsys.get_allocation_stats().alloc
+except (ImportError, AttributeError):
+    def nrt_allocs():
+        return None
 def fit(net, X, Y):
     net.fit(X, Y, epochs=1, batch_size=POINT.batch, shuffle=False, **FIT_KW)
 
@@ -69,23 +80,44 @@ def again():
     snap1 = tracemalloc.take_snapshot()
     cur1 = tracemalloc.get_traced_memory()[0]
     tracemalloc.reset_peak()
+    nrt0 = nrt_allocs()
     fit(net, X, Y)
+    nrt1 = nrt_allocs()
     cur2, peak2 = tracemalloc.get_traced_memory()
     snap2 = tracemalloc.take_snapshot()
     flt = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<string>")]
     diff = snap2.filter_traces(flt).compare_to(snap1.filter_traces(flt), "lineno")
     grown = sum(d.size_diff for d in diff)
     top = [str(d) for d in sorted(diff, key=lambda d: -abs(d.size_diff))[:3] if d.size_diff]
-    return grown, max(peak2 - cur1, 0), top
+    return grown, max(peak2 - cur1, 0), top, None if nrt0 is None else nrt1 - nrt0
 
-grown, transient, top = again()   # second fit call
-grown3, transient3, top3 = again()  # third fit call
+grown, transient, top, nrt2 = again()   # second fit call
+grown3, transient3, top3, nrt3 = again()  # third fit call
+
+def nrt_of_fit(rows):
+    before = nrt_allocs()
+    fit(net, X[:rows], Y[:rows])
+    return None if before is None else nrt_allocs() - before
+
+# NRT allocations per batch: a fit over all N rows minus a fit over half of them, over the
+# batches between, so that what a call allocates once (buffers, arrays handed to kernels)
+# cancels.  NRT counts arrays allocated inside kernels and also one record per array handed
+# from Python to a kernel: a kernel called from Python once per batch counts per batch.  Each
+# count is the fewest of three calls: identical calls sometimes count ~20-40 more, irregularly,
+# with or without the layer options (seen at 8 to 64 batches per call).
+half = POINT.n // POINT.batch // 2 * POINT.batch
+nrt_full = [nrt2, nrt3, nrt_of_fit(POINT.n)]
+nrt_half = [nrt_of_fit(half) for _ in range(3)]
+nrt_per_batch = (None if nrt2 is None or half == POINT.n else
+                 (min(nrt_full) - min(nrt_half)) / ((POINT.n - half) // POINT.batch))
 print("@@" + json.dumps(dict(
     rss_base=rss_base, rss_before=rss_before, hwm_after=st["VmHWM"] if hwm_ok else None,
     rss_after=st["VmRSS"], ru_maxrss_before=ru0, ru_maxrss_after=ru1,
     traced_before=traced_before, traced_peak=traced_peak, traced_after=traced_after,
     second_fit_retained=grown, second_fit_transient=transient, second_fit_top=top,
     third_fit_retained=grown3, third_fit_transient=transient3, third_fit_top=top3,
+    second_fit_nrt_allocs=nrt2, third_fit_nrt_allocs=nrt3, batches=POINT.n // POINT.batch,
+    full_fit_nrt_allocs=nrt_full, half_fit_nrt_allocs=nrt_half, nrt_allocs_per_batch=nrt_per_batch,
     x_bytes=X.nbytes + Y.nbytes, n_params=net.n_params)))
 """
 
@@ -180,4 +212,50 @@ def run_optimizer_memory(args, log, point):
         f"[{n_params(sizes)}*4 = {fmt_bytes(unit)}]"
         + ("   (target 3: grad, m, v)" if point.opt == "adam" else ""))
     _log_refits(log, out[point.opt], unit)
+    return out
+
+
+def run_layers_memory(args, log, points):
+    """For each layer point: tracemalloc peak of fit on the net with its options minus that of
+    fit on the same sizes without them (common.Point.plain), each in a fresh process, and the
+    NRT allocations per batch of both (target 0)."""
+    out = {}
+    for point in points:
+        name, sizes, batch, n = point[:4]
+        hidden = sum(sizes[1:-1])
+        unit = batch * hidden * 4  # one float32 value per hidden unit and batch row
+        log(f"\n## memory: fastnn fit on `{name}` ({point.options}) vs the same net without "
+            f"the options (sizes={sizes}, batch={batch}, N={n}, {point.label.split(',')[0]}), "
+            "each in a fresh process")
+        if "fastnn" not in args.available:
+            log("  skipped (fastnn not importable)")
+            return {"skipped": "fastnn not importable"}
+        res = out[name] = {}
+        for which, p in (("plain", point.plain()), ("options", point)):
+            fit_kw = {"optimizer": p.opt, "lr": LR}
+            res[which] = m = measure(p, args.threads, layer_kwargs(p), fit_kw)
+            if "error" in m:
+                log(f"  fit ({which}) FAILED:\n" + indent(m["error"]))
+                break
+            added = m["traced_peak"] - m["traced_before"]
+            per_batch = m["nrt_allocs_per_batch"]
+            log(f"  fit ({which}): tracemalloc peak {fmt_bytes(m['traced_peak'])} (fit added "
+                f"{fmt_bytes(added)} on top of data+net); NRT allocations per batch "
+                f"{fmt_num(per_batch)} (target 0; per fit call over N: "
+                f"{m['full_fit_nrt_allocs']}, over N/2: {m['half_fit_nrt_allocs']}; "
+                f"{m['batches']} batches per epoch)")
+        else:
+            plain, opt = res["plain"], res["options"]
+            extra = opt["traced_peak"] - plain["traced_peak"]
+            theta = (opt["n_params"] - plain["n_params"]) * 4
+            res.update(extra_bytes=extra, extra_per_unit=extra / unit, extra_param_bytes=theta)
+            log(f"  peak(fit {point.options}) - peak(fit plain) = {fmt_bytes(extra)} = "
+                f"{extra / unit:.2f} x batch*sum(hidden widths)*4 [{batch}*{hidden}*4 = "
+                f"{fmt_bytes(unit)}]; the norms' γ, β add {fmt_bytes(theta)} to θ")
+            if per_batch is not None and per_batch >= 1:  # an allocation in every batch
+                log(f"  <-- fit with {point.options} makes {per_batch:.2f} NRT allocations per "
+                    "batch: arrays allocated inside kernels, or the NRT record Numba makes for "
+                    "each array handed from Python to a kernel when a kernel is called per batch "
+                    f"(plain: {fmt_num(res['plain']['nrt_allocs_per_batch'])})")
+            _log_refits(log, opt, opt["n_params"] * 4)
     return out

@@ -14,10 +14,33 @@ fastest of the three implementations (torch 2.13, 2 cores, median of 7 interleav
     deep-momentum 147.1 / 164.2   163.9 / 179.8  167.7 / 185.6   (8192)
 
 Plain SGD (regression) keeps the default implementation, as before.
+
+Layer points (issue 19): each hidden layer is nn.Sequential(Linear, LayerNorm(n_k) or
+BatchNorm1d(n_k) (eps 1e-5, momentum 0.1), ReLU, Dropout(p)), fastnn's order (post-norm), the
+modules a point does not use left out; where the layer has a skip it is wrapped in ``Residual``
+(x + block(x)).  The model is in train mode (model.train()) throughout, as in a training loop.
+A point with dropout is checked on a twin model with no Dropout modules (the libraries' masks
+differ); the timed model is then built afresh and warmed up on the same samples.
 """
+import functools
 import time
 
-from .common import ADAM, LR, MOMENTUM, make_data, make_init
+from .common import ADAM, BN_MOMENTUM, EPS, LR, MOMENTUM, make_data, make_init
+
+
+@functools.cache
+def residual_module(nn):
+    """The residual block module: x + block(x), the identity skip around a hidden layer."""
+
+    class Residual(nn.Module):
+        def __init__(self, block):
+            super().__init__()
+            self.block = block
+
+        def forward(self, x):
+            return x + self.block(x)
+
+    return Residual
 
 OPTIMIZER_IMPL = {"adam": {"fused": True}, "momentum": {"fused": True}, "sgd": {}}
 
@@ -30,18 +53,73 @@ class TorchContender:
         torch.set_num_threads(threads)
         self.version = f"{torch.__version__} ({threads} thread{'s' if threads > 1 else ''})"
 
+    def _linear(self, W, b):
+        torch = self.torch
+        lin = torch.nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(W))
+            lin.bias.copy_(torch.from_numpy(b))
+        return lin
+
+    def _layers_model(self, point, dropout):
+        """The layer point's model: Linear → norm → ReLU → Dropout (→ skip) per hidden layer,
+        Linear out.  Sets self.linears, self.norms (the norm modules) for the check."""
+        nn = self.torch.nn
+        Ws, bs = make_init(point.sizes)
+        skips = point.skips()
+        self.linears, self.norms, blocks = [], [], []
+        for k, (W, b) in enumerate(zip(Ws, bs)):
+            lin = self._linear(W, b)
+            self.linears.append(lin)
+            if k == len(Ws) - 1:
+                blocks.append(lin)
+                break
+            body = [lin]
+            if point.norm:
+                n = W.shape[0]
+                norm = (nn.LayerNorm(n, eps=EPS) if point.norm == "layer"
+                        else nn.BatchNorm1d(n, eps=EPS, momentum=BN_MOMENTUM))
+                self.norms.append(norm)
+                body.append(norm)
+            body.append(nn.ReLU())
+            if dropout:
+                body.append(nn.Dropout(dropout))
+            block = nn.Sequential(*body)
+            blocks.append(residual_module(nn)(block) if skips[k] else block)
+        return nn.Sequential(*blocks)
+
+    def _export(self):
+        """The check's pairs, in common.init_pairs' order."""
+        def np_(t):
+            return t.detach().numpy().copy()
+
+        pairs = [(np_(lin.weight), np_(lin.bias)) for lin in self.linears]
+        pairs += [(np_(m.weight), np_(m.bias)) for m in self.norms]
+        pairs += [(np_(m.running_mean), np_(m.running_var)) for m in self.norms
+                  if isinstance(m, self.torch.nn.BatchNorm1d)]
+        return pairs
+
     def setup(self, point, nc, impl=None):
+        if point.layers:
+            if point.dropout:  # the check: a twin without dropout
+                self._setup(point, nc, impl, dropout=0.0)
+                out = self._export()
+            self._setup(point, nc, impl)
+            return out if point.dropout else self._export()
+        return self._setup(point, nc, impl)
+
+    def _setup(self, point, nc, impl=None, dropout=None):
         torch, nn = self.torch, self.torch.nn
         X, Y = make_data(point)
-        Ws, bs = make_init(point.sizes)
-        layers = []
-        for W, b in zip(Ws, bs):
-            lin = nn.Linear(W.shape[1], W.shape[0])
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(W))
-                lin.bias.copy_(torch.from_numpy(b))
-            layers += [lin, nn.ReLU()]
-        self.model = nn.Sequential(*layers[:-1])
+        if point.layers:
+            self.model = self._layers_model(point, point.dropout if dropout is None else dropout)
+            self.model.train()
+        else:
+            layers = []
+            for W, b in zip(*make_init(point.sizes)):
+                layers += [self._linear(W, b), nn.ReLU()]
+            self.model = nn.Sequential(*layers[:-1])
+            self.linears, self.norms = layers[::2], []
         impl = OPTIMIZER_IMPL[point.opt] if impl is None else impl
         if point.opt == "adam":
             self.opt = torch.optim.Adam(self.model.parameters(), lr=LR,
@@ -56,8 +134,7 @@ class TorchContender:
         self.X, self.Y = torch.from_numpy(X), torch.from_numpy(Y)
         self.n, self.batch = point.n, point.batch
         self.epoch(nc)
-        return [(lin.weight.detach().numpy().copy(), lin.bias.detach().numpy().copy())
-                for lin in layers[::2]]
+        return self._export()
 
     def epoch(self, ns):
         model, opt, loss_fn, X, Y, B = self.model, self.opt, self.loss, self.X, self.Y, self.batch

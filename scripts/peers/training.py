@@ -25,6 +25,7 @@ CONTENDERS = {
     "fastnn": ("fastnn_peer", "FastnnContender", {}),
     "fastnn-sgd": ("fastnn_peer", "FastnnContender", {"opt": "sgd"}),
     "fastnn-1t": ("fastnn_peer", "FastnnContender", {"fit_threads": 1}),
+    "fastnn-plain": ("fastnn_peer", "FastnnContender", {"plain": True}),
     "torch": ("torch_peer", "TorchContender", {}),
     "jax-jit": ("jax_peer", "JaxJitContender", {}),
     "jax-scan": ("jax_peer", "JaxScanContender", {}),

@@ -1,0 +1,132 @@
+"""scripts/bench_peers.py's layers workload (issue 19): the peers build the same nets as fastnn.
+
+Each contender of a layer point (fastnn, PyTorch, JAX) trains a small twin of the point (the
+same options, loss and optimizer; tiny widths) on the same data from the same parameters, and
+its parameters, γ, β and batch norm's running statistics after four batches must agree with
+fastnn's: a layer order, skip, norm or running-statistics update that differs between the
+contenders moves them by O(1), float32 rounding by ~1e-6. Nothing is timed.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import require
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import bench_peers
+from peers.common import LAYERS, init_pairs
+from peers.fastnn_peer import FastnnContender
+
+# relative difference of the updates after 4 batches (measured: ~1e-5; a missing skip: > 1e-2)
+TOL = 1e-4
+
+
+def tiny(point):
+    """The point with widths 6 -> 8, 8, 8 -> 3 (1 for regression), batch 4, 16 samples."""
+    return point._replace(sizes=[6, 8, 8, 8, 3 if point.classify else 1], batch=4, n=16)
+
+
+POINTS = {p.name: tiny(p) for p in LAYERS}
+
+
+def check_pairs(point, contender):
+    """The contender's check pairs against fastnn's, both after the first 4 batches."""
+    ours = FastnnContender(threads=1).setup(point, point.n)
+    theirs = contender.setup(point, point.n)
+    assert [a.shape for pair in theirs for a in pair] == [a.shape for pair in ours for a in pair]
+    assert bench_peers.rel_diff(theirs, ours, init_pairs(point)) < TOL
+    return ours
+
+
+@pytest.mark.parametrize("name", sorted(POINTS))
+def test_torch_builds_the_same_net(name):
+    torch = require("torch")
+    from peers.torch_peer import TorchContender
+
+    point = POINTS[name]
+    ours = check_pairs(point, contender := TorchContender(torch.get_num_threads()))
+    if point.norm == "batch":  # the running statistics moved, and are compared above
+        assert not np.allclose(ours[-1][0], 0.0)
+    # the timed model (after the check's twin) has the point's dropout and is in train mode
+    drops = [m for m in contender.model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert [m.p for m in drops] == ([point.dropout] * 3 if point.dropout else [])
+    assert contender.model.training
+    skips = [m for m in contender.model.modules() if type(m).__name__ == "Residual"]
+    assert len(skips) == sum(point.skips()) == (2 if point.residual else 0)
+
+
+def test_the_check_sees_a_missing_skip(monkeypatch):
+    """A PyTorch net without its skips fails the check (so the check can fail)."""
+    torch = require("torch")
+    from peers import torch_peer
+
+    monkeypatch.setattr(torch_peer, "residual_module", lambda nn: lambda block: block)
+    point = POINTS["resnet-ln"]
+    ours = FastnnContender(threads=1).setup(point, point.n)
+    theirs = torch_peer.TorchContender(torch.get_num_threads()).setup(point, point.n)
+    assert bench_peers.rel_diff(theirs, ours, init_pairs(point)) > 1e-2
+
+
+def test_batch_norm_check_leaves_out_hidden_biases_and_running_means():
+    point = POINTS["resnet-bn"]
+    init = init_pairs(point)
+    assert [b is None for _, b in init[:4]] == [True, True, True, False]
+    assert all(m is None and v is not None for m, v in init[-3:])
+    assert all(b is not None for _, b in init_pairs(POINTS["resnet-ln"]))
+
+
+@pytest.mark.parametrize("name", sorted(POINTS))
+def test_jax_builds_the_same_net(name):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    from peers.jax_peer import JaxJitContender, JaxScanContender
+
+    for cls in (JaxJitContender, JaxScanContender):
+        check_pairs(POINTS[name], cls(1))
+
+
+def test_jax_dropout_masks_act_in_the_timed_step():
+    """The timed JAX step of a dropout point differs from its twin without dropout."""
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    from peers.jax_peer import JaxJitContender
+
+    point = POINTS["dropout"]
+    c = JaxJitContender(1)
+    twin = c.setup(point, point.n)
+    timed = c._export()  # the timed net after its own warm-up on the same samples
+    assert bench_peers.rel_diff(timed, twin, init_pairs(point)) > 1e-3
+
+
+def test_fastnn_timed_net_has_the_options():
+    point = POINTS["resnet-bn"]
+    c = FastnnContender(threads=1)
+    c.setup(point, point.n)
+    assert c.net.norm == ["batch"] * 3
+    assert c.net.dropout == [point.dropout] * 3
+    assert c.net.residual == [False, True, True]
+
+
+def test_fastnn_plain_trains_the_net_without_the_options():
+    point = POINTS["resnet-ln"]
+    c = FastnnContender(threads=1, plain=True)
+    assert c.setup(point, point.n) is None
+    assert c.net.norm == [None] * 3 and c.net.dropout == [0.0] * 3 and not any(c.net.residual)
+    assert c.net.sizes == point.sizes
+
+
+def test_layers_workload_options():
+    args = bench_peers.parse_args(["--workload", "layers", "--peers", "all"])
+    assert [p.name for p in args.grids["layers"]] == [p.name for p in LAYERS]
+    assert not args.grids["regress"] and not args.grids["classify"]
+    names = bench_peers.contender_names("layers", args)
+    assert names[:2] == ["fastnn", "fastnn-plain"]
+    assert not {"numpy", "sklearn", "gemm-floor", "stream", "fastnn-sgd"} & set(names)
+    args = bench_peers.parse_args(["--only", "resnet-bn,small", "--busy"])
+    assert [p.name for p in args.grids["layers"]] == ["resnet-bn"]
+    assert [p.name for p in args.grids["regress"]] == ["small"]
+    assert "fastnn-1t" in bench_peers.contender_names("layers", args) or args.threads == 1
+    assert bench_peers.short_sizes([16] + [64] * 32 + [1]) == "[16]+[64]*32+[1]"
+    assert bench_peers.short_sizes([784, 512, 256, 10]) == "[784,512,256,10]"
