@@ -348,8 +348,6 @@ def test_train_with_norm_dropout_and_residual_trains_that_network(tmp_path, norm
     assert final_loss(proc.stdout) == pytest.approx(ref.loss(X, Y), rel=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="save does not carry norm, dropout, residual and the running "
-                                       "statistics until persist's format 4 (issue 19)")
 def test_model_file_keeps_the_deep_net_options_and_info_shows_them(tmp_path):
     from fastnn import datasets
 

@@ -38,11 +38,7 @@ def deep_expected_failures(estimator):
     if not estimator.dropout:
         return {}
     return {"check_sample_weight_equivalence_on_dense_data": DROPOUT_WEIGHTS,
-            "check_sample_weight_equivalence_on_sparse_data": DROPOUT_WEIGHTS,
-            # its readonly_memmap=True variant (the other passes): a bug, pinned strictly by
-            # test_estimators_api's test_joblib_mmap_and_pickle_round_trips_predict_the_same[batch]
-            "check_estimators_pickle": "batch norm's predict on a read-only (memory-mapped) θ "
-                                       "does not compile"}
+            "check_sample_weight_equivalence_on_sparse_data": DROPOUT_WEIGHTS}
 
 
 @parametrize_with_checks(DEEP, expected_failed_checks=deep_expected_failures)

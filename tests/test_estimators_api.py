@@ -446,9 +446,7 @@ def test_bad_parameters_raise_valueerror_naming_them(binary, params, name):
 
 
 # ---------------------------------------------------------------- persistence
-@pytest.mark.parametrize("norm", [None, pytest.param("batch", marks=pytest.mark.xfail(
-    strict=True, reason="batch norm's predict on a read-only (memory-mapped) θ does not compile: "
-                        "_kernels._norm_forward's running-statistics store is typed writable"))])
+@pytest.mark.parametrize("norm", [None, "batch"])
 def test_joblib_mmap_and_pickle_round_trips_predict_the_same(regression, tmp_path, norm):
     X, Y = regression
     est = MLPRegressor(max_iter=5, norm=norm, **SMALL).fit(X, Y)
@@ -612,9 +610,7 @@ def bn_forward(est, X, stats=None):
     raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("weighted", [False, pytest.param(True, marks=pytest.mark.xfail(
-    strict=True, reason="the running variance's unbiased factor W/(W-1) takes W = Σ w after "
-                        "_validate.sample_weight's power-of-two rescale, not Σ w"))])
+@pytest.mark.parametrize("weighted", [False, True])
 def test_lbfgs_sets_batch_norm_running_statistics_once_from_all_of_X(regression, weighted):
     """Every evaluation of L-BFGS normalizes with the full batch's statistics and leaves the
     running ones alone; they are set once at the end: X's mean and unbiased variance of each
