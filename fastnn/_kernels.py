@@ -358,12 +358,12 @@ def _weight(sw, swo, i):
 
 @jit(inline=True)
 def _affine(theta, zbuf, gbuf, abuf, o, go, n, j, mu, rstd):
-    """x̂ = (z̄ − μ)/σ into zbuf[o], ẑ = γ_j x̂ + β_j into gbuf[o] and abuf[o] (alias-safe)."""
-    xh = (zbuf[o] - mu) * rstd
-    zh = theta[go + j] * xh + theta[go + n + j]
-    zbuf[o] = xh
-    gbuf[o] = zh
-    abuf[o] = zh
+    """x̂ = (z̄ − μ)/σ into zbuf[_u(o)], ẑ = γ_j x̂ + β_j into gbuf[_u(o)] and abuf[_u(o)] (alias-safe)."""
+    xh = (zbuf[_u(o)] - mu) * rstd
+    zh = theta[_u(go + j)] * xh + theta[_u(go + n + j)]
+    zbuf[_u(o)] = xh
+    gbuf[_u(o)] = zh
+    abuf[_u(o)] = zh
 
 
 @jit(inline=True)
@@ -379,14 +379,14 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
             ro = zo + i * n
             mu = 0.0
             for j in range(n):
-                mu += zbuf[ro + j]
+                mu += zbuf[_u(ro + j)]
             mu /= n
             var = 0.0
             for j in range(n):
-                d = zbuf[ro + j] - mu
+                d = zbuf[_u(ro + j)] - mu
                 var += d * d
             rstd = 1.0 / np.sqrt(var / n + NORM_EPS)
-            stat[k0 * cap + r0 + i] = rstd
+            stat[_u(k0 * cap + r0 + i)] = rstd
             for j in range(n):
                 _affine(theta, zbuf, gbuf, abuf, ro + j, go, n, j, mu, rstd)
         return
@@ -395,40 +395,40 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
     T = zbuf.dtype.type
     if ctl[TRAINING] == 0:  # evaluation: the running statistics
         for j in range(c0, c1):
-            stat[mo + j] = run[ro + j]
-            stat[so + j] = 1.0 / np.sqrt(np.float64(run[ro + n + j]) + NORM_EPS)
+            stat[_u(mo + j)] = run[_u(ro + j)]
+            stat[_u(so + j)] = 1.0 / np.sqrt(np.float64(run[_u(ro + n + j)]) + NORM_EPS)
     else:
         W = 0.0
         for i in range(B):
             W += _weight(sw, swo, i)
         inv = 1.0 / W if W > 0 else 0.0
         for j in range(c0, c1):
-            stat[mo + j] = 0.0
-            stat[mo + width + j] = 0.0
+            stat[_u(mo + j)] = 0.0
+            stat[_u(mo + width + j)] = 0.0
         for i in range(B):
             w, io = _weight(sw, swo, i), zo + i * n
             for j in range(c0, c1):
-                stat[mo + j] += w * zbuf[io + j]
+                stat[_u(mo + j)] += w * zbuf[_u(io + j)]
         for j in range(c0, c1):
-            stat[mo + j] *= inv
+            stat[_u(mo + j)] *= inv
         for i in range(B):
             w, io = _weight(sw, swo, i), zo + i * n
             for j in range(c0, c1):
-                d = zbuf[io + j] - stat[mo + j]
-                stat[mo + width + j] += w * d * d
+                d = zbuf[_u(io + j)] - stat[_u(mo + j)]
+                stat[_u(mo + width + j)] += w * d * d
         update = ctl[UPDATE]
         count = W * 2.0 ** ctl[WEXP] if sw.size else W  # Σ w in the caller's units
         for j in range(c0, c1):
-            var = stat[mo + width + j] * inv
-            stat[so + j] = 1.0 / np.sqrt(var + NORM_EPS)
+            var = stat[_u(mo + width + j)] * inv
+            stat[_u(so + j)] = 1.0 / np.sqrt(var + NORM_EPS)
             if update != KEEP and count > 1:  # one row (or Σ w ≤ 1) has no unbiased variance: kept
                 m = MOMENTUM if update == MOVE else 1.0
-                run[ro + j] = T((1 - m) * run[ro + j] + m * stat[mo + j])
-                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * count / (count - 1)))
+                run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * stat[_u(mo + j)])
+                run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
     for i in range(B):
         io = zo + i * n
         for j in range(c0, c1):
-            _affine(theta, zbuf, gbuf, abuf, io + j, go, n, j, stat[mo + j], stat[so + j])
+            _affine(theta, zbuf, gbuf, abuf, io + j, go, n, j, stat[_u(mo + j)], stat[_u(so + j)])
 
 
 @jit(inline=True)
@@ -451,13 +451,13 @@ def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which)
         mu = 0.0
         if which == 1:
             for q in range(parts):
-                mu += stat[_partial(lay, cap, q, 0) + i]
+                mu += stat[_u(_partial(lay, cap, q, 0) + i)]
             mu /= n
         s = 0.0
         for j in range(c0, c1):
-            d = zbuf[o + i * n + j] - mu
+            d = zbuf[_u(o + i * n + j)] - mu
             s += d if which == 0 else d * d
-        stat[dst + i] = s
+        stat[_u(dst + i)] = s
 
 
 @jit(inline=True)
@@ -469,11 +469,11 @@ def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, par
     for i in range(B):
         mu = var = 0.0
         for q in range(parts):
-            mu += stat[_partial(lay, cap, q, 0) + i]
-            var += stat[_partial(lay, cap, q, 1) + i]
+            mu += stat[_u(_partial(lay, cap, q, 0) + i)]
+            var += stat[_u(_partial(lay, cap, q, 1) + i)]
         rstd = 1.0 / np.sqrt(var / n + NORM_EPS)
         if r0 <= i < r1:  # 1/σ for the backward pass, each row's written by one part
-            stat[k0 * cap + i] = rstd
+            stat[_u(k0 * cap + i)] = rstd
         for j in range(c0, c1):
             _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu / n, rstd)
 
@@ -498,29 +498,29 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
     dst = _partial(lay, cap, part, sl + which)
     if which == 0:
         for j in range(n):
-            stat[dst + j] = 0.0
+            stat[_u(dst + j)] = 0.0
         sw_part = 0.0
         for i in range(nr):
             w, io = _weight(sw, swo, i), o + i * n
             sw_part += w
             for j in range(n):
-                stat[dst + j] += w * zbuf[io + j]
-        stat[dst + width] = sw_part
+                stat[_u(dst + j)] += w * zbuf[_u(io + j)]
+        stat[_u(dst + width)] = sw_part
         return
     W = 0.0
     for q in range(parts):
-        W += stat[_partial(lay, cap, q, sl) + width]
+        W += stat[_u(_partial(lay, cap, q, sl) + width)]
     inv = 1.0 / W if W > 0 else 0.0
     for j in range(n):
         mu = 0.0
         for q in range(parts):
-            mu += stat[_partial(lay, cap, q, sl) + j]
+            mu += stat[_u(_partial(lay, cap, q, sl) + j)]
         mu *= inv
         acc = 0.0
         for i in range(nr):
-            d = zbuf[o + i * n + j] - mu
+            d = zbuf[_u(o + i * n + j)] - mu
             acc += _weight(sw, swo, i) * d * d
-        stat[dst + j] = acc
+        stat[_u(dst + j)] = acc
 
 
 @jit(inline=True)
@@ -535,7 +535,7 @@ def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, p
     sl = _bn_slot(lay, k0)
     W = 0.0
     for q in range(parts):
-        W += stat[_partial(lay, cap, q, sl) + width]
+        W += stat[_u(_partial(lay, cap, q, sl) + width)]
     inv = 1.0 / W if W > 0 else 0.0
     count = W * 2.0 ** ctl[WEXP] if weighted else W
     u0, u1 = _share(n, part, parts)
@@ -543,17 +543,17 @@ def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, p
     for j in range(n):
         mu = var = 0.0
         for q in range(parts):
-            mu += stat[_partial(lay, cap, q, sl) + j]
-            var += stat[_partial(lay, cap, q, sl + 1) + j]
+            mu += stat[_u(_partial(lay, cap, q, sl) + j)]
+            var += stat[_u(_partial(lay, cap, q, sl + 1) + j)]
         mu *= inv
         var *= inv
         rstd = 1.0 / np.sqrt(var + NORM_EPS)
         if u0 <= j < u1:
-            stat[so + j] = rstd
+            stat[_u(so + j)] = rstd
             if update != KEEP and count > 1:
                 m = MOMENTUM if update == MOVE else 1.0
-                run[ro + j] = T((1 - m) * run[ro + j] + m * mu)
-                run[ro + n + j] = T((1 - m) * run[ro + n + j] + m * (var * count / (count - 1)))
+                run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * mu)
+                run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
         for i in range(nr):
             _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu, rstd)
 
@@ -570,19 +570,19 @@ def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, p
     sl = 4 + _bn_slot(lay, k0)
     W = 0.0
     for q in range(parts):
-        W += stat[_partial(lay, cap, q, sl) + width]
+        W += stat[_u(_partial(lay, cap, q, sl) + width)]
     inv = 1.0 / W if W > 0 else 0.0
     for j in range(n):
         A = C = 0.0
         for q in range(parts):
-            A += stat[_partial(lay, cap, q, sl) + j]
-            C += stat[_partial(lay, cap, q, sl + 1) + j]
+            A += stat[_u(_partial(lay, cap, q, sl) + j)]
+            C += stat[_u(_partial(lay, cap, q, sl + 1) + j)]
         A *= inv
         C *= inv
         for i in range(nr):
             io, w = o + i * n + j, _weight(sw, swo, i)
-            h = np.float64(theta[go + j] * gbuf[io])
-            pbuf[io] = (h - w * A - w * zbuf[io] * C) * stat[so + j]
+            h = np.float64(theta[_u(go + j)] * gbuf[_u(io)])
+            pbuf[_u(io)] = (h - w * A - w * zbuf[_u(io)] * C) * stat[_u(so + j)]
 
 
 @jit(inline=True)
@@ -603,7 +603,7 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
     else:
         for i in range(B):
             for j in range(c0, c1):
-                abuf[o + i * n + j] = zbuf[o + i * n + j]
+                abuf[_u(o + i * n + j)] = zbuf[_u(o + i * n + j)]
     _act_block(lay, k0, abuf, r0, B, c0, c1)
     drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
     if drop or lay[k0, RES] != 0:
@@ -614,11 +614,11 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
             if drop:
                 key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
                 for j in range(c0, c1):
-                    abuf[io + j] = abuf[io + j] * scale if _keep(key, j, p) else abuf[io + j] * 0
+                    abuf[_u(io + j)] = abuf[_u(io + j)] * scale if _keep(key, j, p) else abuf[_u(io + j)] * 0
             if lay[k0, RES] != 0:
                 si = so + i * n
                 for j in range(c0, c1):
-                    abuf[io + j] += src[si + j]
+                    abuf[_u(io + j)] += src[_u(si + j)]
 
 
 @jit(inline=True)
@@ -642,11 +642,11 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
             io = o + i * n
             if lay[k0, RES] != 0 and k0 > 0:
                 for j in range(c0, c1):
-                    pbuf[q + i * n + j] = pbuf[io + j]
+                    pbuf[_u(q + i * n + j)] = pbuf[_u(io + j)]
             if drop:
                 key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
                 for j in range(c0, c1):
-                    pbuf[io + j] = pbuf[io + j] * scale if _keep(key, j, p) else pbuf[io + j] * 0
+                    pbuf[_u(io + j)] = pbuf[_u(io + j)] * scale if _keep(key, j, p) else pbuf[_u(io + j)] * 0
     norm = lay[k0, NORM]
     for i in range(B):
         io = _u(o + i * n + c0)
@@ -663,40 +663,40 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
             io = o + i * n
             sh = shx = 0.0
             for j in range(c0, c1):
-                h = np.float64(theta[go + j] * gbuf[io + j])
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
                 sh += h
-                shx += h * zbuf[io + j]
-            stat[d0 + i], stat[d1 + i] = sh, shx
+                shx += h * zbuf[_u(io + j)]
+            stat[_u(d0 + i)], stat[_u(d1 + i)] = sh, shx
         return  # φ once every part's sums are in (``_ln_backward_cols``)
     if norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:  # this part's rows' sums per unit
         width, sl = _stat_width(lay), 4 + _bn_slot(lay, k0)
         d0, d1 = _partial(lay, cap, part, sl), _partial(lay, cap, part, sl + 1)
         for j in range(n):
-            stat[d0 + j] = stat[d1 + j] = 0.0
+            stat[_u(d0 + j)] = stat[_u(d1 + j)] = 0.0
         sw_part = 0.0
         for i in range(B):
             io = o + i * n
             sw_part += _weight(sw, swo, i)
             for j in range(n):
-                h = np.float64(theta[go + j] * gbuf[io + j])
-                stat[d0 + j] += h
-                stat[d1 + j] += h * zbuf[io + j]
-        stat[d0 + width] = sw_part
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+                stat[_u(d0 + j)] += h
+                stat[_u(d1 + j)] += h * zbuf[_u(io + j)]
+        stat[_u(d0 + width)] = sw_part
         return  # φ once every part's sums are in (``_bn_backward_rows``)
     if norm == LAYER_NORM:
         for i in range(B):
             io = o + i * n
             mh = mhx = 0.0
             for j in range(n):
-                h = np.float64(theta[go + j] * gbuf[io + j])
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
                 mh += h
-                mhx += h * zbuf[io + j]
+                mhx += h * zbuf[_u(io + j)]
             mh /= n
             mhx /= n
-            rstd = stat[k0 * cap + r0 + i]
+            rstd = stat[_u(k0 * cap + r0 + i)]
             for j in range(n):
-                h = np.float64(theta[go + j] * gbuf[io + j])
-                pbuf[io + j] = (h - mh - zbuf[io + j] * mhx) * rstd
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+                pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
         return
     K, width = lay.shape[0], _stat_width(lay)
     so = K * cap + lay[k0, C_OFF]
@@ -705,26 +705,27 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
         for i in range(B):
             io = o + i * n
             for j in range(c0, c1):
-                pbuf[io + j] = theta[go + j] * gbuf[io + j] * stat[so + j]
+                pbuf[_u(io + j)] = theta[_u(go + j)] * gbuf[_u(io + j)] * stat[_u(so + j)]
         return
     W = 0.0
     for i in range(B):
         W += _weight(sw, swo, i)
     inv = 1.0 / W if W > 0 else 0.0
     for j in range(c0, c1):
-        stat[mo + j] = 0.0
-        stat[mo + width + j] = 0.0
+        stat[_u(mo + j)] = 0.0
+        stat[_u(mo + width + j)] = 0.0
     for i in range(B):
         io = o + i * n
         for j in range(c0, c1):
-            h = np.float64(theta[go + j] * gbuf[io + j])
-            stat[mo + j] += h
-            stat[mo + width + j] += h * zbuf[io + j]
+            h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+            stat[_u(mo + j)] += h
+            stat[_u(mo + width + j)] += h * zbuf[_u(io + j)]
     for i in range(B):
         io, w = o + i * n, _weight(sw, swo, i) * inv
         for j in range(c0, c1):
-            h = np.float64(theta[go + j] * gbuf[io + j])
-            pbuf[io + j] = (h - w * stat[mo + j] - w * zbuf[io + j] * stat[mo + width + j]) * stat[so + j]
+            h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+            xh = zbuf[_u(io + j)]
+            pbuf[_u(io + j)] = (h - w * stat[_u(mo + j)] - w * xh * stat[_u(mo + width + j)]) * stat[_u(so + j)]
 
 
 @jit(inline=True)
@@ -737,15 +738,15 @@ def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
     for i in range(B):
         mh = mhx = 0.0
         for q in range(parts):
-            mh += stat[_partial(lay, cap, q, 4) + i]
-            mhx += stat[_partial(lay, cap, q, 5) + i]
+            mh += stat[_u(_partial(lay, cap, q, 4) + i)]
+            mhx += stat[_u(_partial(lay, cap, q, 5) + i)]
         mh /= n
         mhx /= n
-        rstd = stat[k0 * cap + i]
+        rstd = stat[_u(k0 * cap + i)]
         io = o + i * n
         for j in range(c0, c1):
-            h = np.float64(theta[go + j] * gbuf[io + j])
-            pbuf[io + j] = (h - mh - zbuf[io + j] * mhx) * rstd
+            h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+            pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
 
 
 @jit(inline=True)
@@ -756,14 +757,14 @@ def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
     o = cap * lay[k0, C_OFF]
     if overwrite:
         for j in range(c0, c1):
-            dst[go + j] = 0
-            dst[go + n + j] = 0
+            dst[_u(go + j)] = 0
+            dst[_u(go + n + j)] = 0
     for i in range(B):
         io = o + i * n
         for j in range(c0, c1):
-            c = step * gbuf[io + j]
-            dst[go + j] -= c * zbuf[io + j]
-            dst[go + n + j] -= c
+            c = step * gbuf[_u(io + j)]
+            dst[_u(go + j)] -= c * zbuf[_u(io + j)]
+            dst[_u(go + n + j)] -= c
 
 
 @jit(inline=True)
