@@ -193,6 +193,12 @@ def _act_block(lay, k0, abuf, r0, B, c0, c1):
 
 
 @jit
+def _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path):
+    """``_layer_linear_block`` compiled once (an extended layer's z̄^[k], into zbuf)."""
+    _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+
+
+@jit
 def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
     _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
@@ -313,7 +319,9 @@ def _constants(opt, h, t):
 # ``stat`` (float64) holds 1/σ: layer norm's per row (K · cap entries, layer k0's at k0 · cap),
 # batch norm's per unit (width entries at K · cap + c_k), then 2 · width sums per unit, then
 # for a thread team 8 · parts · (cap + width) partial sums per row or unit (``_partial``).
-# Statistics are summed in float64 in a fixed order, whatever the thread split. A batch norm
+# Statistics are summed in float64 in a fixed order, whatever the thread split. These functions
+# are compiled once each, not inlined: they run once per layer and block, and inlining them
+# into every kernel would multiply the kernels' compile time. A batch norm
 # block holds the whole batch, or in the row split ``_epoch_share`` sums each part's rows
 # first and combines the parts' sums in part order (``_bn_forward_rows``); a layer norm block
 # holds whole rows, or in the column split ``_epoch_share_cols`` sums each part's share of a
@@ -366,7 +374,7 @@ def _affine(theta, zbuf, gbuf, abuf, o, go, n, j, mu, rstd):
     abuf[_u(o)] = zh
 
 
-@jit(inline=True)
+@jit
 def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl):
     """Layer norm of rows r0..r0+B (whole rows) or batch norm of units c0..c1 (the whole batch)
     of z̄^[k] in zbuf: x̂ into zbuf, ẑ into gbuf and abuf, 1/σ into stat; batch norm in training
@@ -440,7 +448,7 @@ def _partial(lay, cap, q, which):
     return K * cap + 3 * width + (8 * q + which) * (cap + width)
 
 
-@jit(inline=True)
+@jit
 def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which):
     """Part ``part``'s sums over its units c0..c1 of each of the B rows of z̄^[k]: Σ z (which 0)
     or Σ (z − μ)² (which 1, μ from every part's first sums, combined in part order)."""
@@ -460,7 +468,7 @@ def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which)
         stat[_u(dst + i)] = s
 
 
-@jit(inline=True)
+@jit
 def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, part, parts):
     """Layer norm of units c0..c1 of every row, μ and σ² combined from the parts' sums."""
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
@@ -487,7 +495,7 @@ def _bn_slot(lay, k0):
     return 2 * (c % 2)
 
 
-@jit(inline=True)
+@jit
 def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, which):
     """Part ``part``'s weighted sums over its rows r0..r0+nr (weights from sw[swo]) of each unit
     of z̄^[k]: Σ w z and Σ w (which 0; Σ w at index width), or Σ w (z − μ)² (which 1, μ from
@@ -523,7 +531,7 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
         stat[_u(dst + j)] = acc
 
 
-@jit(inline=True)
+@jit
 def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, part, parts, ctl, weighted):
     """Batch norm of rows r0..r0+nr, μ and σ² combined from the parts' sums; each part also
     stores 1/σ and moves the running statistics of its own share of the units."""
@@ -558,7 +566,7 @@ def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, p
             _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu, rstd)
 
 
-@jit(inline=True)
+@jit
 def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, parts):
     """φ^[k] of rows r0..r0+nr of a batch norm layer, from the parts' sums of h and h ⊙ x̂ (and
     of w), combined in part order (``_finish_backward``)."""
@@ -585,7 +593,7 @@ def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, p
             pbuf[_u(io)] = (h - w * A - w * zbuf[_u(io)] * C) * stat[_u(so + j)]
 
 
-@jit(inline=True)
+@jit
 def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
                     r0, B, c0, c1, part, parts):
     """Rows r0..r0+B, columns c0..c1 of an extended layer k from z̄^[k] in zbuf: norm, ψ,
@@ -621,7 +629,7 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
                     abuf[_u(io + j)] += src[_u(si + j)]
 
 
-@jit(inline=True)
+@jit
 def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, c0, c1,
                      part, parts):
     """φ^[k] of rows r0..r0+B, columns c0..c1 of an extended layer k from δ = ∂L/∂x̄^[k] in
@@ -728,7 +736,7 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
             pbuf[_u(io + j)] = (h - w * stat[_u(mo + j)] - w * xh * stat[_u(mo + width + j)]) * stat[_u(so + j)]
 
 
-@jit(inline=True)
+@jit
 def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
     """φ^[k] of units c0..c1 of every row of a layer norm layer, from the parts' sums of h and
     h ⊙ x̂ (``_finish_backward``), combined in part order."""
@@ -749,7 +757,7 @@ def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
             pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
 
 
-@jit(inline=True)
+@jit
 def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
     """Units c0..c1 of γ^[k], β^[k] in dst −= step · Σ_batch (g ⊙ x̂, g), g = ∂L/∂ẑ^[k]."""
     cap = _cap(pbuf, lay)
@@ -767,14 +775,14 @@ def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
             dst[_u(go + n + j)] -= c
 
 
-@jit(inline=True)
+@jit
 def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1, kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer, or with the extended steps."""
     abuf, _, _, _, zbuf, gbuf, stat = scratch
     if lay[k0, EXT] == 0:
         _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
-        _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+        _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
         _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
                         r0, B, c0, c1, -1, 1)
 
@@ -958,7 +966,7 @@ def _n_batch_norms(lay):
     return c
 
 
-@jit(inline=True)
+@jit
 def _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, r0, r1, p, parts, s, m):
     """Stage s of the rows phases of a batch whose m batch norm layers b_1 < ... < b_m make the
     row parts meet (``_epoch_share``), for row part p (rows r0..r1); returns its Σ L (stage 2m).
@@ -989,7 +997,7 @@ def _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, 
         if s < 2 * m:
             src, so = _layer_input(lay, b, x0, x0o, abuf)
             if nr > 0:
-                _layer_linear_block(theta, lay, b, src, so + _u(r0 * lay[b, N_IN]), zbuf, r0, nr, 0,
+                _layer_linear(theta, lay, b, src, so + _u(r0 * lay[b, N_IN]), zbuf, r0, nr, 0,
                                     lay[b, N_OUT], kernel_path)
             _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, 0)
             return total
@@ -1138,7 +1146,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                                            0, B, c0, c1, kernel_path)
                     elif step_ < 2:  # z̄ and this part's Σ z per row; then its Σ (z − μ)²
                         if step_ == 0 and c1 > c0:
-                            _layer_linear_block(theta, lay, k0, src, so, zbuf, 0, B, c0, c1, kernel_path)
+                            _layer_linear(theta, lay, k0, src, so, zbuf, 0, B, c0, c1, kernel_path)
                         _ln_partial_forward(lay, k0, zbuf, stat, _cap(abuf, lay), B, c0, c1, p, parts, step_)
                     else:
                         _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
@@ -1207,7 +1215,7 @@ def _predict_rows(shape, theta, run, X, r0, r1, block, scratch, out, ctl):
     o = cap * lay[K - 1, C_OFF]
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
-        _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, Xf[:0], 0, start)
+        _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, Xf[:0], start, start)
         output_link(loss_code, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
