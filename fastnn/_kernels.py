@@ -85,6 +85,8 @@ _N, _T = ord("n"), ord("t")  # BLAS: use an operand as stored / transposed
 # two the sample weights were scaled by (``_validate.sample_weight``): the running variance's
 # unbiased correction counts Σ w in the caller's units, so integer weights act as repeated rows.
 SEED, EPOCH, ROW0, TRAINING, UPDATE, WEXP = range(6)
+STATS, AFFINE = 0, 1  # what ``_norm_forward`` does for batch norm (layer norm does both per row)
+CHUNK = 2048  # entries of a block the extended forward steps take at a time (in the L1 cache)
 KEEP, MOVE, SET = 0, 1, 2
 NORM_EPS = 1e-5  # ε of layer and batch norm (PyTorch's default)
 MOMENTUM = 0.1  # batch norm's running statistics: r ← (1 − m) r + m · batch statistic
@@ -350,7 +352,7 @@ def _row_key(ctl, pos, k0):
 def _keep(key, j, p):
     """True when unit j survives dropout at rate p: u ≥ p for u uniform in [0, 1) from
     (seed, epoch, position, layer, unit), a counter-based draw no thread order can change."""
-    u = _mix(key + np.uint64(j + 1) * _GOLD)
+    u = _mix(key + (np.uint64(j) + np.uint64(1)) * _GOLD)
     return np.float64(u >> np.uint64(11)) * (1.0 / 9007199254740992.0) >= p
 
 
@@ -375,10 +377,11 @@ def _affine(theta, zbuf, gbuf, abuf, o, go, n, j, mu, rstd):
 
 
 @jit
-def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl):
-    """Layer norm of rows r0..r0+B (whole rows) or batch norm of units c0..c1 (the whole batch)
-    of z̄^[k] in zbuf: x̂ into zbuf, ẑ into gbuf and abuf, 1/σ into stat; batch norm in training
-    also moves or sets the running statistics."""
+def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, what):
+    """Layer norm of rows r0..r0+B (whole rows), or batch norm of units c0..c1: its statistics
+    over the batch's rows r0..r0+B (what = STATS; in training it also moves or sets the running
+    statistics), or its x̂, ẑ of rows r0..r0+B from them (what = AFFINE): x̂ into zbuf, ẑ into
+    gbuf and abuf, 1/σ into stat."""
     K, width = lay.shape[0], _stat_width(lay)
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     zo = cap * lay[k0, C_OFF] + r0 * n
@@ -401,6 +404,12 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
     so = K * cap + lay[k0, C_OFF]  # batch norm: per unit, over the whole batch
     mo, ro = so + width, lay[k0, R_OFF]
     T = zbuf.dtype.type
+    if what == AFFINE:
+        for i in range(B):
+            io = zo + i * n
+            for j in range(c0, c1):
+                _affine(theta, zbuf, gbuf, abuf, io + j, go, n, j, stat[_u(mo + j)], stat[_u(so + j)])
+        return
     if ctl[TRAINING] == 0:  # evaluation: the running statistics
         for j in range(c0, c1):
             stat[_u(mo + j)] = run[_u(ro + j)]
@@ -433,10 +442,6 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
                 m = MOMENTUM if update == MOVE else 1.0
                 run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * stat[_u(mo + j)])
                 run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
-    for i in range(B):
-        io = zo + i * n
-        for j in range(c0, c1):
-            _affine(theta, zbuf, gbuf, abuf, io + j, go, n, j, stat[_u(mo + j)], stat[_u(so + j)])
 
 
 @jit(inline=True)
@@ -469,12 +474,13 @@ def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which)
 
 
 @jit
-def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, part, parts):
-    """Layer norm of units c0..c1 of every row, μ and σ² combined from the parts' sums."""
+def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, ra, rb, c0, c1, part, parts):
+    """Layer norm of units c0..c1 of rows ra..rb of the batch's B, μ and σ² combined from the
+    parts' sums."""
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     o = cap * lay[k0, C_OFF]
     r0, r1 = _share(B, part, parts)
-    for i in range(B):
+    for i in range(ra, rb):
         mu = var = 0.0
         for q in range(parts):
             mu += stat[_u(_partial(lay, cap, q, 0) + i)]
@@ -598,35 +604,60 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
                     r0, B, c0, c1, part, parts):
     """Rows r0..r0+B, columns c0..c1 of an extended layer k from z̄^[k] in zbuf: norm, ψ,
     dropout (training), skip; x̄^[k] into abuf. pos0: the epoch position of the block's row 0.
-    part ≥ 0: column part ``part`` of ``parts`` of a layer norm whose sums the parts made."""
+    part ≥ 0: the parts made the norm's sums (layer norm: column parts; batch norm: row parts).
+    After batch norm's statistics, rows go through every step a few at a time (``CHUNK``), so
+    that each step finds them in the L1 cache."""
     cap = _cap(abuf, lay)
-    n = lay[k0, N_OUT]
-    o = cap * lay[k0, C_OFF] + r0 * n
-    if lay[k0, NORM] == LAYER_NORM and part >= 0:
-        _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, c0, c1, part, parts)
-    elif lay[k0, NORM] == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:
+    n, norm = lay[k0, N_OUT], lay[k0, NORM]
+    bn_rows = norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0
+    if bn_rows:
         _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
-    elif lay[k0, NORM] != 0:
-        _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl)
-    else:
-        for i in range(B):
-            for j in range(c0, c1):
-                abuf[_u(o + i * n + j)] = zbuf[_u(o + i * n + j)]
+    elif norm == BATCH_NORM:
+        _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, STATS)
+    step = max(1, CHUNK // max(c1 - c0, 1))
+    for a in range(0, B, step):
+        rows = min(step, B - a)
+        if norm == LAYER_NORM and part >= 0:
+            _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, a, a + rows, c0, c1, part, parts)
+        elif norm == LAYER_NORM:
+            _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
+                          AFFINE)
+        elif norm == BATCH_NORM and not bn_rows:
+            _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
+                          AFFINE)
+        elif norm == 0:
+            o = cap * lay[k0, C_OFF] + (r0 + a) * n
+            for i in range(rows):
+                for j in range(c0, c1):
+                    abuf[_u(o + i * n + j)] = zbuf[_u(o + i * n + j)]
+        _forward_tail(lay, k0, rates, ctl, src, _u(so) + _u(a * n), abuf, pos0, r0 + a, rows, c0, c1)
+
+
+@jit(inline=True)
+def _forward_tail(lay, k0, rates, ctl, src, so, abuf, pos0, r0, B, c0, c1):
+    """ψ, dropout (training) and the skip on rows r0..r0+B, columns c0..c1 of abuf's block k
+    (so: row r0 of src)."""
     _act_block(lay, k0, abuf, r0, B, c0, c1)
     drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
-    if drop or lay[k0, RES] != 0:
-        p = rates[k0]
-        scale = abuf.dtype.type(1.0 / (1.0 - p))
-        for i in range(B):
-            io = o + i * n
-            if drop:
-                key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
-                for j in range(c0, c1):
-                    abuf[_u(io + j)] = abuf[_u(io + j)] * scale if _keep(key, j, p) else abuf[_u(io + j)] * 0
-            if lay[k0, RES] != 0:
-                si = so + i * n
-                for j in range(c0, c1):
-                    abuf[_u(io + j)] += src[_u(si + j)]
+    res = lay[k0, RES] != 0
+    if not (drop or res):
+        return
+    n = _u(lay[k0, N_OUT])
+    o = _u(_cap(abuf, lay) * lay[k0, C_OFF]) + _u(r0) * n
+    so, c0, c1 = _u(so), _u(c0), _u(c1)
+    p = rates[k0]
+    scale = abuf.dtype.type(1.0 / (1.0 - p))
+    zero = abuf.dtype.type(0)
+    for i in range(_u(B)):
+        io, si = o + i * n, so + i * n
+        if drop:
+            key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + np.int64(i), k0)
+            for j in range(c0, c1):
+                d = abuf[io + j] * scale if _keep(key, j, p) else zero
+                abuf[io + j] = d + src[si + j] if res else d
+        else:
+            for j in range(c0, c1):
+                abuf[io + j] += src[si + j]
 
 
 @jit
@@ -642,29 +673,40 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     n = lay[k0, N_OUT]
     o = cap * lay[k0, C_OFF] + r0 * n
     drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
-    if drop or (lay[k0, RES] != 0 and k0 > 0):
-        p = rates[k0]
-        scale = pbuf.dtype.type(1.0 / (1.0 - p))
-        q = cap * lay[k0 - 1, C_OFF] + r0 * n if k0 > 0 else 0  # φ^[k-1]'s block (n_{k-1} = n_k)
-        for i in range(B):
-            io = o + i * n
-            if lay[k0, RES] != 0 and k0 > 0:
-                for j in range(c0, c1):
-                    pbuf[_u(q + i * n + j)] = pbuf[_u(io + j)]
-            if drop:
-                key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
-                for j in range(c0, c1):
-                    pbuf[_u(io + j)] = pbuf[_u(io + j)] * scale if _keep(key, j, p) else pbuf[_u(io + j)] * 0
-    norm = lay[k0, NORM]
-    for i in range(B):
-        io = _u(o + i * n + c0)
+    skip = lay[k0, RES] != 0 and k0 > 0
+    p = rates[k0]
+    scale = pbuf.dtype.type(1.0 / (1.0 - p))
+    zero = pbuf.dtype.type(0)
+    q = cap * lay[k0 - 1, C_OFF] + r0 * n if k0 > 0 else 0  # φ^[k-1]'s block (n_{k-1} = n_k)
+    norm, go = lay[k0, NORM], lay[k0, G_OFF]
+    ln_rows = norm == LAYER_NORM and part < 0
+    for i in range(B):  # row by row, each step on a row in the L1 cache
+        io = o + i * n
+        if skip:
+            for j in range(c0, c1):
+                pbuf[_u(q + i * n + j)] = pbuf[_u(io + j)]
+        if drop:
+            key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
+            for j in range(c0, c1):
+                pbuf[_u(io + j)] = pbuf[_u(io + j)] * scale if _keep(key, j, p) else zero
         if norm == 0:  # φ = δ ⊙ ψ'(z̄)
-            _mul_dpsi_z(pbuf, pbuf, zbuf, io, _u(c1 - c0), lay[k0, ACT])
+            _mul_dpsi_z(pbuf, pbuf, zbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
         else:  # g = δ ⊙ ψ'(ẑ), into gbuf over ẑ
-            _mul_dpsi_z(gbuf, pbuf, gbuf, io, _u(c1 - c0), lay[k0, ACT])
-    if norm == 0:
+            _mul_dpsi_z(gbuf, pbuf, gbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
+        if ln_rows:  # layer norm of a whole row
+            mh = mhx = 0.0
+            for j in range(n):
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+                mh += h
+                mhx += h * zbuf[_u(io + j)]
+            mh /= n
+            mhx /= n
+            rstd = stat[_u(k0 * cap + r0 + i)]
+            for j in range(n):
+                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
+                pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
+    if norm == 0 or ln_rows:
         return
-    go = lay[k0, G_OFF]
     if norm == LAYER_NORM and part >= 0:  # this part's sums of h and h ⊙ x̂ over units c0..c1
         d0, d1 = _partial(lay, cap, part, 4), _partial(lay, cap, part, 5)
         for i in range(B):
@@ -691,21 +733,6 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
                 stat[_u(d1 + j)] += h * zbuf[_u(io + j)]
         stat[_u(d0 + width)] = sw_part
         return  # φ once every part's sums are in (``_bn_backward_rows``)
-    if norm == LAYER_NORM:
-        for i in range(B):
-            io = o + i * n
-            mh = mhx = 0.0
-            for j in range(n):
-                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
-                mh += h
-                mhx += h * zbuf[_u(io + j)]
-            mh /= n
-            mhx /= n
-            rstd = stat[_u(k0 * cap + r0 + i)]
-            for j in range(n):
-                h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
-                pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
-        return
     K, width = lay.shape[0], _stat_width(lay)
     so = K * cap + lay[k0, C_OFF]
     mo = so + width
