@@ -95,7 +95,7 @@ def nets(draw, dtypes=("float32", "float64"), activations=tuple(ACTIVATION_NAMES
     loss = draw(st.sampled_from(losses))
     acts = [draw(st.sampled_from(activations)) for _ in range(K)]
     acts[-1] = link[loss] or acts[-1]
-    if not ACTIVATIONS[acts[-1]].from_output:  # gelu, silu: hidden layers only
+    if acts[-1] in ACTIVATIONS and not ACTIVATIONS[acts[-1]].from_output:  # gelu, silu: hidden only
         acts[-1] = "identity"
     if path == "unrolled" or (path == "auto" and n_params(sizes) <= UNROLLED_MAX_PARAMS):
         ok = [n for n in UNROLLED_NETS if set(n[1]) - {"softmax"} <= set(activations) and n[2] in losses]
