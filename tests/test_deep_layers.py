@@ -1,0 +1,394 @@
+"""The deep-net layers of issue 19 (norm, dropout, residual, the new activations) against
+independent references.
+
+* PyTorch: the same net built by hand from ``nn.Linear``, ``nn.LayerNorm``, ``nn.BatchNorm1d``
+  and the activation modules, with the weights, γ, β and running statistics copied (never via
+  fastnn's own ``to_torch``), and dropout given fastnn's mask. Forward (eval and training),
+  the gradient of the mean loss, and whole optimizer steps (``fit`` against ``torch.optim``),
+  batch norm's running statistics included. The reference runs in float64 for both dtypes.
+  Per tensor, max|a − b| / max|b| <= 1e-10 (float64) or 1e-5 (float32).
+* Dropout's masks: rate within binomial bounds, independence across units, samples and layers,
+  the 1/(1 − p) scale, gradients through a fixed mask against central differences.
+* Threads, resumed fits, batch norm's small batches, the kernel paths.
+
+``python -m pytest tests/test_deep_layers.py -s -k agreement_table`` prints the largest relative
+errors seen against PyTorch, per option and dtype, as a Markdown table.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from fastnn import SGD, Adam, AdamW, Network, RMSprop
+from helpers import require
+
+TOL = {"float32": 1e-5, "float64": 1e-10}
+SIZES = [5, 6, 6, 3]  # layer 2 (6 -> 6) takes the skip when residual=True; layer 1 cannot
+N = 8
+
+
+# ------------------------------------------------------------------------------ the reference
+@pytest.fixture(scope="module")
+def torch():
+    torch = require("torch")
+    torch.manual_seed(0)
+    return torch
+
+
+def _activation(nn, name):
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity,
+            "leaky_relu": lambda: nn.LeakyReLU(0.01), "gelu": lambda: nn.GELU(approximate="none"),
+            "silu": nn.SiLU, "elu": lambda: nn.ELU(alpha=1.0), "selu": nn.SELU}[name]()
+
+
+def reference(torch, net):
+    """The net as a float64 torch module made by hand: for each hidden layer k a block
+    Linear → LayerNorm/BatchNorm1d (or nothing) → ψ^[k] → dropout with a given mask → skip, then
+    Linear → ψ^[K] (the logits for a cross-entropy loss). W, b̄, γ, β and the running statistics
+    are copied from ``net``. ``module.masks[k]`` (a tensor, or None) is layer k's dropout mask in
+    training mode."""
+    nn = torch.nn
+    t64 = lambda a: torch.tensor(np.asarray(a, np.float64))  # noqa: E731
+
+    class Block(nn.Module):
+        def __init__(self, owner, k, n_in, n_out, norm, act, p, residual):
+            super().__init__()
+            self.owner, self.k, self.p, self.residual = [owner], k, p, residual
+            self.linear = nn.Linear(n_in, n_out)
+            self.norm = {None: nn.Identity, "layer": lambda: nn.LayerNorm(n_out, eps=1e-5),
+                         "batch": lambda: nn.BatchNorm1d(n_out, eps=1e-5, momentum=0.1)}[norm]()
+            self.act = _activation(nn, act)
+
+        def forward(self, x):
+            a = self.act(self.norm(self.linear(x)))
+            mask = self.owner[0].masks.get(self.k)
+            if self.training and self.p > 0:  # d = a ⊙ m / (1 − p), with the given mask
+                a = a * mask / (1 - self.p)
+            return x + a if self.residual else a
+
+    class Reference(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.masks = {}
+            K = net.n_layers
+            self.blocks = nn.ModuleList(
+                Block(self, k, net.sizes[k - 1], net.sizes[k], net.norm[k - 1], net.activations[k - 1],
+                      net.dropout[k - 1], net.residual[k - 1]) for k in range(1, K))
+            self.out = nn.Linear(net.sizes[K - 1], net.sizes[K])
+            self.out_act = nn.Identity() if net.loss_name != "mse" else _activation(nn, net.activations[-1])
+
+        def forward(self, x, hidden=None):
+            for k, block in enumerate(self.blocks, start=1):
+                x = block(x)
+                if hidden is not None:
+                    hidden[k] = x
+            return self.out_act(self.out(x))
+
+    module = Reference().double()
+    with torch.no_grad():
+        linears = [b.linear for b in module.blocks] + [module.out]
+        for lin, W, b in zip(linears, net.weights, net.biases):
+            lin.weight.copy_(t64(W))
+            lin.bias.copy_(t64(b))
+        for block, gamma, beta, mean, var in zip(module.blocks, net.norm_scales, net.norm_shifts,
+                                                 net.running_means, net.running_vars):
+            if gamma is not None:
+                block.norm.weight.copy_(t64(gamma))
+                block.norm.bias.copy_(t64(beta))
+            if mean is not None:
+                block.norm.running_mean.copy_(t64(mean))
+                block.norm.running_var.copy_(t64(var))
+    return module
+
+
+def torch_loss(torch, net, out, Y, sw=None):
+    """The mean (or Σ w L / Σ w) of fastnn's per-sample loss L on the module's output."""
+    F = torch.nn.functional
+    Y = torch.tensor(np.asarray(Y, np.float64))
+    if net.loss_name == "mse":  # ½‖y − x̄^[K]‖²
+        L = 0.5 * ((out - Y) ** 2).sum(1)
+    elif net.loss_name == "cross_entropy":  # −Σ y log softmax(z̄^[K]), labels or probabilities
+        L = F.cross_entropy(out, Y.long(), reduction="none") if Y.ndim == 1 else -(Y * F.log_softmax(out, 1)).sum(1)
+    else:  # Σ_j softplus(z_j) − y_j z_j
+        L = F.binary_cross_entropy_with_logits(out, Y, reduction="none").sum(1)
+    if sw is None:
+        return L.mean()
+    w = torch.tensor(np.asarray(sw, np.float64))
+    return (w * L).sum() / w.sum()
+
+
+def link(torch, net, out):
+    """x̄^[K] from the module's output: probabilities for a cross-entropy loss."""
+    if net.loss_name == "cross_entropy":
+        return torch.softmax(out, 1)
+    if net.loss_name == "binary_cross_entropy":
+        return torch.sigmoid(out)
+    return out
+
+
+def tensors(module):
+    """The module's parameters in fastnn's order per layer: W, b, γ, β (γ, β where there is norm)."""
+    out = []
+    for block in module.blocks:
+        out += [block.linear.weight, block.linear.bias]
+        if hasattr(block.norm, "weight"):
+            out += [block.norm.weight, block.norm.bias]
+    return [*out, module.out.weight, module.out.bias]
+
+
+def fastnn_tensors(net, vector=None):
+    """θ (or a θ-shaped vector) split as ``tensors`` orders the module's."""
+    vector = net.parameters if vector is None else vector
+    Ws, bs = net.unpack(vector)
+    gs, betas = net.unpack_norm(vector)
+    out = []
+    for k in range(net.n_layers - 1):
+        out += [Ws[k], bs[k]]
+        if gs[k] is not None:
+            out += [gs[k], betas[k]]
+    return [*out, Ws[-1], bs[-1]]
+
+
+def batch_norm_biases(net):
+    """Where b̄^[k] of the batch norm layers sits in ``fastnn_tensors``'s list."""
+    out, i = [], 0
+    for k in range(net.n_layers - 1):
+        if net.norm[k] == "batch":
+            out.append(i + 1)
+        i += 2 if net.norm[k] is None else 4
+    return out
+
+
+def running(module):
+    """The module's batch norm running means, then variances, as fastnn's
+    ``running_means + running_vars`` lists them (None for a layer without batch norm)."""
+    means = [b.norm.running_mean if hasattr(b.norm, "running_mean") else None for b in module.blocks]
+    return means + [b.norm.running_var if hasattr(b.norm, "running_var") else None for b in module.blocks]
+
+
+# Largest relative error seen per (option, dtype), for the closing note's table (-k agreement_table).
+WORST = {}
+
+
+def relative_error(got, want):
+    got, want = np.asarray(got, np.float64), np.asarray(want.detach().numpy() if hasattr(want, "detach") else want,
+                                                        np.float64)
+    assert got.shape == want.shape
+    scale = np.max(np.abs(want))
+    return float(np.max(np.abs(got - want)) / scale) if scale > 0 else float(np.max(np.abs(got)))
+
+
+def assert_close(got, want, dtype, what, options=()):
+    """max|got − want| / max|want| within the dtype's tolerance; records the error under each
+    of ``options`` for the agreement table."""
+    err = relative_error(got, want)
+    for option in ("all", *options):
+        key = (option, str(dtype))
+        WORST[key] = max(WORST.get(key, 0.0), err)
+    assert err <= TOL[str(dtype)], f"{what}: relative error {err:.3g} > {TOL[str(dtype)]:g}"
+
+
+def assert_all_close(gots, wants, dtype, what, options=()):
+    assert len(gots) == len(wants)
+    for i, (got, want) in enumerate(zip(gots, wants)):
+        assert_close(got, want, dtype, f"{what}[{i}]", options)
+
+
+# ------------------------------------------------------------------------------ the cases
+def all_pairs(factors, allowed=lambda row: True):
+    """Rows (dicts) covering every allowed pair of values of every two factors at least once.
+    One row per combination of the two largest factors (which all-pairs needs at least), each
+    completed with the values of the others that cover the most pairs not yet covered; then,
+    while pairs remain, the row of the full product that covers the most. Rows must be
+    ``allowed``. Deterministic."""
+    names = sorted(factors, key=lambda n: -len(factors[n]))
+    full = [dict(zip(names, values)) for values in itertools.product(*(factors[n] for n in names))]
+    full = [r for r in full if allowed(r)]
+
+    def pairs(r):
+        return {(a, repr(r[a]), b, repr(r[b])) for a, b in itertools.combinations(names, 2)}
+
+    todo = set().union(*(pairs(r) for r in full))
+    chosen = []
+    for first, second in itertools.product(factors[names[0]], factors[names[1]]):
+        fits = [r for r in full if r[names[0]] == first and r[names[1]] == second]
+        if fits:
+            best = max(fits, key=lambda r: len(pairs(r) & todo))
+            chosen.append(best)
+            todo -= pairs(best)
+    while todo:
+        best = max(full, key=lambda r: len(pairs(r) & todo))
+        chosen.append(best)
+        todo -= pairs(best)
+    return [{n: r[n] for n in factors} for r in chosen]
+
+
+# The adaptive optimizers run with eps = 1e-3: b̄^[k] of a batch norm layer has an exact gradient
+# of 0 in training (batch norm subtracts the batch mean of z̄^[k]), so both sides see rounding
+# noise there, which Adam and RMSprop divide by √v̂ + eps of that same noise. At the default
+# eps 1e-8 that noise moved b̄^[k] apart by up to 4e-9 (float64) and 2e-2 (float32) of its size,
+# in directions neither side controls (and the running means inherited it). At eps 1e-3 the
+# noise moves it by less than 1e-7 lr, and eps's place in the formula weighs more in every
+# other entry.
+OPTIMIZERS = {  # (fastnn's optimizer, torch.optim's class and arguments)
+    "sgd": (lambda: SGD(lr=0.1), ("SGD", dict(lr=0.1))),
+    "sgd-nesterov-wd": (lambda: SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.05),
+                        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.05))),
+    "adam-wd": (lambda: Adam(lr=0.01, eps=1e-3, weight_decay=0.05),
+                ("Adam", dict(lr=0.01, eps=1e-3, weight_decay=0.05))),
+    "adamw": (lambda: AdamW(lr=0.01, eps=1e-3, weight_decay=0.1),
+              ("AdamW", dict(lr=0.01, eps=1e-3, weight_decay=0.1))),
+    "rmsprop": (lambda: RMSprop(lr=0.01, eps=1e-3, weight_decay=0.05),
+                ("RMSprop", dict(lr=0.01, eps=1e-3, weight_decay=0.05))),
+}
+FACTORS = {
+    "norm": [None, "layer", "batch"],
+    "dropout": [0.0, 0.2],
+    "residual": [False, True],
+    "dtype": ["float64", "float32"],
+    "loss": ["mse", "cross_entropy", "binary_cross_entropy"],
+    "optimizer": ["sgd", "sgd-nesterov-wd", "adam-wd", "adamw"],
+    "act": ["gelu", "silu", "elu", "selu"],
+}
+CASES = all_pairs(FACTORS)
+CASES.append(dict(norm="batch", dropout=0.2, residual=True, dtype="float64", loss="mse", optimizer="rmsprop",
+                  act="gelu"))
+
+
+def case_id(c):
+    return "-".join([c["norm"] or "nonorm", f"p{c['dropout']:g}", "res" if c["residual"] else "nores",
+                     c["dtype"], c["loss"], c["optimizer"], c["act"]])
+
+
+def options(c):
+    """The keys a case's errors are recorded under in the agreement table."""
+    out = [f"norm={c['norm']}", f"dropout={c['dropout']:g}", f"residual={c['residual']}", f"psi={c['act']}",
+           f"loss={c['loss']}", f"optimizer={c['optimizer']}"]
+    return out
+
+
+def make(c, seed=0):
+    """The case's net with random b̄, γ, β and (batch norm) running statistics, and its data."""
+    net = Network(SIZES, c["act"], loss=c["loss"], norm=c["norm"], dropout=c["dropout"], residual=c["residual"],
+                  dtype=c["dtype"], seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    for b in net.biases:
+        b[...] = rng.normal(scale=0.3, size=b.shape)
+    for g, beta in zip(net.norm_scales, net.norm_shifts):
+        if g is not None:
+            g[...] = rng.uniform(0.5, 1.5, g.shape)
+            beta[...] = rng.normal(scale=0.3, size=beta.shape)
+    if c["norm"] == "batch":
+        net.set_running_stats([rng.normal(scale=0.5, size=n) for n in SIZES[1:-1]],
+                              [rng.uniform(0.5, 2.0, n) for n in SIZES[1:-1]])
+    X = rng.normal(size=(N, SIZES[0])).astype(c["dtype"])
+    if c["loss"] == "cross_entropy":
+        Y = rng.integers(0, SIZES[-1], N)
+    elif c["loss"] == "binary_cross_entropy":
+        Y = rng.integers(0, 2, (N, SIZES[-1])).astype(float)
+    else:
+        Y = rng.normal(size=(N, SIZES[-1]))
+    return net, X, Y
+
+
+def set_masks(torch, module, bp, rows=slice(None)):
+    module.masks = {k: torch.tensor(m[rows]) for k, m in bp.mask.items()}
+
+
+def t64(torch, a):
+    return torch.tensor(np.asarray(a, np.float64))
+
+
+# ------------------------------------------------------------------------------ forward
+@pytest.mark.parametrize("c", CASES, ids=case_id)
+def test_forward_matches_torch(c, torch):
+    """predict against module.eval(); backprop(training=True)'s x̄^[k] (every layer) against
+    module.train() with the same dropout masks (batch norm on the batch's own statistics)."""
+    net, X, Y = make(c)
+    module = reference(torch, net)
+    module.eval()
+    with torch.no_grad():
+        want = link(torch, net, module(t64(torch, X)))
+    assert_close(net.predict(X), want, net.dtype, "predict", options(c))
+    bp = net.backprop(X, Y, training=True)
+    assert sorted(bp.mask) == ([k for k in (1, 2) if c["dropout"] > 0])
+    module.train()
+    set_masks(torch, module, bp)
+    hidden = {}
+    with torch.no_grad():
+        want = link(torch, net, module(t64(torch, X), hidden))
+    assert_close(bp.x[net.n_layers], want, net.dtype, "x[K], training", options(c))
+    for k, h in hidden.items():
+        assert_close(bp.x[k], h, net.dtype, f"x[{k}], training", options(c))
+
+
+# ------------------------------------------------------------------------------ gradients
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
+@pytest.mark.parametrize("c", CASES, ids=case_id)
+def test_loss_and_gradient_match_torch_autograd(c, training, torch):
+    net, X, Y = make(c)
+    module = reference(torch, net)
+    module.train(training)
+    if training:
+        set_masks(torch, module, net.backprop(X, Y, training=True))
+    loss = torch_loss(torch, net, module(t64(torch, X)), Y)
+    loss.backward()
+    got_loss, grad = net.loss_and_gradient(X, Y, training=training)
+    assert grad.dtype == np.float64
+    assert_close(got_loss, loss, net.dtype, "loss", options(c))
+    gots, wants = fastnn_tensors(net, grad), [p.grad for p in tensors(module)]
+    mode = "training" if training else "eval"
+    noise = batch_norm_biases(net) if training else []
+    for i in noise:
+        # In training, batch norm subtracts the batch's mean of z̄^[k]: b̄^[k] has no effect, and
+        # its exact gradient is 0. Both sides hold rounding noise there, small against the
+        # gradient of the layer's W^[k] (the tensor before it).
+        scale = float(np.max(np.abs(gots[i - 1])))
+        assert np.max(np.abs(gots[i])) <= TOL[c["dtype"]] * scale, f"∂L/∂b of a batch norm layer ({mode})"
+    keep = [i for i in range(len(gots)) if i not in noise]
+    assert_all_close([gots[i] for i in keep], [wants[i] for i in keep], net.dtype, f"gradient ({mode})",
+                     options(c))
+
+
+# ------------------------------------------------------------------------------ optimizer steps
+def torch_optimizer(torch, c, module):
+    """torch.optim's twin of the case's optimizer; weight decay on the Linear weights only (as
+    fastnn decays W^[k], never b̄^[k], γ^[k], β^[k])."""
+    name, kw = OPTIMIZERS[c["optimizer"]][1]
+    kw = dict(kw)
+    wd = kw.pop("weight_decay", 0.0)
+    linears = [b.linear for b in module.blocks] + [module.out]
+    decayed = [lin.weight for lin in linears]
+    rest = [p for p in module.parameters() if all(p is not w for w in decayed)]
+    return getattr(torch.optim, name)([dict(params=decayed, weight_decay=wd), dict(params=rest, weight_decay=0.0)],
+                                      **kw)
+
+
+@pytest.mark.parametrize("c", CASES, ids=case_id)
+def test_optimizer_steps_and_running_statistics_match_torch(c, torch):
+    """fit's steps against torch.optim's on the same losses: one full batch (batch_size=N),
+    then two epochs of two batches each (shuffle=False), each epoch with the masks that
+    backprop(training=True) shows for it. After each epoch every parameter, and batch norm's
+    running statistics (moved by torch's own BatchNorm1d in train mode), agree."""
+    net, X, Y = make(c)
+    module = reference(torch, net)
+    module.train()
+    opt = torch_optimizer(torch, c, module)
+    Xt = t64(torch, X)
+    for epoch, batch in enumerate([N, 4, 4]):
+        bp = net.backprop(X, Y, training=True)  # this epoch's masks (positions 0..N-1)
+        net.fit(X, Y, epochs=1, batch_size=batch, shuffle=False,
+                optimizer=OPTIMIZERS[c["optimizer"]][0]() if epoch == 0 else None)
+        assert net.epochs_trained == epoch + 1
+        for r0 in range(0, N, batch):
+            rows = slice(r0, r0 + batch)
+            set_masks(torch, module, bp, rows)
+            opt.zero_grad()
+            torch_loss(torch, net, module(Xt[rows]), Y[rows]).backward()
+            opt.step()
+        what = f"after epoch {epoch + 1} (batch {batch})"
+        assert_all_close(fastnn_tensors(net), tensors(module), net.dtype, f"θ {what}", options(c))
+        for got, want in zip(net.running_means + net.running_vars, running(module)):
+            assert (got is None) == (want is None)
+            if got is not None:
+                assert_close(got, want, net.dtype, f"running statistics {what}", options(c))
