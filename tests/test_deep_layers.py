@@ -166,13 +166,15 @@ def running(module):
     return means + [b.norm.running_var if hasattr(b.norm, "running_var") else None for b in module.blocks]
 
 
-# Largest relative error seen per (option, dtype), for the closing note's table (-k agreement_table).
+# Largest relative error seen per (option, dtype, quantity), for the closing note's table
+# (test_agreement_table), and the (check, case) pairs that recorded theirs.
 WORST = {}
+DONE = set()
 
 
 def relative_error(got, want):
-    got, want = np.asarray(got, np.float64), np.asarray(want.detach().numpy() if hasattr(want, "detach") else want,
-                                                        np.float64)
+    got = np.asarray(got, np.float64)
+    want = np.asarray(want.detach().numpy() if hasattr(want, "detach") else want, np.float64)
     assert got.shape == want.shape
     scale = np.max(np.abs(want))
     return float(np.max(np.abs(got - want)) / scale) if scale > 0 else float(np.max(np.abs(got)))
@@ -182,8 +184,7 @@ def assert_close(got, want, dtype, what, options=()):
     """max|got − want| / max|want| within the dtype's tolerance; records the error under each
     of ``options`` for the agreement table."""
     err = relative_error(got, want)
-    for option in ("all", *options):
-        key = (option, str(dtype))
+    for key in options:
         WORST[key] = max(WORST.get(key, 0.0), err)
     assert err <= TOL[str(dtype)], f"{what}: relative error {err:.3g} > {TOL[str(dtype)]:g}"
 
@@ -260,11 +261,11 @@ def case_id(c):
                      c["dtype"], c["loss"], c["optimizer"], c["act"]])
 
 
-def options(c):
-    """The keys a case's errors are recorded under in the agreement table."""
-    out = [f"norm={c['norm']}", f"dropout={c['dropout']:g}", f"residual={c['residual']}", f"psi={c['act']}",
-           f"loss={c['loss']}", f"optimizer={c['optimizer']}"]
-    return out
+def options(c, quantity):
+    """The keys (option, dtype, quantity) a case's errors are recorded under in the table."""
+    names = ["all", f"norm={c['norm']}", f"dropout={c['dropout']:g}", f"residual={c['residual']}",
+             f"ψ={c['act']}", f"loss={c['loss']}", f"optimizer={c['optimizer']}"]
+    return [(name, c["dtype"], quantity) for name in names]
 
 
 def make(c, seed=0):
@@ -302,6 +303,10 @@ def t64(torch, a):
 # ------------------------------------------------------------------------------ forward
 @pytest.mark.parametrize("c", CASES, ids=case_id)
 def test_forward_matches_torch(c, torch):
+    check_forward(c, torch)
+
+
+def check_forward(c, torch):
     """predict against module.eval(); backprop(training=True)'s x̄^[k] (every layer) against
     module.train() with the same dropout masks (batch norm on the batch's own statistics)."""
     net, X, Y = make(c)
@@ -309,7 +314,7 @@ def test_forward_matches_torch(c, torch):
     module.eval()
     with torch.no_grad():
         want = link(torch, net, module(t64(torch, X)))
-    assert_close(net.predict(X), want, net.dtype, "predict", options(c))
+    assert_close(net.predict(X), want, net.dtype, "predict", options(c, "forward"))
     bp = net.backprop(X, Y, training=True)
     assert sorted(bp.mask) == ([k for k in (1, 2) if c["dropout"] > 0])
     module.train()
@@ -317,15 +322,21 @@ def test_forward_matches_torch(c, torch):
     hidden = {}
     with torch.no_grad():
         want = link(torch, net, module(t64(torch, X), hidden))
-    assert_close(bp.x[net.n_layers], want, net.dtype, "x[K], training", options(c))
+    assert_close(bp.x[net.n_layers], want, net.dtype, "x[K], training", options(c, "forward"))
     for k, h in hidden.items():
-        assert_close(bp.x[k], h, net.dtype, f"x[{k}], training", options(c))
+        assert_close(bp.x[k], h, net.dtype, f"x[{k}], training", options(c, "forward"))
+    DONE.add(("forward", case_id(c)))
 
 
 # ------------------------------------------------------------------------------ gradients
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
 @pytest.mark.parametrize("c", CASES, ids=case_id)
 def test_loss_and_gradient_match_torch_autograd(c, training, torch):
+    check_gradient(c, training, torch)
+
+
+def check_gradient(c, training, torch):
+    """loss_and_gradient (eval, or training with the next epoch's masks) against autograd."""
     net, X, Y = make(c)
     module = reference(torch, net)
     module.train(training)
@@ -335,7 +346,7 @@ def test_loss_and_gradient_match_torch_autograd(c, training, torch):
     loss.backward()
     got_loss, grad = net.loss_and_gradient(X, Y, training=training)
     assert grad.dtype == np.float64
-    assert_close(got_loss, loss, net.dtype, "loss", options(c))
+    assert_close(got_loss, loss, net.dtype, "loss", options(c, "gradient"))
     gots, wants = fastnn_tensors(net, grad), [p.grad for p in tensors(module)]
     mode = "training" if training else "eval"
     noise = batch_norm_biases(net) if training else []
@@ -347,7 +358,8 @@ def test_loss_and_gradient_match_torch_autograd(c, training, torch):
         assert np.max(np.abs(gots[i])) <= TOL[c["dtype"]] * scale, f"∂L/∂b of a batch norm layer ({mode})"
     keep = [i for i in range(len(gots)) if i not in noise]
     assert_all_close([gots[i] for i in keep], [wants[i] for i in keep], net.dtype, f"gradient ({mode})",
-                     options(c))
+                     options(c, "gradient"))
+    DONE.add((f"gradient-{mode}", case_id(c)))
 
 
 # ------------------------------------------------------------------------------ optimizer steps
@@ -366,6 +378,10 @@ def torch_optimizer(torch, c, module):
 
 @pytest.mark.parametrize("c", CASES, ids=case_id)
 def test_optimizer_steps_and_running_statistics_match_torch(c, torch):
+    check_steps(c, torch)
+
+
+def check_steps(c, torch):
     """fit's steps against torch.optim's on the same losses: one full batch (batch_size=N),
     then two epochs of two batches each (shuffle=False), each epoch with the masks that
     backprop(training=True) shows for it. After each epoch every parameter, and batch norm's
@@ -387,8 +403,33 @@ def test_optimizer_steps_and_running_statistics_match_torch(c, torch):
             torch_loss(torch, net, module(Xt[rows]), Y[rows]).backward()
             opt.step()
         what = f"after epoch {epoch + 1} (batch {batch})"
-        assert_all_close(fastnn_tensors(net), tensors(module), net.dtype, f"θ {what}", options(c))
+        assert_all_close(fastnn_tensors(net), tensors(module), net.dtype, f"θ {what}", options(c, "step"))
         for got, want in zip(net.running_means + net.running_vars, running(module)):
             assert (got is None) == (want is None)
             if got is not None:
-                assert_close(got, want, net.dtype, f"running statistics {what}", options(c))
+                assert_close(got, want, net.dtype, f"running statistics {what}", options(c, "step"))
+    DONE.add(("step", case_id(c)))
+
+
+CHECKS = {"forward": check_forward, "gradient-eval": lambda c, torch: check_gradient(c, False, torch),
+          "gradient-training": lambda c, torch: check_gradient(c, True, torch), "step": check_steps}
+
+
+def test_agreement_table(torch):
+    """Prints the largest max|a − b| / max|b| over the tensors of the cases, per option and
+    dtype: forward (predict, x̄^[k] in training), gradient (eval and training), optimizer steps
+    (θ and running statistics). Runs the checks that did not run in this session."""
+    for (name, check), c in itertools.product(CHECKS.items(), CASES):
+        if (name, case_id(c)) not in DONE:
+            check(c, torch)
+    quantities = ["forward", "gradient", "step"]
+    dtypes = ["float64", "float32"]
+    rows = sorted({key[0] for key in WORST}, key=lambda o: (o != "all", o.split("=")[0], o))
+    lines = ["| option | " + " | ".join(f"{d} {q}" for d in dtypes for q in quantities) + " |",
+             "|---|" + "---|" * (len(dtypes) * len(quantities))]
+    for option in rows:
+        cells = [WORST.get((option, d, q)) for d in dtypes for q in quantities]
+        lines.append(f"| {option} | " + " | ".join("–" if v is None else f"{v:.1e}" for v in cells) + " |")
+    print(f"\nAgainst PyTorch (float64 reference), max|a − b| / max|b| per tensor, worst over {len(CASES)} "
+          f"cases; tolerances {TOL}\n" + "\n".join(lines))
+    assert all(v <= TOL[key[1]] for key, v in WORST.items())
