@@ -517,3 +517,125 @@ def test_running_variance_with_integer_sample_weights_equals_repeated_rows(weigh
     else:
         net.fit(X, Y, sample_weight=sw, epochs=1, batch_size=len(sw), shuffle=False, optimizer="sgd", lr=0.1)
     assert_all_close(net.running_means + net.running_vars, want, net.dtype, "running statistics")
+
+
+# ------------------------------------------------------------------------------ dropout's masks
+def masks(net, X, Y):
+    """{k: layer k's mask m^[k]} of fit's next epoch (positions 0..N-1), 0/1 floats."""
+    bp = net.backprop(X, Y, training=True)
+    for m in bp.mask.values():
+        assert m.shape[0] == len(X) and set(np.unique(m)) <= {0.0, 1.0}
+    return bp.mask
+
+
+def corr(a, b):
+    """Pearson's r of two equally long 0/1 samples and its 5σ bound under independence."""
+    a, b = np.ravel(a), np.ravel(b)
+    return float(np.corrcoef(a, b)[0, 1]), 5 / np.sqrt(a.size)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """Nets [4, 64, 64, 64, 1] with dropout 0.1 and 0.5 in every hidden layer, 512 rows."""
+    rng = np.random.default_rng(7)
+    X, Y = rng.normal(size=(512, 4)), rng.normal(size=(512, 1))
+    return {p: Network([4, 64, 64, 64, 1], "tanh", dropout=p, dtype="float64", seed=11) for p in (0.1, 0.5)}, X, Y
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_dropout_rate_is_within_binomial_bounds_per_layer_and_unit(p, wide):
+    nets, X, Y = wide
+    net = nets[p]
+    ms = masks(net, X, Y)
+    assert sorted(ms) == [1, 2, 3]
+    for k, m in ms.items():
+        n = m.size  # 512 x 64 draws
+        dropped = 1 - m.mean()
+        assert abs(dropped - p) <= 5 * np.sqrt(p * (1 - p) / n), f"layer {k}: dropped {dropped:.4f}, p = {p}"
+        per_unit = 1 - m.mean(0)  # 512 draws each; 5σ over 64 units
+        assert np.all(np.abs(per_unit - p) <= 5 * np.sqrt(p * (1 - p) / m.shape[0])), f"layer {k}'s units"
+        per_row = 1 - m.mean(1)  # 64 draws each; 5σ over 512 rows
+        assert np.all(np.abs(per_row - p) <= 5 * np.sqrt(p * (1 - p) / m.shape[1])), f"layer {k}'s rows"
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_dropout_masks_are_independent_across_units_samples_layers_epochs_and_seeds(p, wide):
+    """Pearson's r within 5σ of 0 between the masks of neighbouring units (same sample), of the
+    same unit in neighbouring samples, of two layers, of two epochs and of two networks' seeds."""
+    nets, X, Y = wide
+    net = nets[p]
+    ms = masks(net, X, Y)
+    pairs = {}
+    for k, m in ms.items():
+        pairs[f"units j, j+1 of layer {k}"] = (m[:, :-1], m[:, 1:])
+        pairs[f"samples i, i+1 of layer {k}"] = (m[:-1], m[1:])
+        pairs[f"samples i, i+2 of layer {k}"] = (m[:-2], m[2:])
+    pairs["layers 1, 2"] = (ms[1], ms[2])
+    pairs["layers 2, 3"] = (ms[2], ms[3])
+    pairs["layer 1's units j and layer 2's j+1"] = (ms[1][:, :-1], ms[2][:, 1:])
+    later = copy.deepcopy(net)
+    later.fit(X[:2], Y[:2], epochs=1, batch_size=2, lr=1e-12)  # the epoch count keys the masks
+    assert later.epochs_trained == 1
+    pairs["epochs 0, 1"] = (ms[1], masks(later, X, Y)[1])
+    other = Network(net.sizes, "tanh", dropout=p, dtype="float64", seed=12)
+    assert other.dropout_seed != net.dropout_seed
+    pairs["seeds 11, 12"] = (ms[1], masks(other, X, Y)[1])
+    for what, (a, b) in pairs.items():
+        r, bound = corr(a, b)
+        assert abs(r) <= bound, f"{what}: r = {r:.4f} (bound {bound:.4f})"
+    # the same keys give the same masks: on a copy, on the first rows, after a predict
+    np.testing.assert_array_equal(masks(copy.deepcopy(net), X, Y)[2], ms[2])
+    np.testing.assert_array_equal(masks(net, X[:10], Y[:10])[3], ms[3][:10])
+    net.predict(X)
+    np.testing.assert_array_equal(masks(net, X, Y)[1], ms[1])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_kept_values_are_scaled_by_exactly_one_over_one_minus_p(p, dtype):
+    """x̄^[1] in training is x̄^[1] of evaluation times the dtype's 1/(1 − p) where kept, exactly 0
+    where dropped; x̄^[2] is ψ(z̄^[2]) ⊙ m / (1 − p) of its own (training) input."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(64, 4)), rng.normal(size=(64, 2))
+    net = Network([4, 16, 16, 2], "tanh", dropout=p, dtype=dtype, seed=5)
+    train, evaluation = net.backprop(X, Y, training=True), net.backprop(X, Y)
+    assert evaluation.mask == {}
+    scale = np.dtype(dtype).type(1 / (1 - p))
+    m = train.mask[1].astype(bool)
+    assert train.x[1].dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(train.x[1][m], evaluation.x[1][m] * scale)
+    assert np.all(train.x[1][~m] == 0)
+    assert 0 < m.mean() < 1
+    want = np.tanh(train.z[2].astype(np.float64)) * train.mask[2] / (1 - p)
+    np.testing.assert_allclose(train.x[2], want, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+FD_NETS = [dict(norm=None, residual=False, act="tanh"), dict(norm="layer", residual=True, act="gelu"),
+           dict(norm="batch", residual=True, act="silu"), dict(norm=["batch", "layer"], residual=False, act="elu")]
+
+
+@pytest.mark.parametrize("spec", FD_NETS, ids=lambda s: f"{s['norm']}-{s['residual']}-{s['act']}")
+def test_gradient_through_fixed_dropout_masks_matches_central_differences(spec):
+    """loss_and_gradient(training=True) is a function of θ for fixed masks (the next epoch's):
+    every entry of its gradient, W, b̄, γ, β alike, agrees with (L(θ + εe_i) − L(θ − εe_i))/2ε
+    of its own loss; and the loss is that of backprop(training=True)."""
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(10, 4)), rng.normal(size=(10, 2))
+    net = Network([4, 6, 6, 2], spec["act"], norm=spec["norm"], dropout=0.3, residual=spec["residual"],
+                  dtype="float64", seed=2)
+    theta = net.parameters + rng.normal(scale=0.2, size=net.n_params)  # b̄, γ, β off their start
+    net.set_parameters(theta)
+    loss, grad = net.loss_and_gradient(X, Y, training=True)
+    assert loss == pytest.approx(net.backprop(X, Y, training=True).loss, rel=1e-12)
+    assert loss != pytest.approx(net.loss_and_gradient(X, Y)[0], rel=1e-3)  # the masks act
+    eps = 1e-6
+
+    def loss_at(i, step):
+        t = theta.copy()
+        t[i] += step
+        net.set_parameters(t)
+        return net.loss_and_gradient(X, Y, training=True)[0]
+
+    fd = np.array([(loss_at(i, eps) - loss_at(i, -eps)) / (2 * eps) for i in range(net.n_params)])
+    net.set_parameters(theta)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8 * np.max(np.abs(grad)))
