@@ -639,3 +639,73 @@ def test_gradient_through_fixed_dropout_masks_matches_central_differences(spec):
     fd = np.array([(loss_at(i, eps) - loss_at(i, -eps)) / (2 * eps) for i in range(net.n_params)])
     net.set_parameters(theta)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8 * np.max(np.abs(grad)))
+
+
+# ------------------------------------------------------------------------------ threads and runs
+THREADED = {  # [16, 32, 32, 2] at batch 32: 2 threads run (the count is forced)
+    "layer": dict(norm="layer"), "batch": dict(norm="batch"), "dropout": dict(dropout=0.2),
+    "residual": dict(residual=True), "layer-dropout-residual": dict(norm="layer", dropout=0.2, residual=True),
+    "batch-dropout-residual": dict(norm="batch", dropout=0.2, residual=True),
+}
+
+
+def threaded_fit(dtype, threads, **options):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(128, 16)), rng.normal(size=(128, 2))
+    net = Network([16, 32, 32, 2], "tanh", dtype=dtype, seed=0, **options)
+    net.fit(X, Y, epochs=2, batch_size=32, threads=threads, optimizer=SGD(lr=0.05, momentum=0.9))
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(THREADED))
+def test_two_threads_agree_with_each_other_bit_for_bit_and_with_one_thread_to_rounding(name, dtype, split):
+    """Layer norm runs in a row split, batch norm in a column split (the statistics reduced in a
+    fixed order), dropout's masks are keyed by sample position: two runs on 2 threads give the
+    same θ and running statistics bit for bit, and 1 thread gives them to rounding, as for the
+    plain net (whose 1- and 2-thread fits differ in the last bits too: the sums split)."""
+    runs = [threaded_fit(dtype, threads, **THREADED[name]) for threads in (2, 2, 1)]
+    snaps = [net.snapshot() for net in runs]
+    assert snaps[0].tobytes() == snaps[1].tobytes()
+    tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
+    np.testing.assert_allclose(snaps[2], snaps[0], rtol=tol, atol=tol)
+    plain = [threaded_fit(dtype, threads).parameters for threads in (2, 1)]
+    if plain[0].tobytes() == plain[1].tobytes():  # where 1 and 2 threads agree, they still do
+        assert snaps[2].tobytes() == snaps[0].tobytes()
+
+
+def test_a_net_with_layer_and_batch_norm_trains_on_one_thread_whatever_threads_says():
+    a = threaded_fit("float64", 2, norm=["layer", "batch"], dropout=0.2)
+    b = threaded_fit("float64", 1, norm=["layer", "batch"], dropout=0.2)
+    assert a.snapshot().tobytes() == b.snapshot().tobytes()
+
+
+@pytest.mark.parametrize("norm", [None, "layer", "batch"])
+def test_a_seeded_fit_does_not_depend_on_how_its_epochs_are_split_or_run(norm, run_length):
+    """With dropout: fit 2 + 2 epochs (also through a pickled copy) == fit 4 epochs, bit for bit,
+    θ, running statistics and epochs_trained; runs of one batch per kernel call == one run per
+    epoch (the masks of a run that starts mid-epoch are keyed by their epoch positions)."""
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(40, 5)), rng.normal(size=(40, 3))
+
+    def fresh():
+        return Network(SIZES, "gelu", norm=norm, dropout=0.3, residual=True, dtype="float64", seed=6)
+
+    kw = dict(batch_size=8, optimizer="adam")
+    run_length("epoch")
+    once = fresh()
+    once.fit(X, Y, epochs=4, **kw)
+    twice = fresh()
+    twice.fit(X, Y, epochs=2, **kw)
+    resumed = copy.deepcopy(twice)
+    twice.fit(X, Y, epochs=2, **kw)
+    resumed.fit(X, Y, epochs=2, **kw)
+    run_length("batch")
+    batches = fresh()
+    batches.fit(X, Y, epochs=4, **kw)
+    for net in (twice, resumed, batches):
+        assert net.epochs_trained == 4
+        assert net.snapshot().tobytes() == once.snapshot().tobytes()
+    other = fresh()
+    other.fit(X, Y, epochs=3, **kw)
+    assert other.snapshot().tobytes() != once.snapshot().tobytes()  # (the comparison can fail)
