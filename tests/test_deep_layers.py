@@ -709,3 +709,45 @@ def test_a_seeded_fit_does_not_depend_on_how_its_epochs_are_split_or_run(norm, r
     other = fresh()
     other.fit(X, Y, epochs=3, **kw)
     assert other.snapshot().tobytes() != once.snapshot().tobytes()  # (the comparison can fail)
+
+
+# ------------------------------------------------------------------------------ batch norm's small batches
+@pytest.mark.parametrize("norm", ["batch", ["layer", "batch"]], ids=["batch", "layer-batch"])
+@pytest.mark.parametrize("rows,batch_size", [(5, 1), (1, 32)], ids=["batch_size=1", "one-row"])
+def test_batch_norm_refuses_batches_of_one_row(norm, rows, batch_size):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(rows, 5)), rng.normal(size=(rows, 3))
+    net = Network(SIZES, norm=norm, dtype="float64", seed=0)
+    before = net.snapshot()
+    with pytest.raises(ValueError, match=r"batch_size.*batch norm.*(?s:.*)batch_size >= 2"):
+        net.fit(X, Y, epochs=1, batch_size=batch_size)
+    assert net.snapshot().tobytes() == before.tobytes() and net.epochs_trained == 0 and net.optimizer is None
+    layer = Network(SIZES, norm="layer", dropout=0.2, dtype="float64", seed=0)  # one row has its own statistics
+    layer.fit(X, Y, epochs=1, batch_size=batch_size)
+    assert np.isfinite(layer.parameters).all()
+
+
+def test_a_last_batch_of_one_row_keeps_the_running_statistics_and_steps_with_xhat_zero():
+    """N = 9 in batches of 4: the last batch's single row has no variance. Its x̂ is 0 (ẑ = β),
+    so it steps θ by its own training-mode gradient (0 for W, b̄, γ of the batch norm layers),
+    leaves the running statistics as the first two batches left them, and nothing is NaN."""
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(9, 5)), rng.normal(size=(9, 3))
+    net = Network(SIZES, "tanh", norm="batch", residual=True, dtype="float64", seed=0)
+    kw = dict(epochs=1, batch_size=4, shuffle=False, optimizer="sgd", lr=0.1)
+    nine, eight = copy.deepcopy(net), copy.deepcopy(net)
+    nine.fit(X, Y, **kw)
+    eight.fit(X[:8], Y[:8], **kw)
+    assert np.isfinite(nine.snapshot()).all() and np.isfinite(nine.predict(X)).all()
+    for got, want in zip(nine.running_means + nine.running_vars, eight.running_means + eight.running_vars):
+        np.testing.assert_array_equal(got, want)
+    bp = eight.backprop(X[8:], Y[8:], training=True)
+    for k in (1, 2):
+        assert np.all(bp.xhat[k] == 0)
+        np.testing.assert_array_equal(bp.zhat[k], np.broadcast_to(eight.norm_shifts[k - 1], (1, 6)))
+        scale = np.max(np.abs(bp.dbeta[k]))  # (0 but for rounding: φ^[k] = (h − mean h)/σ of one row)
+        assert scale > 0 and max(np.max(np.abs(bp.dW[k])), np.max(np.abs(bp.db[k])), np.max(np.abs(bp.dgamma[k]))) \
+            <= 1e-12 * scale
+    _, grad = eight.loss_and_gradient(X[8:], Y[8:], training=True)
+    assert np.isfinite(grad).all() and np.any(grad != 0)
+    np.testing.assert_allclose(nine.parameters, eight.parameters - 0.1 * grad, rtol=1e-13, atol=1e-15)
