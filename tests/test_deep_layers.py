@@ -160,6 +160,21 @@ def batch_norm_biases(net):
     return out
 
 
+def assert_gradients_close(net, grad, wants, training, what, options=()):
+    """A flat gradient of net's against ``wants`` (tensors in ``fastnn_tensors``'s order), as
+    ``assert_all_close``, but for b̄^[k] of the batch norm layers in training mode: batch norm
+    subtracts the batch's mean of z̄^[k] there, so b̄^[k] has no effect and its exact gradient is
+    0. Both sides then hold rounding noise, which must be small against the gradient of the
+    layer's W^[k] (the tensor before it)."""
+    gots = fastnn_tensors(net, grad)
+    noise = batch_norm_biases(net) if training else []
+    for i in noise:
+        scale = float(np.max(np.abs(gots[i - 1])))
+        assert np.max(np.abs(gots[i])) <= TOL[net.dtype.name] * scale, f"{what}: ∂L/∂b̄ of a batch norm layer"
+    keep = [i for i in range(len(gots)) if i not in noise]
+    assert_all_close([gots[i] for i in keep], [wants[i] for i in keep], net.dtype, what, options)
+
+
 def running(module):
     """The module's batch norm running means, then variances, as fastnn's
     ``running_means + running_vars`` lists them (None for a layer without batch norm)."""
@@ -348,18 +363,9 @@ def check_gradient(c, training, torch):
     got_loss, grad = net.loss_and_gradient(X, Y, training=training)
     assert grad.dtype == np.float64
     assert_close(got_loss, loss, net.dtype, "loss", options(c, "gradient"))
-    gots, wants = fastnn_tensors(net, grad), [p.grad for p in tensors(module)]
     mode = "training" if training else "eval"
-    noise = batch_norm_biases(net) if training else []
-    for i in noise:
-        # In training, batch norm subtracts the batch's mean of z̄^[k]: b̄^[k] has no effect, and
-        # its exact gradient is 0. Both sides hold rounding noise there, small against the
-        # gradient of the layer's W^[k] (the tensor before it).
-        scale = float(np.max(np.abs(gots[i - 1])))
-        assert np.max(np.abs(gots[i])) <= TOL[c["dtype"]] * scale, f"∂L/∂b of a batch norm layer ({mode})"
-    keep = [i for i in range(len(gots)) if i not in noise]
-    assert_all_close([gots[i] for i in keep], [wants[i] for i in keep], net.dtype, f"gradient ({mode})",
-                     options(c, "gradient"))
+    assert_gradients_close(net, grad, [p.grad for p in tensors(module)], training, f"gradient ({mode})",
+                           options(c, "gradient"))
     DONE.add((f"gradient-{mode}", case_id(c)))
 
 
@@ -453,12 +459,8 @@ def test_integer_sample_weights_under_batch_norm_equal_repeated_rows(torch):
     want.backward()
     assert_close(loss_w, want, net.dtype, "weighted loss")
     assert_close(loss_r, want, net.dtype, "loss of the repeated rows")
-    noise = batch_norm_biases(net)  # (exactly 0: compared in test_loss_and_gradient_match_torch_autograd)
-    keep = [i for i in range(len(tensors(module))) if i not in noise]
-    wants = [p.grad for p in tensors(module)]
     for grad in (grad_w, grad_r):
-        gots = fastnn_tensors(net, grad)
-        assert_all_close([gots[i] for i in keep], [wants[i] for i in keep], net.dtype, "gradient")
+        assert_gradients_close(net, grad, [p.grad for p in tensors(module)], True, "gradient")
     a, b = copy.deepcopy(net), copy.deepcopy(net)
     a.fit(X, Y, sample_weight=sw, epochs=1, batch_size=N, shuffle=False, optimizer="sgd", lr=0.1)
     b.fit(X[rep], Y[rep], epochs=1, batch_size=len(rep), shuffle=False, optimizer="sgd", lr=0.1)
@@ -751,3 +753,40 @@ def test_a_last_batch_of_one_row_keeps_the_running_statistics_and_steps_with_xha
     _, grad = eight.loss_and_gradient(X[8:], Y[8:], training=True)
     assert np.isfinite(grad).all() and np.any(grad != 0)
     np.testing.assert_allclose(nine.parameters, eight.parameters - 0.1 * grad, rtol=1e-13, atol=1e-15)
+
+
+# ------------------------------------------------------------------------------ kernel paths
+PATH_NETS = {"layer-residual": dict(norm="layer", residual=True),
+             "batch-dropout": dict(norm="batch", dropout=0.3),
+             "dropout-residual": dict(dropout=0.3, residual=True),
+             "all": dict(norm="batch", dropout=0.3, residual=True)}
+
+
+@pytest.mark.parametrize("name", list(PATH_NETS))
+def test_every_kernel_path_agrees_on_an_extended_net(name):
+    """[2, 3, 3, 1] (25 weights and biases: "auto" would run its plain twin unrolled). Every
+    path, "unrolled" included (it declines the extended net and falls back), gives "loops"'s
+    loss and gradient in both modes, gradients(), predict, and θ and running statistics after
+    3 shuffled epochs of Adam, to 1e-10."""
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(12, 2)), rng.normal(size=(12, 1))
+    nets = {}
+    for path in ("loops", "blas", "generic", "auto", "unrolled"):
+        net = nets[path] = Network([2, 3, 3, 1], "tanh", dtype="float64", seed=3, kernel_path=path, **PATH_NETS[name])
+        net.set_parameters(net.parameters + np.random.default_rng(9).normal(scale=0.2, size=net.n_params))
+    ref = nets["loops"]
+    want = {t: ref.loss_and_gradient(X, Y, training=t) for t in (False, True)}
+    for path, net in nets.items():
+        for training, (loss, grad) in want.items():
+            got_loss, got = net.loss_and_gradient(X, Y, training=training)
+            assert got_loss == pytest.approx(loss, rel=1e-12), path
+            assert_gradients_close(net, got, fastnn_tensors(ref, grad), training, f"{path} gradient")
+        dW, db = net.gradients(X, Y)  # eval mode, as loss_and_gradient's default
+        Ws, bs = ref.unpack(want[False][1])
+        assert_all_close(dW + db, Ws + bs, "float64", f"{path} gradients()")
+        assert_close(net.predict(X), ref.predict(X), "float64", f"{path} predict")
+    for net in nets.values():
+        net.fit(X, Y, epochs=3, batch_size=4, optimizer=Adam(lr=0.01, eps=1e-3))
+    for path, net in nets.items():
+        assert_close(net.snapshot(), ref.snapshot(), "float64", f"{path}: θ and running statistics after fit")
+        assert net.epochs_trained == 3
