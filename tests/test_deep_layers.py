@@ -468,15 +468,6 @@ def test_integer_sample_weights_under_batch_norm_equal_repeated_rows(torch):
     assert_all_close(a.running_means, b.running_means, net.dtype, "running means after a step")
 
 
-# fit rescales sample weights to a largest weight in [0.5, 1) (only their ratios matter for the
-# weighted means), but the running variance's unbiased factor W/(W − 1) is taken of the
-# rescaled W = Σ w: weights [2, 1, 1, 3, 1, 0, 1, 1] (W = 10) give 2.5/1.5 instead of 10/9;
-# np.ones(N) gives (N/2)/(N/2 − 1), not the unweighted fit's N/(N − 1); and a batch of two rows
-# with weights [1, 1] (rescaled W = 1) never moves the running statistics at all.
-RESCALED_W = ("batch norm's running variance takes W/(W-1) of the rescaled weights' sum "
-              "(_validate.sample_weight divides them by 2^e), not of the weights given")
-
-
 def batch_norm_net_and_torch(torch, rows, momentum=0.1):
     """A float64 net with batch norm in both hidden layers, data, and its reference module in
     train mode with BatchNorm1d's momentum ``momentum`` (1.0: the running statistics become the
@@ -502,12 +493,13 @@ def test_set_batch_statistics_matches_torch_on_the_whole_batch(torch):
     np.testing.assert_array_equal(net.parameters, theta)
 
 
-@pytest.mark.xfail(strict=True, reason=RESCALED_W)
 @pytest.mark.parametrize("weights", ["integers", "ones", "two-rows", "set_batch_statistics"])
 def test_running_variance_with_integer_sample_weights_equals_repeated_rows(weights, torch):
     """The running statistics after a fit step with integer weights (or set by
     set_batch_statistics) are those of the repeated rows: torch's BatchNorm1d on them, unbiased
-    variance of the Σ w rows."""
+    variance of the Σ w rows. fit rescales the weights by a power of two (only their ratios
+    matter elsewhere), so this checks that the count Σ w is the caller's: weights of ones must
+    give the unweighted N/(N − 1), and two rows of weight 1 must move the statistics."""
     sw = {"integers": np.array([2, 1, 1, 3, 1, 0, 1, 1]), "ones": np.ones(N, int), "two-rows": np.ones(2, int),
           "set_batch_statistics": np.array([2, 1, 1, 3, 1, 0, 1, 1])}[weights]
     rep = np.repeat(np.arange(len(sw)), sw)
