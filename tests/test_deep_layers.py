@@ -268,8 +268,9 @@ FACTORS = {
     "act": ["gelu", "silu", "elu", "selu"],
 }
 CASES = all_pairs(FACTORS)
-CASES.append(dict(norm="batch", dropout=0.2, residual=True, dtype="float64", loss="mse", optimizer="rmsprop",
-                  act="gelu"))
+CASES += [dict(norm="batch", dropout=0.2, residual=True, dtype="float64", loss="mse", optimizer="rmsprop", act="gelu"),
+          dict(norm="layer", dropout=0.2, residual=True, dtype="float32", loss="cross_entropy", optimizer="rmsprop",
+               act="silu")]  # (RMSprop's kernel once per dtype, outside the all-pairs rows)
 
 
 def case_id(c):
