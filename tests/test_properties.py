@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import naive
-from fastnn import ACTIVATIONS, LOSSES, OPTIMIZERS, DivergedError, Network, _engine, persist
+from fastnn import ACTIVATIONS, LOSSES, OPTIMIZERS, DivergedError, Network, _engine
 from fastnn import losses as _losses
 from helpers import (
     ACTIVATION_NAMES,
@@ -862,8 +862,6 @@ def assert_deep_alike(back, net, X):
     assert_resume_alike(back, net)
 
 
-@pytest.mark.skipif(persist.FORMAT_VERSION < 4, reason="norm, dropout and residual are saved from model file "
-                                                       "format 4 on (issue 19's persist change, not merged here)")
 @examples(30)
 @given(data=st.data())
 def test_deep_nets_round_trip_through_save_and_load(data, tmp_path_factory):
