@@ -42,7 +42,23 @@ from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
 from ._jit import jit
-from ._layout import ACT, B_OFF, BATCH_NORM, C_OFF, DROP, EXT, G_OFF, LAYER_NORM, N_IN, N_OUT, NORM, R_OFF, RES, W_OFF
+from ._layout import (
+    ACT,
+    B_OFF,
+    BATCH_NORM,
+    C_OFF,
+    DROP,
+    EXT,
+    G_OFF,
+    KEEP_A,
+    LAYER_NORM,
+    N_IN,
+    N_OUT,
+    NORM,
+    R_OFF,
+    RES,
+    W_OFF,
+)
 from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 
@@ -625,22 +641,25 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
         elif norm == BATCH_NORM and not bn_rows:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
                           AFFINE)
-        elif norm == 0:
+        elif norm == 0 and lay[k0, KEEP_A] == 0:
             o = cap * lay[k0, C_OFF] + (r0 + a) * n
             for i in range(rows):
                 for j in range(c0, c1):
                     abuf[_u(o + i * n + j)] = zbuf[_u(o + i * n + j)]
-        _forward_tail(lay, k0, rates, ctl, src, _u(so) + _u(a * n), abuf, pos0, r0 + a, rows, c0, c1)
+        _forward_tail(lay, k0, rates, ctl, src, _u(so) + _u(a * n), abuf, zbuf, gbuf, pos0, r0 + a, rows, c0, c1)
 
 
 @jit(inline=True)
-def _forward_tail(lay, k0, rates, ctl, src, so, abuf, pos0, r0, B, c0, c1):
+def _forward_tail(lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, pos0, r0, B, c0, c1):
     """ψ, dropout (training) and the skip on rows r0..r0+B, columns c0..c1 of abuf's block k
-    (so: row r0 of src)."""
-    _act_block(lay, k0, abuf, r0, B, c0, c1)
+    (so: row r0 of src). A KEEP_A layer arrives with a = ψ(z̄) in abuf: it is kept in zbuf,
+    and dropout's multipliers m/(1 − p) in gbuf (which a layer without norm does not use)."""
+    keep_a = lay[k0, KEEP_A] != 0
+    if not keep_a:
+        _act_block(lay, k0, abuf, r0, B, c0, c1)
     drop = lay[k0, DROP] != 0 and ctl[TRAINING] != 0
     res = lay[k0, RES] != 0
-    if not (drop or res):
+    if not (drop or res or keep_a):
         return
     n = _u(lay[k0, N_OUT])
     o = _u(_cap(abuf, lay) * lay[k0, C_OFF]) + _u(r0) * n
@@ -650,12 +669,18 @@ def _forward_tail(lay, k0, rates, ctl, src, so, abuf, pos0, r0, B, c0, c1):
     zero = abuf.dtype.type(0)
     for i in range(_u(B)):
         io, si = o + i * n, so + i * n
+        if keep_a:
+            for j in range(c0, c1):
+                zbuf[io + j] = abuf[io + j]
         if drop:
             key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + np.int64(i), k0)
             for j in range(c0, c1):
-                d = abuf[io + j] * scale if _keep(key, j, p) else zero
+                m = scale if _keep(key, j, p) else zero
+                if keep_a:
+                    gbuf[io + j] = m
+                d = abuf[io + j] * m
                 abuf[io + j] = d + src[si + j] if res else d
-        else:
+        elif res:
             for j in range(c0, c1):
                 abuf[io + j] += src[si + j]
 
@@ -680,16 +705,22 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     q = cap * lay[k0 - 1, C_OFF] + r0 * n if k0 > 0 else 0  # φ^[k-1]'s block (n_{k-1} = n_k)
     norm, go = lay[k0, NORM], lay[k0, G_OFF]
     ln_rows = norm == LAYER_NORM and part < 0
+    keep_a = lay[k0, KEEP_A] != 0
     for i in range(B):  # row by row, each step on a row in the L1 cache
         io = o + i * n
         if skip:
             for j in range(c0, c1):
                 pbuf[_u(q + i * n + j)] = pbuf[_u(io + j)]
-        if drop:
+        if drop and keep_a:  # the multipliers the forward pass kept
+            for j in range(c0, c1):
+                pbuf[_u(io + j)] *= gbuf[_u(io + j)]
+        elif drop:
             key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
             for j in range(c0, c1):
                 pbuf[_u(io + j)] = pbuf[_u(io + j)] * scale if _keep(key, j, p) else zero
-        if norm == 0:  # φ = δ ⊙ ψ'(z̄)
+        if keep_a:  # φ = δ ⊙ ψ'(z̄), ψ' written in a = ψ(z̄)
+            _mul_dpsi(pbuf, zbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
+        elif norm == 0:  # φ = δ ⊙ ψ'(z̄)
             _mul_dpsi_z(pbuf, pbuf, zbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
         else:  # g = δ ⊙ ψ'(ẑ), into gbuf over ẑ
             _mul_dpsi_z(gbuf, pbuf, gbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
@@ -809,7 +840,10 @@ def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, p
     if lay[k0, EXT] == 0:
         _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
-        _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+        if lay[k0, KEEP_A] != 0:  # a = ψ(z̄) as the seed's layer computes it; the tail keeps it
+            _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
+        else:
+            _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
         _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
                         r0, B, c0, c1, -1, 1)
 

@@ -19,9 +19,12 @@ import numpy as np
 # in θ (β^[k] follows), −1 without norm; RES: 1 for an identity skip x̄^[k] = x̄^[k-1] + d^[k];
 # DROP: 1 when dropout acts (its rate is the kernels' ``rates[k-1]``); R_OFF: the running
 # statistics' offset (batch norm), −1 otherwise; EXT: 1 for a layer that runs the extended
-# steps (any of the above, or a ψ whose ψ' needs z̄: ``activations.Activation.from_output``).
-N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF, NORM, G_OFF, RES, DROP, R_OFF, EXT = range(12)
-COLS = 12
+# steps (any of the above, or a ψ whose ψ' needs z̄: ``activations.Activation.from_output``);
+# KEEP_A: 1 for an extended layer without norm whose ψ' is written in a = ψ(z̄): its x̂ buffer
+# keeps a instead of z̄, and its ẑ buffer dropout's multipliers m/(1 − p), so the backward
+# pass needs neither z̄ nor a second draw of the masks.
+N_IN, N_OUT, W_OFF, B_OFF, ACT, C_OFF, NORM, G_OFF, RES, DROP, R_OFF, EXT, KEEP_A = range(13)
+COLS = 13
 NO_NORM, LAYER_NORM, BATCH_NORM = 0, 1, 2
 NORM_CODES = {None: NO_NORM, "layer": LAYER_NORM, "batch": BATCH_NORM}
 
@@ -42,7 +45,7 @@ def build(sizes: Sequence[int], codes: Sequence[int], norms: Sequence[int] | Non
         r_off = run if norms[k] == BATCH_NORM else -1
         ext = bool(norms[k] or residual[k] or dropout[k] or needs_z[k])
         lay[k] = (n_in, n_out, off, off + n_out * n_in, codes[k], width, norms[k], g_off,
-                  residual[k], dropout[k], r_off, ext)
+                  residual[k], dropout[k], r_off, ext, ext and not norms[k] and not needs_z[k])
         off += n_out * n_in + n_out + (2 * n_out if norms[k] else 0)
         run += 2 * n_out if norms[k] == BATCH_NORM else 0
         width += n_out
