@@ -833,30 +833,40 @@ def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
             dst[_u(go + n + j)] -= c
 
 
-@jit
+@jit(inline=True)
 def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1, kernel_path):
-    """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer, or with the extended steps."""
-    abuf, _, _, _, zbuf, gbuf, stat = scratch
+    """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer (the call it always was), or
+    with the extended steps."""
     if lay[k0, EXT] == 0:
+        _layer_forward_block(theta, lay, k0, src, so, scratch[0], r0, B, c0, c1, kernel_path)
+    else:
+        _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1,
+                                kernel_path)
+
+
+@jit
+def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1,
+                            kernel_path):
+    """``_forward_block`` of an extended layer: z̄^[k] (or a = ψ(z̄) for KEEP_A), then the steps."""
+    abuf, _, _, _, zbuf, gbuf, stat = scratch
+    if lay[k0, KEEP_A] != 0:  # a = ψ(z̄) as the seed's layer computes it; the tail keeps it
         _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
-        if lay[k0, KEEP_A] != 0:  # a = ψ(z̄) as the seed's layer computes it; the tail keeps it
-            _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
-        else:
-            _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
-        _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                        r0, B, c0, c1, -1, 1)
+        _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+    _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
+                    r0, B, c0, c1, -1, 1)
 
 
 @jit(inline=True)
 def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m0, m1, kernel_path, part, parts):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2); part ≥ 0: column
     part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
-    abuf, pbuf, _, _, zbuf, gbuf, stat = scratch
-    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path)
+    # (the buffers taken one by one where used: each name bound to a tuple's array costs a
+    # reference count, which a one-row step of a small net feels)
+    _layer_dx_block(theta, lay, k0, scratch[0], scratch[1], r0, B, m0, m1, kernel_path)
     if lay[k0 - 1, EXT] != 0:
-        _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1,
-                         part, parts)
+        _finish_backward(theta, lay, k0 - 1, rates, ctl, scratch[1], scratch[4], scratch[5], scratch[6], sw, swo,
+                         pos0, r0, B, m0, m1, part, parts)
 
 
 # -------------------------------------------------------------------------- sample weights
@@ -917,8 +927,8 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
     lay, loss_code, kernel_path, rates = shape
-    theta, grad, state, opt, h, _, _ = step
-    abuf, pbuf, _, _, zbuf, gbuf, _ = scratch
+    theta, grad, state, opt, h = step[0], step[1], step[2], step[3], step[4]
+    abuf, pbuf, zbuf, gbuf = scratch[0], scratch[1], scratch[4], scratch[5]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
@@ -989,10 +999,10 @@ def _epoch(shape, step, rows, scratch, batch, total):
 @jit(inline=True)
 def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, scratch, B, opt, h, c, kernel_path):
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k], γ^[k], β^[k])."""
-    abuf, pbuf, _, _, zbuf, gbuf, _ = scratch
-    src, so = _layer_input(lay, k0, x0, x0o, abuf)
+    src, so = _layer_input(lay, k0, x0, x0o, scratch[0])
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path)
+    _layer_update(theta, grad, state, lay, k0, src, so, scratch[1], scratch[4], scratch[5], c0, c1, B, opt, h, c,
+                  kernel_path)
 
 
 @jit(inline=True)
