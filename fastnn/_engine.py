@@ -48,6 +48,17 @@ def kernel_path_code(name: str) -> int:
     return KERNEL_PATHS[name]
 
 
+def readonly(a: np.ndarray) -> np.ndarray:
+    """``a`` as the kernels take what they only read (X, Y, sample weights, the layout): a
+    read-only view. Numba types a read-only array apart from a writable one, so a memory-mapped
+    or otherwise read-only input would compile every kernel a second time; the views make one
+    compiled kernel serve both. (No copy: a view shares a's memory.)"""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
 # True when no entry of a C-contiguous array is NaN or ±Inf (compiled without fast-math).
 all_finite: Callable[[np.ndarray], bool] = _k._all_finite
 
@@ -298,8 +309,9 @@ class Engine:
             sizes, codes, self.norms, self.residual, [p > 0 for p in self.rates], self.needs_z)
         self.extended = bool(self.lay[:, _layout.EXT].any())
         self.dropout_seed = 0  # the network's, keying the dropout masks
-        # _kernels' shape bundle
-        self.shape = (self.lay, loss_code, kernel_path, np.array(self.rates, np.float64))
+        # _kernels' shape bundle (read-only arrays: ``readonly``)
+        self.lay = readonly(self.lay)
+        self.shape = (self.lay, loss_code, kernel_path, readonly(np.array(self.rates, np.float64)))
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
@@ -309,6 +321,7 @@ class Engine:
     def _runtime(self) -> None:
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype)
+        self._no_sw = readonly(np.empty(0, self.dtype))
         self._eval_ctl = np.zeros(6, np.int64)
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
@@ -316,12 +329,15 @@ class Engine:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_eval_ctl"):
+        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_no_sw", "_eval_ctl"):
             state.pop(key)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        lay, loss_code, kernel_path, rates = self.shape  # (unpickled writable)
+        self.lay = readonly(lay)
+        self.shape = (self.lay, loss_code, kernel_path, readonly(rates))
         self._runtime()
 
     def fresh(self) -> Engine:
@@ -358,12 +374,12 @@ class Engine:
         return out
 
     # ---------------------------------------------------------------- buffers
-    def _extended_buffers(self, rows: int, parts: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _extended_buffers(self, rows: int, parts: int = 1) -> tuple[Any, Any, Any]:
         """x̂ (or z̄), ẑ/∂L/∂ẑ and the float64 statistics (``_kernels`` "stat") for ``rows``
-        rows and a team of ``parts``; empty for a net without extended layers."""
+        rows and a team of ``parts``; None for a net without extended layers (its kernels are
+        then compiled without the extended steps: ``_kernels``, "scratch")."""
         if not self.extended:
-            empty = np.empty(0, self.dtype)
-            return empty, empty, np.empty(0, np.float64)
+            return None, None, None
         n = rows * self.width
         stat = np.empty(self.n_layers * rows + 3 * self.width + 8 * parts * (rows + self.width), np.float64)
         return np.empty(n, self.dtype), np.empty(n, self.dtype), stat
@@ -401,8 +417,11 @@ class Engine:
         if bufs is not None and bufs[0] >= rows:
             return bufs[1]  # type: ignore[no-any-return]
         x = np.empty(rows * self.width, self.dtype)
-        stat = self._extended_buffers(rows)[2] if self.extended else np.empty(0, np.float64)
-        a = mine["abuf"] = (x, x, x[:0], x[:0], x, x, stat)
+        if self.extended:
+            a = (x, x, x[:0], x[:0], x, x, self._extended_buffers(rows)[2])
+        else:
+            a = (x, x, x[:0], x[:0], None, None, None)
+        mine["abuf"] = a
         return a
 
     def rows(self, buf: np.ndarray, k: int, N: int) -> np.ndarray:
@@ -413,7 +432,7 @@ class Engine:
     def predict(self, store: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
         """x̄^[K] of every row of X into out (probabilities for a linked loss), in evaluation mode."""
         theta, run = self.split(store)
-        predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
+        predict(self.shape, theta, run, readonly(X), out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
 
     def mean_loss(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
@@ -424,7 +443,8 @@ class Engine:
         _, scratch = self.batch_buffers(block)
         theta, run = self.split(store)
         with ONE_BLAS_THREAD:
-            total = _k._evaluate(self.shape, theta, run, X, Y, sw, scratch, block, self.ctl())
+            total = _k._evaluate(self.shape, theta, run, readonly(X), readonly(Y), readonly(sw), scratch, block,
+                                 self.ctl())
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backward_all(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None,
@@ -439,8 +459,8 @@ class Engine:
         e = np.empty(0, self.dtype)
         scratch = (np.empty(n, self.dtype), np.empty(n, self.dtype), e, e, *self._extended_buffers(N))
         grad = np.empty_like(theta)
-        Xf, Yf = X.reshape(-1), Y.reshape(-1)
-        sw = grad[:0] if sw is None else sw
+        Xf, Yf = readonly(X).reshape(-1), readonly(Y).reshape(-1)
+        sw = self._no_sw if sw is None else readonly(sw)
         ctl = self.ctl() if ctl is None else ctl
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
             step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0, run)  # train=False: no step taken
@@ -457,7 +477,8 @@ class Engine:
         theta = store
         grad = np.empty_like(theta)
         N = len(X)
-        unrolled(theta, grad, grad[:0], X, Y, np.arange(N), False, N, FUSED, tuple(NO_STEP), 0, False)
+        unrolled(theta, grad, grad[:0], readonly(X), readonly(Y), np.arange(N), False, N, FUSED, tuple(NO_STEP), 0,
+                 False)
         return grad
 
     # ---------------------------------------------------------------- training

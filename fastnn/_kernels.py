@@ -76,7 +76,10 @@ from .optimizers import FUSED, LR, WEIGHT_DECAY
 #   scratch  (abuf, pbuf, xb, yb, zbuf, gbuf, stat): x̄^[k] and φ^[k] for k = 1..K, the
 #            gathered x̄^[0] and y rows; for extended layers x̂^[k] (z̄^[k] without norm) and
 #            ẑ^[k] then ∂L/∂ẑ^[k], with abuf's layout, and float64 statistics (``_stat``); the
-#            last three are empty for a net without extended layers
+#            last three are None for a net without extended layers. Every extended step that a
+#            plain kernel calls starts with ``if zbuf is None: return``, a branch Numba prunes
+#            while compiling: a plain net's kernels compile none of the extended code (which
+#            tripled the cold compile) and run the seed's layer loop alone
 #   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
 #            (``_sync``) and one loss sum per row part (summed in a fixed order)
 # Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
@@ -125,9 +128,13 @@ def _blas_pays(kernel_path, B, work):
 # a signed index (a[o + i]) gets a negative-index wraparound select per access, which turns
 # vector loads into gathers, and every array view costs tens of ns of reference counting,
 # which would dominate the tiny nets (a [2, 2, 1] step is a few dozen flops).
-@jit(inline=True)
-def _u(x):
-    return np.uint64(x)
+_u = np.uint64  # (a plain alias: an inlined helper would cost compile time at each of its many calls)
+
+
+# A constant argument (0, True, STATS) reaches a non-inline kernel as a Literal type, which
+# Numba compiles a specialization of its own for: one more copy of the kernel per constant.
+# Calls pass such values through _i (or np.bool_), so each kernel compiles once per dtype.
+_i = np.int64
 
 
 @jit(inline=True)
@@ -213,6 +220,8 @@ def _act_block(lay, k0, abuf, r0, B, c0, c1):
 @jit
 def _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path):
     """``_layer_linear_block`` compiled once (an extended layer's z̄^[k], into zbuf)."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
 
 
@@ -267,7 +276,7 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, ste
     """
     n_in, n_out, wo, bo, po = _geom(lay, k0, _cap(pbuf, lay))
     if lay[k0, NORM] != 0 and c1 > c0:
-        _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B)
+        _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, _i(c0), _i(c1), step, np.bool_(overwrite), _i(B))
     c0, c1 = _u(c0), _u(c1)
     if c1 <= c0:
         return
@@ -298,15 +307,16 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, ste
 
 
 @jit(inline=True)
-def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path):
+def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path, train):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k] (and γ^[k], β^[k]), from this
-    batch's φ^[k] (and ∂L/∂ẑ^[k])."""
+    batch's φ^[k] (and ∂L/∂ẑ^[k]); without ``train``, Σ_batch ∂L/∂θ of those rows into grad."""
     T = theta.dtype.type
-    if opt == FUSED:
-        _layer_grad_cols(theta, theta, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, T(h[LR] / B), False, B,
-                         kernel_path)
+    fused = train and opt == FUSED  # plain SGD: θ −= lr/B · Σ_batch, inside the gradient GEMM
+    # (one call for the three cases: each inlined copy of the layer's GEMM and loops costs compile time)
+    _layer_grad_cols(theta, theta if fused else grad, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1,
+                     T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), not fused, B, kernel_path)
+    if fused or not train:
         return
-    _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, T(-1.0 / B), True, B, kernel_path)
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
     if lay[k0, NORM] != 0:  # γ, β: no decay, as b̄
         go, n = _u(lay[k0, G_OFF]), _u(lay[k0, N_OUT])
@@ -473,6 +483,8 @@ def _partial(lay, cap, q, which):
 def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which):
     """Part ``part``'s sums over its units c0..c1 of each of the B rows of z̄^[k]: Σ z (which 0)
     or Σ (z − μ)² (which 1, μ from every part's first sums, combined in part order)."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     n = lay[k0, N_OUT]
     o = cap * lay[k0, C_OFF]
     dst = _partial(lay, cap, part, which)
@@ -623,13 +635,15 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
     part ≥ 0: the parts made the norm's sums (layer norm: column parts; batch norm: row parts).
     After batch norm's statistics, rows go through every step a few at a time (``CHUNK``), so
     that each step finds them in the L1 cache."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     cap = _cap(abuf, lay)
     n, norm = lay[k0, N_OUT], lay[k0, NORM]
     bn_rows = norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0
     if bn_rows:
         _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
     elif norm == BATCH_NORM:
-        _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, STATS)
+        _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, _i(STATS))
     step = max(1, CHUNK // max(c1 - c0, 1))
     for a in range(0, B, step):
         rows = min(step, B - a)
@@ -637,10 +651,10 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
             _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, a, a + rows, c0, c1, part, parts)
         elif norm == LAYER_NORM:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
-                          AFFINE)
+                          _i(AFFINE))
         elif norm == BATCH_NORM and not bn_rows:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
-                          AFFINE)
+                          _i(AFFINE))
         elif norm == 0 and lay[k0, KEEP_A] == 0:
             o = cap * lay[k0, C_OFF] + (r0 + a) * n
             for i in range(rows):
@@ -694,6 +708,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     g = δ ⊙ ψ'(ẑ) (kept in gbuf for ∂L/∂γ, ∂L/∂β when there is norm); through the norm, with
     h = γ ⊙ g, φ = (h − mean(h) − x̂ ⊙ mean(h ⊙ x̂)) / σ, the means over the row's units (layer
     norm) or, weighted, over the batch (batch norm in training; in evaluation φ = h / σ)."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     cap = _cap(pbuf, lay)
     n = lay[k0, N_OUT]
     o = cap * lay[k0, C_OFF] + r0 * n
@@ -798,6 +814,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
 def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
     """φ^[k] of units c0..c1 of every row of a layer norm layer, from the parts' sums of h and
     h ⊙ x̂ (``_finish_backward``), combined in part order."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     cap = _cap(pbuf, lay)
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     o = cap * lay[k0, C_OFF]
@@ -818,6 +836,8 @@ def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
 @jit
 def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
     """Units c0..c1 of γ^[k], β^[k] in dst −= step · Σ_batch (g ⊙ x̂, g), g = ∂L/∂ẑ^[k]."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     cap = _cap(pbuf, lay)
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     o = cap * lay[k0, C_OFF]
@@ -837,24 +857,26 @@ def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
 def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1, kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer (the call it always was), or
     with the extended steps."""
+    swo, pos0, r0, B, c0, c1 = _i(swo), _i(pos0), _i(r0), _i(B), _i(c0), _i(c1)
     if lay[k0, EXT] == 0:
         _layer_forward_block(theta, lay, k0, src, so, scratch[0], r0, B, c0, c1, kernel_path)
     else:
-        _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1,
-                                kernel_path)
+        _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch[0], scratch[4], scratch[5],
+                                scratch[6], sw, swo, pos0, r0, B, c0, c1, kernel_path)
 
 
 @jit
-def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1,
-                            kernel_path):
+def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B,
+                            c0, c1, kernel_path):
     """``_forward_block`` of an extended layer: z̄^[k] (or a = ψ(z̄) for KEEP_A), then the steps."""
-    abuf, _, _, _, zbuf, gbuf, stat = scratch
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
     if lay[k0, KEEP_A] != 0:  # a = ψ(z̄) as the seed's layer computes it; the tail keeps it
         _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
         _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
     _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                    r0, B, c0, c1, -1, 1)
+                    r0, B, c0, c1, _i(-1), _i(1))
 
 
 @jit(inline=True)
@@ -865,8 +887,8 @@ def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m
     # reference count, which a one-row step of a small net feels)
     _layer_dx_block(theta, lay, k0, scratch[0], scratch[1], r0, B, m0, m1, kernel_path)
     if lay[k0 - 1, EXT] != 0:
-        _finish_backward(theta, lay, k0 - 1, rates, ctl, scratch[1], scratch[4], scratch[5], scratch[6], sw, swo,
-                         pos0, r0, B, m0, m1, part, parts)
+        _finish_backward(theta, lay, k0 - 1, rates, ctl, scratch[1], scratch[4], scratch[5], scratch[6], sw,
+                         _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
 
 
 # -------------------------------------------------------------------------- sample weights
@@ -938,12 +960,8 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
             _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, 0, B, 0, lay[k0, N_IN], kernel_path,
                             -1, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
-        if train:
-            _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
-                          kernel_path)
-        else:
-            _layer_grad_cols(theta, grad, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT],
-                             theta.dtype.type(-1), True, B, kernel_path)
+        _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
+                      kernel_path, train)
     return total
 
 
@@ -981,7 +999,7 @@ def _epoch(shape, step, rows, scratch, batch, total):
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         c = _constants(opt, h, t)
         _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, start, start)
-        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, True, c, ctl, start)
+        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(True), c, ctl, start)
     return total
 
 
@@ -1002,7 +1020,7 @@ def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, scratch, B, opt
     src, so = _layer_input(lay, k0, x0, x0o, scratch[0])
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
     _layer_update(theta, grad, state, lay, k0, src, so, scratch[1], scratch[4], scratch[5], c0, c1, B, opt, h, c,
-                  kernel_path)
+                  kernel_path, True)
 
 
 @jit(inline=True)
@@ -1038,7 +1056,7 @@ def _n_batch_norms(lay):
 
 
 @jit
-def _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, r0, r1, p, parts, s, m):
+def _rows_stage(shape, theta, run, ctl, scratch, zbuf, sw, x0, x0o, y0, yo, start, B, r0, r1, p, parts, s, m):
     """Stage s of the rows phases of a batch whose m batch norm layers b_1 < ... < b_m make the
     row parts meet (``_epoch_share``), for row part p (rows r0..r1); returns its Σ L (stage 2m).
       s = 2i < 2m:   finish b_i's rows (i > 0), forward to b_{i+1}, its z̄ and the part's Σ w z;
@@ -1046,31 +1064,33 @@ def _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, 
       s = 2m:        finish b_m's rows, forward to the output, φ^[K], backward down to b_m,
                      whose sums of h and h ⊙ x̂ the part makes;
       s = 2m + t:    φ of b_{m-t+1}'s rows, backward down to b_{m-t} (or to φ^[1])."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return 0.0
     lay, loss_code, kernel_path, rates = shape
-    abuf, pbuf, _, _, zbuf, gbuf, stat = scratch
+    abuf, pbuf, gbuf, stat = scratch[0], scratch[1], scratch[5], scratch[6]
     K, nr, cap = lay.shape[0], r1 - r0, _cap(abuf, lay)
     total = 0.0
     if s <= 2 * m:
         i = s // 2
         b, prev = _bn_layer(lay, i), _bn_layer(lay, i - 1)
         if s % 2 == 1:
-            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, 1)
+            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, _i(1))
             return total
         for k0 in range(max(prev, 0), b if s < 2 * m else K):
             src, so = _layer_input(lay, k0, x0, x0o, abuf)
             so += _u(r0 * lay[k0, N_IN])
             if k0 == prev:  # its z̄ and sums are in: normalize, ψ, dropout, skip
                 _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
-                                start + r0, start, r0, nr, 0, lay[k0, N_OUT], p, parts)
+                                start + r0, start, r0, nr, _i(0), lay[k0, N_OUT], p, parts)
             else:
                 _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start + r0, start,
                                r0, nr, 0, lay[k0, N_OUT], kernel_path)
         if s < 2 * m:
             src, so = _layer_input(lay, b, x0, x0o, abuf)
             if nr > 0:
-                _layer_linear(theta, lay, b, src, so + _u(r0 * lay[b, N_IN]), zbuf, r0, nr, 0,
+                _layer_linear(theta, lay, b, src, so + _u(r0 * lay[b, N_IN]), zbuf, r0, nr, _i(0),
                                     lay[b, N_OUT], kernel_path)
-            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, 0)
+            _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, _i(0))
             return total
         if nr > 0:
             total = _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
@@ -1122,8 +1142,8 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 r0, r1 = _share(B, p, parts)
                 if shuffle and s == 0:
                     _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
-                losses[p] += _rows_stage(shape, theta, run, ctl, scratch, sw, x0, x0o, y0, yo, start, B, r0, r1,
-                                         p, parts, s, m)
+                losses[p] += _rows_stage(shape, theta, run, ctl, scratch, scratch[4], sw, x0, x0o, y0, yo, start, B,
+                                         r0, r1, p, parts, s, m)
                 _done(sync)
             _wait(sync, end)
         end += parts if m == 0 else 0
@@ -1217,11 +1237,11 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                                            0, B, c0, c1, kernel_path)
                     elif step_ < 2:  # z̄ and this part's Σ z per row; then its Σ (z − μ)²
                         if step_ == 0 and c1 > c0:
-                            _layer_linear(theta, lay, k0, src, so, zbuf, 0, B, c0, c1, kernel_path)
+                            _layer_linear(theta, lay, k0, src, so, zbuf, _i(0), B, c0, c1, kernel_path)
                         _ln_partial_forward(lay, k0, zbuf, stat, _cap(abuf, lay), B, c0, c1, p, parts, step_)
                     else:
                         _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
-                                        start, start, 0, B, c0, c1, p, parts)
+                                        start, start, _i(0), B, c0, c1, p, parts)
                     _done(sync)
                 _wait(sync, end)
         end += parts

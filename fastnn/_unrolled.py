@@ -53,6 +53,7 @@ def _source(sizes, codes, loss, direct):
     def emit(depth, s):
         out.append("    " * depth + s)
     emit(0, "import math")
+    emit(0, "import numpy as np")
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
     emit(0, "from fastnn._jit import jit")
@@ -128,7 +129,9 @@ def _source(sizes, codes, loss, direct):
         emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
         emit(3, "wd = T(h[WEIGHT_DECAY])")
         for lo, hi, decay in ranges:
-            emit(3, f"opt_step(opt, theta, grad, state, {lo}, {hi}, {decay}, c)")
+            # uint64 offsets, as the other kernels pass: a constant would compile opt_step anew
+            # for each (lo, hi) of each net (a Literal type per value)
+            emit(3, f"opt_step(opt, theta, grad, state, np.uint64({lo}), np.uint64({hi}), {decay}, c)")
         load(3)
     emit(1, "if train:")
     store(2)

@@ -24,7 +24,7 @@ import numpy as np
 from . import _validate
 from . import losses as _losses
 from . import optimizers as _opt
-from ._engine import FUSED, Engine, Trainer, all_finite
+from ._engine import FUSED, Engine, Trainer, all_finite, readonly
 from ._guard import GuardedTheta
 from .callbacks import Callback, History, deferred_interrupt
 from .callbacks import prepare as _prepare_callbacks
@@ -117,7 +117,9 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
                          f"got batch_size={batch_size} with {len(X)} training rows; pass batch_size >= 2 "
                          "or use norm='layer'")
     trainer = engine.trainer(opt, batch, threads, weighted=bool(sw.size))
-    data = _Data(X, Y, sw, val, ms, cbs, _validate.weight_exponent(sample_weight) if sw.size else 0)
+    # (read-only views: the kernels compile once for read-only and writable inputs alike)
+    data = _Data(readonly(X), readonly(Y), readonly(sw), val, ms, cbs,
+                 _validate.weight_exponent(sample_weight) if sw.size else 0)
     theta.claim()
     try:
         theta.own()
@@ -239,6 +241,7 @@ class _Loop:
         self.order = np.arange(N if self.shuffle else 0, dtype=np.int64)
         self.perm = self.order.copy()
         self.swp = d.sw.copy() if self.shuffle else d.sw  # the weights in the epoch's order
+        self.swp_view = readonly(self.swp)  # what the kernels read
         self.backup = np.empty_like(self.theta.array)  # θ at the last finite epoch, for rollback
         self.state = opt.bind(self.net.n_params, self.net.dtype)
         # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
@@ -317,7 +320,7 @@ class _Loop:
             rows = N if trainer.whole_epochs else self._run_rows(batch, N - done)
             c0 = time.perf_counter()
             loss = trainer.run(self.theta.array, self.grad, self.state, d.X, d.Y, self.perm, self.shuffle,
-                               self.swp, done, done + rows, self.code, h, self.opt.t + done // batch, loss,
+                               self.swp_view, done, done + rows, self.code, h, self.opt.t + done // batch, loss,
                                done == 0, self.net.epochs_trained, d.weight_exponent)
             e.row_seconds = (time.perf_counter() - c0) / rows
             done += rows
