@@ -149,7 +149,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 
 def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray, X: np.ndarray, out: np.ndarray,
-            buffer: Callable[[int], tuple[np.ndarray, ...]], row_work: int, layer_work: int,
+            buffer: Callable[[int], tuple[Any, ...]], row_work: int, layer_work: int,
             ctl: np.ndarray) -> None:
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's scratch
     bundle for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
@@ -388,7 +388,7 @@ class Engine:
     def n_layers(self) -> int:
         return len(self.sizes) - 1
 
-    def batch_buffers(self, rows: int, parts: int = 1) -> tuple[int, tuple[np.ndarray, ...]]:
+    def batch_buffers(self, rows: int, parts: int = 1) -> tuple[int, tuple[Any, ...]]:
         """(rows, the kernels' scratch bundle for up to ``rows`` samples: x̄, φ, gathered x̄^[0]
         and y rows, and the extended layers' buffers, for a team of ``parts``), this thread's
         own, kept and reused across its calls (grown when needed)."""
@@ -405,7 +405,7 @@ class Engine:
                 *self._extended_buffers(rows, parts)))
         return bufs
 
-    def activations_buffer(self, rows: int) -> tuple[np.ndarray, ...]:
+    def activations_buffer(self, rows: int) -> tuple[Any, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:
         its own, or fit's if that one is big enough (predict's workers never allocate φ or
         gather buffers; x̂ and ẑ share x̄'s buffer, as nothing reads them back)."""
