@@ -148,9 +148,9 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _predict_pool
 
 
-def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray, X: np.ndarray, out: np.ndarray,
+def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray, out: np.ndarray,
             buffer: Callable[[int], tuple[Any, ...]], row_work: int, layer_work: int,
-            ctl: np.ndarray) -> None:
+            ctl: np.ndarray | None) -> None:
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's scratch
     bundle for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
     in the largest one; run: batch norm's running statistics; ctl: the mode (evaluation).
@@ -311,33 +311,38 @@ class Engine:
         self.dropout_seed = 0  # the network's, keying the dropout masks
         # _kernels' shape bundle (read-only arrays: ``readonly``)
         self.lay = readonly(self.lay)
-        self.shape = (self.lay, loss_code, kernel_path, readonly(np.array(self.rates, np.float64)))
+        self.shape = (self.lay, loss_code, kernel_path, self._rates())
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
         self.row_seconds: float | None = None  # fit's estimate of one row's training time
         self._runtime()
 
+    def _rates(self) -> np.ndarray | None:
+        """The dropout rates p^[k] per layer for the kernels; None for a net without extended
+        layers, as its buffers (``_extended_buffers``), its running statistics and its mode
+        array: nothing to pass, reference-count or compile for."""
+        return readonly(np.array(self.rates, np.float64)) if self.extended else None
+
     def _runtime(self) -> None:
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype)
         self._no_sw = readonly(np.empty(0, self.dtype))
-        self._eval_ctl = np.zeros(6, np.int64)
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
         self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_no_sw", "_eval_ctl"):
+        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_no_sw"):
             state.pop(key)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        lay, loss_code, kernel_path, rates = self.shape  # (unpickled writable)
+        lay, loss_code, kernel_path, _ = self.shape  # (unpickled writable)
         self.lay = readonly(lay)
-        self.shape = (self.lay, loss_code, kernel_path, readonly(rates))
+        self.shape = (self.lay, loss_code, kernel_path, self._rates())
         self._runtime()
 
     def fresh(self) -> Engine:
@@ -348,22 +353,22 @@ class Engine:
         return e
 
     # ---------------------------------------------------------------- θ and the mode
-    def split(self, store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def split(self, store: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(θ, running statistics) as views of a network's store (θ first); a store without
         running statistics is θ itself (no view made: one-row calls count each)."""
         if not self.n_running:
-            return store, self._no_run
+            return store, self._no_run if self.extended else None
         n = self.n_params
         run = store[n:]  # (a read-only store, e.g. memory-mapped: the kernels' code writes the
         # running statistics in training mode, so Numba wants them writable; evaluation never does)
         return store[:n], run if run.flags.writeable else run.copy()
 
     def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0,
-            weight_exponent: int = 0) -> np.ndarray:
+            weight_exponent: int = 0) -> np.ndarray | None:
         """The kernels' mode array (``_kernels.SEED`` ...): evaluation by default. Nets without
-        extended layers never read it and share one."""
+        extended layers never read it: None (``_rates``)."""
         if not self.extended:
-            return self._eval_ctl
+            return None
         return np.array([self.dropout_seed, epoch, row0, int(training), update, weight_exponent], np.int64)
 
     def dropout_mask(self, k: int, N: int, epoch: int, row0: int = 0) -> np.ndarray:

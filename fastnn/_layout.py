@@ -88,8 +88,8 @@ def norm_shift(vec: np.ndarray, lay: np.ndarray, k: int) -> np.ndarray | None:
     return None if o < 0 else vec[o + n : o + 2 * n]
 
 
-def running(run: np.ndarray, lay: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+def running(run: np.ndarray | None, lay: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(mean, variance) of batch norm's running statistics of layer k (1-based) as views of the
-    flat ``run``; None for a layer without batch norm."""
+    flat ``run`` (None: a net without extended layers); None for a layer without batch norm."""
     o, n = lay[k - 1, R_OFF], lay[k - 1, N_OUT]
-    return None if o < 0 else (run[o : o + n], run[o + n : o + 2 * n])
+    return None if o < 0 or run is None else (run[o : o + n], run[o + n : o + 2 * n])

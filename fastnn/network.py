@@ -827,7 +827,7 @@ class Network:
         grad /= self.dtype.type(len(X))
         return self.unpack(grad)
 
-    def _ctl(self, training: bool) -> np.ndarray:
+    def _ctl(self, training: bool) -> np.ndarray | None:
         return self._engine.ctl(training, _engine.KEEP, self.epochs_trained)
 
     def set_batch_statistics(self, X: Any, sample_weight: Any = None) -> None:
