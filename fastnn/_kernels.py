@@ -393,6 +393,41 @@ def _weight(sw, swo, i):
 
 
 @jit(inline=True)
+def _inverse(W):
+    return 1.0 / W if W > 0 else 0.0  # (Σ w = 0: no weight, no statistic)
+
+
+@jit(inline=True)
+def _rows_weight(sw, swo, B):
+    """(Σ w, 1 / Σ w) over B rows whose weights start at sw[swo] (1 each without weights)."""
+    W = 0.0
+    for i in range(B):
+        W += _weight(sw, swo, i)
+    return W, _inverse(W)
+
+
+@jit(inline=True)
+def _zero_sums(stat, mo, width, c0, c1):
+    """Zero units c0..c1 of the two per-unit sums at stat[mo] and stat[mo + width]."""
+    for j in range(c0, c1):
+        stat[_u(mo + j)] = 0.0
+        stat[_u(mo + width + j)] = 0.0
+
+
+@jit(inline=True)
+def _move_running(run, ro, n, j, mu, var, count, update):
+    """Batch norm's running mean and unbiased variance of unit j (at run[ro], run[ro + n]) moved
+    by MOMENTUM towards the batch's μ and σ² (update MOVE) or set to them (SET); ``count``: Σ w
+    in the caller's units. One row (or Σ w ≤ 1) has no unbiased variance: they are kept."""
+    if update == KEEP or count <= 1:
+        return
+    T = run.dtype.type
+    m = MOMENTUM if update == MOVE else 1.0
+    run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * mu)
+    run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
+
+
+@jit(inline=True)
 def _affine(theta, zbuf, gbuf, abuf, o, go, n, j, mu, rstd):
     """x̂ = (z̄ − μ)/σ into zbuf[_u(o)], ẑ = γ_j x̂ + β_j into gbuf[_u(o)] and abuf[_u(o)] (alias-safe)."""
     xh = (zbuf[_u(o)] - mu) * rstd
@@ -429,7 +464,6 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
         return
     so = K * cap + lay[k0, C_OFF]  # batch norm: per unit, over the whole batch
     mo, ro = so + width, lay[k0, R_OFF]
-    T = zbuf.dtype.type
     if what == AFFINE:
         for i in range(B):
             io = zo + i * n
@@ -441,13 +475,8 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
             stat[_u(mo + j)] = run[_u(ro + j)]
             stat[_u(so + j)] = 1.0 / np.sqrt(np.float64(run[_u(ro + n + j)]) + NORM_EPS)
     else:
-        W = 0.0
-        for i in range(B):
-            W += _weight(sw, swo, i)
-        inv = 1.0 / W if W > 0 else 0.0
-        for j in range(c0, c1):
-            stat[_u(mo + j)] = 0.0
-            stat[_u(mo + width + j)] = 0.0
+        W, inv = _rows_weight(sw, swo, B)
+        _zero_sums(stat, mo, width, c0, c1)
         for i in range(B):
             w, io = _weight(sw, swo, i), zo + i * n
             for j in range(c0, c1):
@@ -464,10 +493,7 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
         for j in range(c0, c1):
             var = stat[_u(mo + width + j)] * inv
             stat[_u(so + j)] = 1.0 / np.sqrt(var + NORM_EPS)
-            if update != KEEP and count > 1:  # one row (or Σ w ≤ 1) has no unbiased variance: kept
-                m = MOMENTUM if update == MOVE else 1.0
-                run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * stat[_u(mo + j)])
-                run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
+            _move_running(run, ro, n, j, stat[_u(mo + j)], var, count, update)
 
 
 @jit(inline=True)
@@ -521,6 +547,25 @@ def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, ra, rb, c0,
 
 
 @jit(inline=True)
+def _parts_weight(lay, stat, cap, sl, parts):
+    """(Σ w, 1 / Σ w) of the batch from the row parts' sums of weights in slot ``sl``."""
+    W = 0.0
+    for q in range(parts):
+        W += stat[_u(_partial(lay, cap, q, sl) + _stat_width(lay))]
+    return W, _inverse(W)
+
+
+@jit(inline=True)
+def _parts_means(lay, stat, cap, sl, j, parts, inv):
+    """Unit j's sums in slots sl and sl + 1, added over the row parts in part order, times inv."""
+    a = b = 0.0
+    for q in range(parts):
+        a += stat[_u(_partial(lay, cap, q, sl) + j)]
+        b += stat[_u(_partial(lay, cap, q, sl + 1) + j)]
+    return a * inv, b * inv
+
+
+@jit(inline=True)
 def _bn_slot(lay, k0):
     """2 when an odd number of batch norm layers precede layer k0 + 1, else 0 (``_partial``)."""
     c = 0
@@ -549,10 +594,7 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
                 stat[_u(dst + j)] += w * zbuf[_u(io + j)]
         stat[_u(dst + width)] = sw_part
         return
-    W = 0.0
-    for q in range(parts):
-        W += stat[_u(_partial(lay, cap, q, sl) + width)]
-    inv = 1.0 / W if W > 0 else 0.0
+    _, inv = _parts_weight(lay, stat, cap, sl, parts)
     for j in range(n):
         mu = 0.0
         for q in range(parts):
@@ -569,33 +611,21 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
 def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, part, parts, ctl, weighted):
     """Batch norm of rows r0..r0+nr, μ and σ² combined from the parts' sums; each part also
     stores 1/σ and moves the running statistics of its own share of the units."""
-    K, width = lay.shape[0], _stat_width(lay)
+    K = lay.shape[0]
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     so, ro = K * cap + lay[k0, C_OFF], lay[k0, R_OFF]
     o = cap * lay[k0, C_OFF] + r0 * n
-    T = zbuf.dtype.type
     sl = _bn_slot(lay, k0)
-    W = 0.0
-    for q in range(parts):
-        W += stat[_u(_partial(lay, cap, q, sl) + width)]
-    inv = 1.0 / W if W > 0 else 0.0
+    W, inv = _parts_weight(lay, stat, cap, sl, parts)
     count = W * 2.0 ** ctl[WEXP] if weighted else W
     u0, u1 = _share(n, part, parts)
     update = ctl[UPDATE]
     for j in range(n):
-        mu = var = 0.0
-        for q in range(parts):
-            mu += stat[_u(_partial(lay, cap, q, sl) + j)]
-            var += stat[_u(_partial(lay, cap, q, sl + 1) + j)]
-        mu *= inv
-        var *= inv
+        mu, var = _parts_means(lay, stat, cap, sl, j, parts, inv)
         rstd = 1.0 / np.sqrt(var + NORM_EPS)
         if u0 <= j < u1:
             stat[_u(so + j)] = rstd
-            if update != KEEP and count > 1:
-                m = MOMENTUM if update == MOVE else 1.0
-                run[_u(ro + j)] = T((1 - m) * run[_u(ro + j)] + m * mu)
-                run[_u(ro + n + j)] = T((1 - m) * run[_u(ro + n + j)] + m * (var * count / (count - 1)))
+            _move_running(run, ro, n, j, mu, var, count, update)
         for i in range(nr):
             _affine(theta, zbuf, gbuf, abuf, o + i * n + j, go, n, j, mu, rstd)
 
@@ -605,22 +635,14 @@ def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, p
     """φ^[k] of rows r0..r0+nr of a batch norm layer, from the parts' sums of h and h ⊙ x̂ (and
     of w), combined in part order (``_finish_backward``)."""
     cap = _cap(pbuf, lay)
-    K, width = lay.shape[0], _stat_width(lay)
+    K = lay.shape[0]
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     so = K * cap + lay[k0, C_OFF]
     o = cap * lay[k0, C_OFF] + r0 * n
     sl = 4 + _bn_slot(lay, k0)
-    W = 0.0
-    for q in range(parts):
-        W += stat[_u(_partial(lay, cap, q, sl) + width)]
-    inv = 1.0 / W if W > 0 else 0.0
+    _, inv = _parts_weight(lay, stat, cap, sl, parts)
     for j in range(n):
-        A = C = 0.0
-        for q in range(parts):
-            A += stat[_u(_partial(lay, cap, q, sl) + j)]
-            C += stat[_u(_partial(lay, cap, q, sl + 1) + j)]
-        A *= inv
-        C *= inv
+        A, C = _parts_means(lay, stat, cap, sl, j, parts, inv)
         for i in range(nr):
             io, w = o + i * n + j, _weight(sw, swo, i)
             h = np.float64(theta[_u(go + j)] * gbuf[_u(io)])
@@ -789,13 +811,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
             for j in range(c0, c1):
                 pbuf[_u(io + j)] = theta[_u(go + j)] * gbuf[_u(io + j)] * stat[_u(so + j)]
         return
-    W = 0.0
-    for i in range(B):
-        W += _weight(sw, swo, i)
-    inv = 1.0 / W if W > 0 else 0.0
-    for j in range(c0, c1):
-        stat[_u(mo + j)] = 0.0
-        stat[_u(mo + width + j)] = 0.0
+    _, inv = _rows_weight(sw, swo, B)
+    _zero_sums(stat, mo, width, c0, c1)
     for i in range(B):
         io = o + i * n
         for j in range(c0, c1):
