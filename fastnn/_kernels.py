@@ -871,15 +871,16 @@ def _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, c0, c1, step, overwrite, B):
 
 
 @jit(inline=True)
-def _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, r0, B, c0, c1, kernel_path):
+def _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, c0, c1,
+                   kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer (the call it always was), or
     with the extended steps."""
     swo, pos0, r0, B, c0, c1 = _i(swo), _i(pos0), _i(r0), _i(B), _i(c0), _i(c1)
     if lay[k0, EXT] == 0:
-        _layer_forward_block(theta, lay, k0, src, so, scratch[0], r0, B, c0, c1, kernel_path)
+        _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
-        _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch[0], scratch[4], scratch[5],
-                                scratch[6], sw, swo, pos0, r0, B, c0, c1, kernel_path)
+        _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0, r0,
+                                B, c0, c1, kernel_path)
 
 
 @jit
@@ -897,14 +898,15 @@ def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf
 
 
 @jit(inline=True)
-def _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, r0, B, m0, m1, kernel_path, part, parts):
+def _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1, kernel_path,
+                    part, parts):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2); part ≥ 0: column
     part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
     # (the buffers taken one by one where used: each name bound to a tuple's array costs a
     # reference count, which a one-row step of a small net feels)
-    _layer_dx_block(theta, lay, k0, scratch[0], scratch[1], r0, B, m0, m1, kernel_path)
+    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path)
     if lay[k0 - 1, EXT] != 0:
-        _finish_backward(theta, lay, k0 - 1, rates, ctl, scratch[1], scratch[4], scratch[5], scratch[6], sw,
+        _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw,
                          _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
 
 
@@ -950,10 +952,10 @@ def _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, swo, pos0):
     ``output_link`` finishes it on whole rows.
     """
     lay, _, kernel_path, rates = shape
-    abuf = scratch[0]
+    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
     for k0 in range(lay.shape[0]):
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
-        _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, swo, pos0, 0, B, 0,
+        _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
                        lay[k0, N_OUT], kernel_path)
 
 
@@ -969,15 +971,15 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
     """
     lay, loss_code, kernel_path, rates = shape
     theta, grad, state, opt, h = step[0], step[1], step[2], step[3], step[4]
-    abuf, pbuf, zbuf, gbuf = scratch[0], scratch[1], scratch[4], scratch[5]
+    abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
     total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
-            _backward_block(theta, lay, k0, rates, ctl, scratch, sw, swo, pos0, 0, B, 0, lay[k0, N_IN], kernel_path,
-                            -1, 1)
+            _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
+                            lay[k0, N_IN], kernel_path, -1, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
                       kernel_path, train)
@@ -1034,12 +1036,11 @@ def _epoch(shape, step, rows, scratch, batch, total):
 # covers the same rows or columns with the same shapes, so results do not depend on timing.
 # BLAS runs single-threaded inside each thread (Network sets that).
 @jit(inline=True)
-def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, scratch, B, opt, h, c, kernel_path):
+def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, zbuf, gbuf, B, opt, h, c, kernel_path):
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k], γ^[k], β^[k])."""
-    src, so = _layer_input(lay, k0, x0, x0o, scratch[0])
+    src, so = _layer_input(lay, k0, x0, x0o, abuf)
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k0, src, so, scratch[1], scratch[4], scratch[5], c0, c1, B, opt, h, c,
-                  kernel_path, True)
+    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path, True)
 
 
 @jit(inline=True)
@@ -1102,7 +1103,7 @@ def _rows_stage(shape, theta, run, ctl, scratch, zbuf, sw, x0, x0o, y0, yo, star
                 _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
                                 start + r0, start, r0, nr, _i(0), lay[k0, N_OUT], p, parts)
             else:
-                _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start + r0, start,
+                _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, start + r0, start,
                                r0, nr, 0, lay[k0, N_OUT], kernel_path)
         if s < 2 * m:
             src, so = _layer_input(lay, b, x0, x0o, abuf)
@@ -1122,7 +1123,7 @@ def _rows_stage(shape, theta, run, ctl, scratch, zbuf, sw, x0, x0o, y0, yo, star
         if k0 < 1:
             break
         split = k0 == stop and lay[k0 - 1, NORM] == BATCH_NORM
-        _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start + r0, start, r0, nr, 0,
+        _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start + r0, start, r0, nr, 0,
                         lay[k0, N_IN], kernel_path, p if split else -1, parts)
     return total
 
@@ -1138,7 +1139,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     lay, loss_code, kernel_path, rates = shape
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
-    abuf, pbuf, xb, yb = scratch[0], scratch[1], scratch[2], scratch[3]
+    abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
     parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
@@ -1179,12 +1180,12 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 for k0 in range(K):
                     src, so = _layer_input(lay, k0, x0, x0o, abuf)
                     so += _u(r0 * lay[k0, N_IN])
-                    _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start + r0, start,
-                                   r0, nr, 0, lay[k0, N_OUT], kernel_path)
+                    _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, start + r0,
+                                   start, r0, nr, 0, lay[k0, N_OUT], kernel_path)
                 losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
-                    _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start + r0, start, r0, nr, 0,
-                                    lay[k0, N_IN], kernel_path, -1, 1)
+                    _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start + r0, start,
+                                    r0, nr, 0, lay[k0, N_IN], kernel_path, -1, 1)
             _done(sync)
         if m == 0:
             _wait(sync, end)
@@ -1195,8 +1196,8 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
             if item < 0:
                 break
             i = item - (end - K * parts)
-            _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, scratch,
-                         B, opt, h, c, kernel_path)
+            _update_part(theta, grad, state, lay, i // parts, i % parts, parts, x0, x0o, abuf, pbuf, zbuf,
+                         gbuf, B, opt, h, c, kernel_path)
             _done(sync)
         _wait(sync, end)
 
@@ -1252,8 +1253,8 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                     c0, c1 = _share(lay[k0, N_OUT], p, parts)
                     if not split_ln:
                         if c1 > c0:
-                            _forward_block(theta, run, lay, k0, rates, ctl, src, so, scratch, sw, start, start,
-                                           0, B, c0, c1, kernel_path)
+                            _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
+                                           start, start, 0, B, c0, c1, kernel_path)
                     elif step_ < 2:  # z̄ and this part's Σ z per row; then its Σ (z − μ)²
                         if step_ == 0 and c1 > c0:
                             _layer_linear(theta, lay, k0, src, so, zbuf, _i(0), B, c0, c1, kernel_path)
@@ -1290,13 +1291,13 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                 if i < n_dx:
                     m0, m1 = _share(lay[k0, N_IN], i, parts)
                     if m1 > m0 or split_ln:  # (an empty part's layer norm sums are its zeros)
-                        _backward_block(theta, lay, k0, rates, ctl, scratch, sw, start, start, 0, B, m0, m1,
-                                        kernel_path, i if split_ln else -1, parts)
+                        _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start, start, 0,
+                                        B, m0, m1, kernel_path, i if split_ln else -1, parts)
                 else:
                     i -= n_dx
                     kk = k0 + 1 if i < parts and k0 + 1 < K else 0
-                    _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, scratch,
-                                 B, opt, h, c, kernel_path)
+                    _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
+                                 zbuf, gbuf, B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)
             if split_ln:  # φ^[k-1] of a layer norm layer, from the parts' sums
