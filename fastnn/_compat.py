@@ -181,7 +181,8 @@ if sys.implementation.name == "cpython" and (3, 10) <= sys.version_info[:2] <= (
 
 # ------------------------------------------------------------------------------ scikit-learn
 def sklearn_param_validation(version: str | None = None):
-    """``(Interval, StrOptions, validate_params)`` for the estimators' ``_parameter_constraints``;
+    """``(Interval, StrOptions, Options, validate_params)`` for the estimators'
+    ``_parameter_constraints`` (``Options(numbers.Real, {np.inf})``: exactly those values);
     ``validate_params(estimator)`` raises ``InvalidParameterError`` (a ValueError and a
     TypeError) for the first parameter that meets none of its constraints.
 
@@ -197,6 +198,7 @@ def sklearn_param_validation(version: str | None = None):
         try:
             from sklearn.utils._param_validation import (
                 Interval,
+                Options,
                 StrOptions,
                 validate_parameter_constraints,
             )
@@ -208,8 +210,8 @@ def sklearn_param_validation(version: str | None = None):
                                                estimator.get_params(deep=False),
                                                caller_name=type(estimator).__name__)
 
-            return Interval, StrOptions, validate_params
-    return _Interval, _StrOptions, _validate_params
+            return Interval, StrOptions, Options, validate_params
+    return _Interval, _StrOptions, _Options, _validate_params
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -258,6 +260,19 @@ class _StrOptions:
 
     def __str__(self):
         return f"a str among {{{', '.join(repr(o) for o in self.options)}}}"
+
+
+class _Options:
+    """One of the values in ``options`` (a set), of ``type``."""
+
+    def __init__(self, type, options):
+        self.type, self.options = type, options
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, self.type) and val in self.options
+
+    def __str__(self):
+        return f"a {_type_name(self.type)} among {{{', '.join(repr(o) for o in self.options)}}}"
 
 
 class _InstancesOf:

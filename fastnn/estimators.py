@@ -44,7 +44,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _compat, _engine, _validate
@@ -52,15 +53,29 @@ from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
 from .network import Network
+from .training import DivergedError
 
 # L-BFGS-B's iprint is deprecated from SciPy 1.15 (a DeprecationWarning on every fit), as
 # scikit-learn's utils.fixes._get_additional_lbfgs_options_dict knows: pass it to older ones only.
 _LBFGS_IPRINT = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15)
-Interval, StrOptions, _validate_params = _compat.sklearn_param_validation()
+Interval, StrOptions, Options, _validate_params = _compat.sklearn_param_validation()
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                 "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid",
                 "gelu": "gelu", "silu": "silu", "elu": "elu", "selu": "selu"}
+
+
+# scikit-learn's words for a fit whose parameters stopped being finite
+_NONFINITE = ("Solver produced non-finite parameter weights. The input data may contain large values and need to "
+              "be preprocessed.")
+
+
+def _stochastic(est):
+    """partial_fit exists for the stochastic solvers only, as in scikit-learn."""
+    if est.solver == "lbfgs":
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers. {est.solver} is not "
+                             "stochastic.")
+    return True
 
 
 class _Stopping(Callback):
@@ -139,7 +154,7 @@ class _BaseMLP(BaseEstimator):
         "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), Options(numbers.Real, {np.inf})],
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dtype": [None, StrOptions({"float32", "float64"})],
         "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left"),
@@ -299,15 +314,19 @@ class _BaseMLP(BaseEstimator):
         early = self.early_stopping and not incremental
         val = None
         if early:
-            stratify = y if self._is_classifier and type_of_target(y) != "multilabel-indicator" else None
+            stratify = None
+            if self._is_classifier and type_of_target(y) != "multilabel-indicator":
+                # two classes: scikit-learn stratifies on the binarized column (its message names True)
+                stratify = Y.astype(bool) if Y.shape[1] == 1 else y
             parts = train_test_split(X, Y, *([] if sw is None else [sw]), random_state=self._rng_split,
                                      test_size=self.validation_fraction, stratify=stratify)
             X, Xv, Y, Yv = parts[:4]
             sw, swv = (parts[4], parts[5]) if sw is not None else (None, None)
             if len(Xv) < 2:
-                raise ValueError(f"validation_fraction={self.validation_fraction} leaves {len(Xv)} "
-                                 "validation sample(s) with early_stopping=True; raise it or pass more rows")
-            val = (Xv, Yv, swv)
+                raise ValueError(f"The validation set is too small. Increase 'validation_fraction' or the size "
+                                 f"of your dataset (validation_fraction={self.validation_fraction} leaves "
+                                 f"{len(Xv)} validation sample(s) with early_stopping=True).")
+            val = (np.ascontiguousarray(Xv, dtype=net.dtype), Yv, swv)
             if first or getattr(self, "validation_scores_", None) is None:  # else warm: continue
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
             self.best_loss_ = None
@@ -325,7 +344,9 @@ class _BaseMLP(BaseEstimator):
         # ½·alpha·‖W‖² / Σ_batch w: a batch holds batch · mean(w) of weight on average
         self._batch_weight = batch * (1.0 if sw is None else float(np.mean(sw)))
         self._n_train = n
-        if first or net.optimizer is None:
+        if not incremental:  # a fit (warm or not) runs max_iter epochs with a fresh optimizer, as scikit-learn
+            self.n_iter_ = 0
+        if not incremental or net.optimizer is None:
             net.optimizer = self._make_optimizer(self._batch_weight, n)
         self._converged = False
         stopping = _Stopping(self, val)
@@ -336,6 +357,11 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:  # as scikit-learn: keep what trained (up to the last batch), and say so
             warnings.warn("Training interrupted by user.", stacklevel=3)
             self._converged = True
+        except DivergedError as e:  # θ rolled back to the last finite epoch
+            if not (early and self._best_snapshot is not None):
+                self._best_snapshot = None
+                raise ValueError(_NONFINITE) from e
+            self._converged = True  # early stopping keeps its best epoch, as scikit-learn's does
         if early and self._best_snapshot is not None:
             net.restore(self._best_snapshot)  # θ and batch norm's running statistics
         self._best_snapshot = None
@@ -659,7 +685,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return y.reshape(len(y), -1)
 
     def _val_score(self, Xv, Yv, swv):
-        return r2_score(Yv, self.network_.predict(Xv), sample_weight=swv)
+        P = self.network_.predictor()(Xv)
+        if not np.isfinite(P).all():  # a diverging epoch: no score (scikit-learn records NaN)
+            return float("nan")
+        return float(r2_score(Yv, P, sample_weight=swv))
 
     def predict(self, X):
         """x̄^[K] for each row of X.
@@ -677,6 +706,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         P = self._predict_raw(X)
         return P.ravel() if self._y_ndim == 1 else P
 
+    @available_if(_stochastic)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over X, y, continuing from the current weights (or new ones).
 
@@ -871,12 +901,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y if classes is None or not incremental else classes)
             self.classes_ = self._label_binarizer.classes_
+            if incremental and classes is not None and self._label_binarizer.y_type_ != "multilabel-indicator":
+                unseen = np.setdiff1d(unique_labels(y), self.classes_)
+                if len(unseen):  # scikit-learn's words
+                    raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                                     f"{self.classes_}. 'y' has {unique_labels(y)}.")
             multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
             n_out = len(self.classes_) if len(self.classes_) > 2 or multilabel else 1
             self._multilabel = multilabel
             self._loss_name = "cross_entropy" if n_out > 1 and not multilabel else "binary_cross_entropy"
             self.out_activation_ = "softmax" if self._loss_name == "cross_entropy" else "logistic"
         else:
+            if not incremental and set(unique_labels(y)) != set(self.classes_):  # warm_start, scikit-learn's words
+                raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
+                                 f"call to fit. Previously got {self.classes_}, `y` has {unique_labels(y)}")
             if classes is not None and incremental and not np.array_equal(np.sort(classes), np.sort(self.classes_)):
                 raise ValueError(f"classes={classes!r} is not the same as on the first call, {self.classes_!r}")
             unseen = np.setdiff1d(np.unique(y), self.classes_) if not self._multilabel else []
@@ -890,8 +928,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return "softmax" if self._loss_name == "cross_entropy" else "sigmoid"
 
     def _val_score(self, Xv, Yv, swv):
-        return accuracy_score(self._label_binarizer.inverse_transform(Yv), self._decode(self.network_.predict(Xv)),
-                              sample_weight=swv)
+        return float(accuracy_score(self._label_binarizer.inverse_transform(Yv),
+                                    self._decode(self.network_.predictor()(Xv)), sample_weight=swv))
 
     def _decode(self, P):
         if len(self.classes_) == 1:  # trained on one class: it is the answer
@@ -952,6 +990,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @available_if(_stochastic)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over X, y, continuing from the current weights (or new ones).
 

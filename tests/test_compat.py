@@ -130,7 +130,7 @@ def test_ctrl_c_in_a_fit_is_the_same_through_the_signal_module(default_sigint, m
 
 
 # ---------------------------------------------------------------------------- scikit-learn
-def _estimator(Interval, StrOptions, validate_params, options):
+def _estimator(Interval, StrOptions, Options, validate_params, options):
     """A tiny estimator with one parameter per kind of constraint fastnn's estimators use."""
     import numbers
 
@@ -151,14 +151,16 @@ def _estimator(Interval, StrOptions, validate_params, options):
             "dtype": [None, StrOptions({"float32", "float64"})],
             "n_jobs": [None, Interval(numbers.Integral, 1, None, closed="left"),
                        Interval(numbers.Integral, None, -1, closed="right")],
+            "patience": [Interval(numbers.Integral, 1, None, closed="left"), Options(numbers.Real, {np.inf})],
         }
 
         def __init__(self, sizes=(4,), solver="adam", alpha=0.0, batch="auto", rate=0.1,
                      momentum=0.9, fraction=0.1, shuffle=True, random_state=None, verbose=False,
-                     dtype=None, n_jobs=None):
+                     dtype=None, n_jobs=None, patience=10):
             self.sizes, self.solver, self.alpha, self.batch = sizes, solver, alpha, batch
             self.rate, self.momentum, self.fraction, self.shuffle = rate, momentum, fraction, shuffle
             self.random_state, self.verbose, self.dtype, self.n_jobs = random_state, verbose, dtype, n_jobs
+            self.patience = patience
 
         def check(self):
             try:
@@ -190,7 +192,7 @@ def test_the_parameter_checks_fallback_accepts_rejects_and_words_like_scikit_lea
             want = Fast(**{param: value}).check()
             assert Slow(**{param: value}).check() == want, (param, value)
             outcomes += want is None
-    assert 0 < outcomes < 12 * len(values)  # some accepted, some refused
+    assert 0 < outcomes < 13 * len(values)  # some accepted, some refused
 
 
 def test_sample_weight_checks_match_scikit_learns_private_ones():

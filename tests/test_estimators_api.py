@@ -206,12 +206,12 @@ def test_training_steps_equal_sklearns_from_the_same_weights(data, kind, case, a
         W, v = rng.normal(0, 0.5, c.shape), rng.normal(0, 0.1, b.shape)
         ours.coefs_[k][...], ours.intercepts_[k][...] = W, v  # views into network_'s θ
         theirs.coefs_[k], theirs.intercepts_[k] = W.copy(), v.copy()
-    ours.network_.optimizer = None  # scikit-learn's warm start starts a fresh optimizer
-    for est in (ours, theirs):
+    for est in (ours, theirs):  # a warm start: each starts a fresh optimizer
         est.set_params(max_iter=20).fit(X, y)
     for mine, ref in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(mine, ref, rtol=0, atol=atol)
-    assert ours.n_iter_ == 21 and len(theirs.loss_curve_) == 21
+    assert ours.n_iter_ == theirs.n_iter_ == 20  # this fit's epochs
+    assert len(ours.loss_curve_) == len(theirs.loss_curve_) == 21
     if alpha == 0:  # with alpha, scikit-learn adds the penalty of each batch's starting
         # weights, fastnn that of the epoch's end: only the weights compare closely then
         np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:],
@@ -301,14 +301,21 @@ def test_warm_start_continues_from_the_last_weights(binary):
     params = dict(learning_rate_init=0.01, **SMALL)
     est = MLPClassifier(max_iter=10, warm_start=True, **params).fit(X, y)
     curve = list(est.loss_curve_)
-    est.fit(X, y)
-    assert est.n_iter_ == 20 and est.loss_curve_[:10] == curve
+    with pytest.warns(ConvergenceWarning):  # each warm-started fit that ends at max_iter says so
+        est.fit(X, y)
+    # as scikit-learn (#16812): n_iter_ counts this fit's epochs, loss_curve_ all of them
+    assert est.n_iter_ == 10 and len(est.loss_curve_) == 20 and est.loss_curve_[:10] == curve
     # the second fit starts where the first ended, not from new random weights
     assert abs(est.loss_curve_[10] - curve[-1]) < 0.2 * (curve[0] - curve[-1])
-    # fastnn's choice: the optimizer (Adam's moments and step) continues too, so 10 + 10
-    # epochs are one 20-epoch fit (scikit-learn starts a fresh optimizer on a warm start)
-    whole = MLPClassifier(max_iter=20, **params).fit(X, y)
-    np.testing.assert_array_equal(est.coefs_[0], whole.coefs_[0])
+    # and with a fresh optimizer, as scikit-learn's: plain SGD has no state to lose, so there
+    # 10 + 10 warm-started epochs are one 20-epoch fit, bit for bit
+    sgd = dict(params, solver="sgd", momentum=0.0)
+    two = MLPClassifier(max_iter=10, warm_start=True, **sgd).fit(X, y)
+    two.fit(X, y)
+    whole = MLPClassifier(max_iter=20, **sgd).fit(X, y)
+    np.testing.assert_array_equal(two.coefs_[0], whole.coefs_[0])
+    adam_whole = MLPClassifier(max_iter=20, **params).fit(X, y)  # Adam's moments restart: not equal
+    assert not np.array_equal(est.coefs_[0], adam_whole.coefs_[0])
     cold = MLPClassifier(max_iter=10, **params).fit(X, y)
     cold.fit(X, y)
     assert cold.n_iter_ == 10 and cold.loss_curve_ == curve  # without warm_start: from scratch
