@@ -565,7 +565,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     verbose : bool, default False
         Whether to print the loss (and the validation score) after each epoch.
     warm_start : bool, default False
-        Whether ``fit`` starts from the weights of the previous fit instead of new ones.
+        Whether ``fit`` starts from the weights of the previous fit instead of new ones (with a
+        fresh optimizer, max_iter more epochs and ``n_iter_`` counting them, as scikit-learn).
     momentum : float, default 0.9
         The momentum of "sgd", in [0, 1).
     nesterovs_momentum : bool, default True
@@ -582,8 +583,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         The decay rate of Adam's second moment, in [0, 1).
     epsilon : float, default 1e-8
         Adam's eps, > 0.
-    n_iter_no_change : int, default 10
-        The epochs without improvement that the stopping rule tolerates, ≥ 1.
+    n_iter_no_change : int or np.inf, default 10
+        The epochs without improvement that the stopping rule tolerates, ≥ 1; np.inf: never stop
+        early.
     max_fun : int, default 15000
         The most loss evaluations of "lbfgs".
     dtype : {"float32", "float64"} or None, default None
@@ -790,7 +792,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     verbose : bool, default False
         Whether to print the loss (and the validation score) after each epoch.
     warm_start : bool, default False
-        Whether ``fit`` starts from the weights of the previous fit instead of new ones.
+        Whether ``fit`` starts from the weights of the previous fit instead of new ones (with a
+        fresh optimizer, max_iter more epochs and ``n_iter_`` counting them, as scikit-learn).
     momentum : float, default 0.9
         The momentum of "sgd", in [0, 1).
     nesterovs_momentum : bool, default True
@@ -807,8 +810,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         The decay rate of Adam's second moment, in [0, 1).
     epsilon : float, default 1e-8
         Adam's eps, > 0.
-    n_iter_no_change : int, default 10
-        The epochs without improvement that the stopping rule tolerates, ≥ 1.
+    n_iter_no_change : int or np.inf, default 10
+        The epochs without improvement that the stopping rule tolerates, ≥ 1; np.inf: never stop
+        early.
     max_fun : int, default 15000
         The most loss evaluations of "lbfgs".
     dtype : {"float32", "float64"} or None, default None
