@@ -484,7 +484,16 @@ def test_init_sklearn_draws_sklearns_glorot_uniform_weights_and_biases(regressio
         bound = np.sqrt(factor / sum(W.shape))
         assert np.abs(W).max() <= bound and np.abs(W).max() > 0.9 * bound
         assert np.abs(b).max() <= bound and np.abs(b).max() > 0.5 * bound  # b̄ drawn too, not 0
-    auto = MLPRegressor(hidden_layer_sizes=(40,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    # the default, drawn first from random_state in scikit-learn's order: its very weights
+    assert MLPRegressor().init == "sklearn"
+    theirs = sk.MLPRegressor(hidden_layer_sizes=(40,), activation=activation, max_iter=1, learning_rate_init=1e-12,
+                             random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+    for mine, ref in zip(est.coefs_ + est.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, ref, rtol=0, atol=1e-9)
+    auto = MLPRegressor(hidden_layer_sizes=(40,), init="auto", max_iter=1, learning_rate_init=1e-12, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         auto.fit(X, y)
