@@ -329,8 +329,8 @@ def _validate_params(estimator):
         constraints = estimator._parameter_constraints.get(param, "no_validation")
         if constraints == "no_validation":
             continue
-        constraints = [_NONE if c is None else _NAMED[c] if isinstance(c, str) else c
-                       for c in constraints]
+        constraints = [_NONE if c is None else _NAMED[c] if isinstance(c, str) else
+                       _InstancesOf(c) if isinstance(c, type) else c for c in constraints]
         if not any(c.is_satisfied_by(val) for c in constraints):
             text = str(constraints[0]) if len(constraints) == 1 else \
                 f"{', '.join(str(c) for c in constraints[:-1])} or {constraints[-1]}"

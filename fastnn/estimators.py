@@ -46,6 +46,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -291,6 +292,9 @@ class _BaseMLP(BaseEstimator):
         if hasattr(X, "toarray"):  # sparse input is densified: the kernels are dense
             X = X.toarray()
         sw = None if sample_weight is None else _compat.check_sample_weight(sample_weight, X)
+        cw = self._class_weights(y, incremental)
+        if cw is not None:  # class_weight: each row's class weight times its sample weight
+            sw = cw if sw is None else sw * cw
         options = self._layer_options([X.shape[1], *hidden, 1])
         if self.solver == "lbfgs" and any(options["dropout"]):
             raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
@@ -371,6 +375,10 @@ class _BaseMLP(BaseEstimator):
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                           "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
+
+    def _class_weights(self, y, incremental):
+        """Per-row weights from the classifier's class_weight (None: none)."""
+        return None
 
     def _threads(self):
         """n_jobs as fit's threads: None stays automatic, -1 is every usable core, -2 all but one."""
@@ -845,6 +853,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     residual : bool or list of bool, default False
         Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
         layer as wide as its input (at least one must be), or one bool per hidden layer.
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes (what scikit-learn's own MLP lacks): a dict {label: weight}
+        (labels not in it weigh 1) or "balanced", n_samples / (n_classes · count) from y. Each
+        row's weight multiplies its sample_weight; fitting with class_weight equals fitting
+        with ``sample_weight=sklearn.utils.class_weight.compute_sample_weight(class_weight, y)``.
+        partial_fit takes a dict only.
 
     Attributes
     ----------
@@ -901,6 +915,40 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     >>> clf.predict_proba(X[:1]).shape  # one column per class, rows summing to 1
     (1, 3)
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
+                 dropout=0.0, residual=False, class_weight=None):
+        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+                         verbose=verbose, warm_start=warm_start, momentum=momentum,
+                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
+                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual)
+        self.class_weight = class_weight
+
+    def _class_weights(self, y, incremental):
+        """compute_sample_weight(class_weight, y): "balanced" weighs each class n / (n_classes ·
+        its count), a dict maps labels to weights (others 1). partial_fit takes a dict only, as
+        scikit-learn's SGDClassifier: "balanced" on one batch would weigh by that batch."""
+        if self.class_weight is None:
+            return None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError("class_weight='balanced' is not supported by partial_fit (each call would weigh "
+                             "by its own batch); pass a dict of weights computed on all of y, e.g. from "
+                             "sklearn.utils.class_weight.compute_class_weight")
+        return compute_sample_weight(self.class_weight, y)
 
     _is_classifier = True
 

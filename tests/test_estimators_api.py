@@ -667,3 +667,43 @@ def test_early_stopping_restores_the_best_epochs_running_statistics(data, Est, k
     np.testing.assert_array_equal(full.network_.snapshot(), short.network_.snapshot())
     for a, b in zip(full.network_.running_vars, short.network_.running_vars):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- class_weight
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 1.0, 1: 3.0}])
+def test_class_weight_equals_the_matching_sample_weight(class_weight):
+    """class_weight is compute_sample_weight(class_weight, y) as sample weights, bit for bit
+    (and times the caller's own sample weights)."""
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    y = (X[:, 0] + 0.8 * rng.standard_normal(120) > 0.7).astype(int)  # imbalanced: about 1 in 4
+    params = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    a = MLPClassifier(class_weight=class_weight, **params).fit(X, y)
+    b = MLPClassifier(**params).fit(X, y, sample_weight=compute_sample_weight(class_weight, y))
+    plain = MLPClassifier(**params).fit(X, y)
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(p, q)
+    assert not np.array_equal(a.coefs_[0], plain.coefs_[0])
+    sw = rng.uniform(0.5, 2.0, 120)
+    c = MLPClassifier(class_weight=class_weight, **params).fit(X, y, sample_weight=sw)
+    d = MLPClassifier(**params).fit(X, y, sample_weight=sw * compute_sample_weight(class_weight, y))
+    np.testing.assert_array_equal(c.coefs_[0], d.coefs_[0])
+
+
+def test_class_weight_balanced_raises_the_minority_recall_and_partial_fit_takes_a_dict():
+    from sklearn.metrics import recall_score
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((600, 4))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(600) > 1.3).astype(int)  # about 1 in 10
+    params = dict(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+    plain = MLPClassifier(**params).fit(X, y)
+    balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    assert recall_score(y, balanced.predict(X)) > recall_score(y, plain.predict(X))
+    with pytest.raises(ValueError, match="class_weight='balanced' is not supported by partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    MLPClassifier(class_weight={1: 5.0}, hidden_layer_sizes=(4,)).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="class_weight"):
+        MLPClassifier(class_weight="heavy").fit(X, y)
