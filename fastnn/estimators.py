@@ -959,7 +959,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if incremental and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y if classes is None or not incremental else classes)
+            # (a multi-label indicator y names its classes by its columns: partial_fit's classes
+            # only list them, as in scikit-learn)
+            multilabel_y = type_of_target(y).startswith("multilabel")
+            self._label_binarizer.fit(y if classes is None or not incremental or multilabel_y else classes)
             self.classes_ = self._label_binarizer.classes_
             if incremental and classes is not None and self._label_binarizer.y_type_ != "multilabel-indicator":
                 unseen = np.setdiff1d(unique_labels(y), self.classes_)
