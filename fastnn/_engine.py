@@ -309,24 +309,22 @@ class Engine:
             sizes, codes, self.norms, self.residual, [p > 0 for p in self.rates], self.needs_z)
         self.extended = bool(self.lay[:, _layout.EXT].any())
         self.dropout_seed = 0  # the network's, keying the dropout masks
-        # _kernels' shape bundle (read-only arrays: ``readonly``)
-        self.lay = readonly(self.lay)
-        self.shape = (self.lay, loss_code, kernel_path, self._rates())
         self.width = _layout.width(self.lay)
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
         self.row_seconds: float | None = None  # fit's estimate of one row's training time
         self._runtime()
 
-    def _rates(self) -> np.ndarray | None:
-        """The dropout rates p^[k] per layer for the kernels; None for a net without extended
-        layers, as its buffers (``_extended_buffers``), its running statistics and its mode
-        array: nothing to pass, reference-count or compile for."""
-        return readonly(np.array(self.rates, np.float64)) if self.extended else None
-
     def _runtime(self) -> None:
+        # _kernels' shape bundle, of read-only arrays (``readonly``; unpickled ones are writable).
+        # A net without extended layers passes None for the dropout rates, as for its buffers
+        # (``_extended_buffers``), its running statistics and its mode array: nothing to pass,
+        # reference-count or compile for.
+        self.lay = readonly(self.lay)
+        rates = readonly(np.array(self.rates, np.float64)) if self.extended else None
+        self.shape = (self.lay, self.loss_code, self.kernel_path, rates)
         self._local = threading.local()
-        self._no_run = np.empty(0, self.dtype)
+        self._no_run = np.empty(0, self.dtype) if self.extended else None
         self._no_sw = readonly(np.empty(0, self.dtype))
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
@@ -334,15 +332,12 @@ class Engine:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_local", "_unrolled", "thread_choice", "_no_run", "_no_sw"):
+        for key in ("shape", "_local", "_unrolled", "thread_choice", "_no_run", "_no_sw"):
             state.pop(key)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        lay, loss_code, kernel_path, _ = self.shape  # (unpickled writable)
-        self.lay = readonly(lay)
-        self.shape = (self.lay, loss_code, kernel_path, self._rates())
         self._runtime()
 
     def fresh(self) -> Engine:
@@ -357,7 +352,7 @@ class Engine:
         """(θ, running statistics) as views of a network's store (θ first); a store without
         running statistics is θ itself (no view made: one-row calls count each)."""
         if not self.n_running:
-            return store, self._no_run if self.extended else None
+            return store, self._no_run
         n = self.n_params
         run = store[n:]  # (a read-only store, e.g. memory-mapped: the kernels' code writes the
         # running statistics in training mode, so Numba wants them writable; evaluation never does)
@@ -366,7 +361,7 @@ class Engine:
     def ctl(self, training: bool = False, update: int = KEEP, epoch: int = 0, row0: int = 0,
             weight_exponent: int = 0) -> np.ndarray | None:
         """The kernels' mode array (``_kernels.SEED`` ...): evaluation by default. Nets without
-        extended layers never read it: None (``_rates``)."""
+        extended layers never read it: None (``_runtime``)."""
         if not self.extended:
             return None
         return np.array([self.dropout_seed, epoch, row0, int(training), update, weight_exponent], np.int64)
@@ -437,7 +432,9 @@ class Engine:
     def predict(self, store: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
         """x̄^[K] of every row of X into out (probabilities for a linked loss), in evaluation mode."""
         theta, run = self.split(store)
-        predict(self.shape, theta, run, readonly(X), out, self.activations_buffer, self.row_work, self.layer_work,
+        # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
+        # read-only X compiles the inference kernels once more instead)
+        predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
 
     def mean_loss(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ._typing import FloatArray
 
 DTYPES = ("float32", "float64")
-NO_WEIGHTS = {np.dtype(d): np.empty(0, d) for d in DTYPES}  # size 0: nothing to write
+# size 0, read-only: nothing to write, and the type the kernels take sample weights as (``_engine.readonly``)
+NO_WEIGHTS = {np.dtype(d): np.empty(0, d) for d in DTYPES}
+for _a in NO_WEIGHTS.values():
+    _a.flags.writeable = False
 
 
 def positive_int(name: str, value: Any) -> int:

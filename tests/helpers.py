@@ -45,6 +45,14 @@ def randomize_biases(net, rng, scale=0.3):
         b[...] = rng.normal(scale=scale, size=b.shape)
 
 
+def randomize_norms(net, rng):
+    """γ^[k] uniform in [0.5, 1.5) and β^[k] normal (scale 0.3) for each layer with norm."""
+    for g, beta in zip(net.norm_scales, net.norm_shifts):
+        if g is not None:
+            g[...] = rng.uniform(0.5, 1.5, g.shape)
+            beta[...] = rng.normal(scale=0.3, size=beta.shape)
+
+
 def central_difference(net, arr, i, X, Y, eps=1e-6):
     """(L(θ + eps·e_i) − L(θ − eps·e_i)) / 2eps for entry i of one of net's weight/bias views."""
     orig = arr[i]

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from fastnn import SGD, Adam, AdamW, Network, RMSprop
-from helpers import require
+from helpers import randomize_biases, randomize_norms, require
 
 TOL = {"float32": 1e-5, "float64": 1e-10}
 SIZES = [5, 6, 6, 3]  # layer 2 (6 -> 6) takes the skip when residual=True; layer 1 cannot
@@ -290,12 +290,8 @@ def make(c, seed=0):
     net = Network(SIZES, c["act"], loss=c["loss"], norm=c["norm"], dropout=c["dropout"], residual=c["residual"],
                   dtype=c["dtype"], seed=seed)
     rng = np.random.default_rng(seed + 100)
-    for b in net.biases:
-        b[...] = rng.normal(scale=0.3, size=b.shape)
-    for g, beta in zip(net.norm_scales, net.norm_shifts):
-        if g is not None:
-            g[...] = rng.uniform(0.5, 1.5, g.shape)
-            beta[...] = rng.normal(scale=0.3, size=beta.shape)
+    randomize_biases(net, rng)
+    randomize_norms(net, rng)
     if c["norm"] == "batch":
         net.set_running_stats([rng.normal(scale=0.5, size=n) for n in SIZES[1:-1]],
                               [rng.uniform(0.5, 2.0, n) for n in SIZES[1:-1]])

@@ -38,6 +38,8 @@ from helpers import (
     central_difference,
     forced_split,
     params,
+    randomize_biases,
+    randomize_norms,
     run_length,
 )
 
@@ -690,12 +692,8 @@ def deep_net(spec, **changes):
     kwargs, seed = spec
     net = Network(**{**kwargs, **changes})
     rng = np.random.default_rng(seed)
-    for b in net.biases:
-        b[...] = rng.normal(scale=0.3, size=b.shape)
-    for g, beta in zip(net.norm_scales, net.norm_shifts):
-        if g is not None:
-            g[...] = rng.uniform(0.5, 1.5, g.shape)
-            beta[...] = rng.normal(scale=0.3, size=beta.shape)
+    randomize_biases(net, rng)
+    randomize_norms(net, rng)
     net.set_running_stats([None if m is None else rng.normal(scale=0.3, size=m.shape) for m in net.running_means],
                           [None if v is None else rng.uniform(0.5, 2, v.shape) for v in net.running_vars])
     return net
