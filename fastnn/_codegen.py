@@ -223,11 +223,12 @@ def dispatch_source():
     L += _branches(_A.BY_CODE, lambda a: "for i in range(o, o + m):\n    " + (
         "dst[i] = src[i]" if is_identity(a) else
         f"s, z = src[i], zb[i]\n    dst[i] = s * _{name(a.dpsi_z)}(z)"), "activation")
-    L += ["", "", "@jit", "def output_delta(code, act_code, abuf, pbuf, o, y, yo, rows, n):",
-          '    """φ^[K] of whole output rows and their summed loss, for the loss with this code."""']
+    L += ["", "", "@jit", "def output_delta(code, lp, act_code, abuf, pbuf, o, y, yo, rows, n):",
+          '    """φ^[K] of whole output rows and their summed loss, for the loss with this code and',
+          '    parameter lp."""']
     L += _branches(_L.BY_CODE, lambda loss: (
-        f"return {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n)" if loss.link else
-        f"total = {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n)\n"
+        f"return {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n, lp)" if loss.link else
+        f"total = {name(loss.delta)}(abuf, pbuf, o, y, yo, rows, n, lp)\n"
         f"mul_dpsi(pbuf, abuf, o, rows * n, act_code)\nreturn total"), "loss")
     L += ["", "", "@jit", "def output_link(code, abuf, o, rows, n):",
           '    """z̄^[K] → x̄^[K] on whole rows for a loss that fixes the output activation."""']

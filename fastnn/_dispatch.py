@@ -37,10 +37,15 @@ from .activations import (
     tanh,
 )
 from .losses import (
+    absolute_error_delta,
     binary_cross_entropy_delta,
     cross_entropy_delta,
+    exp_rows,
+    huber_delta,
     mse_delta,
     no_link,
+    poisson_delta,
+    quantile_delta,
     sigmoid_rows,
     softmax_rows,
 )
@@ -203,16 +208,31 @@ def mul_dpsi_z(dst, src, zb, o, m, code):
 
 
 @jit
-def output_delta(code, act_code, abuf, pbuf, o, y, yo, rows, n):
-    """φ^[K] of whole output rows and their summed loss, for the loss with this code."""
+def output_delta(code, lp, act_code, abuf, pbuf, o, y, yo, rows, n):
+    """φ^[K] of whole output rows and their summed loss, for the loss with this code and
+    parameter lp."""
     if code == 0:
-        total = mse_delta(abuf, pbuf, o, y, yo, rows, n)
+        total = mse_delta(abuf, pbuf, o, y, yo, rows, n, lp)
         mul_dpsi(pbuf, abuf, o, rows * n, act_code)
         return total
     elif code == 1:
-        return cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n)
+        return cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n, lp)
     elif code == 2:
-        return binary_cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n)
+        return binary_cross_entropy_delta(abuf, pbuf, o, y, yo, rows, n, lp)
+    elif code == 3:
+        return poisson_delta(abuf, pbuf, o, y, yo, rows, n, lp)
+    elif code == 4:
+        total = absolute_error_delta(abuf, pbuf, o, y, yo, rows, n, lp)
+        mul_dpsi(pbuf, abuf, o, rows * n, act_code)
+        return total
+    elif code == 5:
+        total = huber_delta(abuf, pbuf, o, y, yo, rows, n, lp)
+        mul_dpsi(pbuf, abuf, o, rows * n, act_code)
+        return total
+    elif code == 6:
+        total = quantile_delta(abuf, pbuf, o, y, yo, rows, n, lp)
+        mul_dpsi(pbuf, abuf, o, rows * n, act_code)
+        return total
     else:
         raise ValueError('unknown loss code')
 
@@ -226,6 +246,14 @@ def output_link(code, abuf, o, rows, n):
         softmax_rows(abuf, o, rows, n)
     elif code == 2:
         sigmoid_rows(abuf, o, rows, n)
+    elif code == 3:
+        exp_rows(abuf, o, rows, n)
+    elif code == 4:
+        no_link(abuf, o, rows, n)
+    elif code == 5:
+        no_link(abuf, o, rows, n)
+    elif code == 6:
+        no_link(abuf, o, rows, n)
     else:
         raise ValueError('unknown loss code')
 

@@ -299,8 +299,10 @@ class Engine:
 
     def __init__(self, sizes: list[int], codes: list[int], loss_code: int, dtype: np.dtype,
                  kernel_path: int = _k.AUTO, norms: list[int] | None = None, residual: list[bool] | None = None,
-                 rates: list[float] | None = None, needs_z: list[bool] | None = None) -> None:
+                 rates: list[float] | None = None, needs_z: list[bool] | None = None,
+                 loss_param: float = 0.0) -> None:
         self.sizes, self.codes, self.loss_code, self.dtype = list(sizes), list(codes), loss_code, dtype
+        self.loss_param = float(loss_param)  # Huber's ε, the quantile q (lp); 0.0 for the others
         self.kernel_path = kernel_path
         K = len(sizes) - 1
         self.norms, self.residual = list(norms or [0] * K), list(residual or [False] * K)
@@ -322,7 +324,8 @@ class Engine:
         # reference-count or compile for.
         self.lay = readonly(self.lay)
         rates = readonly(np.array(self.rates, np.float64)) if self.extended else None
-        self.shape = (self.lay, self.loss_code, self.kernel_path, rates)
+        self.loss_param = float(getattr(self, "loss_param", 0.0))  # (an engine pickled before it)
+        self.shape = (self.lay, (int(self.loss_code), self.loss_param), self.kernel_path, rates)
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype) if self.extended else None
         self._no_sw = readonly(np.empty(0, self.dtype))
@@ -343,7 +346,7 @@ class Engine:
     def fresh(self) -> Engine:
         """An engine for the same shape with buffers of its own (for a ``Predictor``)."""
         e = Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path, self.norms,
-                   self.residual, self.rates, self.needs_z)
+                   self.residual, self.rates, self.needs_z, self.loss_param)
         e.dropout_seed = self.dropout_seed
         return e
 
@@ -490,7 +493,7 @@ class Engine:
             epoch = None
             tiny = self.n_params <= MAX_UNROLLED_PARAMS and not self.extended  # (it has no extended steps)
             if (self.kernel_path == _k.UNROLLED and not self.extended) or (self.kernel_path == _k.AUTO and tiny):
-                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct)
+                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct, self.loss_param)
             self._unrolled[direct] = epoch
         return self._unrolled[direct]
 

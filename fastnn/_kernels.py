@@ -63,9 +63,10 @@ from ._sync import _claim, _done, _wait
 from .optimizers import FUSED, LR, WEIGHT_DECAY
 
 # Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
-# name on entry (``lay, loss_code, kernel_path = shape``); ``_engine`` builds them:
-#   shape    (lay, loss_code, kernel_path, rates): the network's layout table, loss, kernel path
-#            and dropout rate p^[k] per layer (float64, rates[k0])
+# name on entry (``lay, loss, kernel_path, rates = shape``); ``_engine`` builds them:
+#   shape    (lay, loss, kernel_path, rates): the network's layout table, the loss as (its code,
+#            its parameter lp: Huber's ε, the quantile q), the kernel path and the dropout rate
+#            p^[k] per layer (float64, rates[k0])
 #   step     (theta, grad, state, opt, h, t0, run): θ, the gradient buffer, the optimizer's state
 #            and code (FUSED: plain SGD inside the gradient GEMM), its hyperparameters h (a plain
 #            tuple read as h[LR], h[WEIGHT_DECAY], ...: ``optimizers.Hyper``), the steps taken,
@@ -924,17 +925,17 @@ def _batch_scale(sw, swo, B):
 
 
 @jit(inline=True)
-def _output_rows(loss_code, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
+def _output_rows(loss, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
     """φ^[K] and Σ L of ``rows`` whole output rows from offsets o (x̄, φ) and yo (y).
 
     With sample weights (sw non-empty) row r's φ^[K] and L are scaled by sw[swo + r] · scale.
     """
     if sw.size == 0:
-        return output_delta(loss_code, act, abuf, pbuf, o, y, yo, rows, nK)
+        return output_delta(loss[0], loss[1], act, abuf, pbuf, o, y, yo, rows, nK)
     total = 0.0
     for r in range(rows):
         s = sw[swo + r] * scale
-        total += s * output_delta(loss_code, act, abuf, pbuf, o + _u(r * nK), y, yo + _u(r * nK), _u(1), nK)
+        total += s * output_delta(loss[0], loss[1], act, abuf, pbuf, o + _u(r * nK), y, yo + _u(r * nK), _u(1), nK)
         for j in range(nK):
             pbuf[o + _u(r * nK + j)] *= s
     return total
@@ -969,12 +970,12 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
     its old W^[k]. Otherwise grad receives Σ_batch ∂L/∂θ and θ is untouched.
     Sample weights sw[swo:swo+B] (sw empty: none) turn every Σ_batch into B · Σ w (·) / Σ w.
     """
-    lay, loss_code, kernel_path, rates = shape
+    lay, loss, kernel_path, rates = shape
     theta, grad, state, opt, h = step[0], step[1], step[2], step[3], step[4]
     abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
+    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
@@ -1044,12 +1045,12 @@ def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, zbu
 
 
 @jit(inline=True)
-def _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
+def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
     """φ^[K] and Σ L of whole output rows r0..r1 (softmax needs a whole row)."""
     K = lay.shape[0]
     nK = lay[K - 1, N_OUT]
     o = _cap(abuf, lay) * lay[K - 1, C_OFF] + r0 * nK
-    return _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
+    return _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
                         _u(r1 - r0), _u(nK), sw, start + r0, _batch_scale(sw, start, B))
 
 
@@ -1086,7 +1087,7 @@ def _rows_stage(shape, theta, run, ctl, scratch, zbuf, sw, x0, x0o, y0, yo, star
       s = 2m + t:    φ of b_{m-t+1}'s rows, backward down to b_{m-t} (or to φ^[1])."""
     if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
         return 0.0
-    lay, loss_code, kernel_path, rates = shape
+    lay, loss, kernel_path, rates = shape
     abuf, pbuf, gbuf, stat = scratch[0], scratch[1], scratch[5], scratch[6]
     K, nr, cap = lay.shape[0], r1 - r0, _cap(abuf, lay)
     total = 0.0
@@ -1113,7 +1114,7 @@ def _rows_stage(shape, theta, run, ctl, scratch, zbuf, sw, x0, x0o, y0, yo, star
             _bn_partial_forward(lay, b, zbuf, stat, cap, sw, start + r0, r0, nr, p, parts, _i(0))
             return total
         if nr > 0:
-            total = _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+            total = _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
         top, stop = K - 1, _bn_layer(lay, m - 1) + 1 if m > 0 else 1
     else:
         b = _bn_layer(lay, 2 * m - s + m)  # s = 2m + t: b_{m-t+1}, 0-based m − t
@@ -1136,7 +1137,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     the team's zeroed claim/done counters. losses[p] accumulates Σ L of row part p. Layer norm
     runs within a row part; batch norm needs the whole batch (``_epoch_share_cols``).
     """
-    lay, loss_code, kernel_path, rates = shape
+    lay, loss, kernel_path, rates = shape
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
     abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
@@ -1182,7 +1183,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                     so += _u(r0 * lay[k0, N_IN])
                     _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, start + r0,
                                    start, r0, nr, 0, lay[k0, N_OUT], kernel_path)
-                losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
                     _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start + r0, start,
                                     r0, nr, 0, lay[k0, N_IN], kernel_path, -1, 1)
@@ -1216,7 +1217,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer.
     Batch norm runs within a column part; layer norm takes two more phases forward and one
     backward, to combine the parts' sums over each row's units."""
-    lay, loss_code, kernel_path, rates = shape
+    lay, loss, kernel_path, rates = shape
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
     abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
@@ -1272,7 +1273,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
             p = item - (end - parts)
             r0, r1 = _share(B, p, parts)
             if r1 > r0:
-                losses[p] += _output_part(lay, loss_code, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
+                losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
             _done(sync)
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
@@ -1318,7 +1319,7 @@ def _predict_rows(shape, theta, run, X, r0, r1, block, scratch, out, ctl):
     """x̄^[K] for rows r0..r1 of X into the same rows of out, in blocks of ``block`` rows (the
     scratch buffers hold at least that many). A row's result may depend on its block (BLAS),
     never on the buffers."""
-    lay, loss_code, _, _ = shape
+    lay, loss, _, _ = shape
     abuf = scratch[0]
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
@@ -1327,7 +1328,7 @@ def _predict_rows(shape, theta, run, X, r0, r1, block, scratch, out, ctl):
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
         _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, Xf[:0], start, start)
-        output_link(loss_code, abuf, _u(o), _u(B), _u(nK))
+        output_link(loss[0], abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
 
@@ -1360,7 +1361,7 @@ def _predict_share(shape, theta, run, X, scratch, out, chunk, sync, wait, ctl):
 def _evaluate(shape, theta, run, X, Y, sw, scratch, block, ctl):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
     ``block`` rows (the scratch buffers hold at least that many)."""
-    lay, loss_code, _, _ = shape
+    lay, loss, _, _ = shape
     abuf, pbuf = scratch[0], scratch[1]
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
@@ -1370,7 +1371,7 @@ def _evaluate(shape, theta, run, X, Y, sw, scratch, block, ctl):
     for start in range(0, X.shape[0], block):
         B = min(block, X.shape[0] - start)
         _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, sw, start, start)
-        total += _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
+        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)
     return total
 

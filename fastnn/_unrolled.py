@@ -23,7 +23,7 @@ MAX_PARAMS = 32  # unrolled wins far beyond this, but compile time grows fast (s
 _loaded: dict[tuple[object, ...], object] = {}
 
 
-def _source(sizes, codes, loss, direct):
+def _source(sizes, codes, loss, direct, lp=0.0):
     """Python source of ``epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train)``.
 
     ``direct`` writes the batch-1 plain-SGD variant, which applies each sample's step at once;
@@ -84,7 +84,7 @@ def _source(sizes, codes, loss, direct):
             for j in range(1, sizes[k] + 1):
                 terms = " + ".join(f"w{k}_{j}_{m} * x{k - 1}_{m}" for m in range(1, sizes[k - 1] + 1))
                 emit(depth, f"x{k}_{j} = {psi[k - 1]}(b{k}_{j} + {terms})")
-        for line in L.BY_CODE[loss].source(K, sizes[K]):  # φ^[K] and the sample's L
+        for line in L.BY_CODE[loss].source(K, sizes[K], lp):  # φ^[K] and the sample's L
             emit(depth, line)
         if not link:  # φ^[K] = ∂L/∂x̄^[K] ⊙ ψ^[K]'
             for j in range(1, sizes[K] + 1):
@@ -140,12 +140,14 @@ def _source(sizes, codes, loss, direct):
     return src.replace("elif opt == FUSED:", f"elif opt == {FUSED}:")
 
 
-def epoch_for(sizes, codes, loss, direct):
-    """The compiled unrolled epoch for this architecture and loss code (generated and cached on
-    first use); ``direct`` selects the batch-1 plain-SGD variant."""
-    key = (tuple(sizes), tuple(codes), int(loss), bool(direct))
+def epoch_for(sizes, codes, loss, direct, lp=0.0):
+    """The compiled unrolled epoch for this architecture, loss code and loss parameter ``lp``
+    (written into the source; generated and cached on first use); ``direct`` selects the
+    batch-1 plain-SGD variant."""
+    key = (tuple(sizes), tuple(codes), int(loss), bool(direct), float(lp))
     if key not in _loaded:
+        # (the module's name ends in a hash of the source, which holds lp)
         name = f"unrolled_{'x'.join(map(str, sizes))}_{L.BY_CODE[loss].name}{'_direct' if direct else ''}"
-        src = _source(list(sizes), list(codes), loss, bool(direct))
+        src = _source(list(sizes), list(codes), loss, bool(direct), float(lp))
         _loaded[key] = _codegen.load(name, "_unrolled", src).epoch
     return _loaded[key]

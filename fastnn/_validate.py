@@ -205,6 +205,11 @@ def check_Y(Y: Any, N: int, nK: int, dt: np.dtype[Any], loss: _losses.Loss, name
             raise ValueError(
                 f"{yname}: loss='cross_entropy' needs probability rows (entries >= 0 summing to 1) "
                 f"or integer labels of shape (N,); row {bad} is {Y[bad].tolist()}")
+    if loss.targets == "nonnegative" and (Y < 0).any():
+        bad = int(np.argmax((Y < 0).any(axis=1)))
+        raise ValueError(f"{yname}: loss='poisson' needs counts or rates y >= 0 (it predicts exp(z) > 0); "
+                         f"row {bad} is {Y[bad].tolist()}: shift or drop the negative targets, or pick "
+                         "another loss")
     if loss.targets == "binary" and ((Y < 0) | (Y > 1)).any():
         raise ValueError(f"{yname}: loss='binary_cross_entropy' needs targets in [0, 1] "
                          "(one column of 0/1 labels per output)")

@@ -17,9 +17,11 @@ How each parameter maps onto the network:
   "lbfgs" → SciPy's L-BFGS-B on the full-batch loss and gradient of the kernels;
 - alpha: the L2 penalty ½·alpha·‖W‖²/n of scikit-learn, as weight decay alpha/batch_size on
   W^[k] (not b̄^[k]) in the stochastic solvers;
-- the loss is ½‖y − x̄^[K]‖² per sample, summed over outputs, as in scikit-learn's gradient;
-  ``loss_`` and ``loss_curve_`` (which tol compares) average it over the outputs, as
-  scikit-learn reports it;
+- MLPRegressor's loss: "squared_error" is ½‖y − x̄^[K]‖² per sample, summed over outputs, as in
+  scikit-learn's gradient; ``loss_`` and ``loss_curve_`` (which tol compares) average it over the
+  outputs, as scikit-learn reports it. "poisson" is fastnn's "poisson" row (ψ^[K] = exp, half
+  the deviance, summed over outputs as scikit-learn's); "absolute_error", "huber"
+  (``huber_epsilon``) and "quantile" (``quantile``) are the rows of the same names;
 - dtype=None trains in float32 when X is float32 and in float64 otherwise, as scikit-learn
   does; dtype="float32" always trains in float32 (about twice as fast on float64 input);
 - n_jobs: the threads each batch is split over (``Network.fit(threads=)``), None = automatic,
@@ -52,6 +54,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _compat, _engine, _validate
+from . import losses as _losses
 from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
@@ -63,6 +66,9 @@ from .training import DivergedError
 _LBFGS_IPRINT = tuple(int(p) for p in scipy.__version__.split(".")[:2]) < (1, 15)
 Interval, StrOptions, Options, _validate_params = _compat.sklearn_param_validation()
 
+# MLPRegressor's loss → fastnn's loss table (scikit-learn's two names, then fastnn's additions)
+_REGRESSION_LOSSES = {"squared_error": "mse", "poisson": "poisson", "absolute_error": "absolute_error",
+                      "huber": "huber", "quantile": "quantile"}
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                 "leaky_relu": "leaky_relu", "softplus": "softplus", "sigmoid": "sigmoid",
                 "gelu": "gelu", "silu": "silu", "elu": "elu", "selu": "selu"}
@@ -309,7 +315,10 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"warm_start/partial_fit: hidden_layer_sizes changed from "
                              f"{self.network_.sizes[1:-1]} to {hidden}; set warm_start=False to start over")
         else:
-            for name, value in options.items():
+            entry = _losses.get(self._loss_entry())
+            options_now = {**options, "loss_name": entry.name,
+                           "loss_param": entry.param if entry.param_name else None}
+            for name, value in options_now.items():
                 if getattr(self.network_, name) != value:
                     raise ValueError(f"warm_start/partial_fit: {name} changed from {getattr(self.network_, name)} "
                                      f"to {value}; set warm_start=False to start over")
@@ -408,7 +417,7 @@ class _BaseMLP(BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._rng_split = int(rng.randint(np.iinfo(np.int32).max))
         acts = [_ACTIVATIONS[self.activation]] * len(hidden)
-        self.network_ = Network(sizes, [*acts, self._out_link()], loss=self._loss_name, dtype=dtype, seed=seed,
+        self.network_ = Network(sizes, [*acts, self._out_link()], loss=self._loss_entry(), dtype=dtype, seed=seed,
                                 **options)
         for W, b, (Wt, bt) in zip(self.network_.weights, self.network_.biases, drawn):
             W[...], b[...] = Wt.T, bt
@@ -431,6 +440,10 @@ class _BaseMLP(BaseEstimator):
                         schedule=schedule)
 
     _loss_outputs = 1  # loss_ divides the loss by this: the log-loss is summed over the outputs
+
+    def _loss_entry(self):
+        """The network's loss: a name of fastnn's loss table, or an entry with its parameter."""
+        return self._loss_name
 
     def _penalty(self, net, weight):
         """scikit-learn's ½·alpha·‖W‖²/weight term of the reported loss (weight: Σ w of a batch)."""
@@ -535,13 +548,20 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     The same parameters as ``sklearn.neural_network.MLPRegressor``, with the same names,
     defaults and meaning, plus ``dtype``, ``n_jobs``, ``init`` and the deep-net options ``norm``,
-    ``dropout`` and ``residual`` (off by default). The network has identity output,
+    ``dropout`` and ``residual`` (off by default), and the robust and quantile losses
+    scikit-learn's MLP lacks. With the default loss the network has identity output,
     ψ^[K](z) = z, and the seed's loss ½‖y − x̄^[K]‖² per sample. Needs scikit-learn:
     ``pip install "fastnn[sklearn]"``. The module docstring (``fastnn.estimators``) says how
     each parameter maps onto the network.
 
     Parameters
     ----------
+    loss : {"squared_error", "poisson", "absolute_error", "huber", "quantile"}, default "squared_error"
+        The loss, the first positional parameter as in scikit-learn ≥ 1.7: "squared_error" is
+        the seed's ½(y − x̄^[K])² ("mse"); "poisson" half the Poisson deviance with the log link,
+        ψ^[K] = exp, for counts y ≥ 0 (as scikit-learn's); fastnn's additions "absolute_error"
+        (|y − x̄^[K]|, the conditional median), "huber" (threshold ``huber_epsilon``) and
+        "quantile" (the pinball loss of ``quantile``).
     hidden_layer_sizes : array-like of int, or int, default (100,)
         The hidden layers' widths n_1, ..., n_{K-1}.
     activation : str, default "relu"
@@ -625,6 +645,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     residual : bool or list of bool, default False
         Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
         layer as wide as its input (at least one must be), or one bool per hidden layer.
+    huber_epsilon : float, default 0.1
+        loss="huber"'s threshold ε > 0 on the residual r = x̄^[K] − y: ½ r² for |r| ≤ ε, ε|r| − ½ε²
+        beyond (scikit-learn's ``SGDRegressor(epsilon=)``; here ``epsilon`` is Adam's).
+    quantile : float, default 0.5
+        loss="quantile"'s q in (0, 1): the predictions estimate y's q-quantile
+        (``HistGradientBoostingRegressor(quantile=)``).
 
     Attributes
     ----------
@@ -643,8 +669,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     feature_names_in_ : ndarray of str
         The features' names, when ``fit`` got X with string column names.
     loss_ : float
-        The loss after the last epoch (scikit-learn's: averaged over the outputs, plus the
-        alpha penalty).
+        The loss after the last epoch (scikit-learn's: averaged over the outputs, summed over
+        them for "poisson", plus the alpha penalty).
     loss_curve_ : list of float or None
         ``loss_`` after each epoch; None for "lbfgs".
     best_loss_ : float or None
@@ -658,7 +684,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     t_ : int
         The training samples seen, over every epoch (0 for "lbfgs").
     out_activation_ : str
-        "identity".
+        "identity" ("exp" for loss="poisson").
 
     See Also
     --------
@@ -678,17 +704,55 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     [(10, 32), (32, 1)]
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions(set(_REGRESSION_LOSSES))],
+        "huber_epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
+                 dropout=0.0, residual=False, huber_epsilon=0.1, quantile=0.5):
+        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+                         verbose=verbose, warm_start=warm_start, momentum=momentum,
+                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
+                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual)
+        self.loss = loss
+        self.huber_epsilon = huber_epsilon
+        self.quantile = quantile
+
     _is_classifier = False
-    _loss_name = "mse"
-    out_activation_ = "identity"
+
+    def _loss_entry(self):
+        name = _REGRESSION_LOSSES[self.loss]
+        if name == "huber":
+            return _losses.huber(self.huber_epsilon)
+        if name == "quantile":
+            return _losses.quantile(self.quantile)
+        return _losses.get(name)
+
+    @property
+    def out_activation_(self):
+        """ψ^[K]: "identity", or "exp" for loss="poisson" (scikit-learn's names)."""
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _out_link(self):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     @property
     def _loss_outputs(self):
-        """scikit-learn's loss_ averages the squared error over the outputs."""
-        return self.network_.sizes[-1]
+        """scikit-learn's loss_ averages the squared error over the outputs (and sums the Poisson
+        deviance over them); fastnn's other losses average as the squared error."""
+        return 1 if self.loss == "poisson" else self.network_.sizes[-1]
 
     def _encode_targets(self, y, first, incremental, classes):
         y = np.asarray(y)

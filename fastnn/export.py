@@ -330,7 +330,7 @@ def _activation(act: str, z: str, x: str, k: int, dtype: npt.DTypeLike, opset: i
             inits.append(numpy_helper.from_array(np.asarray(value, dtype), f"{name}{k}"))
         return f"{name}{k}"
 
-    ops = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    ops = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp"}  # exp: poisson's link
     if act in ops:
         node(ops[act], [z], x)
     elif act == "softmax":
@@ -411,10 +411,32 @@ def _residual_class() -> type[nn.Module]:
     return Residual
 
 
+@functools.cache
+def _exp_class() -> type[nn.Module]:
+    """``Exp``, defined on first use: torch is imported only then."""
+    from torch import nn
+
+    class Exp(nn.Module):
+        """``exp(x)``: the output of a net with loss="poisson", x̄^[K] = μ = exp(z̄^[K]), as
+        ``to_torch`` writes it and ``from_torch`` reads it (``fastnn.export.Exp``, importable
+        when torch is installed; torch has no activation module for it). Train the logits
+        (the module without it) with ``nn.PoissonNLLLoss(log_input=True)``."""
+
+        def forward(self, x: Any) -> Any:
+            return x.exp()
+
+    Exp.__module__ = __name__  # pickles as fastnn.export.Exp
+    Exp.__qualname__ = "Exp"
+    return Exp
+
+
 def __getattr__(name: str) -> Any:
-    """``fastnn.export.Residual``, made on first access, so that fastnn imports without torch."""
+    """``fastnn.export.Residual`` and ``Exp``, made on first access, so that fastnn imports
+    without torch."""
     if name == "Residual":
         return _residual_class()
+    if name == "Exp":
+        return _exp_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -463,7 +485,7 @@ def to_torch(net: Network) -> nn.Sequential:
         "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh, "softplus": lambda: nn.Softplus(threshold=SOFTPLUS_THRESHOLD),
         "softmax": lambda: nn.Softmax(dim=-1), "gelu": nn.GELU, "silu": nn.SiLU, "elu": nn.ELU,
-        "selu": nn.SELU}
+        "selu": nn.SELU, "exp": _exp_class()}
     dtype = getattr(torch, net.dtype.name)
     theta, means, variances = _state(net)
     gammas, betas = net.unpack_norm(theta)
@@ -552,6 +574,8 @@ def from_torch(module: nn.Sequential, *, loss: str | None = None, dtype: str | N
 
     The loss, from the last activation and ``loss``:
     - ``Softmax(dim=-1)`` (or dim=1) → "cross_entropy" (loss None or "cross_entropy");
+    - ``fastnn.export.Exp`` → "poisson" (loss None or "poisson"); no activation and
+      loss="poisson": the last Linear gives log-means, as for ``nn.PoissonNLLLoss(log_input=True)``;
     - ``Sigmoid`` → "mse" with a sigmoid output, unless loss="binary_cross_entropy";
     - no activation and loss "cross_entropy" or "binary_cross_entropy": the last Linear gives
       logits, as for ``nn.CrossEntropyLoss`` / ``nn.BCEWithLogitsLoss``, and ``predict``
@@ -632,22 +656,25 @@ def from_torch(module: nn.Sequential, *, loss: str | None = None, dtype: str | N
     if "softmax" in acts[:-1]:
         raise ValueError(f"from_torch: Softmax in layer {acts.index('softmax') + 1}; a Network has "
                          f"softmax only on its output, with loss='cross_entropy'")
+    if "exp" in acts[:-1]:
+        raise ValueError(f"from_torch: Exp in layer {acts.index('exp') + 1}; a Network has exp only "
+                         f"on its output, with loss='poisson'")
     if acts[-1] in ("gelu", "silu"):
         raise ValueError(f"from_torch: {last.act_where} ends the last layer; fastnn has {acts[-1]} on "
                          f"hidden layers only (its derivative needs z̄, which the output layer does not keep)")
 
     out = acts[-1]
-    links = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+    links = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid", "poisson": "exp"}
     if loss is None:
-        loss = "cross_entropy" if out == "softmax" else "mse"
+        loss = {"softmax": "cross_entropy", "exp": "poisson"}.get(out, "mse")
     if loss in links:
         if out not in ("identity", links[loss]):
             raise ValueError(f"from_torch: loss={loss!r} needs the last Linear to end in "
                              f"{links[loss]} or in no activation (logits), got {out}")
         acts[-1] = links[loss]
-    elif out == "softmax":
-        raise ValueError(f"from_torch: the module ends in Softmax, which only loss='cross_entropy' "
-                         f"has; got loss={loss!r}")
+    elif out in ("softmax", "exp"):
+        raise ValueError(f"from_torch: the module ends in {'Softmax' if out == 'softmax' else 'Exp'}, which only "
+                         f"loss={'cross_entropy' if out == 'softmax' else 'poisson'!r} has; got loss={loss!r}")
 
     if dtype is None:
         dtype = str(layers[0].linear.weight.dtype).removeprefix("torch.")
@@ -780,6 +807,8 @@ def _torch_activation(m: nn.Module, where: str) -> str:
         if m.alpha != 1:
             raise ValueError(f"from_torch: {where}: fastnn's elu has alpha 1, got alpha={m.alpha}")
         return "elu"
+    if type(m) is _exp_class():
+        return "exp"
     if type(m) is nn.Softmax:
         if m.dim not in (-1, 1):
             raise ValueError(f"from_torch: {where}: a Network's softmax runs over each row's "
@@ -787,4 +816,4 @@ def _torch_activation(m: nn.Module, where: str) -> str:
         return "softmax"
     raise ValueError(f"from_torch: {where} is not supported; a Network reads Linear, LayerNorm, BatchNorm1d, "
                      f"ReLU, LeakyReLU({LEAKY_SLOPE}), Sigmoid, Tanh, Softplus, GELU, SiLU, ELU, SELU, "
-                     f"Softmax (last), Dropout, Identity and fastnn.export.Residual")
+                     f"Softmax (last), fastnn.export.Exp (last), Dropout, Identity and fastnn.export.Residual")

@@ -94,10 +94,13 @@ class Network:
     activations : str, sequence of str or None
         ψ^[1..K] by name from ``fastnn.ACTIVATIONS``: one per layer, one name for every hidden
         layer (the output keeps the loss's default), or None (ReLU inside).
-    loss : str
+    loss : str or Loss
         One of ``fastnn.LOSSES``: "mse" (the seed's ½‖y − x̄^[K]‖², any output ψ^[K]),
-        "cross_entropy" (softmax outputs) or "binary_cross_entropy" (sigmoid outputs); the last
-        two fix ψ^[K], and ``predict`` returns probabilities.
+        "cross_entropy" (softmax outputs) or "binary_cross_entropy" (sigmoid outputs), which fix
+        ψ^[K] so that ``predict`` returns probabilities; "poisson" (half the Poisson deviance,
+        ψ^[K] = exp: predicts a positive mean of counts y ≥ 0); "absolute_error", "huber" and
+        "quantile" (robust and quantile regression, any output ψ^[K]). ``fastnn.losses.huber(ε)``
+        and ``fastnn.losses.quantile(q)`` set the last two's parameter (default ε = 0.1, q = 0.5).
     norm : {None, "layer", "batch"} or sequence of them
         Normalization of each hidden layer's z̄^[k]: ẑ = γ ⊙ (z̄ − μ)/√(σ² + ε) + β, with μ, σ²
         per sample over the n_k units ("layer", as PyTorch's ``nn.LayerNorm``) or per unit over
@@ -130,6 +133,8 @@ class Network:
         "sigmoid").
     loss_name : str
         The loss's name, a key of ``fastnn.LOSSES``.
+    loss_param : float or None
+        Its parameter (Huber's ε, the quantile q), or None for a loss without one.
     dtype : numpy.dtype
         float32 or float64.
     kernel_path : str
@@ -165,7 +170,7 @@ class Network:
     """
 
     def __init__(self, sizes: Sequence[int], activations: str | Sequence[str] | None = None, *,
-                 loss: str = "mse", norm: str | Sequence[str | None] | None = None,
+                 loss: str | _losses.Loss = "mse", norm: str | Sequence[str | None] | None = None,
                  dropout: float | Sequence[float] = 0.0, residual: bool | Sequence[bool] = False,
                  dtype: Any = "float32", seed: Any = None, parameters: Any = None,
                  kernel_path: str = "auto") -> None:
@@ -201,6 +206,7 @@ class Network:
         self.sizes = sizes
         self.activations = [a.name for a in table[:-1]] + [entry.link or table[-1].name]
         self.loss_name = entry.name
+        self.loss_param = entry.param if entry.param_name else None
         self.kernel_path = kernel_path
         self.optimizer: Optimizer | None = None  # set by fit; its state carries over to the next fit
         self.feature_names_in_: np.ndarray | None = None  # a DataFrame's column names, recorded by fit
@@ -208,7 +214,7 @@ class Network:
         self._engine = _engine.Engine(
             sizes, [a.code for a in table], entry.code, self.dtype, path,
             [*(_layout.NORM_CODES[n] for n in self.norm), 0], [*self.residual, False], [*self.dropout, 0.0],
-            [not getattr(a, "from_output", True) for a in table])
+            [not getattr(a, "from_output", True) for a in table], entry.param)
         self.epochs_trained = 0
         self.dropout_seed = 0
         n, n_run = self._engine.n_params, self._engine.n_running
@@ -1105,7 +1111,8 @@ class Network:
         def fmt(r: tuple[str, ...]) -> str:
             return "  ".join(s.ljust(w) if c in text else s.rjust(w) for c, (s, w) in enumerate(zip(r, widths)))
 
-        lines = [f"Network(sizes={self.sizes}, loss={self.loss_name}, dtype={self.dtype.name})", fmt(rows[0])]
+        loss = self.loss_name if self.loss_param is None else f"{self.loss_name}({self.loss_param!r})"
+        lines = [f"Network(sizes={self.sizes}, loss={loss}, dtype={self.dtype.name})", fmt(rows[0])]
         lines.append("-" * len(lines[-1]))
         lines += [fmt(r) for r in rows[1:]]
         lines.append(f"total params: {self.n_params:,}")
@@ -1115,7 +1122,8 @@ class Network:
         return self.summary()
 
     def __repr__(self) -> str:
-        return (f"Network(sizes={self.sizes}, activations={self.activations}, loss='{self.loss_name}', "
+        loss = repr(self.loss_name) if self.loss_param is None else f"losses.{self.loss_name}({self.loss_param!r})"
+        return (f"Network(sizes={self.sizes}, activations={self.activations}, loss={loss}, "
                 f"dtype='{self.dtype.name}')")
 
     # ------------------------------------------------------------------ persistence and export
@@ -1165,7 +1173,8 @@ class Network:
                          optimizer=self.optimizer, feature_names=self.feature_names_in_, norm=self.norm,
                          dropout=self.dropout, residual=self.residual,
                          running=np.concatenate(running) if running else None,
-                         epochs_trained=self.epochs_trained, dropout_seed=self.dropout_seed)
+                         epochs_trained=self.epochs_trained, dropout_seed=self.dropout_seed,
+                         loss_param=self.loss_param)
 
     @classmethod
     def load(cls, path: Any) -> Network:

@@ -53,8 +53,9 @@ N = TypeVar("N", bound="NetworkLike")  # the class load builds: Network, or a su
 
 # 2: loss, optimizer state and the shuffling generator's state; 3: feature names; 4: the hidden
 # layers' norm, dropout and residual, batch norm's running statistics, epochs_trained and
-# dropout_seed (the dropout masks' keys). 1 to 3 still load (as nets without those options).
-FORMAT_VERSION = 4
+# dropout_seed (the dropout masks' keys); 5: the loss's parameter (Huber's ε, the quantile q).
+# 1 to 4 still load (as nets without those options).
+FORMAT_VERSION = 5
 
 _CHUNK = 1 << 22  # bytes of a big array read at a time
 _LAYER_BYTES = 1024  # memory per layer besides θ: its layout row, W^[k] and b̄^[k] views (~370 measured)
@@ -64,14 +65,15 @@ _READ_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, EOFE
                 zipfile.BadZipFile, zlib.error, struct.error, RuntimeError, MemoryError, SyntaxError)
 _BIG = ("params", "optimizer_state", "running_stats")  # read last, in chunks, into the network
 _KINDS = {  # field: (dtype kinds, ndim); format_version (an integer scalar) is read first
-    "sizes": ("iu", 1), "activations": ("U", 1), "loss": ("U", 0),
+    "sizes": ("iu", 1), "activations": ("U", 1), "loss": ("U", 0), "loss_param": ("f", 0),
     "dtype": ("U", 0), "rng": ("U", 0), "optimizer": ("U", 0), "feature_names": ("U", 1),
     "norm": ("U", 1), "dropout": ("f", 1), "residual": ("b", 1),
     "epochs_trained": ("iu", 0), "dropout_seed": ("iu", 0),
     "params": ("f", 1), "optimizer_state": ("f", 1), "running_stats": ("f", 1),
 }
 _SINCE = {"loss": 2, "rng": 2, "optimizer": 2, "optimizer_state": 2, "feature_names": 3,  # else 1
-          "norm": 4, "dropout": 4, "residual": 4, "epochs_trained": 4, "dropout_seed": 4, "running_stats": 4}
+          "norm": 4, "dropout": 4, "residual": 4, "epochs_trained": 4, "dropout_seed": 4, "running_stats": 4,
+          "loss_param": 5}
 _NORMS = {"": None, "layer": "layer", "batch": "batch"}  # the norm field's entries: Network's norm
 _COUNT_LIMIT = 2**63  # epochs_trained and dropout_seed: the kernels hold them as int64
 
@@ -485,7 +487,15 @@ class _ModelFile:
         name = self._string("loss")
         if name not in _losses.LOSSES:
             raise self.refuse(f"unknown loss {_quote(name)}; known: {sorted(_losses.LOSSES)}")
-        return _losses.LOSSES[name]
+        entry = _losses.LOSSES[name]
+        if self.version < 5 or entry.param_name is None:
+            return entry
+        self.field = "loss_param"
+        value = float(self._data(self.members["loss_param"])[()])
+        try:
+            return entry.with_param(value)
+        except ValueError as e:
+            raise self.refuse(str(e)) from None
 
     def _activations(self, K: int, loss: _losses.Loss) -> list[str]:
         self.field = "activations"
@@ -629,7 +639,7 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
         ``Network`` or a subclass; called as ``cls(sizes, activations, loss=..., norm=...,
         dropout=..., residual=..., dtype=..., seed=..., parameters=...)``.
     path : str or os.PathLike
-        The file ``save`` wrote (format 1 to 4).
+        The file ``save`` wrote (format 1 to 5).
 
     Returns
     -------
@@ -661,7 +671,7 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
         if state is not None:
             rng = np.random.default_rng()
             rng.bit_generator.state = state
-        net = cls(sizes, fields["activations"], loss=fields["loss"].name, norm=fields["norm"],
+        net = cls(sizes, fields["activations"], loss=fields["loss"], norm=fields["norm"],
                   dropout=fields["dropout"], residual=fields["residual"], dtype=fields["dtype"],
                   seed=rng, parameters=theta)
         if rng is not None and state is not None:  # a net with dropout drew its dropout_seed from it
@@ -691,7 +701,7 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
          theta: FloatArray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
          feature_names: npt.NDArray[Any] | None, norm: Sequence[str | None] = (),
          dropout: Sequence[float] = (), residual: Sequence[bool] = (), running: FloatArray | None = None,
-         epochs_trained: int = 0, dropout_seed: int = 0) -> None:
+         epochs_trained: int = 0, dropout_seed: int = 0, loss_param: float | None = None) -> None:
     """Write a model file atomically (for ``Network.save``, which reads θ under its guard).
 
     Parameters
@@ -723,6 +733,8 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         variance (n_k each); None: none.
     epochs_trained, dropout_seed : int
         The keys of the dropout masks.
+    loss_param : float or None
+        The loss's parameter (Huber's ε, the quantile q); None: it has none.
 
     Raises
     ------
@@ -745,6 +757,7 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         sizes=np.asarray(sizes, dtype=np.int64),
         activations=np.asarray(activations, dtype="U32"),
         loss=np.asarray(loss),
+        loss_param=np.float64(0.0 if loss_param is None else loss_param),
         dtype=np.asarray(np.dtype(dtype).name),
         params=theta,
         rng=np.asarray(json.dumps(rng.bit_generator.state)),

@@ -2,6 +2,7 @@
 tests change; the fixtures in conftest.py wrap them)."""
 import contextlib
 import copy
+import itertools
 from unittest import mock
 
 import numpy as np
@@ -187,3 +188,31 @@ def require(module):
     if os.environ.get("CI"):
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def all_pairs(factors, allowed=lambda row: True):
+    """Rows (dicts) covering every allowed pair of values of every two factors at least once.
+    One row per combination of the two largest factors (which all-pairs needs at least), each
+    completed with the values of the others that cover the most pairs not yet covered; then,
+    while pairs remain, the row of the full product that covers the most. Rows must be
+    ``allowed``. Deterministic."""
+    names = sorted(factors, key=lambda n: -len(factors[n]))
+    full = [dict(zip(names, values)) for values in itertools.product(*(factors[n] for n in names))]
+    full = [r for r in full if allowed(r)]
+
+    def pairs(r):
+        return {(a, repr(r[a]), b, repr(r[b])) for a, b in itertools.combinations(names, 2)}
+
+    todo = set().union(*(pairs(r) for r in full))
+    chosen = []
+    for first, second in itertools.product(factors[names[0]], factors[names[1]]):
+        fits = [r for r in full if r[names[0]] == first and r[names[1]] == second]
+        if fits:
+            best = max(fits, key=lambda r: len(pairs(r) & todo))
+            chosen.append(best)
+            todo -= pairs(best)
+    while todo:
+        best = max(full, key=lambda r: len(pairs(r) & todo))
+        chosen.append(best)
+        todo -= pairs(best)
+    return [{n: r[n] for n in factors} for r in chosen]

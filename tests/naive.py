@@ -5,7 +5,9 @@ phi^[K] = -(y - x^[K]) * psi^[K]'(z^[K]), phi^[k] = (W^[k+1])^T phi^[k+1] * psi^
 dL/dW^[k] = phi^[k] (x^[k-1])^T, dL/db^[k] = phi^[k].
 
 Losses: "mse" is the seed's; "cross_entropy" is -sum y log softmax(z^[K]) with a softmax output,
-"binary_cross_entropy" sum softplus(z) - y z with sigmoid outputs. For those two phi^[K] = x^[K] - y.
+"binary_cross_entropy" sum softplus(z) - y z with sigmoid outputs, "poisson" half the Poisson
+deviance with x^[K] = exp(z^[K]). For those three phi^[K] = x^[K] - y. "absolute_error" |y - x|,
+"huber" (threshold epsilon on the residual) and "quantile" (pinball loss of q) take any psi^[K].
 
 Everything here works one sample at a time with column vectors, exactly as the seed writes it,
 and averages over samples at the end.  Lists Ws / bs are 0-based (Ws[k-1] is W^[k]); the returned
@@ -58,11 +60,38 @@ def _logsumexp(z):
 
 
 ACTIVATIONS["softmax"] = (_softmax, None)  # only as the output of cross_entropy
-# name -> per-sample loss of (z^[K], x^[K], y), column vectors
+ACTIVATIONS["exp"] = (np.exp, None)  # only as the output of poisson (its log link)
+
+
+def _huber(r, eps):
+    a = np.abs(r)
+    return np.where(a <= eps, 0.5 * r * r, eps * a - 0.5 * eps * eps)
+
+
+def _half_poisson_deviance(x, y):
+    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    return float(np.sum(ylogy - y * np.log(x) - y + x))
+
+
+# name -> per-sample loss of (z^[K], x^[K], y, p), column vectors; p is the loss's parameter
+# (Huber's epsilon, the quantile q; DEFAULTS when not given)
 LOSSES = {
-    "mse": lambda z, x, y: 0.5 * float(np.sum((y - x) ** 2)),
-    "cross_entropy": lambda z, x, y: -float(np.sum(y * (z - _logsumexp(z)))),
-    "binary_cross_entropy": lambda z, x, y: float(np.sum(np.logaddexp(0.0, z) - y * z)),
+    "mse": lambda z, x, y, p: 0.5 * float(np.sum((y - x) ** 2)),
+    "cross_entropy": lambda z, x, y, p: -float(np.sum(y * (z - _logsumexp(z)))),
+    "binary_cross_entropy": lambda z, x, y, p: float(np.sum(np.logaddexp(0.0, z) - y * z)),
+    "poisson": lambda z, x, y, p: _half_poisson_deviance(x, y),
+    "absolute_error": lambda z, x, y, p: float(np.sum(np.abs(y - x))),
+    "huber": lambda z, x, y, p: float(np.sum(_huber(x - y, p))),
+    "quantile": lambda z, x, y, p: float(np.sum(np.maximum(p * (y - x), (p - 1) * (y - x)))),
+}
+DEFAULTS = {"huber": 0.1, "quantile": 0.5}  # SGDRegressor's epsilon; the median
+# dL/dx^[K] of the losses without a link (phi^[K] = that * psi^[K]'(z^[K])); the others use
+# their canonical link, phi^[K] = x^[K] - y
+D_LOSS = {
+    "mse": lambda x, y, p: x - y,
+    "absolute_error": lambda x, y, p: np.sign(x - y),
+    "huber": lambda x, y, p: np.clip(x - y, -p, p),
+    "quantile": lambda x, y, p: np.where(y > x, -p, np.where(y < x, 1 - p, 0.0)),
 }
 
 
@@ -90,14 +119,16 @@ def forward_sample(Ws, bs, acts, x0):
 
 
 def backprop_sample(Ws, bs, acts, x0, y, loss="mse"):
-    """One sample -> (loss, z, x, phi, dW, db) with the seed's recurrence (column vectors)."""
+    """One sample -> (loss, z, x, phi, dW, db) with the seed's recurrence (column vectors).
+    ``loss``: a name of LOSSES, or (name, parameter)."""
     Ws, bs = _as64(Ws, bs)
     K = len(Ws)
     z, x = forward_sample(Ws, bs, acts, x0)
     y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
-    value = LOSSES[loss](z[K], x[K], y)
-    if loss == "mse":
-        phi = {K: -(y - x[K]) * dpsi(acts[K - 1], z[K])}
+    loss, p = loss if isinstance(loss, tuple) else (loss, DEFAULTS.get(loss))
+    value = LOSSES[loss](z[K], x[K], y, p)
+    if loss in D_LOSS:
+        phi = {K: D_LOSS[loss](x[K], y, p) * dpsi(acts[K - 1], z[K])}
     else:  # the canonical link: psi' cancels
         phi = {K: x[K] - y}
     for k in range(K - 1, 0, -1):

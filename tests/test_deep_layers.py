@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from fastnn import SGD, Adam, AdamW, Network, RMSprop
-from helpers import randomize_biases, randomize_norms, require
+from helpers import all_pairs, randomize_biases, randomize_norms, require
 
 TOL = {"float32": 1e-5, "float64": 1e-10}
 SIZES = [5, 6, 6, 3]  # layer 2 (6 -> 6) takes the skip when residual=True; layer 1 cannot
@@ -212,32 +212,6 @@ def assert_all_close(gots, wants, dtype, what, options=()):
 
 
 # ------------------------------------------------------------------------------ the cases
-def all_pairs(factors, allowed=lambda row: True):
-    """Rows (dicts) covering every allowed pair of values of every two factors at least once.
-    One row per combination of the two largest factors (which all-pairs needs at least), each
-    completed with the values of the others that cover the most pairs not yet covered; then,
-    while pairs remain, the row of the full product that covers the most. Rows must be
-    ``allowed``. Deterministic."""
-    names = sorted(factors, key=lambda n: -len(factors[n]))
-    full = [dict(zip(names, values)) for values in itertools.product(*(factors[n] for n in names))]
-    full = [r for r in full if allowed(r)]
-
-    def pairs(r):
-        return {(a, repr(r[a]), b, repr(r[b])) for a, b in itertools.combinations(names, 2)}
-
-    todo = set().union(*(pairs(r) for r in full))
-    chosen = []
-    for first, second in itertools.product(factors[names[0]], factors[names[1]]):
-        fits = [r for r in full if r[names[0]] == first and r[names[1]] == second]
-        if fits:
-            best = max(fits, key=lambda r: len(pairs(r) & todo))
-            chosen.append(best)
-            todo -= pairs(best)
-    while todo:
-        best = max(full, key=lambda r: len(pairs(r) & todo))
-        chosen.append(best)
-        todo -= pairs(best)
-    return [{n: r[n] for n in factors} for r in chosen]
 
 
 # The adaptive optimizers run with eps = 1e-3: b̄^[k] of a batch norm layer has an exact gradient

@@ -712,3 +712,26 @@ except ImportError:
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0 and p.stdout.strip() == "no torch", p.stderr
+
+
+def test_a_poisson_net_exports_its_exp_output(tmp_path, torch, rng):
+    """loss="poisson": ONNX ends in Exp, to_torch in fastnn.export.Exp; both give predict's μ,
+    and from_torch reads the Exp module (or logits with loss="poisson") back as the same net."""
+    net = Network([4, 8, 2], "tanh", loss="poisson", dtype="float64", seed=0)
+    X = rng.normal(size=(9, 4))
+    to_onnx(net, tmp_path / "p.onnx")
+    got = session(tmp_path / "p.onnx").run(["y"], {"x": X})[0]
+    np.testing.assert_allclose(got, net.predict(X), rtol=1e-12)
+    module = to_torch(net)
+    assert type(module[-1]).__name__ == "Exp" and module[-1].__module__ == "fastnn.export"
+    with torch.no_grad():
+        np.testing.assert_allclose(module(torch.from_numpy(X)).numpy(), net.predict(X), rtol=1e-12)
+    back = from_torch(module)
+    assert (back.loss_name, back.activations) == ("poisson", ["tanh", "exp"])
+    np.testing.assert_array_equal(back.parameters, net.parameters)
+    logits = from_torch(module[:-1], loss="poisson")
+    np.testing.assert_allclose(logits.predict(X), net.predict(X), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"ends in Exp, which only loss='poisson' has"):
+        from_torch(module, loss="mse")
+    with pytest.raises(ValueError, match=r"Exp in layer 1; a Network has exp only on its output"):
+        from_torch(torch.nn.Sequential(module[0], module[-1], torch.nn.Linear(8, 2, dtype=torch.float64)))

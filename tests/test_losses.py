@@ -6,9 +6,13 @@ import pytest
 import fastnn
 import naive
 from fastnn import LOSSES, Network
-from helpers import PATHS, assert_params_equal, central_difference, params
+from helpers import PATHS, all_pairs, assert_params_equal, central_difference, params
 
 HIDDEN = [["tanh", "sigmoid"], ["leaky_relu", "softplus"], ["relu", "identity"]]
+# every pair of (loss, kernel path, hidden ψ, batch rows), not the full product: each loss's
+# unrolled epoch is compiled per architecture, so a loss costs compile time on every row
+CASES = [tuple(c.values()) for c in all_pairs({"loss": list(LOSSES), "path": PATHS, "hidden": HIDDEN,
+                                                "N": [1, 4]})]
 
 
 def _acts(loss, hidden, out="sigmoid"):
@@ -16,19 +20,18 @@ def _acts(loss, hidden, out="sigmoid"):
 
 
 def _targets(loss, rng, N, n):
-    """Targets the loss accepts: real rows, probability rows, or [0, 1] entries."""
+    """Targets the loss accepts: real rows, probability rows, [0, 1] entries or counts."""
     if loss == "cross_entropy":
         P = rng.uniform(0.1, 1, size=(N, n))
         return P / P.sum(axis=1, keepdims=True)
     if loss == "binary_cross_entropy":
         return rng.uniform(0, 1, size=(N, n))
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(N, n)).astype(float)
     return rng.normal(size=(N, n))
 
 
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("hidden", HIDDEN)
-@pytest.mark.parametrize("N", [1, 4])
+@pytest.mark.parametrize("loss,path,hidden,N", CASES)
 def test_gradients_match_finite_differences(loss, path, hidden, N, rng, make_net):
     sizes = [2, 3, 3, 3]
     net = make_net(sizes, _acts(loss, hidden), loss=loss, path=path)
@@ -58,9 +61,8 @@ def test_loss_predict_and_backprop_match_naive(loss, path, rng, make_net):
         assert bp.loss == pytest.approx(ref["loss"], rel=1e-12)
 
 
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("loss,path,batch", [tuple(c.values()) for c in all_pairs(
+    {"loss": list(LOSSES), "path": PATHS, "batch": [1, 3]})])
 def test_fit_is_sequential_sgd_on_the_naive_gradient(loss, path, batch, rng, make_net):
     sizes, acts = [2, 3, 3, 3], _acts(loss, HIDDEN[1])
     net = make_net(sizes, acts, loss=loss, path=path)
@@ -180,7 +182,7 @@ def test_unknown_names_and_codes_are_errors():
     buf = np.zeros(4)
     for call in (lambda: _dispatch.act(buf, 0, 4, len(fastnn.ACTIVATIONS)),
                  lambda: _dispatch.mul_dpsi(buf, buf, 0, 4, 99),
-                 lambda: _dispatch.output_delta(len(LOSSES), 0, buf, buf, 0, buf, 0, 1, 4),
+                 lambda: _dispatch.output_delta(len(LOSSES), 0.0, 0, buf, buf, 0, buf, 0, 1, 4),
                  lambda: _dispatch.opt_prepare(len(fastnn.OPTIMIZERS), fastnn.optimizers.Hyper(0.1, 0.0), 1)):
         with pytest.raises(ValueError, match=r"unknown .* code"):
             call()
@@ -197,3 +199,62 @@ def test_digits_raw_pixels_train_to_high_accuracy():
     net.fit(Xtr, ytr, epochs=30, batch_size=64, optimizer="adam", lr=1e-3, seed=0)
     accuracy = (net.predict(Xte).argmax(axis=1) == yte).mean()
     assert accuracy >= 0.95
+
+
+@pytest.mark.parametrize("path", ["loops", "blas", "unrolled"])
+@pytest.mark.parametrize("loss,param", [("huber", 2.0), ("quantile", 0.8)])
+def test_a_loss_parameter_reaches_every_kernel(loss, param, path, rng, make_net):
+    """huber(ε) and quantile(q) away from their defaults: L, φ^[K] and one SGD step as naive's."""
+    entry = LOSSES[loss].with_param(param)
+    sizes, acts = [2, 3, 3, 2], _acts(loss, HIDDEN[2], "identity")
+    net = make_net(sizes, acts, loss=entry, path=path)
+    assert net.loss_param == param
+    X, Y = rng.uniform(-1, 1, size=(6, 2)), rng.normal(scale=2.0, size=(6, 2))
+    Ws, bs = params(net)
+    assert net.loss(X, Y) == pytest.approx(naive.loss(Ws, bs, acts, X, Y, (loss, param)), rel=1e-12)
+    assert net.loss(X, Y) != pytest.approx(naive.loss(Ws, bs, acts, X, Y, loss), rel=1e-3)  # default differs
+    dW, db = naive.gradients(Ws, bs, acts, X, Y, (loss, param))
+    net.fit(X, Y, epochs=1, batch_size=6, lr=0.1, shuffle=False)
+    for got, want in zip(net.weights + net.biases, [W - 0.1 * g for W, g in zip(Ws, dW)]
+                         + [b - 0.1 * g for b, g in zip(bs, db)]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (lambda: fastnn.losses.huber(0.0), "epsilon: Huber's threshold .* > 0, got 0.0"),
+    (lambda: fastnn.losses.huber(float("nan")), "epsilon: .* got nan"),
+    (lambda: fastnn.losses.quantile(1.0), r"quantile: the quantile q must be in \(0, 1\), got 1.0"),
+    (lambda: fastnn.losses.quantile("x"), r"quantile: .* got 'x'"),
+    (lambda: LOSSES["mse"].with_param(1.0), "'mse' takes no parameter"),
+    (lambda: Network([2, 1], loss=LOSSES["huber"]._replace(param=-1.0)), "epsilon: .* got -1.0"),
+    (lambda: Network([2, 1], loss=LOSSES["mse"]._replace(link="softmax")), "not an entry of fastnn's loss table"),
+])
+def test_bad_loss_parameters_are_refused(bad, match):
+    with pytest.raises(ValueError, match=match):
+        bad()
+
+
+def test_poisson_is_half_the_poisson_deviance_of_sklearn(rng):
+    """L = ½ D(y, μ) with μ = exp(z̄^[K]) = predict: scikit-learn's mean_poisson_deviance / 2."""
+    from sklearn.metrics import mean_poisson_deviance
+
+    net = Network([3, 5, 1], loss="poisson", dtype="float64", seed=0)
+    X = rng.normal(size=(40, 3))
+    y = rng.poisson(2.0, size=40).astype(float)
+    mu = net.predict(X)[:, 0]
+    assert (mu > 0).all() and net.activations[-1] == "exp"
+    assert net.loss(X, y) == pytest.approx(mean_poisson_deviance(y, mu) / 2, rel=1e-9)
+    with pytest.raises(ValueError, match=r"loss='poisson' needs counts or rates y >= 0 .* row 3"):
+        net.fit(X, np.where(np.arange(40) == 3, -1.0, y))
+
+
+def test_quantile_and_absolute_error_match_sklearn_metrics(rng):
+    from sklearn.metrics import mean_absolute_error, mean_pinball_loss
+
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    for loss, q in (("absolute_error", 0.5), ("quantile", 0.5), ("quantile", 0.2)):
+        entry = LOSSES[loss] if loss == "absolute_error" else fastnn.losses.quantile(q)
+        net = Network([3, 4, 1], loss=entry, dtype="float64", seed=0)
+        pred = net.predict(X)[:, 0]
+        want = mean_absolute_error(y, pred) if loss == "absolute_error" else mean_pinball_loss(y, pred, alpha=q)
+        assert net.loss(X, y) == pytest.approx(want, rel=1e-9)

@@ -264,7 +264,7 @@ def test_format_4_fields_and_running_statistics_per_layer(tmp_path, deep_good):
     then variance; distinct values come back to the right layer and unit."""
     path, net = deep_good
     f = fields(path)
-    assert int(f["format_version"]) == FORMAT_VERSION == 4
+    assert int(f["format_version"]) == FORMAT_VERSION
     assert f["norm"].tolist() == ["batch", "", "layer"]
     assert f["dropout"].tolist() == [0.0, 0.3, 0.1] and f["residual"].tolist() == [False, True, False]
     assert (int(f["epochs_trained"]), int(f["dropout_seed"])) == (2, net.dropout_seed) and net.dropout_seed > 0
@@ -351,6 +351,41 @@ def test_format_4_fields_in_an_older_format_are_ignored(tmp_path, deep_good):
     f = dict(fields(deep_good[0]), format_version=np.int64(3))
     np.savez(tmp_path / "v3.npz", **f)
     refused(tmp_path / "v3.npz", "params", "holds 141 values but sizes [4, 6, 6, 5, 2] need 119")
+
+
+# --- format 5: the loss's parameter --------------------------------------------------------------
+@pytest.mark.parametrize("loss", [fastnn.losses.huber(0.7), fastnn.losses.quantile(0.3), "poisson"])
+def test_format_5_keeps_the_loss_and_its_parameter(tmp_path, loss, rng):
+    net = Network([3, 4, 1], loss=loss, dtype="float64", seed=0)
+    X = rng.normal(size=(20, 3))
+    net.fit(X, rng.poisson(2.0, size=20).astype(float), epochs=2, optimizer="adam")
+    net.save(tmp_path / "m.npz")
+    back = Network.load(tmp_path / "m.npz")
+    assert (back.loss_name, back.loss_param, back.activations) == (net.loss_name, net.loss_param, net.activations)
+    assert back.loss(X, np.ones(20)) == net.loss(X, np.ones(20))
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
+
+
+def test_a_format_4_file_of_a_parameter_loss_takes_the_default(tmp_path, rng):
+    """Format 4 had no loss_param (nor these losses): such a file reads as the default ε."""
+    Network([3, 4, 1], loss=fastnn.losses.huber(0.7), seed=0).save(tmp_path / "m.npz")
+    f = {k: v for k, v in fields(tmp_path / "m.npz").items() if k != "loss_param"}
+    np.savez(tmp_path / "v4.npz", **dict(f, format_version=np.int64(4)))
+    assert Network.load(tmp_path / "v4.npz").loss_param == fastnn.losses.LOSSES["huber"].param
+    np.savez(tmp_path / "v5.npz", **dict(f, format_version=np.int64(5)))
+    refused(tmp_path / "v5.npz", "loss_param", "missing")
+
+
+@pytest.mark.parametrize("loss, value, words", [
+    ("quantile", A(1.5), "the quantile q must be in (0, 1), got 1.5"),
+    ("huber", A(-2.0), "Huber's threshold on the residual must be a finite number > 0"),
+    ("huber", A("0.1"), "floating-point"),
+    ("huber", A([0.1]), "floating-point"),
+])
+def test_hostile_loss_param_is_refused(tmp_path, loss, value, words):
+    Network([3, 4, 1], loss=loss, seed=0).save(tmp_path / "m.npz")
+    np.savez(tmp_path / "bad.npz", **dict(fields(tmp_path / "m.npz"), loss_param=value))
+    refused(tmp_path / "bad.npz", "loss_param", words)
 
 
 # --- hostile fields, one at a time ---------------------------------------------------------------
@@ -614,7 +649,9 @@ def test_flipped_data_bytes_are_caught_by_the_crc(tmp_path, good):
 
 def test_a_network_larger_than_the_memory_available_is_refused(tmp_path, good, monkeypatch):
     monkeypatch.setattr(persist, "available_memory", lambda: 1000)
-    refused(good[0], None, "the metadata fields need 1,817 bytes of memory but only 1,000 are available")
+    small = sum(a.nbytes for k, a in fields(good[0]).items() if k not in persist._BIG)
+    assert 1000 < small < 3000
+    refused(good[0], None, f"the metadata fields need {small:,} bytes of memory but only 1,000 are available")
     monkeypatch.setattr(persist, "available_memory", lambda: 3000)
     refused(good[0], "sizes", "44 float32 parameters and the optimizer state need 3,600 bytes of memory "
                               "but only 3,000 are available")
@@ -1045,7 +1082,7 @@ def _fuzz_script():
 
 
 def test_fuzz_script_seeds_are_valid_files_of_each_format_and_the_target_checks_them():
-    """The atheris script without atheris: its seed corpus loads (formats 1 to 4), its
+    """The atheris script without atheris: its seed corpus loads (formats 1 to 5), its
     target passes on seeds and on damaged files (ValueError), and its CRC repair makes a
     mutated member readable again, so that the mutation reaches load's field checks."""
     fuzz = _fuzz_script()
@@ -1058,8 +1095,8 @@ def test_fuzz_script_seeds_are_valid_files_of_each_format_and_the_target_checks_
             versions.add(int(np.load(io.BytesIO(z.read("format_version.npy")))))
         assert fuzz.fix_crcs(raw) == raw, name
         target(raw)
-    assert versions == {1, 2, 3, 4}
-    raw = seeds["v4-untrained-f64"]
+    assert versions == {1, 2, 3, 4, 5}
+    raw = seeds["v5-untrained-f64"]
     with zipfile.ZipFile(io.BytesIO(raw)) as z:
         info = z.getinfo("params.npy")
     at = info.header_offset + 30 + len(info.filename) + len(info.extra) + 140  # a parameter's bytes

@@ -126,6 +126,8 @@ def xy(draw, net, specials=True, rows=st.integers(1, 24)):
             Y = rng.dirichlet(np.ones(nK), N)
     elif kind == "binary":
         Y = rng.integers(0, 2, (N, nK)) * 1.0 if draw(st.booleans()) else rng.uniform(0, 1, (N, nK))
+    elif kind == "nonnegative":  # counts (poisson)
+        Y = rng.poisson(1.0, (N, nK)) * 1.0
     else:
         Y = rng.normal(size=(N, nK))
         if specials:

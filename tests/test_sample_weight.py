@@ -16,6 +16,8 @@ def targets(rng, loss, N, n_out):
         return np.eye(n_out)[rng.integers(0, n_out, N)]
     if loss == "binary_cross_entropy":
         return rng.integers(0, 2, (N, n_out)).astype(float)
+    if loss == "poisson":
+        return rng.poisson(1.5, (N, n_out)).astype(float)
     return rng.normal(size=(N, n_out))
 
 
