@@ -512,7 +512,7 @@ class Trainer:
         self.engine, self.opt, self.batch = engine, opt, batch
         self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
         self.threads, self.by_columns = 1, False
-        if self.unrolled is None:
+        if self.unrolled is None and getattr(opt, "clip_norm", None) is None:  # (clipped: one thread)
             self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
         self.pool: EpochPool | None = None
         self._hold: Any = None

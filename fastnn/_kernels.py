@@ -33,6 +33,8 @@ The serial epoch and both threaded epochs run the same per-layer block functions
 of rows or columns.
 Nets small enough for ``_unrolled`` skip both and run a generated straight-line epoch.
 """
+import math
+
 import numpy as np
 
 from . import _codegen
@@ -60,7 +62,7 @@ from ._layout import (
     W_OFF,
 )
 from ._sync import _claim, _done, _wait
-from .optimizers import FUSED, LR, WEIGHT_DECAY
+from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 
 # Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
 # name on entry (``lay, loss, kernel_path, rates = shape``); ``_engine`` builds them:
@@ -991,6 +993,45 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
 # A run of batches is the rows perm[0:N] (shuffle) or X[0:N] (in order): fit passes a slice of
 # perm, or of X and Y, to run part of an epoch and return to Python (Ctrl-C) in between.
 @jit(inline=True)
+def _param_range(lay, k0, i):
+    """Range i of layer k0 + 1's parameters in θ: 0 W^[k] (with weight decay), 1 b̄^[k], 2 γ^[k],
+    3 β^[k]; (lo, hi, decays), empty (0, 0) for γ, β without norm."""
+    n_out, n_in = _u(lay[k0, N_OUT]), _u(lay[k0, N_IN])
+    if i == 0:
+        return _u(lay[k0, W_OFF]), _u(lay[k0, W_OFF]) + n_out * n_in, True
+    if i == 1:
+        return _u(lay[k0, B_OFF]), _u(lay[k0, B_OFF]) + n_out, False
+    if lay[k0, NORM] == 0:
+        return _u(0), _u(0), False
+    lo = _u(lay[k0, G_OFF]) + (n_out if i == 3 else _u(0))
+    return lo, lo + n_out, False
+
+
+@jit
+def _clipped_step(theta, grad, state, lay, B, opt, h, c):
+    """The optimizer's step on all of θ from grad = Σ_batch ∂L/∂θ, the batch's mean gradient
+    g = grad / B first clipped to the global norm h[CLIP_NORM]: g ← g · min(1, clip / (‖g‖₂ +
+    1e-6)), as torch.nn.utils.clip_grad_norm_. The norm needs every layer's gradient, so the
+    batch's backward pass took no step (``train`` off)."""
+    T = theta.dtype.type
+    ss = 0.0
+    for k0 in range(lay.shape[0]):
+        for i in range(4):
+            lo, hi, _ = _param_range(lay, k0, i)
+            for j in range(lo, hi):
+                ss += float(grad[j]) * float(grad[j])
+    coef = h[CLIP_NORM] / (math.sqrt(ss) / B + 1e-6)
+    scale = T(min(1.0, coef) / B)
+    for k0 in range(lay.shape[0]):
+        for i in range(4):
+            lo, hi, decays = _param_range(lay, k0, i)
+            for j in range(lo, hi):
+                grad[j] *= scale
+            if hi > lo:
+                opt_step(opt, theta, grad, state, lo, hi, T(h[WEIGHT_DECAY]) if decays else T(0), c)
+
+
+@jit(inline=True)
 def _rows_in_order(X, perm, shuffle):
     return perm.shape[0] if shuffle else X.shape[0]
 
@@ -1010,7 +1051,8 @@ def _epoch(shape, step, rows, scratch, batch, total):
     xb, yb = scratch[2], scratch[3]
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
-    theta, _, _, opt, h, t, run = step
+    theta, grad, state, opt, h, t, run = step
+    clip = h[CLIP_NORM] > 0.0  # clip_norm: the step waits for every layer's gradient
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -1021,7 +1063,9 @@ def _epoch(shape, step, rows, scratch, batch, total):
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         c = _constants(opt, h, t)
         _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, start, start)
-        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(True), c, ctl, start)
+        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(not clip), c, ctl, start)
+        if clip:
+            _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
     return total
 
 

@@ -57,7 +57,7 @@ def _source(sizes, codes, loss, direct, lp=0.0):
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
     emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
     emit(0, "from fastnn._jit import jit")
-    emit(0, "from fastnn.optimizers import LR, WEIGHT_DECAY")
+    emit(0, "from fastnn.optimizers import CLIP_NORM, LR, WEIGHT_DECAY")
     emit(0, "")
     emit(0, "@jit")  # fastnn's options, and a cached epoch loads without Numba's full set-up
     emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
@@ -126,6 +126,13 @@ def _source(sizes, codes, loss, direct, lp=0.0):
         emit(3, "scale = T(1.0 / B)")
         store(3)
         store(3, "scale * g")
+        emit(3, "if h[CLIP_NORM] > 0.0:  # clip_norm: g ← g · min(1, clip / (‖g‖₂ + 1e-6))")
+        emit(4, "ss = 0.0")
+        emit(4, f"for j in range({off}):")
+        emit(5, "ss += float(grad[j]) * float(grad[j])")
+        emit(4, "coef = T(min(1.0, h[CLIP_NORM] / (math.sqrt(ss) + 1e-6)))")
+        emit(4, f"for j in range({off}):")
+        emit(5, "grad[j] *= coef")
         emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
         emit(3, "wd = T(h[WEIGHT_DECAY])")
         for lo, hi, decay in ranges:

@@ -173,6 +173,7 @@ class _BaseMLP(BaseEstimator):
         "norm": [None, StrOptions({"layer", "batch"}), "array-like"],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), "array-like"],
         "residual": ["boolean", "array-like"],
+        "clip_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -181,7 +182,7 @@ class _BaseMLP(BaseEstimator):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False):
+                 dropout=0.0, residual=False, clip_norm=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -211,6 +212,7 @@ class _BaseMLP(BaseEstimator):
         self.norm = norm
         self.dropout = dropout
         self.residual = residual
+        self.clip_norm = clip_norm
 
     # ------------------------------------------------------------ fitted views of network_
     @property
@@ -302,6 +304,9 @@ class _BaseMLP(BaseEstimator):
         if cw is not None:  # class_weight: each row's class weight times its sample weight
             sw = cw if sw is None else sw * cw
         options = self._layer_options([X.shape[1], *hidden, 1])
+        if self.solver == "lbfgs" and self.clip_norm is not None:
+            raise ValueError(f"clip_norm={self.clip_norm!r} clips the stochastic solvers' batch gradients: "
+                             "L-BFGS takes no such steps; use solver='adam' or 'sgd', or clip_norm=None")
         if self.solver == "lbfgs" and any(options["dropout"]):
             raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
                              "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
@@ -433,11 +438,11 @@ class _BaseMLP(BaseEstimator):
         wd = self.alpha / batch_weight  # scikit-learn's ½·alpha·‖W‖²/Σ_batch w in the batch loss
         if self.solver == "adam":
             return _opt.Adam(lr=self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
-                             eps=self.epsilon, weight_decay=wd)
+                             eps=self.epsilon, weight_decay=wd, clip_norm=self.clip_norm)
         schedule = _schedules.InverseScaling(self.power_t, per=n) if self.learning_rate == "invscaling" else None
         return _opt.SGD(lr=self.learning_rate_init, momentum=self.momentum,
                         nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=wd,
-                        schedule=schedule)
+                        schedule=schedule, clip_norm=self.clip_norm)
 
     _loss_outputs = 1  # loss_ divides the loss by this: the log-loss is summed over the outputs
 
@@ -645,6 +650,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     residual : bool or list of bool, default False
         Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
         layer as wide as its input (at least one must be), or one bool per hidden layer.
+    clip_norm : float or None, default None
+        Clip each batch's gradient (all of θ) to this global norm before the step, as
+        ``fastnn.Adam(clip_norm=)`` (Keras' ``global_clipnorm``, PyTorch's
+        ``clip_grad_norm_``); > 0, or None. The stochastic solvers only; a clipped fit runs on
+        one thread.
     huber_epsilon : float, default 0.1
         loss="huber"'s threshold ε > 0 on the residual r = x̄^[K] − y: ½ r² for |r| ≤ ε, ε|r| − ½ε²
         beyond (scikit-learn's ``SGDRegressor(epsilon=)``; here ``epsilon`` is Adam's).
@@ -717,7 +727,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, huber_epsilon=0.1, quantile=0.5):
+                 dropout=0.0, residual=False, clip_norm=None, huber_epsilon=0.1, quantile=0.5):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -725,7 +735,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
-                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual)
+                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
+                         clip_norm=clip_norm)
         self.loss = loss
         self.huber_epsilon = huber_epsilon
         self.quantile = quantile
@@ -917,6 +928,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     residual : bool or list of bool, default False
         Identity skips x̄^[k] = x̄^[k-1] + d^[k], as ``Network(residual=)``: True for every hidden
         layer as wide as its input (at least one must be), or one bool per hidden layer.
+    clip_norm : float or None, default None
+        Clip each batch's gradient (all of θ) to this global norm before the step, as
+        ``fastnn.Adam(clip_norm=)`` (Keras' ``global_clipnorm``, PyTorch's
+        ``clip_grad_norm_``); > 0, or None. The stochastic solvers only; a clipped fit runs on
+        one thread.
     class_weight : dict, "balanced" or None, default None
         Weights of the classes (what scikit-learn's own MLP lacks): a dict {label: weight}
         (labels not in it weigh 1) or "balanced", n_samples / (n_classes · count) from y. Each
@@ -991,7 +1007,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, class_weight=None):
+                 dropout=0.0, residual=False, clip_norm=None, class_weight=None):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -999,7 +1015,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                          nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
-                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual)
+                         n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
+                         clip_norm=clip_norm)
         self.class_weight = class_weight
 
     def _class_weights(self, y, incremental):

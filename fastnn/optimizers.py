@@ -56,11 +56,12 @@ class Hyper(NamedTuple):
     beta2: float = 0.0
     eps: float = 0.0
     alpha: float = 0.0
+    clip_norm: float = 0.0  # the bound on the batch gradient's global norm; 0: no clipping
 
 
 # The kernels receive h as a plain tuple (Numba types it in C; a named tuple costs ~0.4 µs a
 # call) and read its fields by these names: h[LR], h[WEIGHT_DECAY], ...
-LR, WEIGHT_DECAY, MOMENTUM, NESTEROV, BETA1, BETA2, EPS, ALPHA = range(len(Hyper._fields))
+LR, WEIGHT_DECAY, MOMENTUM, NESTEROV, BETA1, BETA2, EPS, ALPHA, CLIP_NORM = range(len(Hyper._fields))
 _FIELD = {f: i for i, f in enumerate(Hyper._fields)}
 NO_STEP = Hyper(0.0, 0.0)  # for kernel calls that compute gradients and take no step
 
@@ -275,6 +276,12 @@ class Optimizer:
     schedule : str, Schedule or None, default None
         The learning-rate schedule: a name in ``fastnn.SCHEDULES``, an instance, or None for
         a constant lr.
+    clip_norm : float or None, default None
+        Clip the batch's gradient g (all of θ) to this global norm before each step,
+        g ← g · min(1, clip_norm / (‖g‖₂ + 1e-6)), as ``torch.nn.utils.clip_grad_norm_``
+        followed by the step (Keras' ``global_clipnorm``); > 0, or None for no clipping. The
+        norm needs every layer's gradient before any step, so a clipped fit keeps a gradient
+        buffer (plain SGD too) and runs on one thread.
 
     Attributes
     ----------
@@ -286,6 +293,8 @@ class Optimizer:
         How many buffers of θ's length the state holds.
     lr, weight_decay : float
         The hyperparameters, as given.
+    clip_norm : float or None
+        The gradient's global-norm bound, as given.
     schedule : Schedule
         The learning-rate schedule.
     t : int
@@ -312,10 +321,11 @@ class Optimizer:
     _fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lr: float, weight_decay: float = 0.0,
-                 schedule: str | _schedules.Schedule | None = None) -> None:
+                 schedule: str | _schedules.Schedule | None = None, clip_norm: float | None = None) -> None:
         cls = type(self).__name__
         self.lr = _number(cls, "lr", lr, 0, lo_open=True)
         self.weight_decay = _number(cls, "weight_decay", weight_decay, 0)
+        self.clip_norm = None if clip_norm is None else _number(cls, "clip_norm", clip_norm, 0, lo_open=True)
         self.schedule = _schedules.get(schedule)
         self.t = 0
         self.epoch = 0
@@ -331,6 +341,7 @@ class Optimizer:
         the lr from the schedule for ``epoch``, the weight decay and the class's own fields."""
         h = [0.0] * len(Hyper._fields)
         h[LR], h[WEIGHT_DECAY] = float(self.schedule.lr(self.lr, self.epoch)), float(self.weight_decay)
+        h[CLIP_NORM] = float(self.clip_norm or 0.0)
         for f in self._fields:
             h[_FIELD[f]] = float(getattr(self, f))
         return Hyper._make(h)
@@ -377,11 +388,12 @@ class Optimizer:
         Returns
         -------
         dict
-            ``lr``, ``weight_decay`` and the class's own hyperparameters (the schedule is not
-            included).
+            ``lr``, ``weight_decay``, the class's own hyperparameters and ``clip_norm`` when
+            set (the schedule is not included).
         """
         return {"lr": self.lr, "weight_decay": self.weight_decay,
-                **{f: getattr(self, f) for f in self._fields}}
+                **{f: getattr(self, f) for f in self._fields},
+                **({"clip_norm": self.clip_norm} if self.clip_norm is not None else {})}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -406,6 +418,8 @@ class SGD(Optimizer):
         L2 weight decay on W^[k] (added to g), ≥ 0.
     schedule : str, Schedule or None, default None
         The learning-rate schedule (see ``Optimizer``).
+    clip_norm : float or None, default None
+        Clip the batch gradient's global norm to this before each step (see ``Optimizer``).
 
     Attributes
     ----------
@@ -433,8 +447,9 @@ class SGD(Optimizer):
     _fields = ("momentum", "nesterov")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None) -> None:
-        super().__init__(lr, weight_decay, schedule)
+                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, schedule, clip_norm)
         self.momentum = _number("SGD", "momentum", momentum, 0, 1, hi_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise ValueError(f"SGD: nesterov must be True or False, got {nesterov!r}")
@@ -445,8 +460,8 @@ class SGD(Optimizer):
 
     @property
     def fused(self) -> bool:
-        """True without momentum and weight decay: the step runs inside the gradient GEMM."""
-        return self.momentum == 0 and self.weight_decay == 0
+        """True without momentum, weight decay and clipping: the step runs inside the gradient GEMM."""
+        return self.momentum == 0 and self.weight_decay == 0 and self.clip_norm is None
 
 
 class Adam(Optimizer):
@@ -467,6 +482,8 @@ class Adam(Optimizer):
         L2 weight decay on W^[k], added to g, ≥ 0.
     schedule : str, Schedule or None, default None
         The learning-rate schedule (see ``Optimizer``).
+    clip_norm : float or None, default None
+        Clip the batch gradient's global norm to this before each step (see ``Optimizer``).
 
     Attributes
     ----------
@@ -490,8 +507,9 @@ class Adam(Optimizer):
     _fields = ("beta1", "beta2", "eps")
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None) -> None:
-        super().__init__(lr, weight_decay, schedule)
+                 weight_decay: float = 0.0, schedule: str | _schedules.Schedule | None = None,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, schedule, clip_norm)
         cls = type(self).__name__
         self.beta1 = _number(cls, "beta1", beta1, 0, 1, hi_open=True)
         self.beta2 = _number(cls, "beta2", beta2, 0, 1, hi_open=True)
@@ -513,6 +531,8 @@ class AdamW(Adam):
         Decoupled weight decay on W^[k], ≥ 0 (PyTorch's default).
     schedule : str, Schedule or None, default None
         The learning-rate schedule (see ``Optimizer``).
+    clip_norm : float or None, default None
+        Clip the batch gradient's global norm to this before each step (see ``Optimizer``).
 
     Raises
     ------
@@ -524,8 +544,9 @@ class AdamW(Adam):
     _step = adamw_step
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 1e-2, schedule: str | _schedules.Schedule | None = None) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay, schedule)
+                 weight_decay: float = 1e-2, schedule: str | _schedules.Schedule | None = None,
+                 clip_norm: float | None = None) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay, schedule, clip_norm)
 
 
 class RMSprop(Optimizer):
@@ -543,6 +564,8 @@ class RMSprop(Optimizer):
         L2 weight decay on W^[k], added to g, ≥ 0.
     schedule : str, Schedule or None, default None
         The learning-rate schedule (see ``Optimizer``).
+    clip_norm : float or None, default None
+        Clip the batch gradient's global norm to this before each step (see ``Optimizer``).
 
     Attributes
     ----------
@@ -560,8 +583,8 @@ class RMSprop(Optimizer):
     _fields = ("alpha", "eps")
 
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 schedule: str | _schedules.Schedule | None = None) -> None:
-        super().__init__(lr, weight_decay, schedule)
+                 schedule: str | _schedules.Schedule | None = None, clip_norm: float | None = None) -> None:
+        super().__init__(lr, weight_decay, schedule, clip_norm)
         self.alpha = _number("RMSprop", "alpha", alpha, 0, 1)
         self.eps = _number("RMSprop", "eps", eps, 0)
 

@@ -707,3 +707,31 @@ def test_class_weight_balanced_raises_the_minority_recall_and_partial_fit_takes_
     MLPClassifier(class_weight={1: 5.0}, hidden_layer_sizes=(4,)).partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="class_weight"):
         MLPClassifier(class_weight="heavy").fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_clip_norm_clips_the_estimators_steps(solver):
+    """clip_norm reaches the optimizer: the fit equals Network.fit from the same initial θ with
+    the optimizer object the estimator builds, clip_norm included, and differs from no clip."""
+    import fastnn
+
+    X, y = make_regression(n_samples=60, n_features=4, noise=5.0, random_state=0)
+    kw = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=3, batch_size=20, shuffle=False,
+              learning_rate_init=0.01, n_iter_no_change=np.inf, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clipped = MLPRegressor(clip_norm=1.0, **kw).fit(X, y)
+        free = MLPRegressor(**kw).fit(X, y)
+    assert clipped.network_.optimizer.clip_norm == 1.0 and free.network_.optimizer.clip_norm is None
+    start = MLPRegressor(**kw)
+    start._init_network(X, y[:, None], [8], start._layer_options([4, 8, 1]))
+    opt = start._make_optimizer(20.0, 60)
+    opt.clip_norm = 1.0
+    assert isinstance(opt, fastnn.Adam if solver == "adam" else fastnn.SGD)
+    start.network_.fit(X, y, epochs=3, batch_size=20, optimizer=opt, shuffle=False)
+    np.testing.assert_array_equal(clipped.network_.parameters, start.network_.parameters)
+    assert not np.allclose(clipped.network_.parameters, free.network_.parameters)
+    with pytest.raises(ValueError, match=r"clip_norm=1.0 clips the stochastic solvers' batch gradients"):
+        MLPRegressor(solver="lbfgs", clip_norm=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'clip_norm' parameter"):
+        MLPClassifier(clip_norm=0.0).fit(X, y > 0)

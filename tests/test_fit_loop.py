@@ -528,10 +528,11 @@ def test_copies_keep_weights_tied_to_theta(data, tmp_path, how):
         other = joblib.load(tmp_path / "n.joblib")
     assert_views_of_theta(other)
     _same_network(net, other, X, Y)
+    w = other.weights[0][0, 0]
     other.weights[0][0, 0] += 1.0  # edits through the view reach θ, the copy's own
     assert other.parameters[0] == net.parameters[0] + 1.0
     h1 = net.fit(X, Y, epochs=2, batch_size=8, seed=5)
-    other.weights[0][0, 0] -= 1.0
+    other.weights[0][0, 0] = w  # (not −= 1.0: (w + 1) − 1 rounds w to a multiple of 2⁻⁵²)
     h2 = other.fit(X, Y, epochs=2, batch_size=8, seed=5)
     assert h1.loss == h2.loss  # optimizer state and weights carried over exactly
 

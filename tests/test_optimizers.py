@@ -159,9 +159,10 @@ def test_threaded_fit_matches_the_reference(name, path, split, rng, make_net):
 
 
 # ------------------------------------------------------------------ torch.optim on nn.Sequential
-def _torch_fit(net, X, Y, name, kw, opt, batch, epochs, make_schedule=None):
+def _torch_fit(net, X, Y, name, kw, opt, batch, epochs, make_schedule=None, clip_norm=None):
     """The same training in torch: Linear layers holding W^[k], b̄^[k]; loss mean ½‖y − x̄‖²;
-    weight decay in a param group of the weights only. Returns (Ws, bs, epoch losses)."""
+    weight decay in a param group of the weights only; with ``clip_norm``,
+    ``clip_grad_norm_`` before each step. Returns (Ws, bs, epoch losses)."""
     torch = require("torch")
     acts = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "identity": torch.nn.Identity}
     layers = []
@@ -185,6 +186,8 @@ def _torch_fit(net, X, Y, name, kw, opt, batch, epochs, make_schedule=None):
             topt.zero_grad()
             loss = 0.5 * ((model(X[s:s + batch]) - Y[s:s + batch]) ** 2).sum(1).mean()
             loss.backward()
+            if clip_norm is not None:
+                _torch_fit.norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)))
             topt.step()
             total += loss.item() * len(X[s:s + batch])
         losses.append(total / len(X))
@@ -193,6 +196,9 @@ def _torch_fit(net, X, Y, name, kw, opt, batch, epochs, make_schedule=None):
         elif sched is not None:
             sched.step()
     return ([m.weight.detach().numpy() for m in lins], [m.bias.detach().numpy() for m in lins], losses)
+
+
+_torch_fit.norms = []  # the global gradient norms clip_grad_norm_ saw, for the clipping tests
 
 
 def _assert_torch_matches(net, hist, torch_run):
@@ -209,6 +215,55 @@ def test_fit_matches_torch_optim(name, kw, rng, make_net):
     opt = _optimizer(name, kw)
     theirs = _torch_fit(net, X, Y, name, kw, opt, batch=4, epochs=2)
     _assert_torch_matches(net, net.fit(X, Y, epochs=2, batch_size=4, optimizer=opt, shuffle=False), theirs)
+
+
+# every optimizer with a config of its own on every path, all pairs (the clip needs a gradient
+# buffer: plain SGD leaves its fused kernel, and the unrolled epoch clips its stored gradient)
+CLIPPED = [(n, kw, p) for i, (n, kw) in enumerate((n, kw) for n in OPTIMIZERS for kw in CONFIGS[n][:2])
+           for p in [PATHS[i % len(PATHS)], PATHS[(i + 1) % len(PATHS)]]]
+
+
+@pytest.mark.parametrize("name,kw,path", CLIPPED)
+def test_clip_norm_matches_torch_clip_grad_norm(name, kw, path, rng, make_net):
+    """clip_norm=0.3: most steps clip (their norm is above it), as clip_grad_norm_ then step."""
+    net = make_net(SIZES, ACTS, path=path)
+    X, Y = random_xy(rng, 19, SIZES[0], SIZES[-1])
+    opt = OPTIMIZERS[name](lr=LR[name], clip_norm=0.3, **kw)
+    assert not opt.fused and opt.config()["clip_norm"] == 0.3
+    _torch_fit.norms.clear()
+    theirs = _torch_fit(net, X, Y, name, kw, opt, batch=4, epochs=2, clip_norm=0.3)
+    assert sum(n > 0.3 for n in _torch_fit.norms) >= 5, _torch_fit.norms  # the clip acts
+    _assert_torch_matches(net, net.fit(X, Y, epochs=2, batch_size=4, optimizer=opt, shuffle=False), theirs)
+
+
+def test_clip_norm_on_a_net_with_layer_norm_and_a_skip_and_threads(rng):
+    """The extended kernels' gradient (θ with γ, β), clipped: the same steps as clipping
+    loss_and_gradient by hand and stepping with naive_optim; threads=2 runs on one thread."""
+    kw = dict(norm="layer", residual=True, dtype="float64", seed=3)
+    net = fastnn.Network([3, 6, 6, 2], "tanh", **kw)
+    twin = fastnn.Network([3, 6, 6, 2], "tanh", **kw)
+    X, Y = random_xy(rng, 12, 3, 2)
+    mask = np.zeros(net.n_params, bool)
+    for W in net.unpack(mask)[0]:
+        W[...] = True
+    theta, state = twin.parameters.copy(), {}
+    for s in range(0, 12, 4):
+        twin.set_parameters(theta)
+        _, g = twin.loss_and_gradient(X[s:s + 4], Y[s:s + 4], training=True)
+        g = g * min(1.0, 0.2 / (np.linalg.norm(g) + 1e-6))
+        theta = naive_optim.adam_step(theta, g, state, 0.01, weight_decay=0.1, decay_mask=mask)
+    net.fit(X, Y, epochs=1, batch_size=4, optimizer=fastnn.Adam(lr=0.01, weight_decay=0.1, clip_norm=0.2),
+            shuffle=False, threads=2)
+    np.testing.assert_allclose(net.parameters, theta, rtol=1e-10, atol=1e-12)
+
+
+def test_clip_norm_survives_save_and_load(tmp_path, rng):
+    net = fastnn.Network([2, 4, 1], seed=0)
+    X, Y = random_xy(rng, 8, 2, 1)
+    net.fit(X, Y, epochs=1, optimizer=fastnn.SGD(lr=0.1, clip_norm=0.5))
+    net.save(tmp_path / "m.npz")
+    back = fastnn.Network.load(tmp_path / "m.npz")
+    assert back.optimizer.clip_norm == 0.5 and "clip_norm=0.5" in repr(back.optimizer)
 
 
 @pytest.mark.parametrize("schedule", SCHEDULED)
@@ -280,6 +335,8 @@ BAD = [
     ("sgd", dict(weight_decay=-0.1), "weight_decay"), ("adamw", dict(weight_decay=NAN), "weight_decay"),
     ("adam", dict(weight_decay=INF), "weight_decay"),
     ("adam", dict(schedule="cosine"), "T_max"), ("sgd", dict(schedule="warmup"), "schedule"),
+    ("adam", dict(clip_norm=0.0), "clip_norm"), ("sgd", dict(clip_norm=NAN), "clip_norm"),
+    ("rmsprop", dict(clip_norm="1"), "clip_norm"),
 ]
 
 
