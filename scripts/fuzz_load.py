@@ -3,13 +3,13 @@
 atheris is a development tool, not a dependency of fastnn: ``pip install atheris``.
 
 Each input is a whole model file's bytes. The corpus starts from valid files that ``save``
-writes (formats 4, 3, 2 and 1; float32 and float64; with and without an optimizer and its
+writes (formats 5, 4, 3, 2 and 1; float32 and float64; with and without an optimizer and its
 state, a schedule and feature names; layer and batch norm with running statistics, dropout and
-skips; a compressed archive, big-endian parameters and ``.npy`` 2.0 headers), which libFuzzer
-mutates as bytes. A custom mutator then recomputes the zip members' CRC-32s three times in
-four, so that mutations inside a member get past the CRC check to the field checks, and
-libFuzzer gets a dictionary of the tokens model files are made of (``dictionary()``, written to
-``build/fuzz_load/load.dict`` and passed as ``-dict``).
+skips; class labels and an input transform; a compressed archive, big-endian parameters and
+``.npy`` 2.0 headers), which libFuzzer mutates as bytes. A custom mutator then recomputes the
+zip members' CRC-32s three times in four, so that mutations inside a member get past the CRC
+check to the field checks, and libFuzzer gets a dictionary of the tokens model files are made
+of (``dictionary()``, written to ``build/fuzz_load/load.dict`` and passed as ``-dict``).
 
 Instrumented for coverage: ``fastnn.persist``, the parts of fastnn that ``load`` calls
 (``network``, ``optimizers``, ``schedules``, ``activations``, ``losses``; not their
@@ -54,6 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 OUT = REPO / "build" / "fuzz_load"
 V4_FIELDS = ("norm", "dropout", "residual", "running_stats", "epochs_trained", "dropout_seed")
+V5_FIELDS = ("classes", "preprocess")
 
 
 # ------------------------------------------------------------------------------ the seed corpus
@@ -78,6 +79,7 @@ def seeds():
     import pandas as pd
 
     from fastnn import SGD, Network, schedules
+    from fastnn.preprocess import Preprocess
 
     rng = np.random.default_rng(0)
     out = {}
@@ -92,26 +94,30 @@ def seeds():
     y = rng.integers(0, 3, size=24)
     net = Network([3, 4, 3], ["relu", "softmax"], loss="cross_entropy", dtype="float32", seed=1)
     net.fit(pd.DataFrame(X, columns=["a", "b", "c"]), y, epochs=2, batch_size=8, optimizer="adam")
-    v4 = saved(net, "v4-adam-names-f32")
+    net.classes = np.array(["x", "y", "z"])
+    v5 = saved(net, "v5-adam-names-classes-f32")
 
     net = Network([2, 3, 1], ["tanh", "identity"], dtype="float64", seed=2)
-    saved(net, "v4-untrained-f64")
+    net.preprocess = Preprocess(["p", "q"], mean=[0.0, 1.0], scale=[1.0, 2.0], targets=["t"])
+    saved(net, "v5-untrained-f64")
 
     net = Network([2, 3, 3, 1], ["relu", "tanh", "identity"], norm=["batch", "layer"], dropout=0.2,
                   residual=True, dtype="float64", seed=5)
     net.fit(rng.normal(size=(16, 2)), rng.normal(size=(16, 1)), epochs=2, batch_size=8, optimizer="adam")
-    saved(net, "v4-norm-dropout-skip-f64")
+    saved(net, "v5-norm-dropout-skip-f64")
 
     net = Network([2, 3, 2], ["sigmoid", "identity"], dtype="float64", seed=3)
     opt = SGD(lr=0.05, momentum=0.9, nesterov=True, schedule=schedules.ReduceOnPlateau(patience=0))
     net.fit(rng.normal(size=(16, 2)), rng.normal(size=(16, 2)), epochs=2, batch_size=8, optimizer=opt)
-    saved(net, "v4-momentum-plateau-f64")
+    saved(net, "v5-momentum-plateau-f64")
 
     net = Network([2, 2, 1], ["relu", "sigmoid"], loss="binary_cross_entropy", seed=4)
     net.fit(rng.normal(size=(16, 2)), rng.integers(0, 2, size=(16, 1)), epochs=1, batch_size=8,
             optimizer="rmsprop")
-    saved(net, "v4-rmsprop-bce")
+    saved(net, "v5-rmsprop-bce")
 
+    v4 = {k: v for k, v in v5.items() if k not in V5_FIELDS}
+    out["v4-adam-names-f32"] = _npz(dict(v4, format_version=np.int64(4)))
     v3 = {k: v for k, v in v4.items() if k not in V4_FIELDS}
     out["v3-adam-names-f32"] = _npz(dict(v3, format_version=np.int64(3)))
     v2 = {k: v for k, v in v3.items() if k != "feature_names"}
@@ -119,9 +125,9 @@ def seeds():
     v1 = {k: v3[k] for k in ("sizes", "activations", "dtype", "params")}
     v1["activations"] = np.asarray(["relu", "sigmoid"])  # format 1 knew only mse
     out["v1-f32"] = _npz(dict(v1, format_version=np.int64(1)))
-    out["v4-compressed"] = _npz(v4, compressed=True)
-    out["v4-big-endian"] = _npz(dict(v4, params=v4["params"].astype(">f4")))
-    out["v4-npy-2.0"] = _npz(v4, npy_version=(2, 0))
+    out["v5-compressed"] = _npz(v5, compressed=True)
+    out["v5-big-endian"] = _npz(dict(v5, params=v5["params"].astype(">f4")))
+    out["v5-npy-2.0"] = _npz(v5, npy_version=(2, 0))
     for f in tmp.iterdir():
         f.unlink()
     tmp.rmdir()
@@ -146,7 +152,7 @@ def dictionary():
     tokens = [w.encode() for w in words] + [w.encode("utf-32-le") for w in words]
     tokens += [f"{f}.npy".encode() for f in ("format_version", "sizes", "activations", "loss", "dtype",
                                              "rng", "optimizer", "optimizer_state", "feature_names", "params",
-                                             *V4_FIELDS)]
+                                             *V4_FIELDS, *V5_FIELDS)]
     tokens += [f"'descr': '{d}'".encode() for d in ("<f4", "<f8", ">f4", ">f8", "<f2", "<i8", "<u8", "|u1",
                                                     "|b1", "<c8", "|O", "<U8", "|S4", "<M8[s]", "|V8", "<f16")]
     tokens += [b"'fortran_order': True", b"'shape': ()", b"'shape': (0,)", b"'shape': (-1,)",
