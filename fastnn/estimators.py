@@ -56,6 +56,7 @@ from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
 from .network import Network
+from .preprocess import class_labels
 from .training import DivergedError
 
 # L-BFGS-B's iprint is deprecated from SciPy 1.15 (a DeprecationWarning on every fit), as
@@ -414,6 +415,8 @@ class _BaseMLP(BaseEstimator):
             W[...], b[...] = Wt.T, bt
         if hasattr(self, "feature_names_in_"):
             self.network_.feature_names_in_ = np.asarray(self.feature_names_in_, dtype=object)
+        if self._is_classifier and not self._multilabel and len(self.classes_) > 1:  # for files and fastnn predict
+            self.network_.classes = class_labels(self.classes_)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []

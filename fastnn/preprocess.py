@@ -276,3 +276,27 @@ def check_classes(classes: Any, n_outputs: int) -> npt.NDArray[Any]:
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def class_labels(values: Any) -> npt.NDArray[Any] | None:
+    """Labels as a model file keeps them: whole numbers as int64, text as str; None for others
+    (fractions, mixed kinds), which a file cannot name.
+
+    Parameters
+    ----------
+    values : array_like
+        Class labels, e.g. an estimator's ``classes_`` or the values of a target column.
+
+    Returns
+    -------
+    ndarray or None
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all() \
+            and (np.abs(arr) < 2**53).all():
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "U" or (arr.dtype.kind == "O" and all(isinstance(v, str) for v in arr.ravel())):
+        return arr.astype(str)
+    return None
