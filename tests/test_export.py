@@ -557,8 +557,9 @@ def test_network_and_estimator_methods_delegate(tmp_path):
     clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
     clf.to_onnx(tmp_path / "clf.onnx")
     sess = ort.InferenceSession(str(tmp_path / "clf.onnx"), providers=["CPUExecutionProvider"])
-    (probs,) = sess.run(None, {"x": X})
+    labels, probs = sess.run(None, {"x": X})
     np.testing.assert_allclose(probs, clf.predict_proba(X), rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(labels, clf.predict(X))
     net = clf.network_
     net.to_onnx(tmp_path / "net.onnx")
     assert (tmp_path / "net.onnx").stat().st_size > 0
@@ -712,3 +713,103 @@ except ImportError:
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0 and p.stdout.strip() == "no torch", p.stderr
+
+
+# ------------------------------------------------------------- estimators: labels, skl2onnx
+def _session(model):
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def _classes_data(kind):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    return {"int": (X, y + 1), "str": (X, names[y]), "binary-str": (X[:100], names[y[:100]]),
+            "binary-int": (X[:100], y[:100])}[kind]
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+@pytest.mark.parametrize("kind", ["int", "str", "binary-str", "binary-int"])
+def test_classifier_onnx_has_label_and_probabilities_with_classes_in_metadata(kind, tmp_path):
+    import onnx
+
+    from fastnn import MLPClassifier
+
+    X, y = _classes_data(kind)
+    clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=10, random_state=0).fit(X, y)
+    clf.to_onnx(tmp_path / "clf.onnx")
+    model = onnx.load(tmp_path / "clf.onnx")
+    labels, probs = _session(model).run(["label", "probabilities"], {"x": X})
+    assert probs.shape == clf.predict_proba(X).shape == (len(X), len(clf.classes_))  # (N, 2) for binary
+    np.testing.assert_allclose(probs, clf.predict_proba(X), rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(labels, clf.predict(X))
+    meta = {p.key: json.loads(p.value) for p in model.metadata_props}
+    assert meta["classes"] == clf.classes_.tolist()
+    # the Network keeps its single sigmoid output
+    clf.network_.to_onnx(tmp_path / "net.onnx")
+    (raw,) = _session(onnx.load(tmp_path / "net.onnx")).run(None, {"x": X})
+    assert raw.shape == (len(X), clf.network_.sizes[-1])
+
+
+def test_an_unfitted_estimator_is_refused(tmp_path):
+    from fastnn import MLPClassifier
+    from fastnn.export import to_onnx
+
+    with pytest.raises(ValueError, match="not fitted yet"):
+        to_onnx(MLPClassifier(), tmp_path / "x.onnx")
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+@pytest.mark.parametrize("kind", ["int", "str", "binary-str"])
+def test_skl2onnx_converts_a_pipeline_as_it_converts_scikit_learns_mlp(kind):
+    """Registered, fastnn's MLPClassifier in a Pipeline converts with the outputs skl2onnx gives
+    scikit-learn's MLPClassifier (ZipMap by default, tensors with zipmap=False), and ONNX
+    Runtime agrees with the pipeline's predict and predict_proba."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fastnn import MLPClassifier
+    from fastnn.export import register_skl2onnx
+
+    register_skl2onnx()
+    X, y = _classes_data(kind)
+    X32 = X.astype(np.float32)
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(6,), max_iter=10, random_state=0))
+    pipe.fit(X, y)
+    ref = make_pipeline(StandardScaler(), SkMLP(hidden_layer_sizes=(6,), max_iter=10, random_state=0)).fit(X, y)
+
+    def outputs(model):
+        return [(o.name, o.type.WhichOneof("value")) for o in model.graph.output]
+
+    for options in (None, {"zipmap": False}):
+        onx = skl2onnx.to_onnx(pipe, X32[:1], options=options)
+        assert outputs(onx) == outputs(skl2onnx.to_onnx(ref, X32[:1], options=options))
+        labels, probs = _session(onx).run(None, {"X": X32})
+        np.testing.assert_array_equal(labels, pipe.predict(X))
+        if options is None:  # a ZipMap: one {class: p} per row
+            assert list(probs[0]) == pipe.classes_.tolist()
+            probs = np.array([[row[c] for c in pipe.classes_] for row in probs])
+        np.testing.assert_allclose(probs, pipe.predict_proba(X), rtol=1e-5, atol=1e-6)  # float32 input
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_skl2onnx_converts_a_regressor_pipeline():
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fastnn import MLPRegressor
+    from fastnn.export import register_skl2onnx
+
+    register_skl2onnx()
+    X, _ = _classes_data("int")
+    pipe = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(6,), max_iter=10, random_state=0))
+    pipe.fit(X[:, :3], X[:, 3])
+    (out,) = _session(skl2onnx.to_onnx(pipe, X[:1, :3].astype(np.float32))).run(
+        None, {"X": X[:, :3].astype(np.float32)})
+    np.testing.assert_allclose(out.ravel(), pipe.predict(X[:, :3]), rtol=1e-5, atol=1e-5)
