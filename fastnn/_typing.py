@@ -30,6 +30,8 @@ class NetworkLike(Protocol):
     dtype: np.dtype[Any]
     optimizer: Any  # an optimizers.Optimizer or None (not imported: optimizers imports this module)
     feature_names_in_: npt.NDArray[Any] | None
+    classes: npt.NDArray[Any] | None
+    preprocess: Any  # a preprocess.Preprocess or None
     norm: list[str | None]  # per hidden layer k = 1..K−1
     dropout: list[float]
     residual: list[bool]

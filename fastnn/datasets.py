@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,8 +88,9 @@ def load_npz(path: PathLike, arrays: Sequence[str] = ("X", "Y")) -> tuple[npt.ND
         raise ValueError(f"{path!r} is not a readable .npz file ({type(e).__name__})") from None
 
 
-def read_csv(path: PathLike) -> tuple[pd.DataFrame, bool]:
-    """A numeric CSV as a float64 pandas DataFrame, and whether its first line is a header.
+def read_csv(path: PathLike, text: bool | Collection[str] = False) -> tuple[pd.DataFrame, bool]:
+    """A CSV as a pandas DataFrame of float64 (and text) columns, and whether its first line is a
+    header.
 
     The delimiter is sniffed: comma, semicolon, tab or whitespace (a run of blanks is one
     delimiter). A first line with a non-numeric cell is the header and names the columns;
@@ -99,11 +100,15 @@ def read_csv(path: PathLike) -> tuple[pd.DataFrame, bool]:
     ----------
     path : str or os.PathLike
         The CSV file.
+    text : bool or collection of str, default False
+        Which columns may hold text (kept as str, stripped): True, every column with a cell that
+        is not a number; a collection, the columns of those names (whatever their cells);
+        False, none (every cell must be a number).
 
     Returns
     -------
     data : pandas.DataFrame
-        Every cell as float64.
+        Every other cell as float64.
     header : bool
         Whether the first line was a header.
 
@@ -139,6 +144,15 @@ def read_csv(path: PathLike) -> tuple[pd.DataFrame, bool]:
         raise ValueError(f"{path!r} holds no data rows")
     data = raw.apply(pd.to_numeric, errors="coerce").astype(np.float64)
     bad = ~np.isfinite(data.to_numpy())
+    if text is not False:
+        words = [c for i, c in enumerate(raw.columns) if (str(c) in text if text is not True else bool(
+            (bad[:, i] & raw[c].notna().to_numpy()).any()))]
+        for c in words:
+            if raw[c].isna().any():
+                bad[:, list(raw.columns).index(c)] = raw[c].isna().to_numpy()
+                continue
+            data[c] = raw[c].str.strip().astype(object)
+            bad[:, list(raw.columns).index(c)] = False
     if bad.any():
         r, c = np.argwhere(bad)[0]  # the first bad cell in reading order
         column = repr(raw.columns[c]) if header else str(c + 1)

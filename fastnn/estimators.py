@@ -59,6 +59,7 @@ from . import optimizers as _opt
 from . import schedules as _schedules
 from .callbacks import Callback
 from .network import Network
+from .preprocess import class_labels
 from .training import DivergedError
 
 # L-BFGS-B's iprint is deprecated from SciPy 1.15 (a DeprecationWarning on every fit), as
@@ -428,6 +429,8 @@ class _BaseMLP(BaseEstimator):
             W[...], b[...] = Wt.T, bt
         if hasattr(self, "feature_names_in_"):
             self.network_.feature_names_in_ = np.asarray(self.feature_names_in_, dtype=object)
+        if self._is_classifier and not self._multilabel and len(self.classes_) > 1:  # for files and fastnn predict
+            self.network_.classes = class_labels(self.classes_)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -503,25 +506,30 @@ class _BaseMLP(BaseEstimator):
         return self.network_.predict(X)
 
     def to_onnx(self, path, **kwargs):
-        """Write the fitted ``network_`` as an ONNX model (``Network.to_onnx``).
+        """Write the fitted estimator as an ONNX model (``fastnn.export.to_onnx``).
 
-        Its outputs are ``predict`` of a regressor and ``predict_proba``'s columns of a
-        classifier (a binary classifier's single column is p of ``classes_[1]``).
+        A regressor's output "y" is ``predict``; a classifier's outputs are "label"
+        (``predict``) and "probabilities" (``predict_proba``, two columns for two classes), as
+        skl2onnx writes scikit-learn's classifiers with ``options={"zipmap": False}``, with
+        ``classes`` in the metadata. Inside a Pipeline, see ``fastnn.export.register_skl2onnx``.
 
         Parameters
         ----------
         path : str or os.PathLike
             The file to write.
         **kwargs
-            ``opset``, ``input_name``, ``output_name``, as ``fastnn.export.to_onnx`` takes them.
+            ``opset``, ``input_name``, ``output_name``, ``label_name``, as
+            ``fastnn.export.to_onnx`` takes them.
 
         Raises
         ------
         sklearn.exceptions.NotFittedError
             Before ``fit``.
         """
+        from .export import to_onnx
+
         check_is_fitted(self, "network_")
-        self.network_.to_onnx(path, **kwargs)
+        to_onnx(self, path, **kwargs)
 
     def to_torch(self):
         """The fitted ``network_`` as a ``torch.nn.Sequential`` (``Network.to_torch``).

@@ -127,10 +127,19 @@ def _layers(theta: FloatArray, net: Network) -> list[tuple[FloatArray, FloatArra
 
 
 # ------------------------------------------------------------------------------------ ONNX
-def to_onnx(net: Network, path: PathLike, *, opset: int | None = None, input_name: str = "x",
-            output_name: str = "y") -> None:
+def to_onnx(net: Any, path: PathLike, *, opset: int | None = None, input_name: str = "x",
+            output_name: str | None = None, label_name: str = "label") -> None:
     """Write ``net`` as an ONNX model to ``path``: input ``input_name`` of shape (N, n_0),
-    output ``output_name`` of shape (N, n_K) equal to ``net.predict``; N is dynamic ("N").
+    output ``output_name`` (default "y") of shape (N, n_K) equal to ``net.predict``; N is
+    dynamic ("N").
+
+    ``net`` may also be a fitted ``fastnn.MLPRegressor`` (the same graph, output "y" equal to
+    its ``predict``) or ``fastnn.MLPClassifier``, whose file has scikit-learn's two outputs, as
+    skl2onnx writes them with ``options={"zipmap": False}``: ``label_name`` ("label", shape
+    (N,), int64 or string, equal to ``predict``) and ``output_name`` (default "probabilities",
+    (N, C), equal to ``predict_proba``: [1 − p, p] for two classes), with ``classes`` in the
+    metadata. A multi-label classifier has the network's output only (its p > 0.5 are the
+    labels).
 
     Each layer k is a ``Gemm`` with transB=1 (initializers ``W{k}``, stored n_k × n_{k-1} as
     fastnn holds W^[k], and ``b{k}``), then for a hidden layer with norm
@@ -159,23 +168,27 @@ def to_onnx(net: Network, path: PathLike, *, opset: int | None = None, input_nam
     and at least ``LAYER_NORM_OPSET`` (17) for a net with layer norm; it is stated in the
     file's opset import, its doc_string and its metadata. The metadata (``metadata_props``)
     also holds the fastnn version, sizes, activations, loss, dtype, norm, dropout, residual and
-    the feature names ``fit`` recorded, if any, each as JSON.
+    the feature names ``fit`` recorded, ``classes`` and ``preprocess`` (``Preprocess.to_dict()``),
+    if any, each as JSON. The graph takes the network's own inputs: a net with a ``preprocess``
+    wants them transformed (``net.preprocess.transform(X)``).
 
     The file is written atomically (a temporary file in the same folder, then renamed).
 
     Parameters
     ----------
-    net : Network
-        The network; its θ is read under the read guard, so a fit running in another thread
-        is exported between two updates.
+    net : Network, MLPClassifier or MLPRegressor
+        The network (or fitted estimator); its θ is read under the read guard, so a fit
+        running in another thread is exported between two updates.
     path : str or os.PathLike
         The file to write.
     opset : int, optional
         The ONNX operator set, from ``MIN_OPSET`` to this onnx package's newest; None:
         ``OPSET``.
-    input_name, output_name : str, default "x", "y"
+    input_name, output_name : str, default "x", and "y" ("probabilities" for a classifier)
         The names of the model's input and output; distinct, and none of the model's own
         tensor names (W1, b1, z1, x1, ...).
+    label_name : str, default "label"
+        A classifier's label output.
 
     Raises
     ------
@@ -192,6 +205,86 @@ def to_onnx(net: Network, path: PathLike, *, opset: int | None = None, input_nam
     >>> net = fastnn.Network([4, 8, 3], loss="cross_entropy", seed=0)
     >>> net.to_onnx("/tmp/net.onnx", opset=17)  # the same as fastnn.export.to_onnx(net, ...)
     """
+    import onnx
+
+    model = onnx_model(net, opset=opset, input_name=input_name, output_name=output_name,
+                       label_name=label_name)
+    onnx.checker.check_model(model)
+    atomic_write(path, lambda f: f.write(model.SerializeToString()))
+
+
+def onnx_model(net: Any, *, opset: int | None = None, input_name: str = "x", output_name: str | None = None,
+               label_name: str = "label") -> onnx.ModelProto:
+    """The ONNX model ``to_onnx`` writes (same arguments but the path), in memory.
+
+    Parameters
+    ----------
+    net : Network, MLPClassifier or MLPRegressor
+        As for ``to_onnx``.
+    opset : int, optional
+        As for ``to_onnx``.
+    input_name, output_name, label_name : str
+        As for ``to_onnx``.
+
+    Returns
+    -------
+    onnx.ModelProto
+    """
+    network = getattr(net, "network_", None)
+    if network is None and hasattr(net, "get_params"):
+        raise ValueError(f"to_onnx: this {type(net).__name__} is not fitted yet; call fit first")
+    if network is None:
+        return _network_model(net, opset, input_name, "y" if output_name is None else output_name)
+    classes = getattr(net, "classes_", None)
+    if classes is None or getattr(net, "_multilabel", False):  # regressor, multi-label: the net's output
+        return _network_model(network, opset, input_name, "y" if output_name is None else output_name)
+    return _classifier_model(network, classes, opset, input_name,
+                             "probabilities" if output_name is None else output_name, label_name)
+
+
+def _classifier_model(net: Network, classes: Any, opset: int | None, input_name: str, output_name: str,
+                      label_name: str) -> onnx.ModelProto:
+    """The network's graph, then scikit-learn's classifier outputs: probabilities (N, C) and
+    label = classes[argmax] (Gather on a constant of the labels)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from .preprocess import class_labels
+
+    labels = class_labels(classes)
+    if labels is None or len(labels) < 2:
+        raise ValueError(f"to_onnx: a classifier's ONNX labels are integers or strings, at least two; "
+                         f"classes_ is {classes!r}")
+    if label_name in (input_name, output_name) or not isinstance(label_name, str) or not label_name:
+        raise ValueError(f"label_name must be a non-empty string other than the input and output names, "
+                         f"got {label_name!r}")
+    scores = f"{output_name}_net"  # the network's own output
+    model = _network_model(net, opset, input_name, scores)
+    g = model.graph
+    elem = g.output[0].type.tensor_type.elem_type
+    if net.sizes[-1] == 1:  # one sigmoid unit: [1 − p, p]
+        g.initializer.append(numpy_helper.from_array(np.ones((1, 1), net.dtype), "one_out"))
+        g.node.extend([helper.make_node("Sub", ["one_out", scores], ["q_out"], name="q_out"),
+                       helper.make_node("Concat", ["q_out", scores], [output_name], name=output_name, axis=1)])
+    else:
+        g.node.append(helper.make_node("Identity", [scores], [output_name], name=output_name))
+    text = labels.dtype.kind == "U"
+    g.initializer.append(numpy_helper.from_array(labels.astype(object) if text else labels, "classes"))
+    g.node.extend([helper.make_node("ArgMax", [output_name], ["class_index"], name="class_index", axis=1,
+                                    keepdims=0),
+                   helper.make_node("Gather", ["classes", "class_index"], [label_name], name=label_name, axis=0)])
+    del g.output[:]
+    g.output.extend([helper.make_tensor_value_info(label_name, TensorProto.STRING if text else TensorProto.INT64,
+                                                   ["N"]),
+                     helper.make_tensor_value_info(output_name, elem, ["N", len(labels)])])
+    model.doc_string += f"; {label_name}, {output_name} = MLPClassifier.predict, predict_proba"
+    props = {p.key: p.value for p in model.metadata_props}
+    props["classes"] = json.dumps(labels.tolist())
+    helper.set_model_props(model, props)
+    return model
+
+
+def _network_model(net: Network, opset: int | None, input_name: str, output_name: str) -> onnx.ModelProto:
+    """``to_onnx``'s graph of a Network: input_name (N, n_0) → output_name (N, n_K)."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -282,9 +375,96 @@ def to_onnx(net: Network, path: PathLike, *, opset: int | None = None, input_nam
             "norm": net.norm, "dropout": net.dropout, "residual": net.residual}
     if net.feature_names_in_ is not None:
         meta["feature_names"] = [str(n) for n in net.feature_names_in_]
+    if net.classes is not None:
+        meta["classes"] = net.classes.tolist()
+    if net.preprocess is not None:
+        meta["preprocess"] = net.preprocess.to_dict()
     helper.set_model_props(model, {key: json.dumps(value) for key, value in meta.items()})
-    onnx.checker.check_model(model)
-    atomic_write(path, lambda f: f.write(model.SerializeToString()))
+    return model
+
+
+# ------------------------------------------------------------------------------------ skl2onnx
+def register_skl2onnx() -> None:
+    """Teach skl2onnx fastnn's ``MLPClassifier`` and ``MLPRegressor``, so that
+    ``skl2onnx.to_onnx`` converts them, alone or inside a ``Pipeline``.
+
+    A classifier converts as skl2onnx converts scikit-learn's own: outputs ``output_label`` and
+    ``output_probability`` (a ZipMap: one {class: p} per row) by default, or ``label`` and
+    ``probabilities`` (N, C) with ``options={"zipmap": False}``; a regressor's output is
+    ``variable``. The graph is ``onnx_model``'s, in the input's float type (Cast around a net
+    of the other dtype). Calling it again does nothing new.
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx is not installed (``pip install "fastnn[onnx]"``).
+
+    Examples
+    --------
+    >>> import numpy as np, skl2onnx
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from fastnn import MLPClassifier
+    >>> from fastnn.export import register_skl2onnx
+    >>> register_skl2onnx()
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((4,), max_iter=2)).fit(X, y)
+    >>> onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={"zipmap": False})
+    >>> [o.name for o in onx.graph.output]
+    ['label', 'probabilities']
+    """
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    from .estimators import MLPClassifier, MLPRegressor
+
+    update_registered_converter(MLPClassifier, "FastnnMLPClassifier", calculate_linear_classifier_output_shapes,
+                                _skl2onnx_convert, options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    update_registered_converter(MLPRegressor, "FastnnMLPRegressor", calculate_linear_regressor_output_shapes,
+                                _skl2onnx_convert)
+
+
+def _skl2onnx_convert(scope: Any, operator: Any, container: Any) -> None:
+    """skl2onnx's converter: ``onnx_model``'s nodes and initializers, renamed into its scope."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    est = operator.raw_operator
+    opset = container.target_opset if isinstance(container.target_opset, int) else OPSET
+    model = onnx_model(est, opset=max(MIN_OPSET, min(opset, onnx.defs.onnx_opset_version())),
+                       input_name="x", output_name="out", label_name="label")
+    g = model.graph
+    want = TensorProto.DOUBLE if type(operator.inputs[0].type).__name__ == "DoubleTensorType" else TensorProto.FLOAT
+    have = g.input[0].type.tensor_type.elem_type
+    names: dict[str, str] = {"x": operator.inputs[0].full_name}
+    if have != want:  # the input's float type to the net's, and its outputs back
+        names["x"] = scope.get_unique_variable_name("x_cast")
+        container.add_node("Cast", [operator.inputs[0].full_name], [names["x"]],
+                           name=scope.get_unique_operator_name("Cast"), to=have)
+    finals = dict(zip(["label", "out"] if len(g.output) == 2 else ["out"], operator.outputs))
+    for out in g.output:
+        final = finals[out.name].full_name
+        names[out.name] = final if out.type.tensor_type.elem_type in (have, TensorProto.STRING, TensorProto.INT64) \
+            and (have == want or out.name == "label") else scope.get_unique_variable_name(out.name)
+        if names[out.name] != final:
+            container.add_node("Cast", [names[out.name]], [final], name=scope.get_unique_operator_name("Cast"), to=want)
+
+    def name(tensor: str) -> str:
+        if tensor not in names:
+            names[tensor] = str(scope.get_unique_variable_name(tensor))
+        return names[tensor]
+
+    for init in g.initializer:
+        content = [v.decode() for v in init.string_data] if init.data_type == TensorProto.STRING else \
+            numpy_helper.from_array(numpy_helper.to_array(init))  # (raw_data, which add_initializer copies)
+        container.add_initializer(name(init.name), init.data_type, list(init.dims), content)
+    for node in g.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        container.add_node(node.op_type, [name(i) for i in node.input], [name(o) for o in node.output],
+                           name=scope.get_unique_operator_name(node.op_type), **attrs)
 
 
 def _layer_norm(z: str, gamma: str, beta: str, x: str, k: int, opset: int, nodes: list[onnx.NodeProto],

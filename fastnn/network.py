@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .callbacks import History
     from .optimizers import Optimizer
     from .predictor import Predictor
+    from .preprocess import Preprocess
 
 
 @dataclass
@@ -145,6 +146,16 @@ class Network:
         The optimizer the last fit used, with its state; the next fit continues it.
     feature_names_in_ : numpy.ndarray or None
         A DataFrame's column names, recorded by fit.
+    classes : numpy.ndarray or None
+        The class labels of the outputs, kept in the model file for display (``fastnn
+        predict`` prints them): one per output, or two for a single sigmoid output (the
+        labels of p < 0.5 and p > 0.5). Set by ``fastnn train`` and the classifier's
+        ``network_``; None: not a classifier, or labels unknown.
+    preprocess : fastnn.preprocess.Preprocess or None
+        An input transform, kept in the model file: with one, ``predict``, ``loss``, ``fit``
+        (and the other methods taking X) take the raw columns and transform them first
+        (standardized numbers, one-hot categories); ``predictor()`` does not. Set by ``fastnn
+        train``; None: X goes in as it is.
     norm : list of {None, "layer", "batch"}
         Per hidden layer k = 1..K−1.
     dropout : list of float
@@ -210,6 +221,8 @@ class Network:
         self.kernel_path = kernel_path
         self.optimizer: Optimizer | None = None  # set by fit; its state carries over to the next fit
         self.feature_names_in_: np.ndarray | None = None  # a DataFrame's column names, recorded by fit
+        self.classes: np.ndarray | None = None  # the outputs' class labels (display and files)
+        self.preprocess: Preprocess | None = None  # the input transform X goes through first
         self._rng = np.random.default_rng(seed)
         self._engine = _engine.Engine(
             sizes, [a.code for a in table], entry.code, self.dtype, path,
@@ -615,6 +628,8 @@ class Network:
 
     # ------------------------------------------------------------------ validation
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        if self.preprocess is not None:
+            X = self.preprocess.transform(X, name)
         if type(X) is not np.ndarray or self.feature_names_in_ is not None:  # (an array has no names)
             _validate.check_names(X, self.feature_names_in_, name, warn=True)
         return _validate.check_X(X, self.sizes[0], self.dtype, name)
@@ -685,6 +700,9 @@ class Network:
         >>> X = np.ones((5, 2), dtype=np.float32)     # the network's dtype, C-contiguous
         >>> np.array_equal(f(X), net.predict(X))
         True
+
+        A network with a ``preprocess`` transform: ``f`` takes the transformed inputs,
+        ``net.preprocess.transform(X)``.
         """
         from .predictor import Predictor
 
@@ -1174,11 +1192,11 @@ class Network:
                          dropout=self.dropout, residual=self.residual,
                          running=np.concatenate(running) if running else None,
                          epochs_trained=self.epochs_trained, dropout_seed=self.dropout_seed,
-                         loss_param=self.loss_param)
+                         loss_param=self.loss_param, classes=self.classes, preprocess=self.preprocess)
 
     @classmethod
     def load(cls, path: Any) -> Network:
-        """Read a model written by ``save`` (format 1 to 4), trusting nothing in the file.
+        """Read a model written by ``save`` (format 1 to 5), trusting nothing in the file.
 
         Every field is checked before anything sized by the file is allocated, and the weights
         are read from the file, never drawn at random first. Never unpickles.

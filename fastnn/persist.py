@@ -7,8 +7,8 @@ allocates nothing sized by the file until the checks before have passed:
 1. every member's ``.npy`` header (shape and dtype, read without the data) against the member's
    size in the zip and the archive's size; object arrays are refused, never unpickled;
 2. the small fields (format_version, sizes, activations, loss, dtype, feature_names, rng,
-   optimizer; from format 4 norm, dropout, residual, epochs_trained, dropout_seed), after
-   checking they fit in memory;
+   optimizer; from format 4 norm, dropout, residual, epochs_trained, dropout_seed; from format
+   5 classes and preprocess), after checking they fit in memory;
 3. the parameter count that ``sizes`` and ``norm`` imply (in Python ints) against the
    ``params``, ``optimizer_state`` and ``running_stats`` headers, and θ plus the optimizer
    state and the running statistics against the memory available;
@@ -19,6 +19,9 @@ The hidden layers' options (format 4) are one entry per hidden layer k = 1..K−
 string array ("" for none, "layer", "batch"), ``dropout`` the rates (float64), ``residual``
 booleans; ``running_stats`` holds, for each batch norm layer in order, its running mean then
 its running variance (n_k each, in the network's dtype; empty without batch norm).
+
+Format 5 adds ``classes`` (the outputs' class labels, a JSON list of strings or of integers; ""
+for none) and ``preprocess`` (``Preprocess.to_dict()`` as JSON; "" for none).
 
 A missing file is a ``FileNotFoundError`` (as ``np.load`` and ``joblib.load`` raise); every other
 problem, including a damaged zip, is a ``ValueError`` naming the file and the field.
@@ -43,6 +46,7 @@ from . import optimizers as _opt
 from . import schedules as _schedules
 from ._io import atomic_write
 from ._validate import DTYPES as _DTYPES
+from .preprocess import Preprocess, check_classes
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -53,8 +57,8 @@ N = TypeVar("N", bound="NetworkLike")  # the class load builds: Network, or a su
 
 # 2: loss, optimizer state and the shuffling generator's state; 3: feature names; 4: the hidden
 # layers' norm, dropout and residual, batch norm's running statistics, epochs_trained and
-# dropout_seed (the dropout masks' keys); 5: the loss's parameter (Huber's ε, the quantile q).
-# 1 to 4 still load (as nets without those options).
+# dropout_seed (the dropout masks' keys); 5: the loss's parameter (Huber's ε, the quantile q),
+# classes and preprocess. 1 to 4 still load (as nets without those options).
 FORMAT_VERSION = 5
 
 _CHUNK = 1 << 22  # bytes of a big array read at a time
@@ -68,12 +72,12 @@ _KINDS = {  # field: (dtype kinds, ndim); format_version (an integer scalar) is 
     "sizes": ("iu", 1), "activations": ("U", 1), "loss": ("U", 0), "loss_param": ("f", 0),
     "dtype": ("U", 0), "rng": ("U", 0), "optimizer": ("U", 0), "feature_names": ("U", 1),
     "norm": ("U", 1), "dropout": ("f", 1), "residual": ("b", 1),
-    "epochs_trained": ("iu", 0), "dropout_seed": ("iu", 0),
+    "epochs_trained": ("iu", 0), "dropout_seed": ("iu", 0), "classes": ("U", 0), "preprocess": ("U", 0),
     "params": ("f", 1), "optimizer_state": ("f", 1), "running_stats": ("f", 1),
 }
 _SINCE = {"loss": 2, "rng": 2, "optimizer": 2, "optimizer_state": 2, "feature_names": 3,  # else 1
           "norm": 4, "dropout": 4, "residual": 4, "epochs_trained": 4, "dropout_seed": 4, "running_stats": 4,
-          "loss_param": 5}
+          "loss_param": 5, "classes": 5, "preprocess": 5}
 _NORMS = {"": None, "layer": "layer", "batch": "batch"}  # the norm field's entries: Network's norm
 _COUNT_LIMIT = 2**63  # epochs_trained and dropout_seed: the kernels hold them as int64
 
@@ -278,6 +282,8 @@ class _Fields(TypedDict):
     dropout_seed: int
     n_params: int  # θ's length: W^[k], b̄^[k] and, for layers with norm, γ^[k], β^[k]
     n_running: int  # running_stats' length: 2 n_k per batch norm layer
+    classes: npt.NDArray[Any] | None
+    preprocess: Preprocess | None
 
 
 class _ModelFile:
@@ -435,6 +441,8 @@ class _ModelFile:
         norm, dropout, residual = self._hidden_layers(sizes)
         epochs_trained = self._count("epochs_trained")
         dropout_seed = self._count("dropout_seed")
+        classes = self._classes(sizes[-1])
+        preprocess = self._preprocess(sizes[0])
 
         hidden = list(zip(sizes[1:-1], norm))
         n_params = (sum(a * b + b for a, b in itertools.pairwise(sizes))
@@ -465,7 +473,7 @@ class _ModelFile:
                 "feature_names": feature_names, "rng": rng, "optimizer": opt,
                 "has_state": state is not None and state.size > 0, "norm": norm, "dropout": dropout,
                 "residual": residual, "epochs_trained": epochs_trained, "dropout_seed": dropout_seed,
-                "n_params": n_params, "n_running": n_running}
+                "n_params": n_params, "n_running": n_running, "classes": classes, "preprocess": preprocess}
 
     def _fits(self, need: int, what: str) -> None:
         free = available_memory()
@@ -561,6 +569,37 @@ class _ModelFile:
         if not 0 <= value < _COUNT_LIMIT:
             raise self.refuse(f"{value} is not in [0, 2^63)")
         return value
+
+    def _classes(self, n_K: int) -> npt.NDArray[Any] | None:
+        """The outputs' labels (format 5): distinct strings or integers, one per output."""
+        if self.version < 5:
+            return None
+        labels = self._json("classes")
+        if labels is None:
+            return None
+        if not isinstance(labels, list) or not (all(isinstance(v, str) for v in labels) or all(
+                isinstance(v, int) and not isinstance(v, bool) and -2**63 <= v < 2**63 for v in labels)):
+            raise self.refuse(f"expected a list of strings or of 64-bit integers, got {_quote(labels)}")
+        try:
+            return check_classes(np.array(labels) if labels else np.array([], "U1"), n_K)
+        except ValueError as e:
+            raise self.refuse(str(e)) from None
+
+    def _preprocess(self, n_0: int) -> Preprocess | None:
+        """The input transform (format 5), whose output width must be n_0."""
+        if self.version < 5:
+            return None
+        d = self._json("preprocess")
+        if d is None:
+            return None
+        try:
+            pre = Preprocess.from_dict(d)
+        except (ValueError, TypeError) as e:
+            raise self.refuse(_quote(str(e), 200)) from None
+        if pre.n_features_out != n_0:
+            raise self.refuse(f"transforms the inputs into {pre.n_features_out} columns but the "
+                              f"network takes n_0 = {n_0}")
+        return pre
 
     def _rng(self) -> dict[str, Any] | None:
         if self.version < 2:
@@ -681,6 +720,7 @@ def load(cls: Callable[..., N], path: PathLike) -> N:
         if fields["n_running"]:
             net.set_running_stats(means, variances)
         net.feature_names_in_ = fields["feature_names"]
+        net.classes, net.preprocess = fields["classes"], fields["preprocess"]
         opt = fields["optimizer"]
         if opt is not None and fields["has_state"]:
             f.fill("optimizer_state", opt.bind(net.n_params, net.dtype))
@@ -701,7 +741,8 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
          theta: FloatArray, rng: np.random.Generator, optimizer: _opt.Optimizer | None,
          feature_names: npt.NDArray[Any] | None, norm: Sequence[str | None] = (),
          dropout: Sequence[float] = (), residual: Sequence[bool] = (), running: FloatArray | None = None,
-         epochs_trained: int = 0, dropout_seed: int = 0, loss_param: float | None = None) -> None:
+         epochs_trained: int = 0, dropout_seed: int = 0, loss_param: float | None = None,
+         classes: npt.NDArray[Any] | None = None, preprocess: Preprocess | None = None) -> None:
     """Write a model file atomically (for ``Network.save``, which reads θ under its guard).
 
     Parameters
@@ -735,6 +776,10 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         The keys of the dropout masks.
     loss_param : float or None
         The loss's parameter (Huber's ε, the quantile q); None: it has none.
+    classes : ndarray, optional
+        The outputs' class labels (integers or strings).
+    preprocess : Preprocess, optional
+        The input transform.
 
     Raises
     ------
@@ -770,6 +815,8 @@ def save(path: PathLike, *, sizes: list[int], activations: list[str], loss: str,
         running_stats=theta[:0] if running is None else running,
         epochs_trained=np.int64(epochs_trained),
         dropout_seed=np.int64(dropout_seed),
+        classes=np.asarray("" if classes is None else json.dumps(np.asarray(classes).tolist())),
+        preprocess=np.asarray("" if preprocess is None else json.dumps(preprocess.to_dict())),
     ))
 
 

@@ -98,7 +98,8 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
     if threads is not None:
         threads = _validate.positive_int("threads", threads)
     opt = _optimizer(net, optimizer, lr)
-    names = _validate.feature_names(X)
+    # (with a preprocess, its transform checks the columns' names in check_xy)
+    names = _validate.feature_names(X) if net.preprocess is None else None
     X, Y = check_xy(net, X, Y)
     sw = _validate.sample_weight(sample_weight, len(X), net.dtype)
     val, cbs = None, []
@@ -140,7 +141,10 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
 
 def check_xy(net: Network, X: Any, Y: Any, name: str = "X", names: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """X and Y checked against ``net`` (widths, dtype, its loss's targets, the feature names
-    its fit recorded unless ``names`` is False) and in the kernels' form."""
+    its fit recorded unless ``names`` is False) and in the kernels' form; X goes through
+    ``net.preprocess`` first, if the net has one."""
+    if net.preprocess is not None:
+        X = net.preprocess.transform(X, name)
     if names and (type(X) is not np.ndarray or net.feature_names_in_ is not None):  # an array has none
         _validate.check_names(X, net.feature_names_in_, name)
     X = _validate.check_X(X, net.sizes[0], net.dtype, name)

@@ -5,11 +5,11 @@ atheris is a development tool, not a dependency of fastnn: ``pip install atheris
 Each input is a whole model file's bytes. The corpus starts from valid files that ``save``
 writes (formats 5, 4, 3, 2 and 1; float32 and float64; with and without an optimizer and its
 state, a schedule and feature names; layer and batch norm with running statistics, dropout and
-skips; a compressed archive, big-endian parameters and ``.npy`` 2.0 headers), which libFuzzer
-mutates as bytes. A custom mutator then recomputes the zip members' CRC-32s three times in
-four, so that mutations inside a member get past the CRC check to the field checks, and
-libFuzzer gets a dictionary of the tokens model files are made of (``dictionary()``, written to
-``build/fuzz_load/load.dict`` and passed as ``-dict``).
+skips; class labels and an input transform; a compressed archive, big-endian parameters and
+``.npy`` 2.0 headers), which libFuzzer mutates as bytes. A custom mutator then recomputes the
+zip members' CRC-32s three times in four, so that mutations inside a member get past the CRC
+check to the field checks, and libFuzzer gets a dictionary of the tokens model files are made
+of (``dictionary()``, written to ``build/fuzz_load/load.dict`` and passed as ``-dict``).
 
 Instrumented for coverage: ``fastnn.persist``, the parts of fastnn that ``load`` calls
 (``network``, ``optimizers``, ``schedules``, ``activations``, ``losses``; not their
@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 OUT = REPO / "build" / "fuzz_load"
 V4_FIELDS = ("norm", "dropout", "residual", "running_stats", "epochs_trained", "dropout_seed")
-V5_FIELDS = ("loss_param",)
+V5_FIELDS = ("loss_param", "classes", "preprocess")
 
 
 # ------------------------------------------------------------------------------ the seed corpus
@@ -79,6 +79,7 @@ def seeds():
     import pandas as pd
 
     from fastnn import SGD, Network, losses, schedules
+    from fastnn.preprocess import Preprocess
 
     rng = np.random.default_rng(0)
     out = {}
@@ -93,9 +94,11 @@ def seeds():
     y = rng.integers(0, 3, size=24)
     net = Network([3, 4, 3], ["relu", "softmax"], loss="cross_entropy", dtype="float32", seed=1)
     net.fit(pd.DataFrame(X, columns=["a", "b", "c"]), y, epochs=2, batch_size=8, optimizer="adam")
-    v5 = saved(net, "v5-adam-names-f32")
+    net.classes = np.array(["x", "y", "z"])
+    v5 = saved(net, "v5-adam-names-classes-f32")
 
     net = Network([2, 3, 1], ["tanh", "identity"], dtype="float64", seed=2)
+    net.preprocess = Preprocess(["p", "q"], mean=[0.0, 1.0], scale=[1.0, 2.0], targets=["t"])
     saved(net, "v5-untrained-f64")
 
     net = Network([2, 3, 3, 1], ["relu", "tanh", "identity"], norm=["batch", "layer"], dropout=0.2,
@@ -119,7 +122,6 @@ def seeds():
 
     v4 = {k: v for k, v in v5.items() if k not in V5_FIELDS}
     out["v4-adam-names-f32"] = _npz(dict(v4, format_version=np.int64(4)))
-
     v3 = {k: v for k, v in v4.items() if k not in V4_FIELDS}
     out["v3-adam-names-f32"] = _npz(dict(v3, format_version=np.int64(3)))
     v2 = {k: v for k, v in v3.items() if k != "feature_names"}

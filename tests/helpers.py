@@ -98,6 +98,7 @@ def resumed(net, optimizer=None):
     give the same, bit for bit, when their θ, optimizers and generators agree: this is how the
     tests compare the shuffling generator, which has no public reader."""
     twin = copy.deepcopy(net)
+    twin.preprocess = None  # (X is drawn in the network's own input space)
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (24, net.sizes[0]))
     try:

@@ -1,4 +1,5 @@
 """The command line, end to end, in fresh processes."""
+import io
 import os
 import re
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fastnn
 from fastnn import Network
 from helpers import assert_params_equal, params
 
@@ -88,19 +90,22 @@ def test_version(tmp_path):
     assert proc.stdout == f"fastnn {fastnn.__version__}\n"
 
 
-def test_quick_start_is_unchanged(tmp_path):
-    # `fastnn train` with no arguments: plain SGD at lr 0.05 on the kinked data, as before
-    # --loss, --optimizer and --lr existed.
+def test_quick_start_trains_adam_on_standardized_inputs(tmp_path):
+    # `fastnn train` with no arguments: Adam at its own lr on the kinked data, inputs standardized
     from fastnn import datasets
+    from fastnn.preprocess import Preprocess
 
     proc = ok(run("train", cwd=tmp_path))
     final_loss(proc.stdout)
     X, Y = datasets.kinked()
     ref = Network([1, 32, 32, 1], "relu", seed=0)
-    ref.fit(X, Y, epochs=200, batch_size=32, lr=0.05, seed=0)
+    ref.preprocess = Preprocess.fit(X)
+    np.testing.assert_allclose(ref.preprocess.mean, X.astype(np.float64).mean(axis=0))
+    ref.fit(X, Y, epochs=200, batch_size=32, seed=0, optimizer="adam")
     net = Network.load(tmp_path / "model.npz")
     assert_params_equal(net, params(ref))
-    assert net.optimizer.name == "sgd" and net.optimizer.lr == 0.05
+    assert net.optimizer.name == "adam" and net.optimizer.lr == fastnn.Adam().lr
+    assert "epochs: 200" in proc.stdout and "training R^2: 0.9" in proc.stdout
 
 
 def test_train_without_data(tmp_path):
@@ -227,7 +232,7 @@ def test_csv_delimiters_are_sniffed(tmp_path, sep):
     ok(run("train", "--data", "d.csv", "--hidden", "4", "--epochs", 2, "--quiet", cwd=tmp_path))
     net = Network.load(tmp_path / "model.npz")
     assert net.sizes == [2, 4, 1]
-    assert list(net.feature_names_in_) == ["u", "v"]
+    assert net.preprocess.columns == ["u", "v"]
 
 
 def test_target_by_name_then_predict_by_name(tmp_path, named_data):
@@ -237,15 +242,20 @@ def test_target_by_name_then_predict_by_name(tmp_path, named_data):
     final_loss(proc.stdout)
     net = Network.load(tmp_path / "model.npz")
     assert net.sizes == [3, 5, 1]
-    assert list(net.feature_names_in_) == ["a", "b", "c"]
+    assert net.preprocess.columns == ["a", "b", "c"] and net.preprocess.targets == ["y"]
 
     write_csv(tmp_path / "x.csv", ["a", "b", "c"], X)
     proc = ok(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path))
+    assert proc.stdout.startswith("y\n")  # the target's name
     np.testing.assert_array_equal(numeric_rows(proc.stdout).astype(np.float32), net.predict(X))
 
-    # the training file still holds y: refused, not predicted from its first three columns
-    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "named.csv", cwd=tmp_path))
-    assert "extra ['y']" in line
+    # the training file still holds y: the model's target columns are left out by name (not
+    # the first three columns taken), any other extra column is refused
+    same = ok(run("predict", "--model", "model.npz", "--data", "named.csv", cwd=tmp_path))
+    assert same.stdout == proc.stdout
+    write_csv(tmp_path / "extra.csv", ["a", "b", "c", "z"], np.column_stack([X, X[:, 0]]))
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "extra.csv", cwd=tmp_path))
+    assert "extra ['z']" in line
     write_csv(tmp_path / "bac.csv", ["b", "a", "c"], X[:, [1, 0, 2]])
     line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "bac.csv", cwd=tmp_path))
     assert "['b', 'a', 'c']" in line and "order" in line
@@ -263,7 +273,7 @@ def test_several_targets_by_name(tmp_path, named_data):
                cwd=tmp_path))
         net = Network.load(tmp_path / "model.npz")
         assert net.sizes == [2, 4, 2]
-        assert list(net.feature_names_in_) == ["a", "b"]
+        assert net.preprocess.columns == ["a", "b"] and net.preprocess.targets == ["y", "c"]
 
 
 def test_unknown_target_lists_the_columns(tmp_path, named_data):
@@ -278,9 +288,12 @@ def test_missing_value_names_line_and_column(tmp_path):
 
 
 def test_non_numeric_cell_names_line_column_and_text(tmp_path):
-    (tmp_path / "d.csv").write_text("a;b;y\n1;2;3\n4;5;oops\n")
-    line = assert_clean_error(run("train", "--data", "d.csv", cwd=tmp_path))
-    assert "line 3" in line and "column 'y'" in line and "'oops'" in line
+    # in training a text column is categorical; in predict a numeric column must stay numeric
+    (tmp_path / "d.csv").write_text("a;b;y\n1;2;3\n4;5;6\n")
+    ok(run("train", "--data", "d.csv", "--task", "regression", "--epochs", 1, "--quiet", cwd=tmp_path))
+    (tmp_path / "x.csv").write_text("a;b\n1;2\n4;oops\n")
+    line = assert_clean_error(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path))
+    assert "line 3" in line and "column 'b'" in line and "'oops'" in line
 
 
 def test_without_pandas_csv_says_how_to_install(tmp_path, named_data):
@@ -302,9 +315,11 @@ def test_cross_entropy_on_class_labels(tmp_path):
     net = Network.load(tmp_path / "model.npz")
     assert net.sizes == [2, 6, 3] and net.loss_name == "cross_entropy"
     write_csv(tmp_path / "x.csv", ["p", "q"], X)
-    P = numeric_rows(ok(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path)).stdout)
+    out = numeric_rows(ok(run("predict", "--model", "model.npz", "--data", "x.csv", cwd=tmp_path)).stdout)
+    labels, P = out[:, 0], out[:, 1:]
     assert P.shape == (60, 3) and (P >= 0).all()
     np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(labels, P.argmax(axis=1))  # the classes are 0, 1, 2
 
 
 def test_adam_uses_its_own_learning_rate(tmp_path):
@@ -341,10 +356,13 @@ def test_train_with_norm_dropout_and_residual_trains_that_network(tmp_path, norm
     from fastnn import datasets
 
     proc = ok(run("train", *DEEP_ARGS, "--norm", norm, cwd=tmp_path))
+    from fastnn.preprocess import Preprocess
+
     ref = Network([1, 8, 8, 1], "gelu", norm=norm, dropout=0.1, residual=True, seed=0)
     assert ref.summary() in proc.stderr  # with its norm, dropout and skip columns
     X, Y = datasets.kinked()
-    ref.fit(X, Y, epochs=3, batch_size=32, lr=0.05, seed=0)
+    ref.preprocess = Preprocess.fit(X)
+    ref.fit(X, Y, epochs=3, batch_size=32, seed=0, optimizer="adam")
     assert final_loss(proc.stdout) == pytest.approx(ref.loss(X, Y), rel=1e-5)
 
 
@@ -368,3 +386,187 @@ def test_model_file_keeps_the_deep_net_options_and_info_shows_them(tmp_path):
     (["--norm", "batch", "--batch-size", 1], "batch_size")])
 def test_bad_deep_net_options_are_one_clean_line_naming_them(tmp_path, args, name):
     assert name in assert_clean_error(run("train", *args, "--epochs", 1, "--quiet", cwd=tmp_path))
+
+
+# ---------------------------------------------------------------- real tables (issue 20)
+def class_table(n=90, seed=0, sort=True):
+    """A table as CSV files come: string class names, a text column, unscaled numbers, rows
+    sorted by class."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["benign", "malignant", "unknown"], n)
+    code = np.searchsorted(["benign", "malignant", "unknown"], kind)
+    df = pd.DataFrame({"area": 1000 * (code + rng.normal(0, 0.3, n)), "texture": rng.normal(0, 1, n),
+                       "site": np.where(code == 2, "left", rng.choice(["left", "right"], n)), "kind": kind})
+    return df.sort_values("kind", kind="stable").reset_index(drop=True) if sort else df
+
+
+def cli(capsys, *args):
+    from fastnn.cli import main
+
+    assert main([str(a) for a in args]) == 0
+    return capsys.readouterr().out
+
+
+def test_string_labels_and_a_text_column_are_encoded_as_scikit_learn_encodes_them(tmp_path, capsys):
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.metrics import accuracy_score
+    from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+
+    df = class_table()
+    df.to_csv(tmp_path / "t.csv", index=False)
+    out = cli(capsys, "train", "--data", tmp_path / "t.csv", "--target", "kind", "--hidden", 8, "--epochs", 60,
+              "--batch-size", 8, "--quiet", "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    X = df.drop(columns="kind")
+    assert net.loss_name == "cross_entropy" and net.sizes == [4, 8, 3] and net.optimizer.name == "adam"
+    assert net.classes.tolist() == LabelEncoder().fit(df["kind"]).classes_.tolist()
+    ref = ColumnTransformer([("num", StandardScaler(), ["area", "texture"]),
+                             ("cat", OneHotEncoder(sparse_output=False), ["site"])]).fit(X)
+    np.testing.assert_allclose(net.preprocess.transform(X), ref.transform(X), rtol=1e-12, atol=1e-12)
+
+    X.iloc[:7].to_csv(tmp_path / "new.csv", index=False)
+    text = cli(capsys, "predict", "--model", tmp_path / "m.npz", "--data", tmp_path / "new.csv")
+    table = pd.read_csv(io.StringIO(text))
+    assert list(table.columns) == ["label", "p_benign", "p_malignant", "p_unknown"]
+    P = net.predict(X.iloc[:7])
+    np.testing.assert_allclose(table.iloc[:, 1:].to_numpy(), P, rtol=1e-6)
+    assert table["label"].tolist() == net.classes[P.argmax(axis=1)].tolist()
+    # the training accuracy printed is scikit-learn's on the labels predict prints
+    accuracy = accuracy_score(df["kind"], net.classes[net.predict(X).argmax(axis=1)])
+    assert f"training accuracy: {accuracy:.4f}" in out
+    assert accuracy > 0.9  # unscaled area in the thousands: standardized, Adam learns it
+
+
+def test_integer_labels_1_to_3_are_three_classes(tmp_path, capsys):
+    df = class_table(seed=1).drop(columns="site")
+    df["kind"] = np.searchsorted(["benign", "malignant", "unknown"], df["kind"]) + 1
+    df.to_csv(tmp_path / "t.csv", index=False)
+    cli(capsys, "train", "--data", tmp_path / "t.csv", "--target", "kind", "--hidden", 4, "--epochs", 2, "--quiet",
+        "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    assert net.sizes[-1] == 3 and net.classes.tolist() == [1, 2, 3] and net.loss_name == "cross_entropy"
+    df.drop(columns="kind").iloc[:2].to_csv(tmp_path / "new.csv", index=False)
+    text = cli(capsys, "predict", "--model", tmp_path / "m.npz", "--data", tmp_path / "new.csv")
+    assert text.splitlines()[0] == "label,p_1,p_2,p_3"
+
+
+def test_two_classes_use_binary_cross_entropy_and_print_both_probabilities(tmp_path, capsys):
+    df = class_table(seed=2)
+    df = df[df["kind"] != "unknown"]
+    df.to_csv(tmp_path / "t.csv", index=False)
+    cli(capsys, "train", "--data", tmp_path / "t.csv", "--target", "kind", "--hidden", 4, "--epochs", 2, "--quiet",
+        "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    assert net.loss_name == "binary_cross_entropy" and net.sizes[-1] == 1
+    df.drop(columns="kind").iloc[:3].to_csv(tmp_path / "new.csv", index=False)
+    lines = cli(capsys, "predict", "--model", tmp_path / "m.npz", "--data", tmp_path / "new.csv").splitlines()
+    assert lines[0] == "label,p_benign,p_malignant"
+    p = net.predict(df.drop(columns="kind").iloc[:3])[:, 0]
+    for line, pk in zip(lines[1:], p):
+        label, p0, p1 = line.split(",")
+        assert label == ("malignant" if pk > 0.5 else "benign")
+        np.testing.assert_allclose([float(p0), float(p1)], [1 - pk, pk], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("values, flags, task", [
+    (np.arange(100) % 10, [], "classification"),            # whole numbers, 10 distinct
+    (np.arange(100) % 11, [], "regression"),                # 11 distinct: a quantity
+    (np.arange(100) % 3 + 0.5, [], "regression"),           # not whole
+    (np.arange(100) % 10, ["--task", "regression"], "regression"),
+    (np.arange(100) % 11, ["--task", "classification"], "classification"),
+    (np.arange(100) % 3, ["--loss", "mse"], "regression"),
+])
+def test_task_rule(tmp_path, capsys, values, flags, task):
+    rng = np.random.default_rng(0)
+    write_csv(tmp_path / "t.csv", ["a", "y"], np.column_stack([rng.normal(size=100), values]))
+    cli(capsys, "train", "--data", tmp_path / "t.csv", "--hidden", 2, "--epochs", 1, *flags, "--quiet",
+        "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    assert (net.classes is not None) == (task == "classification")
+    assert net.loss_name == ("mse" if task == "regression" else "cross_entropy")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--task", "regression"], "holds text"),
+    (["--loss", "binary_cross_entropy"], "takes 2 classes"),
+    (["--loss", "mse"], "drop --loss mse"),
+    (["--validation-split", 1.5], "--validation-split must be a fraction"),
+])
+def test_bad_task_options_are_one_clean_line(tmp_path, args, words):
+    class_table(30).to_csv(tmp_path / "t.csv", index=False)
+    line = assert_clean_error(run("train", "--data", "t.csv", "--target", "kind", *args, "--epochs", 1,
+                                  cwd=tmp_path))
+    assert words in line
+
+
+def test_validation_rows_are_shuffled_and_stratified():
+    from sklearn.model_selection import train_test_split
+
+    from fastnn.cli import validation_rows
+
+    y = np.repeat([0, 1, 2], [50, 30, 20])  # sorted by class, as files come
+    train, val = validation_rows(len(y), 0.2, y, seed=0)
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(100))
+    _, ref = train_test_split(np.arange(100), test_size=0.2, stratify=y, random_state=0)
+    assert np.bincount(y[val]).tolist() == np.bincount(y[ref]).tolist() == [10, 6, 4]
+    assert not np.array_equal(val, np.arange(80, 100))  # not the last rows
+    assert not np.array_equal(validation_rows(len(y), 0.2, None, seed=1)[1], val)
+
+
+def test_regression_prints_r2_of_training_and_validation_rows(tmp_path, capsys, named_data):
+    import pandas as pd
+    from sklearn.metrics import r2_score
+
+    out = cli(capsys, "train", "--data", tmp_path / "named.csv", "--target", "y", "--hidden", 8, "--epochs", 20,
+              "--validation-split", 0.25, "--quiet", "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    df = pd.read_csv(tmp_path / "named.csv")
+    from fastnn.cli import validation_rows
+
+    train, val = validation_rows(len(df), 0.25, None, seed=0)
+    X = df.drop(columns="y")
+    for part, rows in (("training", train), ("validation", val)):
+        r2 = r2_score(df["y"].iloc[rows], net.predict(X.iloc[rows].reset_index(drop=True))[:, 0])
+        assert f"{part} R^2: {r2:.4f}" in out
+    assert "epochs: 20" in out
+
+
+def test_no_scale_keeps_the_numbers(tmp_path, capsys, named_data):
+    cli(capsys, "train", "--data", tmp_path / "named.csv", "--target", "y", "--no-scale", "--epochs", 1, "--quiet",
+        "--out", tmp_path / "m.npz")
+    net = Network.load(tmp_path / "m.npz")
+    assert net.preprocess.columns == ["a", "b", "c"] and net.preprocess.mean is None
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_an_estimators_saved_network_predicts_labels(tmp_path, capsys):
+    import pandas as pd
+
+    df = class_table(60, seed=3)
+    X, y = df[["area", "texture"]].to_numpy() / 1000, df["kind"].to_numpy()
+    clf = fastnn.MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
+    clf.network_.save(tmp_path / "clf.npz")
+    np.savez(tmp_path / "x.npz", X=X[:5])
+    text = cli(capsys, "predict", "--model", tmp_path / "clf.npz", "--data", tmp_path / "x.npz")
+    table = pd.read_csv(io.StringIO(text))
+    assert list(table.columns) == ["label", *(f"p_{c}" for c in clf.classes_)]
+    assert table["label"].tolist() == clf.predict(X[:5]).tolist()
+    np.testing.assert_allclose(table.iloc[:, 1:].to_numpy(), clf.predict_proba(X[:5]), rtol=1e-6)
+
+
+def test_a_quantile_loss_with_its_parameter_trains_and_predicts_without_labels(tmp_path, named_data):
+    """--loss quantile --quantile 0.9: the regression losses beyond mse take their parameter, the
+    model file keeps it, and predict prints the target (no label column)."""
+    out = ok(run("train", "--data", "named.csv", "--target", "y", "--loss", "quantile", "--quantile", "0.9",
+                 "--epochs", "30", "--quiet", "--out", "q.npz", cwd=tmp_path)).stdout
+    assert "training R^2" in out
+    net = Network.load(tmp_path / "q.npz")
+    assert (net.loss_name, net.loss_param) == ("quantile", 0.9)
+    pred = ok(run("predict", "--model", "q.npz", "--data", "named.csv", cwd=tmp_path)).stdout.splitlines()
+    assert pred[0] == "y" and len(pred) == 41
+    line = assert_clean_error(run("train", "--data", "named.csv", "--target", "y", "--huber-epsilon", "0.5",
+                                  "--quiet", cwd=tmp_path))
+    assert "--huber-epsilon is a parameter of --loss huber; got --loss mse" in line

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 RUN = {"python", "py", "python3"}  # fence languages that run
 OPTIONAL = {"torch", "onnx", "onnxruntime", "sklearn", "pandas", "matplotlib", "dask", "distributed",
-            "dask_ml", "joblib"}
+            "dask_ml", "joblib", "skl2onnx"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 DIRECTIVE = re.compile(r"^:::[ \t]+([\w.]+)", re.MULTILINE)
 # scikit-learn's warning when max_iter ends a fit: the examples train a few epochs on purpose

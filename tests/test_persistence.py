@@ -87,6 +87,10 @@ def same(a, b):
         assert b.feature_names_in_ is None
     else:
         assert list(a.feature_names_in_) == list(b.feature_names_in_)
+    assert (a.classes is None) == (b.classes is None)
+    if a.classes is not None:
+        assert a.classes.tolist() == b.classes.tolist() and a.classes.dtype.kind == b.classes.dtype.kind
+    assert (a.preprocess and a.preprocess.to_dict()) == (b.preprocess and b.preprocess.to_dict())
     if a.optimizer is None:
         assert b.optimizer is None
         return
@@ -120,6 +124,7 @@ def refused(path, field, match=None, seconds=2.0):
 def good(tmp_path_factory):
     """(path, net): a format-4 file of a trained net with Adam, a schedule and feature names."""
     net = trained()
+    net.classes = np.array(["w", "x", "y", "z"])
     path = tmp_path_factory.mktemp("good") / "model.npz"
     net.save(path)
     return path, net
@@ -148,10 +153,43 @@ def test_round_trip_is_exact(tmp_path, dtype, optimizer):
 V4_FIELDS = ("norm", "dropout", "residual", "running_stats", "epochs_trained", "dropout_seed")
 
 
+def test_format_4_still_loads_without_classes_or_preprocess(tmp_path, good):
+    path, net = good
+    f = {k: v for k, v in fields(path).items() if k not in ("classes", "preprocess")}
+    np.savez(tmp_path / "v4.npz", **dict(f, format_version=np.int64(4)))
+    back = Network.load(tmp_path / "v4.npz")
+    assert back.classes is None and back.preprocess is None
+    back.classes = net.classes
+    same(net, back)
+
+
+@pytest.mark.parametrize("classes", [["malignant", "benign"], [1, 2, 3]])
+def test_classes_and_preprocess_round_trip(tmp_path, classes):
+    """Format 5: the labels keep their type (str or int), and the loaded net transforms raw
+    columns as the saved one (the transform checked against scikit-learn's in test_preprocess)."""
+    import pandas as pd
+
+    from fastnn.preprocess import Preprocess
+
+    df = pd.DataFrame({"size": [1.0, 2.0, 5.0, 4.0], "color": ["red", "blue", "red", "green"]})
+    net = Network([4, 3, len(classes) if len(classes) > 2 else 1], seed=0,
+                  loss="cross_entropy" if len(classes) > 2 else "binary_cross_entropy")
+    net.preprocess = Preprocess.fit(df, targets=["kind"])
+    net.classes = np.array(classes)
+    net.save(tmp_path / "m.npz")
+    back = Network.load(tmp_path / "m.npz")
+    same(net, back)
+    assert type(back.classes.tolist()[0]) is type(classes[0])
+    np.testing.assert_array_equal(back.predict(df), net.predictor()(net.preprocess.transform(df).astype(np.float32)))
+    matches_file(back, tmp_path / "m.npz")
+
+
 def test_formats_3_2_and_1_still_load_exactly(tmp_path, good):
     """Files without format 4's fields load as nets without norm, dropout or skips, with
     epochs_trained and dropout_seed 0."""
     path, net = good
+    net = copy.deepcopy(net)
+    net.classes = None  # (format 5's)
     f = {k: v for k, v in fields(path).items() if k not in V4_FIELDS}
     np.savez(tmp_path / "v3.npz", **dict(f, format_version=np.int64(3)))
     back = Network.load(tmp_path / "v3.npz")
@@ -449,6 +487,20 @@ HOSTILE = [  # (field, value or None to delete it, words the message must hold)
     ("feature_names", A(["a", "b"]), "2 names for n_0 = 3"),
     ("feature_names", A([1, 2, 3]), "string"),
     ("feature_names", np.frombuffer(b"\xff\xff\xff\xff" * 3, "<U1"), "invalid characters"),
+    ("classes", A('["a", "b", "c"]'), "has 3 labels but the network's 4 output(s) need 4"),
+    ("classes", A('["a", "a", "b", "c"]'), "distinct"),
+    ("classes", A('[1, "a", 2, 3]'), "list of strings or of 64-bit integers"),
+    ("classes", A('[true, false, 1, 2]'), "list of strings or of 64-bit integers"),
+    ("classes", A('[1.5, 2, 3, 4]'), "list of strings or of 64-bit integers"),
+    ("classes", A(JSON_DEEP), "JSON"),
+    ("classes", A(3), "string"),
+    ("preprocess", A('{"columns": null}'), "not a Preprocess description"),
+    ("preprocess", A('{"columns": ["a", "b"], "categories": {}, "mean": [0, 0], "scale": [1, 1], '
+                     '"targets": null}'), "into 2 columns but the network takes n_0 = 3"),
+    ("preprocess", A('{"columns": ["a", "b", "c"], "categories": {}, "mean": [0, 0, 0], '
+                     '"scale": [1, 0, 1], "targets": null}'), "scale finite and > 0"),
+    ("preprocess", A('{"columns": ["a", "b"], "categories": {"b": ["x", "x"]}, "mean": [0], '
+                     '"scale": [1], "targets": null}'), "distinct"),
 ]
 
 
@@ -982,6 +1034,11 @@ def matches_file(net, path):
     twin.set_running_stats(net.running_means, net.running_vars)
     assert_resume_alike(net, twin, optimizer=fastnn.SGD(lr=0.01))
     assert list(net.feature_names_in_ if net.feature_names_in_ is not None else []) == f["feature_names"].tolist()
+    if int(f["format_version"]) < 5:  # format 5's fields, if the file holds them, are ignored
+        assert net.classes is None and net.preprocess is None
+    else:
+        assert json.loads(str(f["classes"]) or "null") == (None if net.classes is None else net.classes.tolist())
+        assert json.loads(str(f["preprocess"]) or "null") == (net.preprocess and net.preprocess.to_dict())
     meta, opt = json.loads(str(f["optimizer"]) or "null"), net.optimizer
     assert (opt is None) == (meta is None)
     if opt is not None:
@@ -1056,7 +1113,8 @@ def _arrays(draw):
 
 @settings(max_examples=FUZZ or 300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(field=st.sampled_from(["format_version", "sizes", "activations", "loss", "dtype", "params",
-                              "rng", "optimizer", "optimizer_state", "feature_names", *V4_FIELDS]),
+                              "rng", "optimizer", "optimizer_state", "feature_names", *V4_FIELDS,
+                              "classes", "preprocess"]),
        value=_arrays(), data=st.data())
 def test_fuzz_replaced_fields_load_exactly_or_raise_value_error(tmp_path_factory, good, deep_good, field,
                                                                 value, data):
