@@ -44,7 +44,7 @@ import scipy
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -108,7 +108,7 @@ class _Stopping(Callback):
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
         if self.val is not None:
-            score = est._val_score(*self.val)
+            score = est._validation_score(*self.val)
             est.validation_scores_.append(score)
             if est.verbose:
                 print(f"Validation score: {score:f}")
@@ -175,6 +175,7 @@ class _BaseMLP(BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), "array-like"],
         "residual": ["boolean", "array-like"],
         "clip_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "scoring": [None, str, callable],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -183,7 +184,7 @@ class _BaseMLP(BaseEstimator):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -214,6 +215,7 @@ class _BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.residual = residual
         self.clip_norm = clip_norm
+        self.scoring = scoring
 
     # ------------------------------------------------------------ fitted views of network_
     @property
@@ -335,6 +337,7 @@ class _BaseMLP(BaseEstimator):
         early = self.early_stopping and not incremental
         val = None
         if early:
+            self._check_scoring()
             stratify = None
             if self._is_classifier and type_of_target(y) != "multilabel-indicator":
                 # two classes: scikit-learn stratifies on the binarized column (its message names True)
@@ -452,6 +455,32 @@ class _BaseMLP(BaseEstimator):
     def _loss_entry(self):
         """The network's loss: a name of fastnn's loss table, or an entry with its parameter."""
         return self._loss_name
+
+    def _validation_score(self, Xv, Yv, swv):
+        """The validation score early stopping maximises: ``score``'s (R², accuracy) without
+        ``scoring``; minus the mean validation loss for "loss"; else scikit-learn's scorer of
+        that name, or the callable, as ``scorer(self, Xv, yv[, sample_weight=swv])``. NaN when
+        the network's outputs are not finite (a diverging epoch)."""
+        if self.scoring is None:
+            return self._val_score(Xv, Yv, swv)
+        if not np.isfinite(self.network_.predictor()(Xv)).all():
+            return float("nan")
+        if self.scoring == "loss":
+            return -float(self.network_.loss(Xv, Yv, sample_weight=swv))
+        yv = self._labels_of(Yv)
+        scorer = self._scorer
+        return float(scorer(self, Xv, yv) if swv is None else scorer(self, Xv, yv, sample_weight=swv))
+
+    def _check_scoring(self):
+        """scikit-learn's scorer for ``scoring`` (once per fit), or a ValueError naming it."""
+        if self.scoring is None or self.scoring == "loss":
+            return
+        try:
+            self._scorer = check_scoring(self, scoring=self.scoring)
+        except (ValueError, TypeError):
+            raise ValueError(f"scoring={self.scoring!r} is not a scorer: pass a name from "
+                             "sklearn.metrics.get_scorer_names(), 'loss', a callable "
+                             "scorer(estimator, X, y) or None (score's R² / accuracy)") from None
 
     def _penalty(self, net, weight):
         """scikit-learn's ½·alpha·‖W‖²/weight term of the reported loss (weight: Σ w of a batch)."""
@@ -663,6 +692,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         ``fastnn.Adam(clip_norm=)`` (Keras' ``global_clipnorm``, PyTorch's
         ``clip_grad_norm_``); > 0, or None. The stochastic solvers only; a clipped fit runs on
         one thread.
+    scoring : str, callable or None, default None
+        The validation score of early_stopping (``validation_scores_``, which it maximises), as
+        ``HistGradientBoosting*``'s: None is ``score``'s (R², accuracy); "loss" is minus the
+        mean validation loss; any other string is a scikit-learn scorer name
+        (``sklearn.metrics.get_scorer_names()``, e.g. "neg_mean_absolute_error", "roc_auc");
+        a callable is called as ``scoring(estimator, X_val, y_val)``.
     huber_epsilon : float, default 0.1
         loss="huber"'s threshold ε > 0 on the residual r = x̄^[K] − y: ½ r² for |r| ≤ ε, ε|r| − ½ε²
         beyond (scikit-learn's ``SGDRegressor(epsilon=)``; here ``epsilon`` is Adam's).
@@ -735,7 +770,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None, huber_epsilon=0.1, quantile=0.5):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None, huber_epsilon=0.1, quantile=0.5):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -744,7 +779,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm)
+                         clip_norm=clip_norm, scoring=scoring)
         self.loss = loss
         self.huber_epsilon = huber_epsilon
         self.quantile = quantile
@@ -783,6 +818,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             raise ValueError(f"y has {1 if y.ndim == 1 else y.shape[1]} outputs but the network was "
                              f"fitted with {self.network_.sizes[-1]}")
         return y.reshape(len(y), -1)
+
+    def _labels_of(self, Y):
+        return Y.ravel() if self._y_ndim == 1 else Y
 
     def _val_score(self, Xv, Yv, swv):
         P = self.network_.predictor()(Xv)
@@ -941,6 +979,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``fastnn.Adam(clip_norm=)`` (Keras' ``global_clipnorm``, PyTorch's
         ``clip_grad_norm_``); > 0, or None. The stochastic solvers only; a clipped fit runs on
         one thread.
+    scoring : str, callable or None, default None
+        The validation score of early_stopping (``validation_scores_``, which it maximises), as
+        ``HistGradientBoosting*``'s: None is ``score``'s (R², accuracy); "loss" is minus the
+        mean validation loss; any other string is a scikit-learn scorer name
+        (``sklearn.metrics.get_scorer_names()``, e.g. "neg_mean_absolute_error", "roc_auc");
+        a callable is called as ``scoring(estimator, X_val, y_val)``.
     class_weight : dict, "balanced" or None, default None
         Weights of the classes (what scikit-learn's own MLP lacks): a dict {label: weight}
         (labels not in it weigh 1) or "balanced", n_samples / (n_classes · count) from y. Each
@@ -1015,7 +1059,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None, class_weight=None):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None, class_weight=None):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -1024,7 +1068,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm)
+                         clip_norm=clip_norm, scoring=scoring)
         self.class_weight = class_weight
 
     def _class_weights(self, y, incremental):
@@ -1078,6 +1122,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _out_link(self):
         return "softmax" if self._loss_name == "cross_entropy" else "sigmoid"
+
+    def _labels_of(self, Y):
+        return self._label_binarizer.inverse_transform(Y)
 
     def _val_score(self, Xv, Yv, swv):
         return float(accuracy_score(self._label_binarizer.inverse_transform(Yv),

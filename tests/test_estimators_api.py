@@ -735,3 +735,57 @@ def test_clip_norm_clips_the_estimators_steps(solver):
         MLPRegressor(solver="lbfgs", clip_norm=1.0).fit(X, y)
     with pytest.raises(ValueError, match="'clip_norm' parameter"):
         MLPClassifier(clip_norm=0.0).fit(X, y > 0)
+
+
+def test_scoring_drives_validation_scores_and_early_stopping():
+    """scoring: a callable sees the held-out rows with the original labels; validation_scores_
+    are its values; the best epoch's weights are restored; a flat score stops after
+    n_iter_no_change + 1 epochs; names and "loss" work; a bad name is named."""
+    from sklearn.metrics import mean_absolute_error
+
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    labels = np.array(["no", "yes"])[y]
+    seen = []
+
+    def scorer(est, Xv, yv):
+        score = float(np.mean(est.predict(Xv) == yv)) + 0.01 * len(seen)  # a rising score
+        seen.append((Xv, yv, score))
+        return score
+
+    clf = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=12, random_state=0,
+                        scoring=scorer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, labels)
+    assert len(seen) == clf.n_iter_ == 12 and set(seen[0][1]) <= {"no", "yes"} and len(seen[0][1]) == 20
+    assert clf.validation_scores_ == [score for _, _, score in seen]
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    best = int(np.argmax(clf.validation_scores_))  # the restored epoch's weights score it again
+    assert np.mean(clf.predict(seen[0][0]) == seen[0][1]) + 0.01 * best == pytest.approx(clf.best_validation_score_)
+
+    flat = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=50, n_iter_no_change=3,
+                        random_state=0, scoring=lambda est, Xv, yv: 1.0).fit(X, y * 1.0)
+    # scikit-learn's rule: stop once more than n_iter_no_change epochs in a row did not improve
+    assert flat.n_iter_ == 5 and flat.validation_scores_ == [1.0] * 5
+
+    reg = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=30, random_state=0,
+                       scoring="neg_mean_absolute_error").fit(X, y * 1.0)
+    assert all(v <= 0 for v in reg.validation_scores_)
+    _, Xv, _, yv = train_test_split_like(reg, X, y * 1.0)
+    assert reg.best_validation_score_ == pytest.approx(-mean_absolute_error(yv, reg.predict(Xv)), rel=1e-12)
+    lossy = MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=5, random_state=0,
+                         scoring="loss")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lossy.fit(X, y * 1.0)
+    _, Xv, _, yv = train_test_split_like(lossy, X, y * 1.0)
+    assert lossy.best_validation_score_ == pytest.approx(-lossy.network_.loss(Xv, yv), rel=1e-9)
+    with pytest.raises(ValueError, match=r"scoring='accuracy_typo' is not a scorer: pass a name from sklearn.metrics.get_scorer_names"):
+        MLPClassifier(early_stopping=True, scoring="accuracy_typo").fit(X, labels)
+
+
+def train_test_split_like(est, X, y):
+    """The estimator's own early-stopping split (train_test_split with its drawn seed)."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, random_state=est._rng_split, test_size=est.validation_fraction)
