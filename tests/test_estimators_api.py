@@ -780,7 +780,7 @@ def test_scoring_drives_validation_scores_and_early_stopping():
         lossy.fit(X, y * 1.0)
     _, Xv, _, yv = train_test_split_like(lossy, X, y * 1.0)
     assert lossy.best_validation_score_ == pytest.approx(-lossy.network_.loss(Xv, yv), rel=1e-9)
-    with pytest.raises(ValueError, match=r"scoring='accuracy_typo' is not a scorer: .* get_scorer_names"):
+    with pytest.raises(ValueError, match=r"scoring='accuracy_typo' is not a scorer: .*get_scorer_names"):
         MLPClassifier(early_stopping=True, scoring="accuracy_typo").fit(X, labels)
 
 
