@@ -789,3 +789,18 @@ def train_test_split_like(est, X, y):
     from sklearn.model_selection import train_test_split
 
     return train_test_split(X, y, random_state=est._rng_split, test_size=est.validation_fraction)
+
+
+def test_the_quality_and_speed_script_runs(capsys):
+    """scripts/bench_sklearn.py --quick: the closing table's script, smoke-tested."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_sklearn.py"
+    spec = importlib.util.spec_from_file_location("bench_sklearn", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.main(["--quick"])
+    out = capsys.readouterr().out
+    assert [r[0] for r in rows] == ["digits", "classification"] and all(r[2] > 0 for r in rows)
+    assert "| digits | 300 × 64 | accuracy |" in out and "smallest speed-up" in out
