@@ -540,7 +540,7 @@ class _BaseMLP(BaseEstimator):
         A regressor's output "y" is ``predict``; a classifier's outputs are "label"
         (``predict``) and "probabilities" (``predict_proba``, two columns for two classes), as
         skl2onnx writes scikit-learn's classifiers with ``options={"zipmap": False}``, with
-        ``classes`` in the metadata. Inside a Pipeline, see ``fastnn.export.register_skl2onnx``.
+        ``classes`` in the metadata. Inside a Pipeline, see ``register_skl2onnx``.
 
         Parameters
         ----------
@@ -1221,3 +1221,87 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+# ------------------------------------------------------------------------------------ skl2onnx
+def register_skl2onnx() -> None:
+    """Teach skl2onnx fastnn's ``MLPClassifier`` and ``MLPRegressor``, so that
+    ``skl2onnx.to_onnx`` converts them, alone or inside a ``Pipeline``.
+
+    A classifier converts as skl2onnx converts scikit-learn's own: outputs ``output_label`` and
+    ``output_probability`` (a ZipMap: one {class: p} per row) by default, or ``label`` and
+    ``probabilities`` (N, C) with ``options={"zipmap": False}``; a regressor's output is
+    ``variable``. The graph is ``onnx_model``'s, in the input's float type (Cast around a net
+    of the other dtype). Calling it again does nothing new.
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx is not installed (``pip install "fastnn[onnx]"``).
+
+    Examples
+    --------
+    >>> import numpy as np, skl2onnx
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from fastnn import MLPClassifier
+    >>> from fastnn.estimators import register_skl2onnx
+    >>> register_skl2onnx()
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((4,), max_iter=2)).fit(X, y)
+    >>> onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={"zipmap": False})
+    >>> [o.name for o in onx.graph.output]
+    ['label', 'probabilities']
+    """
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(MLPClassifier, "FastnnMLPClassifier", calculate_linear_classifier_output_shapes,
+                                _skl2onnx_convert, options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    update_registered_converter(MLPRegressor, "FastnnMLPRegressor", calculate_linear_regressor_output_shapes,
+                                _skl2onnx_convert)
+
+
+def _skl2onnx_convert(scope: Any, operator: Any, container: Any) -> None:
+    """skl2onnx's converter: ``onnx_model``'s nodes and initializers, renamed into its scope."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    est = operator.raw_operator
+    opset = container.target_opset if isinstance(container.target_opset, int) else OPSET
+    from .export import MIN_OPSET, onnx_model
+
+    model = onnx_model(est, opset=max(MIN_OPSET, min(opset, onnx.defs.onnx_opset_version())),
+                       input_name="x", output_name="out", label_name="label")
+    g = model.graph
+    want = TensorProto.DOUBLE if type(operator.inputs[0].type).__name__ == "DoubleTensorType" else TensorProto.FLOAT
+    have = g.input[0].type.tensor_type.elem_type
+    names: dict[str, str] = {"x": operator.inputs[0].full_name}
+    if have != want:  # the input's float type to the net's, and its outputs back
+        names["x"] = scope.get_unique_variable_name("x_cast")
+        container.add_node("Cast", [operator.inputs[0].full_name], [names["x"]],
+                           name=scope.get_unique_operator_name("Cast"), to=have)
+    finals = dict(zip(["label", "out"] if len(g.output) == 2 else ["out"], operator.outputs))
+    for out in g.output:
+        final = finals[out.name].full_name
+        names[out.name] = final if out.type.tensor_type.elem_type in (have, TensorProto.STRING, TensorProto.INT64) \
+            and (have == want or out.name == "label") else scope.get_unique_variable_name(out.name)
+        if names[out.name] != final:
+            container.add_node("Cast", [names[out.name]], [final], name=scope.get_unique_operator_name("Cast"), to=want)
+
+    def name(tensor: str) -> str:
+        if tensor not in names:
+            names[tensor] = str(scope.get_unique_variable_name(tensor))
+        return names[tensor]
+
+    for init in g.initializer:
+        content = [v.decode() for v in init.string_data] if init.data_type == TensorProto.STRING else \
+            numpy_helper.from_array(numpy_helper.to_array(init))  # (raw_data, which add_initializer copies)
+        container.add_initializer(name(init.name), init.data_type, list(init.dims), content)
+    for node in g.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        container.add_node(node.op_type, [name(i) for i in node.input], [name(o) for o in node.output],
+                           name=scope.get_unique_operator_name(node.op_type), **attrs)

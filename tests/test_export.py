@@ -809,7 +809,7 @@ def test_skl2onnx_converts_a_pipeline_as_it_converts_scikit_learns_mlp(kind):
     from sklearn.preprocessing import StandardScaler
 
     from fastnn import MLPClassifier
-    from fastnn.export import register_skl2onnx
+    from fastnn.estimators import register_skl2onnx
 
     register_skl2onnx()
     X, y = _classes_data(kind)
@@ -839,7 +839,7 @@ def test_skl2onnx_converts_a_regressor_pipeline():
     from sklearn.preprocessing import StandardScaler
 
     from fastnn import MLPRegressor
-    from fastnn.export import register_skl2onnx
+    from fastnn.estimators import register_skl2onnx
 
     register_skl2onnx()
     X, _ = _classes_data("int")
