@@ -1270,10 +1270,10 @@ def _skl2onnx_convert(scope: Any, operator: Any, container: Any) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    from .export import MIN_OPSET, OPSET, onnx_model
+
     est = operator.raw_operator
     opset = container.target_opset if isinstance(container.target_opset, int) else OPSET
-    from .export import MIN_OPSET, onnx_model
-
     model = onnx_model(est, opset=max(MIN_OPSET, min(opset, onnx.defs.onnx_opset_version())),
                        input_name="x", output_name="out", label_name="label")
     g = model.graph
