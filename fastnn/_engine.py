@@ -450,7 +450,7 @@ class Engine:
             block = min(len(X), PREDICT_MAX_ROWS)
             with blas_hold(block * self.layer_work):
                 _k._predict_sparse(self.shape, theta, run, X.csr, self.activations_buffer(block),
-                                   self.sparse_buffers(X, block), out, block, self.ctl())
+                                   self.sparse_buffers(X, block), out, block, self.ctl(), self._no_sw)
             return
         # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
         # read-only X compiles the inference kernels once more instead)
@@ -491,8 +491,8 @@ class Engine:
         step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0, run)  # train=False: no step taken
         if isinstance(X, SparseRows):
             with ONE_BLAS_THREAD:
-                total = _k._gradient_sparse(self.shape, step, X.csr, readonly(Y), sw, scratch,
-                                            self.sparse_buffers(X, N), ctl)
+                y = np.array(Y, copy=True).reshape(-1)  # (flat and writable, as a fit's gathered rows)
+                total = _k._gradient_sparse(self.shape, step, X.csr, y, sw, scratch, self.sparse_buffers(X, N), ctl)
             return scratch, grad, float(total)
         Xf, Yf = readonly(X).reshape(-1), readonly(Y).reshape(-1)
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads

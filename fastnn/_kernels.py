@@ -82,6 +82,8 @@ from .optimizers import FUSED, LR, WEIGHT_DECAY
 #            tripled the cold compile) and run the seed's layer loop alone
 #   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
 #            (``_sync``) and one loss sum per row part (summed in a fixed order)
+#   sparse   (counts, cols, starts, crow, cval, wb): a sparse X's batch sorted by column, for the
+#            first layer's product and gradient over its nonzeros (section "sparse input")
 # Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
 # (0.26 against 0.69 µs a call measured), which a one-row fit would pay several times.
 
@@ -1420,6 +1422,18 @@ def _all_finite(a):
 # where each one's entries start, the entries' batch rows and values in column order, and
 # SPARSE_UNITS entries of scratch. Serial only: a sparse fit runs on one thread.
 SPARSE_UNITS = 8
+_SU = np.uint64(SPARSE_UNITS)  # (a global: Numba freezes it, so a full block's loops have a constant trip count)
+
+
+@jit(inline=True)
+def _axpy_units(dst, o, v, wb, nj):
+    """dst[o + jj] += v · wb[jj] for the block's nj units (a full block unrolled and vectorised)."""
+    if nj == _SU:
+        for jj in range(_SU):
+            dst[o + jj] += v * wb[jj]
+    else:
+        for jj in range(nj):
+            dst[o + jj] += v * wb[jj]
 
 
 @jit(inline=True)
@@ -1453,6 +1467,17 @@ def _csc_batch(perm, start, B, data, indices, indptr, sparse):
     return nu
 
 
+@jit(inline=True)
+def _gather_units(acc, v, src, o, nj):
+    """acc[jj] += v · src[o + jj] for the block's nj units (a full block unrolled and vectorised)."""
+    if nj == _SU:
+        for jj in range(_SU):
+            acc[jj] += v * src[o + jj]
+    else:
+        for jj in range(nj):
+            acc[jj] += v * src[o + jj]
+
+
 @jit
 def _sparse_linear(theta, lay, dst, B, sparse, nu):
     """z̄^[1] = W^[1] x̄^[0] + b̄^[1] of the batch's B rows (in the ``sparse`` bundle) into layer
@@ -1469,9 +1494,7 @@ def _sparse_linear(theta, lay, dst, B, sparse, nu):
             for jj in range(nj):  # W^[1]_jm for the block's units j
                 wb[jj] = theta[wo + (j0 + jj) * n_in + m]
             for p in range(_u(starts[u]), _u(starts[u + 1])):
-                v, zo = cval[p], do + _u(crow[p]) * n_out + j0
-                for jj in range(nj):
-                    dst[zo + jj] += v * wb[jj]
+                _axpy_units(dst, do + _u(crow[p]) * n_out + j0, cval[p], wb, nj)
 
 
 @jit
@@ -1482,7 +1505,7 @@ def _sparse_grad(dst, lay, pbuf, zbuf, gbuf, step, overwrite, B, sparse, nu):
     cols, starts, crow, cval, wb = sparse[1], sparse[2], sparse[3], sparse[4], sparse[5]
     n_in, n_out, wo, bo, po = _geom(lay, 0, _cap(pbuf, lay))
     if lay[0, NORM] != 0:
-        _norm_grad_cols(dst, lay, 0, zbuf, gbuf, pbuf, _i(0), _i(n_out), step, np.bool_(overwrite), _i(B))
+        _norm_grad_cols(dst, lay, _i(0), zbuf, gbuf, pbuf, _i(0), _i(n_out), step, np.bool_(overwrite), _i(B))
     if overwrite:
         for j in range(wo, wo + n_out * n_in):
             dst[j] = 0
@@ -1494,9 +1517,7 @@ def _sparse_grad(dst, lay, pbuf, zbuf, gbuf, step, overwrite, B, sparse, nu):
             for jj in range(nj):
                 wb[jj] = 0
             for p in range(_u(starts[u]), _u(starts[u + 1])):
-                v, pi = cval[p], po + _u(crow[p]) * n_out + j0
-                for jj in range(nj):
-                    wb[jj] += v * pbuf[pi + jj]
+                _gather_units(wb, cval[p], pbuf, po + _u(crow[p]) * n_out + j0, nj)
             m = _u(cols[u])
             for jj in range(nj):
                 dst[wo + (j0 + jj) * n_in + m] -= step * wb[jj]
@@ -1533,11 +1554,14 @@ def _sparse_first_extended(theta, run, lay, rates, ctl, abuf, zbuf, gbuf, stat, 
         _act_block(lay, 0, abuf, 0, B, 0, n1)
     else:
         _sparse_linear(theta, lay, zbuf, B, sparse, nu)
-    _finish_forward(theta, run, lay, 0, rates, ctl, abuf, _u(0), abuf, zbuf, gbuf, stat, sw, swo, pos0,
+    _finish_forward(theta, run, lay, _i(0), rates, ctl, abuf, _u(0), abuf, zbuf, gbuf, stat, sw, swo, pos0,
                     _i(0), B, _i(0), n1, _i(-1), _i(1))
 
 
-@jit(inline=True)
+# The entry points share two compiled (not inlined) steps, ``_forward_sparse`` and
+# ``_batch_sparse``: each inlined copy of the layers' GEMMs and loops and of every loss and
+# optimizer costs compile time, and a call per batch costs nothing next to a sparse batch.
+@jit
 def _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, sw, swo, pos0):
     """``_forward`` with x̄^[0] the batch's sparse rows (in the ``sparse`` bundle)."""
     lay, kernel_path, rates = shape[0], shape[2], shape[3]
@@ -1554,16 +1578,18 @@ def _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, sw, swo, pos
                        sw, swo, pos0, 0, B, 0, lay[k0, N_OUT], kernel_path)
 
 
-@jit(inline=True)
-def _backward_sparse(shape, step, sparse, nu, y, yo, sw, swo, scratch, B, train, c, ctl, pos0):
-    """``_backward`` with x̄^[0] the batch's sparse rows: layers k ≥ 2 as there, layer 1's
-    gradient over the nonzeros (``_sparse_update``)."""
+@jit
+def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl, pos0):
+    """The forward pass, then ``_backward`` with x̄^[0] the batch's sparse rows: layers k ≥ 2 as
+    there, layer 1's gradient over the nonzeros (``_sparse_update``); y: the batch's targets,
+    flat. Returns Σ_samples L."""
+    _forward_sparse(shape, step[0], step[6], sparse, nu, scratch, B, ctl, sw, swo, pos0)
     lay, loss_code, kernel_path, rates = shape[0], shape[1], shape[2], shape[3]
     theta, grad, state, opt, h = step[0], step[1], step[2], step[3], step[4]
     abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
+    total = _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, y, _u(0), _u(B), nK, sw, swo,
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, 0, -1):
         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
@@ -1583,7 +1609,7 @@ def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total):
     yb = scratch[3]
     N, nK = perm.shape[0], Y.shape[1]
     Yf = Y.reshape(-1)
-    theta, _, _, opt, h, t, run = step
+    opt, h, t = step[3], step[4], step[5]
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -1592,16 +1618,15 @@ def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total):
             for m in range(nK):
                 yb[i * nK + m] = Yf[r * nK + m]
         nu = _csc_batch(perm, start, B, data, indices, indptr, sparse)
-        c = _constants(opt, h, t)
-        _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, sw, start, start)
-        total += _backward_sparse(shape, step, sparse, nu, yb, 0, sw, start, scratch, B, np.bool_(True), c, ctl,
-                                  start)
+        total += _batch_sparse(shape, step, sparse, _i(nu), yb, sw, start, scratch, B, np.bool_(True),
+                               _constants(opt, h, t), ctl, start)
     return total
 
 
 @jit
-def _predict_sparse(shape, theta, run, csr, scratch, sparse, out, block, ctl):
-    """x̄^[K] of every row of a CSR X = (data, indices, indptr), in blocks of ``block`` rows."""
+def _predict_sparse(shape, theta, run, csr, scratch, sparse, out, block, ctl, no_sw):
+    """x̄^[K] of every row of a CSR X = (data, indices, indptr), in blocks of ``block`` rows
+    (no_sw: empty sample weights, of the type the other kernels take)."""
     data, indices, indptr = csr
     lay, loss_code = shape[0], shape[1]
     abuf = scratch[0]
@@ -1614,7 +1639,7 @@ def _predict_sparse(shape, theta, run, csr, scratch, sparse, out, block, ctl):
     for start in range(0, N, block):
         B = min(block, N - start)
         nu = _csc_batch(no_perm, start, B, data, indices, indptr, sparse)
-        _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, outf[:0], start, start)
+        _forward_sparse(shape, theta, run, sparse, _i(nu), scratch, B, ctl, no_sw, start, start)
         output_link(loss_code, abuf, _u(o), _u(B), _u(nK))
         for i in range(B * nK):
             outf[start * nK + i] = abuf[o + i]
@@ -1636,22 +1661,22 @@ def _evaluate_sparse(shape, theta, run, csr, Y, sw, scratch, sparse, block, ctl)
     for start in range(0, N, block):
         B = min(block, N - start)
         nu = _csc_batch(no_perm, start, B, data, indices, indptr, sparse)
-        _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, sw, start, start)
+        _forward_sparse(shape, theta, run, sparse, _i(nu), scratch, B, ctl, sw, start, start)
         total += _output_rows(loss_code, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
                               sw, start, 1.0)
     return total
 
 
 @jit
-def _gradient_sparse(shape, step, csr, Y, sw, scratch, sparse, ctl):
-    """The forward pass and the φ^[k] recurrence on every row of a CSR X at once (one batch);
-    Σ_samples ∂L/∂θ into step's grad (θ untouched); returns Σ_samples L."""
+def _gradient_sparse(shape, step, csr, y, sw, scratch, sparse, ctl):
+    """The forward pass and the φ^[k] recurrence on every row of a CSR X at once (one batch;
+    y: the targets, flat and writable, as the epoch's gathered rows); Σ_samples ∂L/∂θ into
+    step's grad (θ untouched); returns Σ_samples L."""
     data, indices, indptr = csr
     N = indptr.size - 1
     nu = _csc_batch(indptr[:0], 0, N, data, indices, indptr, sparse)
-    _forward_sparse(shape, step[0], step[6], sparse, nu, scratch, N, ctl, sw, 0, 0)
-    return _backward_sparse(shape, step, sparse, nu, Y.reshape(-1), 0, sw, 0, scratch, N, np.bool_(False),
-                            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), ctl, 0)
+    return _batch_sparse(shape, step, sparse, _i(nu), y, sw, _i(0), scratch, N, np.bool_(False),
+                         _constants(step[3], step[4], 1), ctl, _i(0))
 
 
 _codegen.drop_stale_cache(_epoch)  # before any kernel is loaded from the cache

@@ -50,10 +50,6 @@ class SparseRows:
     def dtype(self) -> np.dtype[Any]:
         return self.data.dtype
 
-    @property
-    def nnz(self) -> int:
-        return int(self.indptr[-1])
-
     def __getitem__(self, rows: slice) -> SparseRows:
         """Rows r0:r1 (a slice with step 1): views of data and indices, and a rebased indptr."""
         r0, r1, stride = rows.indices(len(self))
