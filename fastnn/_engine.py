@@ -446,16 +446,40 @@ class Engine:
         """x̄^[K] of every row of X (dense or sparse) into out (probabilities for a linked loss),
         in evaluation mode."""
         theta, run = self.split(store)
-        if isinstance(X, SparseRows):  # one thread, in blocks of rows
-            block = min(len(X), PREDICT_MAX_ROWS)
-            with blas_hold(block * self.layer_work):
-                _k._predict_sparse(self.shape, theta, run, X.csr, self.activations_buffer(block),
-                                   self.sparse_buffers(X, block), out, block, self.ctl(), self._no_sw)
+        if isinstance(X, SparseRows):
+            self._predict_sparse(theta, run, X, out)
             return
         # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
         # read-only X compiles the inference kernels once more instead)
         predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
+
+    def _predict_sparse(self, theta: np.ndarray, run: np.ndarray | None, X: SparseRows, out: np.ndarray) -> None:
+        """``predict`` of sparse rows: one thread below PREDICT_THREADED_MIN_WORK multiply-adds
+        (n_1 per nonzero in layer 1, as dense rows in the others), else one contiguous share of
+        the rows per core, each thread with its own buffers (the shares depend only on N and
+        the cores this process may use)."""
+        N = len(X)
+        work = X.nnz * self.sizes[1] + N * (self.row_work - self.sizes[0] * self.sizes[1])
+        parts = 1 if work < PREDICT_THREADED_MIN_WORK or N < 2 else min(usable_cores(), N)
+        ctl = self.ctl()
+
+        def share(p: int) -> None:
+            r0, r1 = N * p // parts, N * (p + 1) // parts
+            rows = X[r0:r1]
+            block = min(r1 - r0, PREDICT_MAX_ROWS)
+            _k._predict_sparse(self.shape, theta, run, rows.csr, self.activations_buffer(block),
+                               self.sparse_buffers(rows, block), out[r0:r1], block, ctl, self._no_sw)
+
+        if parts == 1:
+            with blas_hold(min(N, PREDICT_MAX_ROWS) * self.layer_work):
+                share(0)
+            return
+        with ONE_BLAS_THREAD:
+            futures = [_pool(parts - 1).submit(share, p) for p in range(1, parts)]
+            share(0)
+            for f in futures:
+                f.result()
 
     def mean_loss(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray, sw: np.ndarray) -> float:
         """The mean of L over the rows (Σ w L / Σ w with sample weights sw, else sw empty), in

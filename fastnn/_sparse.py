@@ -8,7 +8,8 @@ converts and checks a SciPy matrix into one; the engine sizes the kernels' ``spa
 
 Which options take sparse X (docs/guide/sparse.md): every loss, optimizer, activation, kernel
 path, norm and dropout; not a skip in layer 1 (x̄^[1] = x̄^[0] + d^[1] would densify X), and
-not ``Network.backprop`` (it returns x̄^[0] densely). A sparse fit runs on one thread.
+not ``Network.backprop`` (it returns x̄^[0] densely). A sparse fit runs on one thread (a
+large sparse predict on every core).
 """
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ class SparseRows:
     @property
     def dtype(self) -> np.dtype[Any]:
         return self.data.dtype
+
+    @property
+    def nnz(self) -> int:
+        """The number of stored entries."""
+        return int(self.indptr[-1] - self.indptr[0])
 
     def __getitem__(self, rows: slice) -> SparseRows:
         """Rows r0:r1 (a slice with step 1): views of data and indices, and a rebased indptr."""

@@ -247,3 +247,14 @@ def test_estimators_on_sparse_input_agree_with_dense(kind, params, weighted, par
     assert a.score(X, y) == pytest.approx(b.score(X.toarray(), y), rel=1e-9)
     if kind == "classifier":
         np.testing.assert_allclose(a.predict_proba(X.tocoo()), b.predict_proba(X.toarray()), rtol=1e-7, atol=1e-9)
+
+
+def test_predict_splits_sparse_rows_over_threads():
+    rng = np.random.default_rng(9)
+    net = Network([30, 8, 3], loss="cross_entropy", dtype="float64", seed=0)
+    X = sparse_x(rng, 257, 30)
+    alone = net.predict(X)
+    with helpers.predict_blocks(3):
+        shared = net.predict(X)
+    np.testing.assert_allclose(shared, alone, rtol=1e-12)
+    np.testing.assert_allclose(shared, net.predict(X.toarray()), rtol=1e-12)
