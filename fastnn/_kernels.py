@@ -1427,7 +1427,8 @@ _SU = np.uint64(SPARSE_UNITS)  # (a global: Numba freezes it, so a full block's 
 
 @jit(inline=True)
 def _axpy_units(dst, o, v, wb, nj):
-    """dst[o + jj] += v · wb[jj] for the block's nj units (a full block unrolled and vectorised)."""
+    """dst[o + jj] += v · wb[jj] for the block's nj units (a full block with a constant trip
+    count, which LLVM can unroll and vectorise)."""
     if nj == _SU:
         for jj in range(_SU):
             dst[o + jj] += v * wb[jj]
@@ -1469,7 +1470,8 @@ def _csc_batch(perm, start, B, data, indices, indptr, sparse):
 
 @jit(inline=True)
 def _gather_units(acc, v, src, o, nj):
-    """acc[jj] += v · src[o + jj] for the block's nj units (a full block unrolled and vectorised)."""
+    """acc[jj] += v · src[o + jj] for the block's nj units (a full block with a constant trip
+    count, which LLVM can unroll and vectorise)."""
     if nj == _SU:
         for jj in range(_SU):
             acc[jj] += v * src[o + jj]
