@@ -27,6 +27,7 @@ import numpy as np
 from . import _kernels as _k
 from . import _layout, _sync, _unrolled
 from ._blas import ONE_BLAS_THREAD, blas_hold
+from ._sparse import SparseRows
 from .optimizers import NO_STEP, Hyper
 
 # Kernel paths, by the name ``Network(kernel_path=...)`` takes. "auto": nets of at most
@@ -391,22 +392,34 @@ class Engine:
     def n_layers(self) -> int:
         return len(self.sizes) - 1
 
-    def batch_buffers(self, rows: int, parts: int = 1) -> tuple[int, tuple[Any, ...]]:
+    def batch_buffers(self, rows: int, parts: int = 1, gather_x: bool = True) -> tuple[int, tuple[Any, ...]]:
         """(rows, the kernels' scratch bundle for up to ``rows`` samples: x̄, φ, gathered x̄^[0]
         and y rows, and the extended layers' buffers, for a team of ``parts``), this thread's
-        own, kept and reused across its calls (grown when needed)."""
+        own, kept and reused across its calls (grown when needed). Without ``gather_x`` (sparse
+        X, which is never gathered densely) the x̄^[0] buffer may be empty."""
         mine = self._local.__dict__
         bufs = mine.get("bufs")
-        if bufs is None or bufs[0] < rows or mine.get("parts", 1) < parts:
+        if bufs is None or bufs[0] < rows or mine.get("parts", 1) < parts or (gather_x and not bufs[1][2].size):
             mine["parts"] = parts
             n = rows * self.width
             bufs = mine["bufs"] = (rows, (
                 np.empty(n, self.dtype),  # x̄^[k], k = 1..K
                 np.empty(n, self.dtype),  # φ^[k]
-                np.empty(rows * self.sizes[0], self.dtype),  # gathered x̄^[0] rows (shuffle)
+                np.empty(rows * self.sizes[0] if gather_x else 0, self.dtype),  # gathered x̄^[0] rows (shuffle)
                 np.empty(rows * self.sizes[-1], self.dtype),  # gathered y rows
                 *self._extended_buffers(rows, parts)))
         return bufs
+
+    def sparse_buffers(self, X: SparseRows, rows: int) -> tuple[np.ndarray, ...]:
+        """The kernels' ``sparse`` bundle (``_kernels``, "sparse input") for blocks of up to
+        ``rows`` rows of X: X's rows in column order, O(n_0 + nonzeros of the fullest block)."""
+        nnz = max(X.max_block_nnz(rows), 1)
+        return (np.zeros(self.sizes[0] + 1, np.int64),  # per column of X: a counter, zero between batches
+                np.empty(nnz, np.int64),  # the block's distinct columns, in increasing order
+                np.empty(nnz + 1, np.int64),  # where each one's entries start
+                np.empty(nnz, np.int64),  # the entries' rows in the block
+                np.empty(nnz, self.dtype),  # their values
+                np.empty(_k.SPARSE_UNITS, self.dtype))
 
     def activations_buffer(self, rows: int) -> tuple[Any, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:
@@ -432,15 +445,46 @@ class Engine:
         return _layout.rows(buf, self.lay, k, N)
 
     # ---------------------------------------------------------------- inference
-    def predict(self, store: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
-        """x̄^[K] of every row of X into out (probabilities for a linked loss), in evaluation mode."""
+    def predict(self, store: np.ndarray, X: np.ndarray | SparseRows, out: np.ndarray) -> None:
+        """x̄^[K] of every row of X (dense or sparse) into out (probabilities for a linked loss),
+        in evaluation mode."""
         theta, run = self.split(store)
+        if isinstance(X, SparseRows):
+            self._predict_sparse(theta, run, X, out)
+            return
         # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
         # read-only X compiles the inference kernels once more instead)
         predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
 
-    def mean_loss(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray) -> float:
+    def _predict_sparse(self, theta: np.ndarray, run: np.ndarray | None, X: SparseRows, out: np.ndarray) -> None:
+        """``predict`` of sparse rows: one thread below PREDICT_THREADED_MIN_WORK multiply-adds
+        (n_1 per nonzero in layer 1, as dense rows in the others), else one contiguous share of
+        the rows per core, each thread with its own buffers (the shares depend only on N and
+        the cores this process may use)."""
+        N = len(X)
+        work = X.nnz * self.sizes[1] + N * (self.row_work - self.sizes[0] * self.sizes[1])
+        parts = 1 if work < PREDICT_THREADED_MIN_WORK or N < 2 else min(usable_cores(), N)
+        ctl = self.ctl()
+
+        def share(p: int) -> None:
+            r0, r1 = N * p // parts, N * (p + 1) // parts
+            rows = X[r0:r1]
+            block = min(r1 - r0, PREDICT_MAX_ROWS)
+            _k._predict_sparse(self.shape, theta, run, rows.csr, self.activations_buffer(block),
+                               self.sparse_buffers(rows, block), out[r0:r1], block, ctl, self._no_sw)
+
+        if parts == 1:
+            with blas_hold(min(N, PREDICT_MAX_ROWS) * self.layer_work):
+                share(0)
+            return
+        with ONE_BLAS_THREAD:
+            futures = [_pool(parts - 1).submit(share, p) for p in range(1, parts)]
+            share(0)
+            for f in futures:
+                f.result()
+
+    def mean_loss(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray, sw: np.ndarray) -> float:
         """The mean of L over the rows (Σ w L / Σ w with sample weights sw, else sw empty), in
         evaluation mode, summed in fixed blocks of rows: the sum's order never depends on the
         buffers."""
@@ -448,11 +492,16 @@ class Engine:
         _, scratch = self.batch_buffers(block)
         theta, run = self.split(store)
         with ONE_BLAS_THREAD:
-            total = _k._evaluate(self.shape, theta, run, readonly(X), readonly(Y), readonly(sw), scratch, block,
-                                 self.ctl())
+            if isinstance(X, SparseRows):
+                total = _k._evaluate_sparse(self.shape, theta, run, X.csr, readonly(Y), readonly(sw), scratch,
+                                            self.sparse_buffers(X, block), block, self.ctl())
+            else:
+                total = _k._evaluate(self.shape, theta, run, readonly(X), readonly(Y), readonly(sw), scratch, block,
+                                     self.ctl())
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
-    def backward_all(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None,
+    def backward_all(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray,
+                     sw: np.ndarray | None = None,
                      ctl: np.ndarray | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray, float]:
         """The seed's forward pass and φ^[k] recurrence on all of X at once, in the mode ``ctl``
         (evaluation by default): (the scratch bundle: x̄, φ, ..., x̂, ẑ/∂L/∂ẑ buffers;
@@ -464,20 +513,25 @@ class Engine:
         e = np.empty(0, self.dtype)
         scratch = (np.empty(n, self.dtype), np.empty(n, self.dtype), e, e, *self._extended_buffers(N))
         grad = np.empty_like(theta)
-        Xf, Yf = readonly(X).reshape(-1), readonly(Y).reshape(-1)
         sw = self._no_sw if sw is None else readonly(sw)
         ctl = self.ctl() if ctl is None else ctl
+        step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0, run)  # train=False: no step taken
+        if isinstance(X, SparseRows):
+            with ONE_BLAS_THREAD:
+                y = np.array(Y, copy=True).reshape(-1)  # (flat and writable, as a fit's gathered rows)
+                total = _k._gradient_sparse(self.shape, step, X.csr, y, sw, scratch, self.sparse_buffers(X, N), ctl)
+            return scratch, grad, float(total)
+        Xf, Yf = readonly(X).reshape(-1), readonly(Y).reshape(-1)
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
-            step = (theta, grad, grad[:0], FUSED, tuple(NO_STEP), 0, run)  # train=False: no step taken
             _k._forward(self.shape, theta, run, Xf, 0, scratch, N, ctl, sw, 0, 0)
             total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, scratch, N, False, (0.0,) * 6, ctl, 0)
         return scratch, grad, float(total)
 
-    def gradient_sum(self, store: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def gradient_sum(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray) -> np.ndarray:
         """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones),
         in evaluation mode."""
         unrolled = self.unrolled_epoch(direct=False)
-        if unrolled is None:
+        if unrolled is None or isinstance(X, SparseRows):
             return self.backward_all(store, X, Y)[1]
         theta = store
         grad = np.empty_like(theta)
@@ -497,9 +551,11 @@ class Engine:
             self._unrolled[direct] = epoch
         return self._unrolled[direct]
 
-    def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool) -> Trainer:
-        """The kernel one fit runs on (plan only: nothing is started or allocated)."""
-        return Trainer(self, opt, batch, threads, weighted)
+    def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool,
+                sparse: SparseRows | None = None) -> Trainer:
+        """The kernel one fit runs on (plan only: nothing is started or allocated); ``sparse``:
+        the fit's X when it is sparse."""
+        return Trainer(self, opt, batch, threads, weighted, sparse)
 
 
 class Trainer:
@@ -508,11 +564,14 @@ class Trainer:
     batches. ``whole_epochs``: the unrolled epoch keeps θ in registers for a whole epoch, whose
     precision a run boundary would change, so it always runs one epoch per call."""
 
-    def __init__(self, engine: Engine, opt: Any, batch: int, threads: int | None, weighted: bool) -> None:
-        self.engine, self.opt, self.batch = engine, opt, batch
-        self.unrolled = None if weighted else engine.unrolled_epoch(direct=batch == 1 and opt.fused)
+    def __init__(self, engine: Engine, opt: Any, batch: int, threads: int | None, weighted: bool,
+                 sparse: SparseRows | None = None) -> None:
+        self.engine, self.opt, self.batch, self.sparse = engine, opt, batch, sparse
+        tiny = not weighted and sparse is None  # (the unrolled epoch reads dense X)
+        self.unrolled = engine.unrolled_epoch(direct=batch == 1 and opt.fused) if tiny else None
         self.threads, self.by_columns = 1, False
-        if self.unrolled is None and getattr(opt, "clip_norm", None) is None:  # (clipped: one thread)
+        if self.unrolled is None and sparse is None and getattr(opt, "clip_norm", None) is None:
+            # (a sparse or a clipped fit runs on one thread)
             self.threads, self.by_columns = plan(threads, engine.sizes, batch, engine.kernel_path)
         self.pool: EpochPool | None = None
         self._hold: Any = None
@@ -538,7 +597,9 @@ class Trainer:
                 self._hold.__exit__(None, None, None)
                 raise
         self.bufs: tuple[int, tuple[np.ndarray, ...]] | None
-        self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch, self.threads)
+        self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch, self.threads,
+                                                                            gather_x=self.sparse is None)
+        self.sparse_bufs = None if self.sparse is None else e.sparse_buffers(self.sparse, self.batch)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -549,7 +610,8 @@ class Trainer:
             self.pool = None
             self._hold.__exit__(*exc)
 
-    def run(self, store: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray, Y: np.ndarray,
+    def run(self, store: np.ndarray, grad: np.ndarray, state: np.ndarray, X: np.ndarray | SparseRows,
+            Y: np.ndarray,
             perm: np.ndarray, shuffle: bool, swp: np.ndarray, r0: int, r1: int, code: int, h: Hyper,
             t0: int, total: float, fresh: bool, epoch: int = 0, weight_exponent: int = 0) -> float:
         """Batches r0/B .. r1/B of the epoch; returns ``total`` plus their Σ L. Rows come from
@@ -563,11 +625,17 @@ class Trainer:
             return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, tuple(h), t0,
                                                True))
         sw = swp[r0:r1]
+        assert self.bufs is not None
+        if isinstance(X, SparseRows):  # the run's rows in the epoch's order, or in order
+            assert self.sparse_bufs is not None
+            order = readonly(perm[r0:r1] if shuffle else np.arange(r0, r1, dtype=np.int64))
+            csr = (*X.csr, Y, sw, order, e.ctl(True, MOVE, epoch, r0, weight_exponent))
+            return float(_k._epoch_sparse(e.shape, (theta, grad, state, code, tuple(h), t0, run), csr, self.bufs[1],
+                                          self.sparse_bufs, batch, total))
         if shuffle:
             perm = perm[r0:r1]
         else:
             X, Y = X[r0:r1], Y[r0:r1]
-        assert self.bufs is not None
         scratch = self.bufs[1]
         # _kernels' step and rows bundles
         step = (theta, grad, state, code, tuple(h), t0, run)

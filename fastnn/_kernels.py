@@ -85,6 +85,8 @@ from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 #            tripled the cold compile) and run the seed's layer loop alone
 #   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
 #            (``_sync``) and one loss sum per row part (summed in a fixed order)
+#   sparse   (counts, cols, starts, crow, cval, wb): a sparse X's batch sorted by column, for the
+#            first layer's product and gradient over its nonzeros (section "sparse input")
 # Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
 # (0.26 against 0.69 µs a call measured), which a one-row fit would pay several times.
 
@@ -320,6 +322,14 @@ def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1
                      T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), not fused, B, kernel_path)
     if fused or not train:
         return
+    _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c)
+
+
+@jit(inline=True)
+def _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c):
+    """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k] (and γ^[k], β^[k]) from the batch's
+    mean gradient in grad (weight decay on W^[k] only)."""
+    T = theta.dtype.type
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
     if lay[k0, NORM] != 0:  # γ, β: no decay, as b̄
         go, n = _u(lay[k0, G_OFF]), _u(lay[k0, N_OUT])
@@ -1438,6 +1448,286 @@ def _all_finite(a):
         if not np.isfinite(flat[i]):
             return False
     return True
+
+
+
+# ------------------------------------------------------------ sparse input (a CSR x̄^[0])
+# A CSR X (data, indices, indptr) feeds the first layer without ever being densified: for each
+# batch its rows' nonzeros are sorted by column (``_csc_batch``: a stable counting sort, so each
+# column's rows stay in order), and then
+#   z̄^[1] = W^[1] x̄^[0] + b̄^[1]:  z_ij = b_j + Σ_(m, v) in row i  W_jm v   (``_sparse_linear``)
+#   ∂L/∂W^[1] = Σ_batch φ^[1] (x̄^[0])ᵀ:  ∂W_jm = Σ_(i, v) in column m  φ_ij v   (``_sparse_grad``)
+# both over the nonzeros only. W^[1] is stored row-major (n_1 × n_0), so its column m is
+# strided; the loops take SPARSE_UNITS rows of W^[1] at a time and walk the batch's columns in
+# increasing m, so that each of those rows is read forwards (a stream the prefetcher follows)
+# and each nonzero updates SPARSE_UNITS contiguous entries of z̄^[1] or of the gradient's sums.
+# Layers k ≥ 2, the loss, norm and dropout of layer 1 run the dense code on z̄^[1] unchanged.
+# The ``sparse`` bundle: (counts, cols, starts, crow, cval, wb) — per column of X a counter
+# (n_0 + 1 int64, zero between batches), the batch's distinct columns in increasing order and
+# where each one's entries start, the entries' batch rows and values in column order, and
+# SPARSE_UNITS entries of scratch. Serial only: a sparse fit runs on one thread.
+SPARSE_UNITS = 8
+_SU = np.uint64(SPARSE_UNITS)  # (a global: Numba freezes it, so a full block's loops have a constant trip count)
+
+
+@jit(inline=True)
+def _axpy_units(dst, o, v, wb, nj):
+    """dst[o + jj] += v · wb[jj] for the block's nj units (a full block with a constant trip
+    count, which LLVM can unroll and vectorise)."""
+    if nj == _SU:
+        for jj in range(_SU):
+            dst[o + jj] += v * wb[jj]
+    else:
+        for jj in range(nj):
+            dst[o + jj] += v * wb[jj]
+
+
+@jit(inline=True)
+def _csc_batch(perm, start, B, data, indices, indptr, sparse):
+    """Rows perm[start:start+B] (rows start..start+B without a perm) of the CSR X in column
+    order into the ``sparse`` bundle; returns the number of distinct columns."""
+    counts, cols, starts, crow, cval = sparse[0], sparse[1], sparse[2], sparse[3], sparse[4]
+    n0 = counts.size - 1
+    for i in range(B):
+        r = perm[start + i] if perm.size else start + i
+        for p in range(indptr[r], indptr[r + 1]):
+            counts[indices[p]] += 1
+    nu, pos = 0, 0
+    for m in range(n0):  # counts become each column's write position
+        n = counts[m]
+        if n:
+            cols[nu], starts[nu] = m, pos
+            nu += 1
+            counts[m] = pos
+            pos += n
+    starts[nu] = pos
+    for i in range(B):
+        r = perm[start + i] if perm.size else start + i
+        for p in range(indptr[r], indptr[r + 1]):
+            m = indices[p]
+            q = counts[m]
+            crow[q], cval[q] = i, data[p]
+            counts[m] = q + 1
+    for u in range(nu):
+        counts[cols[u]] = 0
+    return nu
+
+
+@jit(inline=True)
+def _gather_units(acc, v, src, o, nj):
+    """acc[jj] += v · src[o + jj] for the block's nj units (a full block with a constant trip
+    count, which LLVM can unroll and vectorise)."""
+    if nj == _SU:
+        for jj in range(_SU):
+            acc[jj] += v * src[o + jj]
+    else:
+        for jj in range(nj):
+            acc[jj] += v * src[o + jj]
+
+
+@jit
+def _sparse_linear(theta, lay, dst, B, sparse, nu):
+    """z̄^[1] = W^[1] x̄^[0] + b̄^[1] of the batch's B rows (in the ``sparse`` bundle) into layer
+    1's block of dst (abuf, or zbuf for an extended layer)."""
+    cols, starts, crow, cval, wb = sparse[1], sparse[2], sparse[3], sparse[4], sparse[5]
+    n_in, n_out, wo, bo, do = _geom(lay, 0, _cap(dst, lay))
+    for i in range(_u(B)):
+        for j in range(n_out):
+            dst[do + i * n_out + j] = theta[bo + j]
+    for j0 in range(_u(0), n_out, _u(SPARSE_UNITS)):
+        nj = min(_u(SPARSE_UNITS), n_out - j0)
+        for u in range(_u(nu)):
+            m = _u(cols[u])
+            for jj in range(nj):  # W^[1]_jm for the block's units j
+                wb[jj] = theta[wo + (j0 + jj) * n_in + m]
+            for p in range(_u(starts[u]), _u(starts[u + 1])):
+                _axpy_units(dst, do + _u(crow[p]) * n_out + j0, cval[p], wb, nj)
+
+
+@jit
+def _sparse_grad(dst, lay, pbuf, zbuf, gbuf, step, overwrite, B, sparse, nu):
+    """W^[1] and b̄^[1] in dst −= step · Σ_batch (φ^[1] (x̄^[0])ᵀ, φ^[1]) over the nonzeros of
+    x̄^[0] only (and γ^[1], β^[1] with norm); with ``overwrite`` dst's W^[1], b̄^[1] are
+    replaced instead (``_layer_grad_cols``)."""
+    cols, starts, crow, cval, wb = sparse[1], sparse[2], sparse[3], sparse[4], sparse[5]
+    n_in, n_out, wo, bo, po = _geom(lay, 0, _cap(pbuf, lay))
+    if lay[0, NORM] != 0:
+        _norm_grad_cols(dst, lay, _i(0), zbuf, gbuf, pbuf, _i(0), _i(n_out), step, np.bool_(overwrite), _i(B))
+    if overwrite:
+        for j in range(wo, wo + n_out * n_in):
+            dst[j] = 0
+        for j in range(bo, bo + n_out):
+            dst[j] = 0
+    for j0 in range(_u(0), n_out, _u(SPARSE_UNITS)):
+        nj = min(_u(SPARSE_UNITS), n_out - j0)
+        for u in range(_u(nu)):
+            for jj in range(nj):
+                wb[jj] = 0
+            for p in range(_u(starts[u]), _u(starts[u + 1])):
+                _gather_units(wb, cval[p], pbuf, po + _u(crow[p]) * n_out + j0, nj)
+            m = _u(cols[u])
+            for jj in range(nj):
+                dst[wo + (j0 + jj) * n_in + m] -= step * wb[jj]
+    for i in range(_u(B)):  # b̄^[1], row by row
+        r = po + i * n_out
+        for j in range(n_out):
+            dst[bo + j] -= step * pbuf[r + j]
+
+
+@jit
+def _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, B, opt, h, c, train, sparse, nu):
+    """``_layer_update`` of layer 1 from a sparse x̄^[0]: plain SGD steps the nonzeros' entries
+    of W^[1] in θ directly; the other optimizers take their step on all of W^[1] from the mean
+    gradient (zero outside the batch's columns), as they do for dense input."""
+    T = theta.dtype.type
+    fused = train and opt == FUSED
+    _sparse_grad(theta if fused else grad, lay, pbuf, zbuf, gbuf,
+                 T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), np.bool_(not fused), _i(B), sparse,
+                 _i(nu))
+    if fused or not train:
+        return
+    _layer_step(theta, grad, state, lay, 0, 0, lay[0, N_OUT], opt, h, c)
+
+
+@jit
+def _sparse_first_extended(theta, run, lay, rates, ctl, abuf, zbuf, gbuf, stat, sw, swo, pos0, B, sparse, nu):
+    """Layer 1 with norm or dropout from a sparse x̄^[0]: z̄^[1], then the extended steps
+    (``_extended_forward_block``; a skip in layer 1 is refused before any kernel runs)."""
+    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+        return
+    n1 = lay[0, N_OUT]
+    if lay[0, KEEP_A] != 0:  # a = ψ(z̄), as the seed's layer computes it; the tail keeps it
+        _sparse_linear(theta, lay, abuf, B, sparse, nu)
+        _act_block(lay, 0, abuf, 0, B, 0, n1)
+    else:
+        _sparse_linear(theta, lay, zbuf, B, sparse, nu)
+    _finish_forward(theta, run, lay, _i(0), rates, ctl, abuf, _u(0), abuf, zbuf, gbuf, stat, sw, swo, pos0,
+                    _i(0), B, _i(0), n1, _i(-1), _i(1))
+
+
+# The entry points share two compiled (not inlined) steps, ``_forward_sparse`` and
+# ``_batch_sparse``: each inlined copy of the layers' GEMMs and loops and of every loss and
+# optimizer costs compile time, and a call per batch costs nothing next to a sparse batch.
+@jit
+def _forward_sparse(shape, theta, run, sparse, nu, scratch, B, ctl, sw, swo, pos0):
+    """``_forward`` with x̄^[0] the batch's sparse rows (in the ``sparse`` bundle)."""
+    lay, kernel_path, rates = shape[0], shape[2], shape[3]
+    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
+    if lay[0, EXT] == 0:
+        _sparse_linear(theta, lay, abuf, _i(B), sparse, _i(nu))
+        _act_block(lay, 0, abuf, 0, B, 0, lay[0, N_OUT])
+    else:
+        _sparse_first_extended(theta, run, lay, rates, ctl, abuf, zbuf, gbuf, stat, sw, _i(swo), _i(pos0), _i(B),
+                               sparse, _i(nu))
+    cap = _cap(abuf, lay)
+    for k0 in range(1, lay.shape[0]):
+        _forward_block(theta, run, lay, k0, rates, ctl, abuf, _u(cap * lay[k0 - 1, C_OFF]), abuf, zbuf, gbuf, stat,
+                       sw, swo, pos0, 0, B, 0, lay[k0, N_OUT], kernel_path)
+
+
+@jit
+def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl, pos0):
+    """The forward pass, then ``_backward`` with x̄^[0] the batch's sparse rows: layers k ≥ 2 as
+    there, layer 1's gradient over the nonzeros (``_sparse_update``); y: the batch's targets,
+    flat. Returns Σ_samples L."""
+    _forward_sparse(shape, step[0], step[6], sparse, nu, scratch, B, ctl, sw, swo, pos0)
+    lay, loss, kernel_path, rates = shape[0], shape[1], shape[2], shape[3]
+    theta, grad, state, opt, h = step[0], step[1], step[2], step[3], step[4]
+    abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
+    K, cap = lay.shape[0], _cap(abuf, lay)
+    o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
+    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(0), _u(B), nK, sw, swo,
+                         _batch_scale(sw, swo, B))
+    for k0 in range(K - 1, 0, -1):
+        _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
+                        lay[k0, N_IN], kernel_path, -1, 1)
+        _layer_update(theta, grad, state, lay, k0, abuf, _u(cap * lay[k0 - 1, C_OFF]), pbuf, zbuf, gbuf, 0,
+                      lay[k0, N_OUT], B, opt, h, c, kernel_path, train)
+    _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, _i(B), opt, h, c, np.bool_(train), sparse, _i(nu))
+    return total
+
+
+@jit
+def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total):
+    """``_epoch`` on a CSR X: rows = (data, indices, indptr, Y, sw, perm, ctl), the run's rows
+    being perm (in the epoch's order, or in order without shuffling); each batch's rows are
+    sorted by column (``_csc_batch``) and its targets gathered into yb."""
+    data, indices, indptr, Y, sw, perm, ctl = rows
+    yb = scratch[3]
+    N, nK = perm.shape[0], Y.shape[1]
+    Yf = Y.reshape(-1)
+    theta, grad, state, opt, h, t = step[0], step[1], step[2], step[3], step[4], step[5]
+    clip = h[CLIP_NORM] > 0.0  # clip_norm: the step waits for every layer's gradient
+    for start in range(0, N, batch):
+        B = min(batch, N - start)
+        t += 1
+        for i in range(B):
+            r = perm[start + i]
+            for m in range(nK):
+                yb[i * nK + m] = Yf[r * nK + m]
+        nu = _csc_batch(perm, start, B, data, indices, indptr, sparse)
+        c = _constants(opt, h, t)
+        total += _batch_sparse(shape, step, sparse, _i(nu), yb, sw, start, scratch, B, np.bool_(not clip), c, ctl,
+                               start)
+        if clip:
+            _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
+    return total
+
+
+@jit
+def _predict_sparse(shape, theta, run, csr, scratch, sparse, out, block, ctl, no_sw):
+    """x̄^[K] of every row of a CSR X = (data, indices, indptr), in blocks of ``block`` rows
+    (no_sw: empty sample weights, of the type the other kernels take)."""
+    data, indices, indptr = csr
+    lay, loss = shape[0], shape[1]
+    abuf = scratch[0]
+    cap, K = _cap(abuf, lay), lay.shape[0]
+    nK = lay[K - 1, N_OUT]
+    N = indptr.size - 1
+    outf = out.reshape(-1)
+    o = cap * lay[K - 1, C_OFF]
+    no_perm = indptr[:0]
+    for start in range(0, N, block):
+        B = min(block, N - start)
+        nu = _csc_batch(no_perm, start, B, data, indices, indptr, sparse)
+        _forward_sparse(shape, theta, run, sparse, _i(nu), scratch, B, ctl, no_sw, start, start)
+        output_link(loss[0], abuf, _u(o), _u(B), _u(nK))
+        for i in range(B * nK):
+            outf[start * nK + i] = abuf[o + i]
+
+
+@jit
+def _evaluate_sparse(shape, theta, run, csr, Y, sw, scratch, sparse, block, ctl):
+    """``_evaluate`` on a CSR X = (data, indices, indptr)."""
+    data, indices, indptr = csr
+    lay, loss = shape[0], shape[1]
+    abuf, pbuf = scratch[0], scratch[1]
+    cap, K = _cap(abuf, lay), lay.shape[0]
+    nK = lay[K - 1, N_OUT]
+    N = indptr.size - 1
+    Yf = Y.reshape(-1)
+    o = _u(cap * lay[K - 1, C_OFF])
+    no_perm = indptr[:0]
+    total = 0.0
+    for start in range(0, N, block):
+        B = min(block, N - start)
+        nu = _csc_batch(no_perm, start, B, data, indices, indptr, sparse)
+        _forward_sparse(shape, theta, run, sparse, _i(nu), scratch, B, ctl, sw, start, start)
+        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
+                              sw, start, 1.0)
+    return total
+
+
+@jit
+def _gradient_sparse(shape, step, csr, y, sw, scratch, sparse, ctl):
+    """The forward pass and the φ^[k] recurrence on every row of a CSR X at once (one batch;
+    y: the targets, flat and writable, as the epoch's gathered rows); Σ_samples ∂L/∂θ into
+    step's grad (θ untouched); returns Σ_samples L."""
+    data, indices, indptr = csr
+    N = indptr.size - 1
+    nu = _csc_batch(indptr[:0], 0, N, data, indices, indptr, sparse)
+    return _batch_sparse(shape, step, sparse, _i(nu), y, sw, _i(0), scratch, N, np.bool_(False),
+                         _constants(step[3], step[4], 1), ctl, _i(0))
 
 
 _codegen.drop_stale_cache(_epoch)  # before any kernel is loaded from the cache

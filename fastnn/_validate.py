@@ -6,13 +6,15 @@ raises ``ValueError`` naming the argument and the fix. Nothing here touches a ne
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from . import losses as _losses
-from ._engine import all_finite
+from ._engine import all_finite, readonly
+from ._sparse import SparseRows
 
 if TYPE_CHECKING:
     from ._typing import FloatArray
@@ -164,6 +166,56 @@ def check_X(X: Any, n0: int, dt: np.dtype[Any], name: str = "X") -> FloatArray:
     return cast("FloatArray", X)
 
 
+def is_sparse(X: Any) -> bool:
+    """True for a SciPy sparse matrix or array (any format). Costs nothing when SciPy's sparse
+    module was never imported: then X cannot be one."""
+    sp = sys.modules.get("scipy.sparse")
+    return sp is not None and bool(sp.issparse(X))
+
+
+def check_sparse_X(X: Any, n0: int, dt: np.dtype[Any], name: str = "X") -> SparseRows:
+    """A SciPy sparse X as ``SparseRows`` of ``dt``: any format (converted with ``tocsr``, far
+    cheaper than densifying), n_0 columns, at least one row, finite values; duplicate entries of
+    a position add up, as ``toarray`` adds them."""
+    if X.ndim != 2 or X.shape[1] != n0:
+        raise ValueError(f"{name} has shape {X.shape} but the input layer has n_0 = {n0} units; "
+                         f"pass {name} with shape (N, {n0})")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 rows); pass at least one sample")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} is a sparse matrix of {X.dtype}; fastnn trains on real numbers: "
+                         f"convert it with {name}.astype('{dt.name}')")
+    if X.format != "csr":
+        X = X.tocsr()
+    with np.errstate(over="ignore"):  # too big for float32 → Inf, reported below
+        data = np.ascontiguousarray(X.data, dtype=dt)
+    if not all_finite(data):
+        raise ValueError(f"{name} contains NaN or Inf; remove or impute those entries first "
+                         f"({name}.data holds the nonzero values)")
+    indices = np.ascontiguousarray(X.indices, dtype=np.int32)
+    indptr = np.ascontiguousarray(X.indptr, dtype=np.int64)
+    return SparseRows(readonly(data), readonly(indices), readonly(indptr), n0)
+
+
+def check_rows(X: Any, n0: int, dt: np.dtype[Any], name: str = "X",
+               first_skip: bool = False) -> FloatArray | SparseRows:
+    """``check_X``, or ``check_sparse_X`` for a SciPy sparse X (or ``SparseRows`` as they are,
+    when of ``dt``). ``first_skip``: layer 1 of the network has a skip, which sparse X cannot
+    feed (x̄^[1] = x̄^[0] + d^[1] is dense)."""
+    if type(X) is np.ndarray:
+        return check_X(X, n0, dt, name)
+    if isinstance(X, SparseRows) and X.dtype == dt and X.n_cols == n0:
+        rows = X
+    elif is_sparse(X):
+        rows = check_sparse_X(X, n0, dt, name)
+    else:
+        return check_X(X, n0, dt, name)
+    if first_skip:
+        raise ValueError(f"{name} is sparse, but layer 1 has a skip (residual), x̄^[1] = x̄^[0] + d^[1], which "
+                         f"would make it dense; pass residual=False for layer 1, or {name}.toarray()")
+    return rows
+
+
 def check_Y(Y: Any, N: int, nK: int, dt: np.dtype[Any], loss: _losses.Loss, name: str = "X") -> FloatArray:
     """Targets as a C-contiguous (N, n_K) array of ``dt`` fit for ``loss`` (integer class
     labels (N,) become one-hot rows for a loss on probabilities). ``name``: X's name."""
@@ -260,10 +312,11 @@ def weight_exponent(value: Any) -> int:
     return int(np.frexp(w.max(initial=0.0))[1])
 
 
-def overflow_hint(dt: np.dtype, *arrays: np.ndarray) -> str:
+def overflow_hint(dt: np.dtype, *arrays: np.ndarray | SparseRows) -> str:
     """Why a loss may be non-finite for finite input: entries so large that their squares (or
     products with W) overflow ``dt``; '' when the data looks ordinary."""
-    big = max((float(np.abs(a).max()) for a in arrays if a is not None and a.size), default=0.0)
+    values = [a.data if isinstance(a, SparseRows) else a for a in arrays if a is not None]
+    big = max((float(np.abs(a).max()) for a in values if a.size), default=0.0)
     if big > math.sqrt(float(np.finfo(dt).max)) / 1e3:
         return (f"; the data has entries up to {big:.3g}, whose squares overflow {dt.name}: "
                 "standardize X and Y (e.g. sklearn.preprocessing.StandardScaler)"

@@ -261,7 +261,8 @@ class _BaseMLP(BaseEstimator):
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            The inputs (a DataFrame's column names are recorded). Sparse input is densified.
+            The inputs (a DataFrame's column names are recorded). Sparse input is never
+            densified: the first layer multiplies its nonzeros (docs: Sparse input).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The targets: numbers for the regressor, labels (or a multi-label indicator
             matrix) for the classifier.
@@ -300,8 +301,8 @@ class _BaseMLP(BaseEstimator):
         X, y = validate_data(self, X, y, reset=first, accept_sparse=["csr", "csc", "coo"],
                              dtype=(np.float64, np.float32), multi_output=True,
                              y_numeric=not self._is_classifier)
-        if hasattr(X, "toarray"):  # sparse input is densified: the kernels are dense
-            X = X.toarray()
+        if _validate.is_sparse(X):  # never densified: the first layer runs on its nonzeros
+            X = X.tocsr()
         sw = None if sample_weight is None else _compat.check_sample_weight(sample_weight, X)
         cw = self._class_weights(y, incremental)
         if cw is not None:  # class_weight: each row's class weight times its sample weight
@@ -313,8 +314,8 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs" and any(options["dropout"]):
             raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
                              "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
-        if "batch" in options["norm"] and len(X) < 2:
-            raise ValueError(f"norm='batch' needs at least 2 rows (one has no variance), got {len(X)} sample; "
+        if "batch" in options["norm"] and X.shape[0] < 2:
+            raise ValueError(f"norm='batch' needs at least 2 rows (one has no variance), got {X.shape[0]} sample; "
                              "pass more rows, or norm='layer' or None")
         Y = self._encode_targets(y, first, incremental, classes)
         if first:
@@ -346,11 +347,12 @@ class _BaseMLP(BaseEstimator):
                                      test_size=self.validation_fraction, stratify=stratify)
             X, Xv, Y, Yv = parts[:4]
             sw, swv = (parts[4], parts[5]) if sw is not None else (None, None)
-            if len(Xv) < 2:
+            if Xv.shape[0] < 2:
                 raise ValueError(f"The validation set is too small. Increase 'validation_fraction' or the size "
                                  f"of your dataset (validation_fraction={self.validation_fraction} leaves "
-                                 f"{len(Xv)} validation sample(s) with early_stopping=True).")
-            val = (np.ascontiguousarray(Xv, dtype=net.dtype), Yv, swv)
+                                 f"{Xv.shape[0]} validation sample(s) with early_stopping=True).")
+            Xv = Xv.astype(net.dtype).tocsr() if _validate.is_sparse(Xv) else np.ascontiguousarray(Xv, net.dtype)
+            val = (Xv, Yv, swv)
             if first or getattr(self, "validation_scores_", None) is None:  # else warm: continue
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
             self.best_loss_ = None
@@ -359,7 +361,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             if first or getattr(self, "best_loss_", None) is None:
                 self.best_loss_ = np.inf
-        n = len(X)
+        n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else self.batch_size
         if batch > n and self.batch_size != "auto":
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
@@ -493,10 +495,10 @@ class _BaseMLP(BaseEstimator):
 
         Batch norm normalizes with the full batch's statistics in every evaluation (training
         mode, which leaves the running statistics alone); they are set once, at the end."""
-        n = len(X) if sw is None else float(np.sum(sw))
+        n = X.shape[0] if sw is None else float(np.sum(sw))
         # converted once, so each evaluation's checks take their fast path
-        X = np.ascontiguousarray(X, dtype=net.dtype)
-        Y = np.ascontiguousarray(Y, dtype=net.dtype).reshape(len(X), -1)
+        X = X.astype(net.dtype) if _validate.is_sparse(X) else np.ascontiguousarray(X, dtype=net.dtype)
+        Y = np.ascontiguousarray(Y, dtype=net.dtype).reshape(X.shape[0], -1)
         mask = np.zeros(net.n_params)  # 1 on the W^[k] entries (not b̄, γ, β), which alpha penalises
         for W in net.unpack(mask)[0]:
             W[:] = 1
@@ -530,8 +532,6 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc", "coo"],
                           dtype=(np.float64, np.float32))
-        if hasattr(X, "toarray"):
-            X = X.toarray()
         return self.network_.predict(X)
 
     def to_onnx(self, path, **kwargs):

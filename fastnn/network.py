@@ -18,6 +18,7 @@ from . import activations as _act
 from . import losses as _losses
 from . import training as _training
 from ._guard import GuardedTheta
+from ._sparse import SparseRows
 from .training import DivergedError  # noqa: F401  (fastnn.network.DivergedError, as before)
 
 if TYPE_CHECKING:
@@ -627,14 +628,14 @@ class Network:
         return values
 
     # ------------------------------------------------------------------ validation
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray | SparseRows:
         if self.preprocess is not None:
             X = self.preprocess.transform(X, name)
         if type(X) is not np.ndarray or self.feature_names_in_ is not None:  # (an array has no names)
             _validate.check_names(X, self.feature_names_in_, name, warn=True)
-        return _validate.check_X(X, self.sizes[0], self.dtype, name)
+        return _validate.check_rows(X, self.sizes[0], self.dtype, name, first_skip=self.residual[:1] == [True])
 
-    def _check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray | SparseRows, np.ndarray]:
         return _training.check_xy(self, X, Y)
 
     # ------------------------------------------------------------------ inference
@@ -915,7 +916,12 @@ class Network:
         >>> np.allclose(bp.x[2], net.predict(X)), np.allclose(bp.dW[1], net.gradients(X, Y)[0][0])
         (True, True)
         """
+        if _validate.is_sparse(X):
+            raise ValueError("backprop: X is sparse, but backprop returns every layer's rows densely, x̄^[0] "
+                             "included; pass X.toarray() (of a few rows), or use gradients or loss_and_gradient, "
+                             "which take sparse X")
         X, Y = self._check_XY(X, Y)
+        assert not isinstance(X, SparseRows)
         N, K, e = len(X), self.n_layers, self._engine
         store = self._private_theta()
         scratch, grad, loss = e.backward_all(store, X, Y, None, self._ctl(training))

@@ -18,10 +18,11 @@ True
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _validate
 from ._engine import Engine
 
 if TYPE_CHECKING:
@@ -53,13 +54,15 @@ class Predictor:
         self._engine = engine
         self.sizes, self.dtype = list(engine.sizes), engine.dtype
 
-    def __call__(self, X: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    def __call__(self, X: Any, out: FloatArray | None = None) -> FloatArray:
         """x̄^[K] for each row of X, as ``Network.predict`` computes it.
 
         Parameters
         ----------
-        X : ndarray of shape (N, n_0)
-            A non-empty C-contiguous array of ``dtype``; NaN in gives NaN out (no check).
+        X : ndarray or scipy sparse matrix of shape (N, n_0)
+            A non-empty C-contiguous array of ``dtype``; NaN in gives NaN out (no check). Or a
+            SciPy sparse matrix (converted to CSR of ``dtype`` and checked for NaN, as
+            ``predict`` does; never densified).
         out : ndarray of shape (N, n_K), optional
             A writable C-contiguous array of ``dtype`` to write into; None: a new one.
 
@@ -74,7 +77,9 @@ class Predictor:
             If X or out is not such an array (the message says how to convert X).
         """
         n0, nK = self.sizes[0], self.sizes[-1]
-        if (type(X) is not np.ndarray or X.dtype != self.dtype or X.ndim != 2 or X.shape[1] != n0
+        if type(X) is not np.ndarray and _validate.is_sparse(X):  # converted to CSR, NaN checked
+            X = _validate.check_rows(X, n0, self.dtype, first_skip=self._engine.residual[0])
+        elif (type(X) is not np.ndarray or X.dtype != self.dtype or X.ndim != 2 or X.shape[1] != n0
                 or not X.flags.c_contiguous or not len(X)):
             raise ValueError(
                 f"X: a predictor takes non-empty C-contiguous {self.dtype.name} arrays of shape "

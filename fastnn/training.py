@@ -26,6 +26,7 @@ from . import losses as _losses
 from . import optimizers as _opt
 from ._engine import FUSED, Engine, Trainer, all_finite, readonly
 from ._guard import GuardedTheta
+from ._sparse import SparseRows
 from .callbacks import Callback, History, deferred_interrupt
 from .callbacks import prepare as _prepare_callbacks
 
@@ -73,10 +74,10 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 class _Data:
     """One fit's checked rows and what is reported on them."""
 
-    X: np.ndarray
+    X: np.ndarray | SparseRows  # SparseRows: a sparse X, whose first layer runs on its nonzeros
     Y: np.ndarray
     sw: np.ndarray  # sample weights, or empty
-    val: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (Xv, Yv, wv), or None
+    val: tuple[np.ndarray | SparseRows, np.ndarray, np.ndarray] | None  # (Xv, Yv, wv), or None
     metrics: list[tuple[str, Callable[[np.ndarray, np.ndarray], float]]]
     callbacks: list[Callback]
     weight_exponent: int = 0  # sw = the caller's weights · 2^−weight_exponent (batch norm counts rows)
@@ -117,9 +118,10 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         raise ValueError(f"batch_size: batch norm needs at least 2 rows per batch (one row has no variance), "
                          f"got batch_size={batch_size} with {len(X)} training rows; pass batch_size >= 2 "
                          "or use norm='layer'")
-    trainer = engine.trainer(opt, batch, threads, weighted=bool(sw.size))
+    sparse = X if isinstance(X, SparseRows) else None
+    trainer = engine.trainer(opt, batch, threads, weighted=bool(sw.size), sparse=sparse)
     # (read-only views: the kernels compile once for read-only and writable inputs alike)
-    data = _Data(readonly(X), readonly(Y), readonly(sw), val, ms, cbs,
+    data = _Data(X if sparse is not None else readonly(X), readonly(Y), readonly(sw), val, ms, cbs,
                  _validate.weight_exponent(sample_weight) if sw.size else 0)
     theta.claim()
     try:
@@ -139,15 +141,16 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         theta.release()
 
 
-def check_xy(net: Network, X: Any, Y: Any, name: str = "X", names: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def check_xy(net: Network, X: Any, Y: Any, name: str = "X",
+             names: bool = True) -> tuple[np.ndarray | SparseRows, np.ndarray]:
     """X and Y checked against ``net`` (widths, dtype, its loss's targets, the feature names
-    its fit recorded unless ``names`` is False) and in the kernels' form; X goes through
-    ``net.preprocess`` first, if the net has one."""
+    its fit recorded unless ``names`` is False) and in the kernels' form (``SparseRows`` for a
+    SciPy sparse X); X goes through ``net.preprocess`` first, if the net has one."""
     if net.preprocess is not None:
         X = net.preprocess.transform(X, name)
     if names and (type(X) is not np.ndarray or net.feature_names_in_ is not None):  # an array has none
         _validate.check_names(X, net.feature_names_in_, name)
-    X = _validate.check_X(X, net.sizes[0], net.dtype, name)
+    X = _validate.check_rows(X, net.sizes[0], net.dtype, name, first_skip=net.residual[:1] == [True])
     return X, _validate.check_Y(Y, len(X), net.sizes[-1], net.dtype, _losses.get(net.loss_name), name)
 
 
@@ -163,8 +166,9 @@ def _optimizer(net: Network, spec: Any, lr: float | None) -> _opt.Optimizer:
     return new
 
 
-def _split_validation(net: Network, X: np.ndarray, Y: np.ndarray, sw: np.ndarray, data: Any, split: Any,
-                      names: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+def _split_validation(net: Network, X: np.ndarray | SparseRows, Y: np.ndarray, sw: np.ndarray, data: Any,
+                      split: Any, names: np.ndarray | None
+                      ) -> tuple[np.ndarray | SparseRows, np.ndarray, np.ndarray, Any]:
     """(X, Y, sw) to train on and the checked validation (Xv, Yv, wv), or None.
     ``names``: X's feature names, which a validation DataFrame's columns must match."""
     if data is not None and split:
