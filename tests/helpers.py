@@ -83,12 +83,14 @@ def assert_views_of_theta(net):
 
 
 def targets(rng, net, N):
-    """N targets that net's loss accepts: labels, 0/1 rows or real rows."""
+    """N targets that net's loss accepts: labels, 0/1 rows, counts or real rows."""
     nK = net.sizes[-1]
     if net.loss_name == "cross_entropy":
         return rng.integers(0, nK, N)
     if net.loss_name == "binary_cross_entropy":
         return rng.integers(0, 2, (N, nK)).astype(float)
+    if net.loss_name == "poisson":
+        return rng.poisson(1.0, (N, nK)).astype(float)
     return rng.normal(size=(N, nK))
 
 
