@@ -46,23 +46,19 @@ if TYPE_CHECKING:
     from ._typing import FloatArray
 
 
-# ½‖y − x̄^[K]‖², the seed's loss: writes x̄ − y, the kernel applies ψ^[K]'.
-@jit(inline=True)
-def mse_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo: int, rows: int,
-              n: int, lp: float) -> float:
-    """The seed's loss L = ½‖y − x̄^[K]‖² of a row block, and ∂L/∂x̄^[K] = x̄^[K] − y.
+# The row-block functions' shared docstring sections (numpydoc), filled in per function.
+_BLOCK_DOC = """
 
     Parameters
     ----------
     abuf : ndarray
-        Flat buffer holding the output layer's row block from ``o`` on: x̄^[K]. Read only.
+        Flat buffer holding the output layer's row block from ``o`` on: {what}.
     pbuf : ndarray
-        Flat buffer of ``abuf``'s dtype, receiving ∂L/∂x̄^[K] at the same offsets: φ^[K]
-        before ψ^[K]' (the kernel multiplies by ψ^[K]'(z̄^[K]) itself).
+        Flat buffer of ``abuf``'s dtype, receiving {phi} at the same offsets.
     o : int
         Offset of the block's first entry in ``abuf`` and ``pbuf``.
     y : ndarray
-        Flat targets, real numbers, from offset ``yo`` on.
+        Flat targets, {targets}, from offset ``yo`` on.
     yo : int
         Offset of the block's first target in ``y``.
     rows : int
@@ -70,13 +66,54 @@ def mse_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo: int
     n : int
         Entries per row, n_K.
     lp : float
-        The loss's parameter (``Loss.param``: Huber's ε, the quantile q); unused by this loss.
+        {lp}
 
     Returns
     -------
     float
         The loss summed over the block's rows (float64).
     """
+
+
+def _doc(what: str, phi: str, targets: str, lp: str) -> Callable[[Callable[..., float]], Callable[..., float]]:
+    """Append the shared Parameters/Returns section to a delta's docstring."""
+    def wrap(f: Callable[..., float]) -> Callable[..., float]:
+        f.__doc__ = (f.__doc__ or "") + _BLOCK_DOC.format(what=what, phi=phi, targets=targets, lp=lp)
+        return f
+    return wrap
+
+
+_UNUSED = "The loss's parameter; unused by this loss."
+_BEFORE = "∂L/∂x̄^[K] (the kernel multiplies by ψ^[K]'(z̄^[K]) itself)"
+
+
+_ROWS_DOC = """
+
+    Parameters
+    ----------
+    abuf : ndarray
+        Flat buffer holding the rows' z̄^[K] from ``o`` on; overwritten with x̄^[K].
+    o : int
+        Offset of the first row's first entry.
+    rows : int
+        Rows in the block.
+    n : int
+        Entries per row, n_K.
+    """
+
+
+def _rows_doc(f: Callable[..., None]) -> Callable[..., None]:
+    """Append the link functions' shared Parameters section to a docstring."""
+    f.__doc__ = (f.__doc__ or "") + _ROWS_DOC
+    return f
+
+
+# ½‖y − x̄^[K]‖², the seed's loss: writes x̄ − y, the kernel applies ψ^[K]'.
+@jit(inline=True)
+@_doc("x̄^[K]. Read only", _BEFORE, "real numbers", _UNUSED)
+def mse_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo: int, rows: int,
+              n: int, lp: float) -> float:
+    """The seed's loss L = ½‖y − x̄^[K]‖² of a row block, and ∂L/∂x̄^[K] = x̄^[K] − y."""
     total = 0.0
     for i in range(rows * n):
         d = abuf[o + i] - y[yo + i]
@@ -116,20 +153,9 @@ def _log_sum_exp(abuf: FloatArray, a: int, n: int) -> Any:
 
 
 @jit(inline=True)
+@_rows_doc
 def softmax_rows(abuf: FloatArray, o: int, rows: int, n: int) -> None:
-    """Softmax of each row in place, z̄^[K] → x̄^[K] = softmax(z̄^[K]), by log-sum-exp.
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the rows' z̄^[K] from ``o`` on; overwritten with x̄^[K].
-    o : int
-        Offset of the first row's first entry.
-    rows : int
-        Rows in the block.
-    n : int
-        Entries per row, n_K.
-    """
+    """Softmax of each row in place, z̄^[K] → x̄^[K] = softmax(z̄^[K]), by log-sum-exp."""
     for r in range(rows):
         a = o + r * n
         lse = _log_sum_exp(abuf, a, n)
@@ -138,36 +164,12 @@ def softmax_rows(abuf: FloatArray, o: int, rows: int, n: int) -> None:
 
 
 @jit(inline=True)
+@_doc("z̄^[K]. Overwritten with x̄^[K] = softmax(z̄^[K])", "φ^[K] = softmax(z̄^[K]) − y",
+      "rows of class probabilities (one-hot for labels)", _UNUSED)
 def cross_entropy_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo: int,
                         rows: int, n: int, lp: float) -> float:
     """Softmax cross-entropy L = −Σ_j y_j log softmax(z̄^[K])_j of a row block, and
-    φ^[K] = softmax(z̄^[K]) − y.
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the output layer's row block from ``o`` on: z̄^[K].
-        Overwritten with x̄^[K] = softmax(z̄^[K]).
-    pbuf : ndarray
-        Flat buffer of ``abuf``'s dtype, receiving φ^[K] at the same offsets.
-    o : int
-        Offset of the block's first entry in ``abuf`` and ``pbuf``.
-    y : ndarray
-        Flat targets, rows of class probabilities (one-hot for labels), from offset ``yo`` on.
-    yo : int
-        Offset of the block's first target in ``y``.
-    rows : int
-        Rows (samples) in the block.
-    n : int
-        Entries per row, n_K.
-    lp : float
-        The loss's parameter (``Loss.param``: Huber's ε, the quantile q); unused by this loss.
-
-    Returns
-    -------
-    float
-        The loss summed over the block's rows (float64).
-    """
+    φ^[K] = softmax(z̄^[K]) − y."""
     total = 0.0
     for r in range(rows):
         a, b = o + r * n, yo + r * n
@@ -189,55 +191,19 @@ def _sigmoid(z: float, e: float) -> float:
 
 
 @jit(inline=True)
+@_rows_doc
 def sigmoid_rows(abuf: FloatArray, o: int, rows: int, n: int) -> None:
-    """The logistic sigmoid of each entry in place, z̄^[K] → x̄^[K] = σ(z̄^[K]).
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the rows' z̄^[K] from ``o`` on; overwritten with x̄^[K].
-    o : int
-        Offset of the first row's first entry.
-    rows : int
-        Rows in the block.
-    n : int
-        Entries per row, n_K.
-    """
+    """The logistic sigmoid of each entry in place, z̄^[K] → x̄^[K] = σ(z̄^[K])."""
     for i in range(rows * n):
         abuf[o + i] = _sigmoid(abuf[o + i], math.exp(-abs(abuf[o + i])))
 
 
 @jit(inline=True)
+@_doc("z̄^[K]. Overwritten with x̄^[K] = σ(z̄^[K])", "φ^[K] = σ(z̄^[K]) − y", "in [0, 1]", _UNUSED)
 def binary_cross_entropy_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo: int,
                                rows: int, n: int, lp: float) -> float:
     """Sigmoid log-loss per output, L = Σ_j softplus(z_j) − y_j z_j with z = z̄^[K], of a row
-    block, and φ^[K] = σ(z̄^[K]) − y.
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the output layer's row block from ``o`` on: z̄^[K].
-        Overwritten with x̄^[K] = σ(z̄^[K]).
-    pbuf : ndarray
-        Flat buffer of ``abuf``'s dtype, receiving φ^[K] at the same offsets.
-    o : int
-        Offset of the block's first entry in ``abuf`` and ``pbuf``.
-    y : ndarray
-        Flat targets, in [0, 1], from offset ``yo`` on.
-    yo : int
-        Offset of the block's first target in ``y``.
-    rows : int
-        Rows (samples) in the block.
-    n : int
-        Entries per row, n_K.
-    lp : float
-        The loss's parameter (``Loss.param``: Huber's ε, the quantile q); unused by this loss.
-
-    Returns
-    -------
-    float
-        The loss summed over the block's rows (float64).
-    """
+    block, and φ^[K] = σ(z̄^[K]) − y."""
     total = 0.0
     for i in range(rows * n):
         z, t = abuf[o + i], y[yo + i]
@@ -247,46 +213,6 @@ def binary_cross_entropy_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: Fl
         abuf[o + i] = x
         pbuf[o + i] = x - t
     return total
-
-
-_BLOCK_DOC = """
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the output layer's row block from ``o`` on: {what}.
-    pbuf : ndarray
-        Flat buffer of ``abuf``'s dtype, receiving {phi} at the same offsets.
-    o : int
-        Offset of the block's first entry in ``abuf`` and ``pbuf``.
-    y : ndarray
-        Flat targets, {targets}, from offset ``yo`` on.
-    yo : int
-        Offset of the block's first target in ``y``.
-    rows : int
-        Rows (samples) in the block.
-    n : int
-        Entries per row, n_K.
-    lp : float
-        {lp}
-
-    Returns
-    -------
-    float
-        The loss summed over the block's rows (float64).
-    """
-
-
-def _doc(what: str, phi: str, targets: str, lp: str) -> Callable[[Callable[..., float]], Callable[..., float]]:
-    """Append the shared Parameters/Returns section to a delta's docstring."""
-    def wrap(f: Callable[..., float]) -> Callable[..., float]:
-        f.__doc__ = (f.__doc__ or "") + _BLOCK_DOC.format(what=what, phi=phi, targets=targets, lp=lp)
-        return f
-    return wrap
-
-
-_UNUSED = "The loss's parameter; unused by this loss."
-_BEFORE = "∂L/∂x̄^[K] (the kernel multiplies by ψ^[K]'(z̄^[K]) itself)"
 
 
 # Σ |y − x̄^[K]|: the median's loss; ∂L/∂x̄^[K] = sign(x̄^[K] − y) (0 at a tie).
@@ -349,20 +275,9 @@ def quantile_delta(abuf: FloatArray, pbuf: FloatArray, o: int, y: FloatArray, yo
 # Poisson with its canonical log link: μ = x̄^[K] = exp(z̄^[K]); L is half the Poisson deviance,
 # y log(y/μ) − y + μ (scikit-learn's MLPRegressor(loss="poisson") reports the same), and φ = μ − y.
 @jit(inline=True)
+@_rows_doc
 def exp_rows(abuf: FloatArray, o: int, rows: int, n: int) -> None:
-    """exp of each entry in place, z̄^[K] → x̄^[K] = μ = exp(z̄^[K]) (the Poisson loss's link).
-
-    Parameters
-    ----------
-    abuf : ndarray
-        Flat buffer holding the rows' z̄^[K] from ``o`` on; overwritten with x̄^[K].
-    o : int
-        Offset of the first row's first entry.
-    rows : int
-        Rows in the block.
-    n : int
-        Entries per row, n_K.
-    """
+    """exp of each entry in place, z̄^[K] → x̄^[K] = μ = exp(z̄^[K]) (the Poisson loss's link)."""
     for i in range(rows * n):
         abuf[o + i] = math.exp(abuf[o + i])
 
