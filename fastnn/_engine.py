@@ -15,6 +15,7 @@ two-threaded BLAS (docs, Performance).
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -60,8 +61,17 @@ def readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-# True when no entry of a C-contiguous array is NaN or ±Inf (compiled without fast-math).
-all_finite: Callable[[np.ndarray], bool] = _k._all_finite
+def all_finite(a: np.ndarray) -> bool:
+    """True when no entry of ``a`` is NaN or ±Inf.
+
+    NumPy's min and max propagate NaN and keep ±Inf: two vectorised passes and no temporary
+    (np.isfinite(a).all() allocates a's size in bools). A tiny array, a one-row fit's, is
+    checked in Python, below NumPy's per-call cost. (A Numba kernel did this before; it was
+    compiled for every dtype and layout of X it met, half a second each on a cold start.)
+    """
+    if a.size <= 32:
+        return all(map(math.isfinite, a.ravel().tolist()))
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
 # fit(threads=None) decides by the work of one batch, B · n_{k-1} n_k multiply-adds per layer
@@ -621,6 +631,7 @@ class Trainer:
         the power of two the sample weights were scaled by (``_validate.weight_exponent``)."""
         e, batch = self.engine, self.batch
         theta, run = e.split(store)
+        clip = True if h.clip_norm > 0.0 else None  # (None: the kernel compiles no clipping)
         if self.unrolled is not None:  # always a whole epoch
             return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, tuple(h), t0,
                                                True))
@@ -631,7 +642,7 @@ class Trainer:
             order = readonly(perm[r0:r1] if shuffle else np.arange(r0, r1, dtype=np.int64))
             csr = (*X.csr, Y, sw, order, e.ctl(True, MOVE, epoch, r0, weight_exponent))
             return float(_k._epoch_sparse(e.shape, (theta, grad, state, code, tuple(h), t0, run), csr, self.bufs[1],
-                                          self.sparse_bufs, batch, total))
+                                          self.sparse_bufs, batch, total, clip))
         if shuffle:
             perm = perm[r0:r1]
         else:
@@ -642,4 +653,4 @@ class Trainer:
         rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0, weight_exponent))
         if self.pool is not None:
             return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
-        return float(_k._epoch(e.shape, step, rows, scratch, batch, total))
+        return float(_k._epoch(e.shape, step, rows, scratch, batch, total, clip))

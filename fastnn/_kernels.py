@@ -237,7 +237,13 @@ def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_pa
     _act_block(lay, k0, abuf, r0, B, c0, c1)
 
 
-@jit(inline=True)
+# Compiled on their own, not inlined (as are _layer_forward_block and _finish_backward): the
+# serial, both threaded and the sparse epochs, the batch gradient and evaluation all call them,
+# and one compiled copy serves them all. Inlined, each entry point compiled its own copy: 40%
+# of the compile time of a session that fits on one and two threads, then predicts (AMD EPYC:
+# 60 s, now 35 s). Arguments go through _i / _u / np.bool_, so every caller reaches the same
+# specialization.
+@jit
 def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] = (W^[k])ᵀ φ^[k] ⊙ ψ^[k-1]'(z̄^[k-1]), old W^[k];
     with a skip in layer k the product is added to the δ^[k] already there (``_finish_backward``),
@@ -311,7 +317,7 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, ste
             dst[bo + j] -= c
 
 
-@jit(inline=True)
+@jit  # not inlined: see _layer_dx_block
 def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path, train):
     """The optimizer's step on rows c0..c1 of W^[k] and b̄^[k] (and γ^[k], β^[k]), from this
     batch's φ^[k] (and ∂L/∂ẑ^[k]); without ``train``, Σ_batch ∂L/∂θ of those rows into grad."""
@@ -917,7 +923,7 @@ def _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw
     part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
     # (the buffers taken one by one where used: each name bound to a tuple's array costs a
     # reference count, which a one-row step of a small net feels)
-    _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path)
+    _layer_dx_block(theta, lay, _i(k0), abuf, pbuf, _i(r0), _i(B), _i(m0), _i(m1), _i(kernel_path))
     if lay[k0 - 1, EXT] != 0:
         _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw,
                          _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
@@ -994,8 +1000,8 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
             _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
                             lay[k0, N_IN], kernel_path, -1, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
-        _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, 0, lay[k0, N_OUT], B, opt, h, c,
-                      kernel_path, train)
+        _layer_update(theta, grad, state, lay, _i(k0), src, _u(so), pbuf, zbuf, gbuf, _i(0), _i(lay[k0, N_OUT]), _i(B),
+                      _i(opt), h, c, _i(kernel_path), np.bool_(train))
     return total
 
 
@@ -1047,7 +1053,7 @@ def _rows_in_order(X, perm, shuffle):
 
 
 @jit
-def _epoch(shape, step, rows, scratch, batch, total):
+def _epoch(shape, step, rows, scratch, batch, total, clip):
     """One epoch (or a run of its batches) of minibatch training; returns ``total`` plus the
     Σ_samples L seen (a run continues the sum of the runs before it, so runs add up exactly as
     one call would).
@@ -1055,14 +1061,15 @@ def _epoch(shape, step, rows, scratch, batch, total):
     Each batch's loss is taken before its update; the last partial batch is used. With
     ``shuffle`` the rows perm[start:stop] are gathered into xb/yb, else X/Y are read in place.
     Batch b (0-based) is the optimizer's step t0 + b + 1. sw: the sample weights in the
-    epoch's order (sw[start + r] weighs the batch's row r), or empty.
+    epoch's order (sw[start + r] weighs the batch's row r), or empty. ``clip``: None, or True
+    for clip_norm (h[CLIP_NORM]), whose step waits for every layer's gradient; Numba prunes the
+    ``clip is not None`` branches of a fit without it, which never compiles ``_clipped_step``.
     """
     X, Y, sw, perm, shuffle, ctl = rows
     xb, yb = scratch[2], scratch[3]
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     theta, grad, state, opt, h, t, run = step
-    clip = h[CLIP_NORM] > 0.0  # clip_norm: the step waits for every layer's gradient
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -1073,8 +1080,8 @@ def _epoch(shape, step, rows, scratch, batch, total):
             x0, x0o, y0, yo = Xf, start * n0, Yf, start * nK
         c = _constants(opt, h, t)
         _forward(shape, theta, run, x0, x0o, scratch, B, ctl, sw, start, start)
-        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(not clip), c, ctl, start)
-        if clip:
+        total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(clip is None), c, ctl, start)
+        if clip is not None:
             _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
     return total
 
@@ -1095,7 +1102,8 @@ def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, zbu
     """The optimizer's step on part p of ``parts`` of W^[k]'s rows (and b̄^[k], γ^[k], β^[k])."""
     src, so = _layer_input(lay, k0, x0, x0o, abuf)
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-    _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, B, opt, h, c, kernel_path, True)
+    _layer_update(theta, grad, state, lay, _i(k0), src, _u(so), pbuf, zbuf, gbuf, _i(c0), _i(c1), _i(B), _i(opt), h, c,
+                  _i(kernel_path), np.bool_(True))
 
 
 @jit(inline=True)
@@ -1440,17 +1448,6 @@ def _dropout_mask(ctl, k0, p, out):
             out[i, j] = 1.0 if _keep(key, j, p) else 0.0
 
 
-@jit(fastmath=False)
-def _all_finite(a):
-    """True when no entry of the C-contiguous array is NaN or ±Inf (compiled without fast-math)."""
-    flat = a.reshape(-1)
-    for i in range(flat.size):
-        if not np.isfinite(flat[i]):
-            return False
-    return True
-
-
-
 # ------------------------------------------------------------ sparse input (a CSR x̄^[0])
 # A CSR X (data, indices, indptr) feeds the first layer without ever being densified: for each
 # batch its rows' nonzeros are sorted by column (``_csc_batch``: a stable counting sort, so each
@@ -1641,23 +1638,22 @@ def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl
     for k0 in range(K - 1, 0, -1):
         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
                         lay[k0, N_IN], kernel_path, -1, 1)
-        _layer_update(theta, grad, state, lay, k0, abuf, _u(cap * lay[k0 - 1, C_OFF]), pbuf, zbuf, gbuf, 0,
-                      lay[k0, N_OUT], B, opt, h, c, kernel_path, train)
+        _layer_update(theta, grad, state, lay, _i(k0), abuf, _u(cap * lay[k0 - 1, C_OFF]), pbuf, zbuf, gbuf, _i(0),
+                      _i(lay[k0, N_OUT]), _i(B), _i(opt), h, c, _i(kernel_path), np.bool_(train))
     _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, _i(B), opt, h, c, np.bool_(train), sparse, _i(nu))
     return total
 
 
 @jit
-def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total):
+def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total, clip):
     """``_epoch`` on a CSR X: rows = (data, indices, indptr, Y, sw, perm, ctl), the run's rows
     being perm (in the epoch's order, or in order without shuffling); each batch's rows are
-    sorted by column (``_csc_batch``) and its targets gathered into yb."""
+    sorted by column (``_csc_batch``) and its targets gathered into yb. ``clip``: as ``_epoch``'s."""
     data, indices, indptr, Y, sw, perm, ctl = rows
     yb = scratch[3]
     N, nK = perm.shape[0], Y.shape[1]
     Yf = Y.reshape(-1)
     theta, grad, state, opt, h, t = step[0], step[1], step[2], step[3], step[4], step[5]
-    clip = h[CLIP_NORM] > 0.0  # clip_norm: the step waits for every layer's gradient
     for start in range(0, N, batch):
         B = min(batch, N - start)
         t += 1
@@ -1667,9 +1663,9 @@ def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total):
                 yb[i * nK + m] = Yf[r * nK + m]
         nu = _csc_batch(perm, start, B, data, indices, indptr, sparse)
         c = _constants(opt, h, t)
-        total += _batch_sparse(shape, step, sparse, _i(nu), yb, sw, start, scratch, B, np.bool_(not clip), c, ctl,
+        total += _batch_sparse(shape, step, sparse, _i(nu), yb, sw, start, scratch, B, np.bool_(clip is None), c, ctl,
                                start)
-        if clip:
+        if clip is not None:
             _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
     return total
 
