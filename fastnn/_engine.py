@@ -64,13 +64,16 @@ def readonly(a: np.ndarray) -> np.ndarray:
 def all_finite(a: np.ndarray) -> bool:
     """True when no entry of ``a`` is NaN or ±Inf.
 
-    NumPy's min and max propagate NaN and keep ±Inf: two vectorised passes and no temporary
-    (np.isfinite(a).all() allocates a's size in bools). A tiny array, a one-row fit's, is
-    checked in Python, below NumPy's per-call cost. (A Numba kernel did this before; it was
-    compiled for every dtype and layout of X it met, half a second each on a cold start.)
+    A tiny array (a one-row fit's X) is checked in Python, below NumPy's per-call cost; up to
+    64k entries np.isfinite(a).all() (one call, a temporary of a's size in bools); beyond, NumPy's
+    min and max, which propagate NaN and keep ±Inf: two vectorised passes and no temporary.
+    (A Numba kernel did this before; it compiled for every dtype and layout of X it met, half a
+    second each on a cold start.)
     """
     if a.size <= 32:
         return all(map(math.isfinite, a.ravel().tolist()))
+    if a.size <= 1 << 16:
+        return bool(np.isfinite(a).all())
     return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
@@ -119,8 +122,10 @@ def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) ->
     columns = max(layers) >= COLUMNS_MIN_LAYER_WORK and max(sizes[1:]) > batch
     if threads is not None:
         return (threads if columns else max(1, min(threads, batch))), columns
-    cores = usable_cores()
-    if kernel_path == _k.UNROLLED or cores < 2 or sum(layers) < THREADED_MIN_WORK:
+    if kernel_path == _k.UNROLLED or sum(layers) < THREADED_MIN_WORK:
+        return 1, False
+    cores = usable_cores()  # (after the cheap test: a system call, for short fits)
+    if cores < 2:
         return 1, False
     if columns:
         return cores, True

@@ -942,7 +942,7 @@ def _batch_scale(sw, swo, B):
     return B / s if s > 0 else 0.0
 
 
-@jit(inline=True)
+@jit  # not inlined: one compiled copy for every entry point (see _layer_dx_block)
 def _output_rows(loss, act, abuf, pbuf, o, y, yo, rows, nK, sw, swo, scale):
     """φ^[K] and Σ L of ``rows`` whole output rows from offsets o (x̄, φ) and yo (y).
 
@@ -993,7 +993,7 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
     abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, swo,
+    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(yo), _u(B), nK, sw, _i(swo),
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
@@ -1113,7 +1113,7 @@ def _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B):
     nK = lay[K - 1, N_OUT]
     o = _cap(abuf, lay) * lay[K - 1, C_OFF] + r0 * nK
     return _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), y0, _u(yo + r0 * nK),
-                        _u(r1 - r0), _u(nK), sw, start + r0, _batch_scale(sw, start, B))
+                        _u(r1 - r0), _u(nK), sw, _i(start + r0), _batch_scale(sw, start, B))
 
 
 @jit(inline=True)
@@ -1433,8 +1433,8 @@ def _evaluate(shape, theta, run, X, Y, sw, scratch, block, ctl):
     for start in range(0, X.shape[0], block):
         B = min(block, X.shape[0] - start)
         _forward(shape, theta, run, Xf, start * n0, scratch, B, ctl, sw, start, start)
-        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
-                              sw, start, 1.0)
+        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), Yf, _u(start * nK), _u(B), _u(nK),
+                              sw, _i(start), 1.0)
     return total
 
 
@@ -1633,7 +1633,7 @@ def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl
     abuf, pbuf, zbuf, gbuf, stat = scratch[0], scratch[1], scratch[4], scratch[5], scratch[6]
     K, cap = lay.shape[0], _cap(abuf, lay)
     o, nK = _u(cap * lay[K - 1, C_OFF]), _u(lay[K - 1, N_OUT])
-    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(0), _u(B), nK, sw, swo,
+    total = _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, y, _u(0), _u(B), nK, sw, _i(swo),
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, 0, -1):
         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
@@ -1709,8 +1709,8 @@ def _evaluate_sparse(shape, theta, run, csr, Y, sw, scratch, sparse, block, ctl)
         B = min(block, N - start)
         nu = _csc_batch(no_perm, start, B, data, indices, indptr, sparse)
         _forward_sparse(shape, theta, run, sparse, _i(nu), scratch, B, ctl, sw, start, start)
-        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, o, Yf, _u(start * nK), _u(B), _u(nK),
-                              sw, start, 1.0)
+        total += _output_rows(loss, lay[K - 1, ACT], abuf, pbuf, _u(o), Yf, _u(start * nK), _u(B), _u(nK),
+                              sw, _i(start), 1.0)
     return total
 
 
