@@ -201,8 +201,12 @@ def test_train_is_seeded(tmp_path):
 def test_tiny_net_kernels_compile_once_per_machine(tmp_path):
     # Compiled kernels are cached on disk, so a second identical run (in a process with a
     # different string-hash seed) must find them all and write nothing new to the caches.
-    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else tmp_path / "xdg"
-    env = {} if os.environ.get("NUMBA_CACHE_DIR") else {"XDG_CACHE_HOME": str(cache)}
+    # (a cache folder of its own when pytest-xdist's other worker may be writing to the shared one)
+    shared = os.environ.get("NUMBA_CACHE_DIR") and not os.environ.get("PYTEST_XDIST_WORKER")
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if shared else tmp_path / "xdg"
+    env = {} if shared else {"XDG_CACHE_HOME": str(cache)}
+    if not shared and os.environ.get("NUMBA_CACHE_DIR"):
+        env["NUMBA_CACHE_DIR"] = str(cache / "numba")
     args = ("train", "--hidden", "3", "--epochs", 1, "--quiet", "--out", "m.npz")
     ok(run(*args, cwd=tmp_path, PYTHONHASHSEED="1", **env))
     before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
