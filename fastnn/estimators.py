@@ -499,13 +499,26 @@ class _BaseMLP(BaseEstimator):
         # converted once, so each evaluation's checks take their fast path
         X = X.astype(net.dtype) if _validate.is_sparse(X) else np.ascontiguousarray(X, dtype=net.dtype)
         Y = np.ascontiguousarray(Y, dtype=net.dtype).reshape(X.shape[0], -1)
+
+        def data_loss_grad(theta):
+            net.set_parameters(theta)
+            return net.loss_and_gradient(X, Y, sw, training=True)
+
+        res = self._lbfgs(net, n, data_loss_grad)
+        if "batch" in net.norm:
+            net.set_batch_statistics(X, sw)
+        return self._lbfgs_done(net, res, n)
+
+    def _lbfgs(self, net, n, data_loss_grad):
+        """SciPy's L-BFGS-B from θ on data_loss_grad(θ) = (mean loss, its float64 gradient) of
+        rows weighing n in all, plus ½·alpha·‖W‖²/n; θ ends at the result. (``fastnn.dask``
+        passes a data_loss_grad that sums its rows' parts on a cluster.)"""
         mask = np.zeros(net.n_params)  # 1 on the W^[k] entries (not b̄, γ, β), which alpha penalises
         for W in net.unpack(mask)[0]:
             W[:] = 1
 
         def loss_grad(theta):
-            net.set_parameters(theta)
-            value, g = net.loss_and_gradient(X, Y, sw, training=True)
+            value, g = data_loss_grad(theta)
             w = theta * mask
             return value + 0.5 * self.alpha * float(w @ w) / n, g + self.alpha * w / n
 
@@ -515,8 +528,10 @@ class _BaseMLP(BaseEstimator):
         res = minimize(loss_grad, net.parameters.astype(np.float64), method="L-BFGS-B", jac=True,
                        options=options)
         net.set_parameters(res.x)
-        if "batch" in net.norm:
-            net.set_batch_statistics(X, sw)
+        return res
+
+    def _lbfgs_done(self, net, res, n):
+        """The fitted attributes after ``_lbfgs``, and scikit-learn's warning when it stopped short."""
         self.n_iter_ = int(res.nit)
         penalty = self._penalty(net, n)
         self.loss_ = (float(res.fun) - penalty) / self._loss_outputs + penalty
@@ -525,14 +540,15 @@ class _BaseMLP(BaseEstimator):
         self.t_ = 0
         if res.status != 0:
             warnings.warn(f"lbfgs failed to converge after {res.nit} iterations ({res.message}). "
-                          "Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=4)
+                          "Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=5)
         return self
 
     def _predict_raw(self, X):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc", "coo"],
                           dtype=(np.float64, np.float32))
-        return self.network_.predict(X)
+        net = self.network_  # (validate_data checked X's feature names)
+        return net._predict(net._check_X(X, names=False))
 
     def to_onnx(self, path, **kwargs):
         """Write the fitted estimator as an ONNX model (``fastnn.export.to_onnx``).

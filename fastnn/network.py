@@ -628,10 +628,11 @@ class Network:
         return values
 
     # ------------------------------------------------------------------ validation
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray | SparseRows:
+    def _check_X(self, X: Any, name: str = "X", names: bool = True) -> np.ndarray | SparseRows:
+        # (names=False: the caller checked X's column names already, as the estimators do)
         if self.preprocess is not None:
             X = self.preprocess.transform(X, name)
-        if type(X) is not np.ndarray or self.feature_names_in_ is not None:  # (an array has no names)
+        if names and (type(X) is not np.ndarray or self.feature_names_in_ is not None):  # (an array has none)
             _validate.check_names(X, self.feature_names_in_, name, warn=True)
         return _validate.check_rows(X, self.sizes[0], self.dtype, name, first_skip=self.residual[:1] == [True])
 
@@ -671,7 +672,10 @@ class Network:
         >>> net.predict(np.zeros((3, 2))).shape
         (3, 1)
         """
-        X = self._check_X(X)
+        return self._predict(self._check_X(X))
+
+    def _predict(self, X: np.ndarray | SparseRows) -> np.ndarray:
+        """``predict`` of checked rows."""
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
         theta, counted = self._theta.read()  # (not `with reading()`: a µs less on one-row calls)
         try:

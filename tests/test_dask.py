@@ -106,3 +106,156 @@ def test_incremental_trains_block_by_block_like_a_local_partial_fit_loop(client,
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(pred, local.predict(X))
     assert inc.score(dX, dy) > 0.8
+
+
+# ----------------------------------------------- fastnn.dask: data-parallel fits on the cluster
+def _dask_rows(X, y, chunks):
+    da = pytest.importorskip("dask.array")
+    return da.from_array(X, chunks=(chunks, X.shape[1])), da.from_array(y, chunks=chunks)
+
+
+@pytest.fixture(scope="module")
+def regression():
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(400, 6, noise=0.5, random_state=1)
+    return X, y / y.std()
+
+
+LBFGS = dict(hidden_layer_sizes=(12,), solver="lbfgs", max_iter=15, random_state=0, dtype="float64", alpha=1e-3)
+
+
+def test_lbfgs_on_two_workers_takes_the_single_machine_steps(client, regression):
+    import fastnn
+    from fastnn import dask as fd
+
+    X, y = regression
+    local = fastnn.MLPRegressor(**LBFGS).fit(X, y)  # (also compiles what the workers load)
+    dist = fd.MLPRegressor(**LBFGS, client=client).fit(*_dask_rows(X, y, 100))
+    assert dist.n_shards_ == 2  # both workers held rows
+    a, b = dist.network_.parameters, local.network_.parameters
+    assert np.max(np.abs(a - b)) <= 1e-6 * np.max(np.abs(b))
+    assert dist.n_iter_ == local.n_iter_ and abs(dist.loss_ - local.loss_) <= 1e-9 * local.loss_
+    dX, dy = _dask_rows(X, y, 100)
+    pred = dist.predict(dX)
+    assert type(pred).__module__.startswith("dask")
+    np.testing.assert_allclose(pred.compute(), local.predict(X), rtol=1e-6, atol=1e-9)
+    assert dist.score(dX, dy) == pytest.approx(local.score(X, y), abs=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_one_shard_fit_equals_the_local_fit_bit_for_bit(client, regression, solver):
+    import fastnn
+    from fastnn import dask as fd
+
+    X, y = regression
+    kw = dict(hidden_layer_sizes=(12,), solver=solver, max_iter=4, random_state=0, dtype="float64",
+              learning_rate_init=0.01, batch_size=32)
+    local = fastnn.MLPRegressor(**kw).fit(X, y)
+    dist = fd.MLPRegressor(**kw, client=client).fit(*_dask_rows(X, y, len(X)))  # one chunk: one shard
+    assert dist.n_shards_ == 1
+    np.testing.assert_array_equal(dist.network_.parameters, local.network_.parameters)
+    assert dist.loss_curve_ == local.loss_curve_
+    if solver == "adam":
+        np.testing.assert_array_equal(dist.network_.optimizer.state, local.network_.optimizer.state)
+
+
+def test_local_sgd_rounds_on_two_workers_learn_and_average_by_rows(client, regression):
+    from fastnn import dask as fd
+
+    X, y = regression
+    dX, dy = _dask_rows(X, y, 100)
+    kw = dict(hidden_layer_sizes=(12,), solver="adam", max_iter=30, random_state=0, learning_rate_init=0.01,
+              batch_size=20, client=client)
+    per_epoch = fd.MLPRegressor(**kw).fit(dX, dy)
+    per_batches = fd.MLPRegressor(**kw, sync_every=2).fit(dX, dy)
+    for est in (per_epoch, per_batches):
+        assert est.n_shards_ == 2 and est.loss_curve_[-1] < 0.25 * est.loss_curve_[0]
+        assert est.score(dX, dy) > 0.9
+    assert per_epoch.loss_curve_ != per_batches.loss_curve_
+
+
+def test_classifier_on_a_dask_dataframe_with_text_labels(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import make_classification
+
+    import fastnn
+    from fastnn import dask as fd
+
+    X, y = make_classification(300, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=2)
+    labels = np.array(["ant", "bee", "cat"], dtype=object)[y]
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    dX = dd.from_pandas(frame, npartitions=3)
+    dy = dd.from_pandas(pd.Series(labels), npartitions=3)
+    kw = dict(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=40, random_state=0, dtype="float64")
+    local = fastnn.MLPClassifier(**kw).fit(frame, labels)
+    dist = fd.MLPClassifier(**kw, client=client).fit(dX, dy)
+    assert list(dist.classes_) == ["ant", "bee", "cat"] and list(dist.feature_names_in_) == list(frame.columns)
+    proba = dist.predict_proba(dX.to_dask_array(lengths=True)).compute()
+    np.testing.assert_allclose(proba, local.predict_proba(frame), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(dist.predict(dX).compute(), local.predict(frame))
+    assert dist.score(dX, dy) == pytest.approx(local.score(frame, labels))
+
+
+def test_refusals_name_the_parameter_and_the_fix(client, regression):
+    from fastnn import dask as fd
+
+    X, y = regression
+    dX, dy = _dask_rows(X, y, 100)
+    for kw, word in [({"early_stopping": True}, "early_stopping"), ({"norm": "batch"}, "norm='batch'"),
+                     ({"solver": "lbfgs", "sync_every": 2}, "sync_every"), ({"warm_start": True}, "warm_start")]:
+        with pytest.raises(ValueError, match=word):
+            fd.MLPRegressor(hidden_layer_sizes=(4,), client=client, **kw).fit(dX, dy)
+    with pytest.raises(ValueError, match="dask array"):
+        fd.MLPRegressor(client=client).fit(X, y)
+    with pytest.raises(AttributeError, match="Incremental"):
+        fd.MLPRegressor(client=client).partial_fit(dX, dy)
+
+
+def test_a_cluster_without_workers_times_out_with_a_clear_error():
+    from distributed import Client, LocalCluster
+
+    from fastnn import dask as fd
+
+    X, y = np.zeros((8, 2)), np.zeros(8)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster) as c:
+        with pytest.raises(TimeoutError, match="no Dask worker"):
+            fd.MLPRegressor(client=c, timeout=0.5).fit(*_dask_rows(X, y, 4))
+
+
+def test_a_worker_killed_mid_fit_is_replaced_and_lbfgs_ends_where_it_would_have(client, regression):
+    # Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
+    import os
+    import signal
+    import threading
+    import time
+
+    from fastnn import dask as fd
+
+    X, y = regression
+    clean = fd.MLPRegressor(**LBFGS, client=client).fit(*_dask_rows(X, y, 100))
+    est = fd.MLPRegressor(**LBFGS, client=client)
+    victim = sorted(client.scheduler_info()["workers"])[0]
+    pid = client.run(os.getpid, workers=[victim])[victim]  # the worker's process (its nanny restarts it)
+    killed, done = threading.Event(), threading.Event()
+
+    def kill_after_two_evaluations():
+        while getattr(est, "_evaluations", 0) < 2:
+            if done.is_set():
+                return
+            time.sleep(0.002)
+        os.kill(pid, signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_after_two_evaluations, daemon=True)
+    killer.start()
+    try:
+        est.fit(*_dask_rows(X, y, 100))
+    finally:
+        done.set()
+        killer.join(30)
+    assert killed.is_set()
+    np.testing.assert_allclose(est.network_.parameters, clean.network_.parameters, rtol=0, atol=1e-12)
+    assert est.n_iter_ == clean.n_iter_
+    client.wait_for_workers(2, timeout=60)  # the nanny replaced it
