@@ -56,14 +56,39 @@ def _shard_weight(shard: tuple) -> float:
     return float(shard[0].shape[0] if shard[2] is None else np.sum(shard[2]))
 
 
-def _loss_grad(net: Any, theta: np.ndarray, shard: tuple) -> tuple[float, np.ndarray, float]:
-    """The shard's summed loss and gradient at θ, and its weight (rows, or Σ w)."""
+# Rows per block of an evaluation: the block's activations (rows × Σ n_k) stay near 2^20
+# numbers, so a worker's peak is its shard plus a few θ-sized arrays, not the shard's activations.
+_BLOCK_ENTRIES = 1 << 20
+
+
+def _loss_grad(net: Any, theta: np.ndarray, shard: tuple, n_jobs: int | None) -> tuple[float, np.ndarray, float]:
+    """The shard's summed loss and gradient at θ, and its weight (rows, or Σ w): row blocks on
+    fastnn's threads (the kernels release the GIL), their sums added in block order, so the
+    result does not depend on the thread count."""
     X, Y, sw = shard
-    w = _shard_weight(shard)
+    rows = max(256, _BLOCK_ENTRIES // sum(net.sizes))
+
+    def block(i: int) -> tuple[float, np.ndarray]:
+        w = None if sw is None else sw[i:i + rows]
+        value, g = net.loss_and_gradient(X[i:i + rows], Y[i:i + rows], w, training=True)
+        weight = min(rows, len(X) - i) if w is None else float(np.sum(w))
+        return value * weight, g * weight
+
+    starts = range(0, len(X), rows)
+    threads = min(_threads(n_jobs), len(starts))
     with _NET_LOCK:
         net.set_parameters(theta)
-        value, g = net.loss_and_gradient(X, Y, sw, training=True)
-    return value * w, g * w, w
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:
+                parts = list(pool.map(block, starts))
+        else:
+            parts = [block(i) for i in starts]
+    value, g = parts[0]
+    for v, gi in parts[1:]:
+        value, g = value + v, g + gi
+    return value, g, _shard_weight(shard)
 
 
 def _value(x: Any) -> Any:
@@ -301,7 +326,7 @@ class _DaskMLP(_est._BaseMLP):
         def data_loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
             t0 = time.perf_counter()
             th = client.submit(_value, np.asarray(theta), pure=False)  # θ reaches each worker once
-            level = client.map(_loss_grad, [net_f] * len(shards), [th] * len(shards), shards, pure=False)
+            level = [client.submit(_loss_grad, net_f, th, shard, self.n_jobs, pure=False) for shard in shards]
             while len(level) > 1:  # the sums, in a tree
                 level = [client.submit(_add, level[i], level[i + 1], pure=False) if i + 1 < len(level)
                          else level[i] for i in range(0, len(level), 2)]

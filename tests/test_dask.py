@@ -259,3 +259,26 @@ def test_a_worker_killed_mid_fit_is_replaced_and_lbfgs_ends_where_it_would_have(
     np.testing.assert_allclose(est.network_.parameters, clean.network_.parameters, rtol=0, atol=1e-12)
     assert est.n_iter_ == clean.n_iter_
     client.wait_for_workers(2, timeout=60)  # the nanny replaced it
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_shard_is_evaluated_in_row_blocks_that_sum_to_the_whole(monkeypatch, regression, n_jobs):
+    # (in this process: the workers' function on its own, with blocks of 256 rows)
+    import fastnn
+    from fastnn import dask as fd
+
+    X, y = regression
+    X = np.vstack([X, X[:300]])  # 700 rows: blocks of 256, 256 and 188
+    y = np.concatenate([y, y[:300]])
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(X))
+    net = fastnn.MLPRegressor(hidden_layer_sizes=(12,), max_iter=2, random_state=0, dtype="float64").fit(X, y).network_
+    monkeypatch.setattr(fd, "_BLOCK_ENTRIES", 1)
+    theta = net.parameters + 0.01
+    for sw in (None, w):
+        value, g, weight = fd._loss_grad(net, theta, (X, y.reshape(-1, 1), sw), n_jobs)
+        want_w = len(X) if sw is None else w.sum()
+        net.set_parameters(theta)
+        v_ref, g_ref = net.loss_and_gradient(X, y, sw, training=True)
+        assert weight == pytest.approx(want_w, rel=1e-15)
+        assert value / weight == pytest.approx(v_ref, rel=1e-12)
+        np.testing.assert_allclose(g / weight, g_ref, rtol=1e-10, atol=1e-14)
