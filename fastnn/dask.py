@@ -1,13 +1,15 @@
 """Data-parallel training on a Dask cluster: ``MLPRegressor`` and ``MLPClassifier`` that fit on
 dask arrays or DataFrames whose rows stay on the workers (``pip install "fastnn[dask]"``).
 
-The rows are persisted on the workers and gathered into one *shard* per worker (a task on that
-worker: its chunks side by side). The client holds θ and the optimizer; each worker runs
-fastnn's kernels on its shard (DESIGN.md, "Data-parallel on Dask"):
+The chunks are computed on the workers and each worker's chunks become its *shard* (a task on
+that worker: lbfgs keeps the chunks as they are, the rounds put them side by side). The client
+holds θ and the optimizer; each worker runs fastnn's kernels on its shard (DESIGN.md,
+"Data-parallel on Dask"):
 
-- ``solver="lbfgs"``: each evaluation of the loss and gradient sends θ to every worker once;
-  each shard returns its rows' summed loss and gradient, the sums are added in a tree of tasks,
-  and SciPy's L-BFGS-B steps on the client. These are single-machine lbfgs's iterations on the
+- ``solver="lbfgs"``: each evaluation of the loss and gradient sends θ to the workers once;
+  each shard returns its rows' summed loss and gradient (row blocks on fastnn's threads), the
+  sums are added in a tree of fan-in 8 whose root is the client, and SciPy's L-BFGS-B steps
+  there. These are single-machine lbfgs's iterations on the
   concatenated rows, up to the order of the sums (Spark MLlib's MLP, dask-ml's linear models).
 - ``solver="adam"`` or ``"sgd"``: synchronous rounds of local SGD. Every shard starts a round
   from the same θ and optimizer state and runs ``sync_every`` minibatches (default: a whole
@@ -23,6 +25,7 @@ import numbers
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -52,43 +55,55 @@ def _concat(*parts: tuple) -> tuple:
             None if ws[0] is None else np.concatenate(ws))
 
 
-def _shard_weight(shard: tuple) -> float:
-    return float(shard[0].shape[0] if shard[2] is None else np.sum(shard[2]))
+def _one_weight(shard: tuple) -> float:
+    return _shard_weight((shard,))
 
 
-# Rows per block of an evaluation: the block's activations (rows × Σ n_k) stay near 2^20
+def _group(*parts: tuple) -> tuple:
+    """A worker's chunks as they are, in the order of the rows: L-BFGS's shard (no copy)."""
+    return parts
+
+
+def _shard_weight(parts: tuple) -> float:
+    """Σ rows, or Σ w, of a shard's parts."""
+    return float(sum(X.shape[0] if sw is None else np.sum(sw) for X, _, sw in parts))
+
+
+# The reduction tree's fan-in: each task adds up to 8 shards' sums, and the client the last 8
+# (with 8 workers or fewer, no task in between: on a LocalCluster a task's round trip costs
+# about what moving 8 gradients of 100k parameters does).
+_FAN_IN = 8
+
+# Rows per block of an evaluation: the block's activations (rows × Σ n_k) stay near 2^18
 # numbers, so a worker's peak is its shard plus a few θ-sized arrays, not the shard's activations.
-_BLOCK_ENTRIES = 1 << 20
+_BLOCK_ENTRIES = 1 << 18
 
 
 def _loss_grad(net: Any, theta: np.ndarray, shard: tuple, n_jobs: int | None) -> tuple[float, np.ndarray, float]:
-    """The shard's summed loss and gradient at θ, and its weight (rows, or Σ w): row blocks on
-    fastnn's threads (the kernels release the GIL), their sums added in block order, so the
+    """The shard's summed loss and gradient at θ, and its weight (rows, or Σ w): row blocks of
+    its parts on fastnn's threads (the kernels release the GIL), added in block order, so the
     result does not depend on the thread count."""
-    X, Y, sw = shard
     rows = max(256, _BLOCK_ENTRIES // sum(net.sizes))
+    blocks = [(X, Y, sw, i) for X, Y, sw in shard for i in range(0, len(X), rows)]
 
-    def block(i: int) -> tuple[float, np.ndarray]:
+    def block(b: tuple) -> tuple[float, np.ndarray]:
+        X, Y, sw, i = b
         w = None if sw is None else sw[i:i + rows]
-        value, g = net.loss_and_gradient(X[i:i + rows], Y[i:i + rows], w, training=True)
         weight = min(rows, len(X) - i) if w is None else float(np.sum(w))
-        return value * weight, g * weight
+        if weight == 0:  # (all its weights 0: it adds nothing)
+            return 0.0, np.zeros(net.n_params)
+        value, g = net.loss_and_gradient(X[i:i + rows], Y[i:i + rows], w, training=True)
+        g *= weight
+        return value * weight, g
 
-    starts = range(0, len(X), rows)
-    threads = min(_threads(n_jobs), len(starts))
-    with _NET_LOCK:
+    threads = max(1, min(_threads(n_jobs), len(blocks)))
+    value, total = 0.0, None
+    with _NET_LOCK, ThreadPoolExecutor(threads) as pool:
         net.set_parameters(theta)
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(threads) as pool:
-                parts = list(pool.map(block, starts))
-        else:
-            parts = [block(i) for i in starts]
-    value, g = parts[0]
-    for v, gi in parts[1:]:
-        value, g = value + v, g + gi
-    return value, g, _shard_weight(shard)
+        for v, g in pool.map(block, blocks) if threads > 1 else map(block, blocks):
+            value += v
+            total = g if total is None else np.add(total, g, out=total)
+    return value, np.zeros(net.n_params) if total is None else total, _shard_weight(shard)
 
 
 def _value(x: Any) -> Any:
@@ -97,8 +112,14 @@ def _value(x: Any) -> Any:
     return x
 
 
-def _add(a: tuple, b: tuple) -> tuple:
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+def _sum(*parts: tuple) -> tuple:
+    """(loss, gradient, weight) sums of several shards, added in the order given."""
+    value, g, w = parts[0]
+    g = g.copy()
+    for v, gi, wi in parts[1:]:
+        value, w = value + v, w + wi
+        g += gi
+    return value, g, w
 
 
 def _threads(n_jobs: int | None) -> int:
@@ -161,6 +182,39 @@ def _predict_block(X: np.ndarray, est: Any, how: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- on the client
+def _reduce(client: Any, level: list[Any]) -> tuple:
+    """The shards' (loss, gradient, weight) sums added in a tree of ``_sum`` tasks of fan-in
+    ``_FAN_IN``, whose root is the client (Spark's treeAggregate)."""
+    while len(level) > _FAN_IN:
+        level = [client.submit(_sum, *level[i:i + _FAN_IN], pure=False) for i in range(0, len(level), _FAN_IN)]
+    return _sum(*client.gather(level))
+
+
+def _placement(client: Any, parts: list[Any], rows: tuple[int, ...]) -> dict[str, list[Any]]:
+    """Which worker trains on which chunks (each worker's in row order): where Dask put them,
+    unless that leaves a worker with more than 1.5 × its share of the rows while another has
+    none or little; then the chunks are split in row order into one run of about equal rows
+    per worker (moved once, before the fit), as a from_array's chunks, which Dask tends to
+    place together, need."""
+    who = client.who_has(parts)
+    by_worker: dict[str, list[Any]] = defaultdict(list)
+    count: dict[str, int] = defaultdict(int)
+    for f, n in zip(parts, rows):
+        where = sorted(who.get(f.key, ())) or [""]
+        by_worker[where[0]].append(f)
+        count[where[0]] += n
+    workers = sorted(client.scheduler_info()["workers"])
+    share = sum(rows) / max(1, min(len(workers), len(parts)))
+    if len(workers) < 2 or len(parts) < 2 or max(count.values()) <= 1.5 * share:
+        return dict(by_worker)
+    runs: dict[str, list[Any]] = defaultdict(list)
+    done = 0
+    for f, n in zip(parts, rows):  # run i: the chunks whose first row falls in [i·share, (i+1)·share)
+        runs[workers[min(int(done // share), len(workers) - 1)]].append(f)
+        done += n
+    return dict(runs)
+
+
 def _rows(a: Any, name: str) -> Any:
     """A dask array of rows (a DataFrame's values, with known chunk sizes)."""
     import dask.array as da
@@ -293,15 +347,13 @@ class _DaskMLP(_est._BaseMLP):
         ws = [None] * len(xs) if sw is None else list(sw.to_delayed().ravel())
         parts = client.compute([dask.delayed(_block)(a, b, c, encode, dtype) for a, b, c in zip(xs, ys, ws)])
         wait(parts)
-        who = client.who_has(parts)
-        by_worker: dict[str, list[Any]] = defaultdict(list)
-        for f in parts:  # (in row order within each worker)
-            where = who.get(f.key, ())
-            by_worker[sorted(where)[0] if where else ""].append(f)
-        shards = [client.submit(_concat, *fs, workers=[w] if w else None, allow_other_workers=True, pure=False)
+        by_worker = _placement(client, parts, X.chunks[0])
+        # (lbfgs: the chunks as they are; the rounds: side by side, as Network.fit takes them)
+        make = _group if self.solver == "lbfgs" else _concat
+        shards = [client.submit(make, *fs, workers=[w] if w else None, allow_other_workers=True, pure=False)
                   for w, fs in sorted(by_worker.items())]
         del parts
-        weights = client.gather(client.map(_shard_weight, shards, pure=False))
+        weights = client.gather(client.map(_shard_weight if make is _group else _one_weight, shards, pure=False))
         self.n_shards_ = len(shards)
         try:
             if self.solver == "lbfgs":
@@ -322,19 +374,18 @@ class _DaskMLP(_est._BaseMLP):
     def _fit_cluster_lbfgs(self, client: Any, net: Any, shards: list[Any], n: float) -> None:
         net_f = client.submit(_value, net, pure=False)
         self._evaluations = 0
+        self._evaluation_seconds: list[float] = []
 
         def data_loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
             t0 = time.perf_counter()
             th = client.submit(_value, np.asarray(theta), pure=False)  # θ reaches each worker once
             level = [client.submit(_loss_grad, net_f, th, shard, self.n_jobs, pure=False) for shard in shards]
-            while len(level) > 1:  # the sums, in a tree
-                level = [client.submit(_add, level[i], level[i + 1], pure=False) if i + 1 < len(level)
-                         else level[i] for i in range(0, len(level), 2)]
-            value, g, w = level[0].result()
+            value, g, w = _reduce(client, level)
             self._evaluations += 1
+            self._evaluation_seconds.append(time.perf_counter() - t0)
             if self.verbose:
                 print(f"Evaluation {self._evaluations}, loss = {value / w:.8f}, "
-                      f"{time.perf_counter() - t0:.3f} s")
+                      f"{self._evaluation_seconds[-1]:.3f} s")
             return value / w, g / w
 
         res = self._lbfgs(net, n, data_loss_grad)
@@ -449,42 +500,49 @@ class _DaskMLP(_est._BaseMLP):
         mean = (da.sum(y * ww, axis=0) / da.sum(ww * da.ones_like(y), axis=0))
         ss_res = da.sum(ww * (y - pred) ** 2, axis=0)
         ss_tot = da.sum(ww * (y - mean) ** 2, axis=0)
-        res, tot = dask_compute(ss_res, ss_tot)
+        res, tot = _compute(ss_res, ss_tot)
         r2 = np.where(tot > 0, 1 - res / np.where(tot > 0, tot, 1), np.where(res > 0, 0.0, 1.0))
         return float(np.mean(r2))
 
 
-def dask_compute(*a: Any) -> tuple:
+def _compute(*a: Any) -> tuple:
     import dask
 
     return dask.compute(*a)
 
 
-_DIST_DOC = """
+class MLPRegressor(_DaskMLP, _est.MLPRegressor):
+    """fastnn's ``MLPRegressor``, trained data-parallel on the rows of a Dask cluster.
+
+    Every parameter of ``fastnn.MLPRegressor`` means what it means there (see its page), except
+    those listed under Notes; three more say how to use the cluster.
+
+    Parameters
+    ----------
     client : distributed.Client, optional
         The cluster to train on; default: the Client in scope (``distributed.default_client``).
     sync_every : int, optional
-        "sgd"/"adam": minibatches each shard runs between two averagings; None (default): one
-        epoch. Must stay None for "lbfgs", which syncs every evaluation.
+        "sgd"/"adam": minibatches each shard runs between two averagings of θ and the
+        optimizer's state; None (default): one epoch. Must stay None for "lbfgs", which sums
+        every evaluation.
     timeout : float, default 60
         Seconds to wait for at least one worker before a ``TimeoutError``.
 
+    Attributes
+    ----------
+    n_shards_ : int
+        How many workers held rows (one shard each) in the last ``fit``.
+
     Notes
     -----
-    Not honoured on a cluster, and refused with a ``ValueError``: ``early_stopping``,
-    ``warm_start``, ``scoring``, ``class_weight`` and ``norm="batch"``; ``partial_fit`` (use
-    ``dask_ml.wrappers.Incremental`` with fastnn's single-machine estimator). Every other
-    parameter means what it means in fastnn's single-machine estimator. With one worker the
-    fit is the single-machine fit on the same rows (bit for bit for "sgd"/"adam" with
-    ``sync_every=None``; up to the order of the sums for "lbfgs"). With several, "lbfgs" still
-    takes single-machine steps; "sgd"/"adam" average after each round, so the result depends on
-    the number of workers and on ``sync_every`` (fewer, longer rounds drift further apart).
-"""
-
-
-class MLPRegressor(_DaskMLP, _est.MLPRegressor):
-    __doc__ = ("fastnn's ``MLPRegressor`` trained data-parallel on a Dask cluster (see the module).\n\n"
-               "    Parameters\n    ----------\n    (fastnn.MLPRegressor's), and\n" + _DIST_DOC)
+    Refused with a ``ValueError`` naming the fix: ``early_stopping``, ``warm_start``,
+    ``scoring``, ``class_weight`` and ``norm="batch"``; ``partial_fit`` raises an
+    ``AttributeError`` (use ``dask_ml.wrappers.Incremental`` with ``fastnn.MLPRegressor``).
+    "lbfgs" takes single-machine L-BFGS's steps on the concatenated rows, up to the order of
+    the sums. "sgd"/"adam" with one worker are the single-machine fit bit for bit; with
+    several, each round's shards drift apart before they are averaged, so the result depends
+    on the number of workers and on ``sync_every`` (fewer, longer rounds drift further).
+    """
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_est.MLPRegressor._parameter_constraints, **_DaskMLP._extra_constraints}
 
@@ -519,8 +577,37 @@ class MLPRegressor(_DaskMLP, _est.MLPRegressor):
 
 
 class MLPClassifier(_DaskMLP, _est.MLPClassifier):
-    __doc__ = ("fastnn's ``MLPClassifier`` trained data-parallel on a Dask cluster (see the module).\n\n"
-               "    Parameters\n    ----------\n    (fastnn.MLPClassifier's), and\n" + _DIST_DOC)
+    """fastnn's ``MLPClassifier``, trained data-parallel on the rows of a Dask cluster.
+
+    Every parameter of ``fastnn.MLPClassifier`` means what it means there (see its page), except
+    those listed under Notes; three more say how to use the cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The cluster to train on; default: the Client in scope (``distributed.default_client``).
+    sync_every : int, optional
+        "sgd"/"adam": minibatches each shard runs between two averagings of θ and the
+        optimizer's state; None (default): one epoch. Must stay None for "lbfgs", which sums
+        every evaluation.
+    timeout : float, default 60
+        Seconds to wait for at least one worker before a ``TimeoutError``.
+
+    Attributes
+    ----------
+    n_shards_ : int
+        How many workers held rows (one shard each) in the last ``fit``.
+
+    Notes
+    -----
+    Refused with a ``ValueError`` naming the fix: ``early_stopping``, ``warm_start``,
+    ``scoring``, ``class_weight`` and ``norm="batch"``; ``partial_fit`` raises an
+    ``AttributeError`` (use ``dask_ml.wrappers.Incremental`` with ``fastnn.MLPClassifier``).
+    "lbfgs" takes single-machine L-BFGS's steps on the concatenated rows, up to the order of
+    the sums. "sgd"/"adam" with one worker are the single-machine fit bit for bit; with
+    several, each round's shards drift apart before they are averaged, so the result depends
+    on the number of workers and on ``sync_every`` (fewer, longer rounds drift further).
+    """
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         **_est.MLPClassifier._parameter_constraints, **_DaskMLP._extra_constraints}
 

@@ -268,17 +268,67 @@ def test_a_shard_is_evaluated_in_row_blocks_that_sum_to_the_whole(monkeypatch, r
     from fastnn import dask as fd
 
     X, y = regression
-    X = np.vstack([X, X[:300]])  # 700 rows: blocks of 256, 256 and 188
+    X = np.vstack([X, X[:300]])  # 700 rows in parts of 500 and 200: blocks of 256, 244, 200
     y = np.concatenate([y, y[:300]])
     w = np.random.default_rng(0).uniform(0.5, 2.0, len(X))
     net = fastnn.MLPRegressor(hidden_layer_sizes=(12,), max_iter=2, random_state=0, dtype="float64").fit(X, y).network_
     monkeypatch.setattr(fd, "_BLOCK_ENTRIES", 1)
     theta = net.parameters + 0.01
     for sw in (None, w):
-        value, g, weight = fd._loss_grad(net, theta, (X, y.reshape(-1, 1), sw), n_jobs)
+        Y = y.reshape(-1, 1)
+        parts = [(X[a:b], Y[a:b], None if sw is None else sw[a:b]) for a, b in [(0, 500), (500, 700)]]
+        value, g, weight = fd._loss_grad(net, theta, tuple(parts), n_jobs)
         want_w = len(X) if sw is None else w.sum()
         net.set_parameters(theta)
         v_ref, g_ref = net.loss_and_gradient(X, y, sw, training=True)
         assert weight == pytest.approx(want_w, rel=1e-15)
         assert value / weight == pytest.approx(v_ref, rel=1e-12)
         np.testing.assert_allclose(g / weight, g_ref, rtol=1e-10, atol=1e-14)
+
+
+def test_the_reduction_tree_adds_every_shard_once_in_order(client, monkeypatch):
+    # fan-in 2 over 5 parts: three levels of tasks on the cluster, then the client's sum
+    from fastnn import dask as fd
+
+    rng = np.random.default_rng(0)
+    parts = [(float(i), rng.standard_normal(7), float(i + 1)) for i in range(5)]
+    futures = client.scatter(parts)
+    monkeypatch.setattr(fd, "_FAN_IN", 2)
+    value, g, w = fd._reduce(client, futures)
+    assert value == 10.0 and w == 15.0
+    np.testing.assert_allclose(g, sum(p[1] for p in parts), rtol=1e-15)
+
+
+def test_chunks_piled_on_one_worker_are_split_in_row_order_between_the_workers():
+    from types import SimpleNamespace
+
+    from fastnn import dask as fd
+
+    class Cluster:  # (who_has and scheduler_info, as distributed.Client answers them)
+        def __init__(self, where):
+            self.where = where
+
+        def who_has(self, parts):
+            return {p.key: self.where[p.key] for p in parts}
+
+        def scheduler_info(self):
+            return {"workers": {"tcp://a": {}, "tcp://b": {}, "tcp://c": {}}}
+
+    parts = [SimpleNamespace(key=k) for k in "pqrstu"]
+    rows = (100, 100, 100, 100, 100, 100)
+    piled = fd._placement(Cluster({k: ("tcp://b",) for k in "pqrstu"}), parts, rows)
+    assert {w: [p.key for p in fs] for w, fs in piled.items()} == {
+        "tcp://a": ["p", "q"], "tcp://b": ["r", "s"], "tcp://c": ["t", "u"]}
+    spread = {"p": ("tcp://a",), "q": ("tcp://b",), "r": ("tcp://c",), "s": ("tcp://a",), "t": ("tcp://b",),
+              "u": ("tcp://c", "tcp://a")}
+    kept = fd._placement(Cluster(spread), parts, rows)  # balanced already: where Dask put them
+    assert {w: [p.key for p in fs] for w, fs in kept.items()} == {
+        "tcp://a": ["p", "s", "u"], "tcp://b": ["q", "t"], "tcp://c": ["r"]}
+
+
+def test_two_chunks_train_on_both_workers(client, regression):
+    from fastnn import dask as fd
+
+    X, y = regression
+    est = fd.MLPRegressor(**dict(LBFGS, max_iter=2), client=client).fit(*_dask_rows(X, y, 200))
+    assert est.n_shards_ == 2
