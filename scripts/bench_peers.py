@@ -116,6 +116,7 @@ NO_LAYERS = {"numpy", "sklearn"}  # peers that cannot build the layer points' ne
 NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after} | {"fastnn-1t"}
 FULL_EPOCH = {"fastnn", "fastnn-sgd", "fastnn-plain", "jax-scan", "stream"}  # never timed on a prefix
 OPTS = ("sgd", "momentum", "adam")
+PEAK: dict = {}  # threads -> measured float32 GFLOP/s (peers/peak.py); "threads": the run's
 # Adam amplifies per-step rounding differences: after 32 batches of mnist-adam optax differs
 # from NumPy and torch by 2.4e-2 (a hand-written Adam in the same jitted JAX step: 3e-6; torch
 # float32 from torch float64: 7e-4), after 4 batches by 1.2e-3.  Adam points check after 4.
@@ -275,13 +276,18 @@ def finish(res, names, args, log, loadavg, point, label):
              "(target <= 1.5)")
     one = (f"; fastnn/fastnn-1t = {fmt_num(res['ratio_1t'], suffix='x')}"
            if "fastnn-1t" in names else "")
+    pk = res["peak_fraction"]
+    peak_s = (f"; % of peak: fastnn {pk['fastnn']:.0%}" if "fastnn" in pk else "") + (
+        f", {res['best_peer']} {pk[res['best_peer']]:.0%}" if res["best_peer"] in pk else "")
     log(f"  -> best peer: {res['best_peer'] or 'n/a'}; fastnn/best = {fmt_num(res['ratio'], suffix='x')}"
-        f"{one}{extra}   [1-min load average {loadavg[0]:.1f} -> {loadavg[1]:.1f} "
+        f"{one}{extra}{peak_s}   [1-min load average {loadavg[0]:.1f} -> {loadavg[1]:.1f} "
         f"on {os.cpu_count()} cores]")
 
 
 def summarize(res):
     """Ratios from each contender's time "t" (the --stat one) of one grid point, into res."""
+    from peers.peak import epoch_flops
+
     c = res["contenders"]
     t = {k: v["t"] for k, v in c.items() if "t" in v}
     sps = {k: v["samples_per_s"] for k, v in c.items() if "samples_per_s" in v}
@@ -290,6 +296,10 @@ def summarize(res):
     res["best_peer"] = best
     res["ratio"] = sps["fastnn"] / peers[best] if best and "fastnn" in sps else None
     res["ratio_1t"] = sps["fastnn"] / sps["fastnn-1t"] if {"fastnn", "fastnn-1t"} <= sps.keys() else None
+    # the products' GFLOP/s over the measured peak of the threads the contenders run on
+    per_sample = epoch_flops(res["sizes"], 1)
+    peak = PEAK.get(PEAK.get("threads"))
+    res["peak_fraction"] = {k: v * per_sample / 1e9 / peak for k, v in sps.items()} if peak else {}
     # floor time / fastnn time, per sample
     res["floor_fraction"] = sps["fastnn"] / sps["gemm-floor"] if {"fastnn", "gemm-floor"} <= sps.keys() else None
     res["opt_ratio"] = res["extra_us"] = res["pass_us"] = res["extra_per_pass"] = None
@@ -482,6 +492,13 @@ def main(argv=None):
             "cores). Multi-threaded BLAS/OpenMP runs (numpy, sklearn, GEMM floor, torch-Nt, "
             "fastnn with threads > 1) can then be many times slower than on an idle machine, "
             "and vary a lot between rounds; compare with --threads 1.")
+    # the CPU's measured float32 FMA peak, before any worker starts: the "% peak" column
+    from peers.peak import peak_gflops
+
+    PEAK.update({1: peak_gflops(1), args.threads: peak_gflops(args.threads)})
+    PEAK["threads"] = args.threads
+    log(f"peak float32 FMA rate (peers/peak.py): {PEAK[1]:.1f} GFLOP/s on 1 thread, "
+        f"{PEAK[args.threads]:.1f} GFLOP/s on {args.threads}")
     ctx = mp.get_context("spawn")
     names = {w: contender_names(w, args) for w, grid in args.grids.items() if grid}
     workers = [Worker(ctx, "training", nm, args.threads)
@@ -563,6 +580,12 @@ def short_sizes(sizes):
         list(sizes)).replace(" ", "")
 
 
+def peak_cell(res):
+    """fastnn's and the best peer's share of the measured float32 FMA peak, "31% / 28%"."""
+    pk = res.get("peak_fraction") or {}
+    return " / ".join(f"{pk[k]:.0%}" if k in pk else "n/a" for k in ("fastnn", res["best_peer"]))
+
+
 def log_table(log, workload, results, names, versions, args, cond):
     """The final Markdown table of one workload under one condition."""
     classify, layers = workload == "classify", workload == "layers"
@@ -578,10 +601,13 @@ def log_table(log, workload, results, names, versions, args, cond):
             else "options: LN/BN = layer/batch norm, dropN = dropout rate N, res = skips; "
             "opts/plain = fastnn's epoch time over fastnn-plain's, the same net without the "
             "options)\n"
-            if layers else "GEMM floor fraction = floor time / fastnn time)\n"))
+            if layers else "GEMM floor fraction = floor time / fastnn time)\n")
+        + (f"% peak: the products' GFLOP/s (6·Σ n_(k-1)·n_k − 2·n_0·n_1 flops per sample) over the "
+           f"float32 FMA peak measured at the start on {PEAK.get('threads')} threads, "
+           f"{PEAK.get(PEAK.get('threads'), float('nan')):.0f} GFLOP/s (peers/peak.py)\n"))
     head = (["name", "sizes", "batch"] + (["options"] if layers else [])
             + (["loss+opt"] if classify or layers else [])
-            + ["fastnn samples/s", "best peer (samples/s)", "ratio"]
+            + ["fastnn samples/s", "best peer (samples/s)", "ratio", "% peak (fastnn / best peer)"]
             + (["fastnn/1t"] if one else [])
             + (["opt/SGD", "extra/pass"] if classify else ["opts/plain"] if layers
                else ["GEMM floor fraction"])
@@ -604,7 +630,7 @@ def log_table(log, workload, results, names, versions, args, cond):
                + ([f"{'CE' if res['loss'] == 'ce' else 'MSE'}+{res['opt']}"] if classify or layers
                   else [])
                + [cell("fastnn"), f"{best} ({cell(best)})" if best else "n/a",
-                  fmt_num(res["ratio"], suffix="x")]
+                  fmt_num(res["ratio"], suffix="x"), peak_cell(res)]
                + ([fmt_num(res["ratio_1t"], suffix="x")] if one else [])
                + ([fmt_num(res["opt_ratio"]), fmt_num(res["extra_per_pass"])] if classify
                   else [fmt_num(res["plain_ratio"])] if layers else [fmt_num(res["floor_fraction"])])

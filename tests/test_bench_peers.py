@@ -130,3 +130,40 @@ def test_layers_workload_options():
     assert "fastnn-1t" in bench_peers.contender_names("layers", args) or args.threads == 1
     assert bench_peers.short_sizes([16] + [64] * 32 + [1]) == "[16]+[64]*32+[1]"
     assert bench_peers.short_sizes([784, 512, 256, 10]) == "[784,512,256,10]"
+
+
+# ------------------------------------------------------------ the "% peak" column (issue 22)
+def test_epoch_flops_counts_each_product_of_the_forward_and_backward_pass():
+    from peers.peak import epoch_flops
+
+    sizes, n = [5, 7, 3, 2], 11
+    forward = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))  # x̄^[k-1] → W^[k] x̄^[k-1]
+    grads = forward  # ∂L/∂W^[k] = φ^[k] x̄^[k-1]ᵀ
+    phis = sum(2 * a * b for a, b in zip(sizes[1:-1], sizes[2:]))  # φ^[k-1] from W^[k]ᵀ φ^[k], k ≥ 2
+    assert epoch_flops(sizes, n) == n * (forward + grads + phis)
+
+
+def test_the_fma_kernel_computes_its_recurrence_and_reports_a_rate():
+    from peers import peak
+
+    fma = peak._kernel(64)
+    x, y = np.float32(0.5), np.float32(0.25)
+    acc = np.arange(64, dtype=np.float64) * 1e-3
+    for _ in range(7):
+        acc = acc * 0.5 + 0.25
+    assert fma(7, x, y) == pytest.approx(acc.sum(), rel=1e-5)
+    assert peak.peak_gflops(1, seconds=0.01, repeats=1) > 0.1
+
+
+def test_the_summary_gives_each_contender_its_share_of_the_peak(monkeypatch):
+    from peers.peak import epoch_flops
+
+    monkeypatch.setattr(bench_peers, "PEAK", {1: 100.0, 2: 200.0, "threads": 2})
+    sizes = [8, 32, 32, 1]
+    per_sample = epoch_flops(sizes, 1)
+    res = {"n": 64, "batch": 32, "sizes": sizes, "contenders": {
+        "fastnn": {"t": 1.0, "samples_per_s": 20e9 / per_sample},  # 20 GFLOP/s: 10% of 200
+        "torch-1t": {"t": 2.0, "samples_per_s": 10e9 / per_sample}}}
+    bench_peers.summarize(res)
+    assert res["peak_fraction"]["fastnn"] == pytest.approx(0.10)
+    assert res["best_peer"] == "torch-1t" and bench_peers.peak_cell(res) == "10% / 5%"
