@@ -1,6 +1,8 @@
 """fastnn's estimators on a real local Dask cluster (a scheduler and two worker processes):
 GridSearchCV through joblib's Dask backend gives the serial search's results, and
-dask_ml's Incremental trains through partial_fit, block by block, as a local loop would.
+dask_ml's Incremental trains through partial_fit, block by block, as a local loop would, and
+fastnn.dask trains one network data-parallel: lbfgs as on one machine (with sample weights, and
+after a worker is killed mid-fit), adam/sgd bit for bit on one shard.
 
 The nets have more than 128 parameters, so they run fastnn's generic kernels, which the
 module compiles (or loads) once before the workers start; the workers load them from Numba's
@@ -224,43 +226,6 @@ def test_a_cluster_without_workers_times_out_with_a_clear_error():
             fd.MLPRegressor(client=c, timeout=0.5).fit(*_dask_rows(X, y, 4))
 
 
-def test_a_worker_killed_mid_fit_is_replaced_and_lbfgs_ends_where_it_would_have(client, regression):
-    # Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
-    import os
-    import signal
-    import threading
-    import time
-
-    from fastnn import dask as fd
-
-    X, y = regression
-    clean = fd.MLPRegressor(**LBFGS, client=client).fit(*_dask_rows(X, y, 100))
-    est = fd.MLPRegressor(**LBFGS, client=client)
-    victim = sorted(client.scheduler_info()["workers"])[0]
-    pid = client.run(os.getpid, workers=[victim])[victim]  # the worker's process (its nanny restarts it)
-    killed, done = threading.Event(), threading.Event()
-
-    def kill_after_two_evaluations():
-        while getattr(est, "_evaluations", 0) < 2:
-            if done.is_set():
-                return
-            time.sleep(0.002)
-        os.kill(pid, signal.SIGKILL)
-        killed.set()
-
-    killer = threading.Thread(target=kill_after_two_evaluations, daemon=True)
-    killer.start()
-    try:
-        est.fit(*_dask_rows(X, y, 100))
-    finally:
-        done.set()
-        killer.join(30)
-    assert killed.is_set()
-    np.testing.assert_allclose(est.network_.parameters, clean.network_.parameters, rtol=0, atol=1e-12)
-    assert est.n_iter_ == clean.n_iter_
-    client.wait_for_workers(2, timeout=60)  # the nanny replaced it
-
-
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_shard_is_evaluated_in_row_blocks_that_sum_to_the_whole(monkeypatch, regression, n_jobs):
     # (in this process: the workers' function on its own, with blocks of 256 rows)
@@ -332,3 +297,59 @@ def test_two_chunks_train_on_both_workers(client, regression):
     X, y = regression
     est = fd.MLPRegressor(**dict(LBFGS, max_iter=2), client=client).fit(*_dask_rows(X, y, 200))
     assert est.n_shards_ == 2
+
+
+def test_sample_weights_on_two_workers_give_the_local_weighted_lbfgs_and_verbose_shows_each_evaluation(
+        client, regression, capsys):
+    import fastnn
+    from fastnn import dask as fd
+
+    da = pytest.importorskip("dask.array")
+    X, y = regression
+    w = np.random.default_rng(3).uniform(0.0, 3.0, len(X))
+    kw = dict(LBFGS, max_iter=8)
+    local = fastnn.MLPRegressor(**kw).fit(X, y, sample_weight=w)
+    dist = fd.MLPRegressor(**kw, client=client, verbose=True).fit(*_dask_rows(X, y, 100),
+                                                                   sample_weight=da.from_array(w, chunks=100))
+    a, b = dist.network_.parameters, local.network_.parameters
+    assert dist.n_shards_ == 2 and np.max(np.abs(a - b)) <= 1e-6 * np.max(np.abs(b))
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("Evaluation ")]
+    assert len(lines) == dist._evaluations >= dist.n_iter_
+    assert re.fullmatch(r"Evaluation 1, loss = [0-9.]+, [0-9.]+ s", lines[0])
+
+
+def test_a_worker_killed_mid_fit_is_replaced_and_lbfgs_ends_where_it_would_have(client, regression):
+    # Last in the module: it kills one of the shared cluster's workers (its nanny starts another).
+    import os
+    import signal
+    import threading
+    import time
+
+    from fastnn import dask as fd
+
+    X, y = regression
+    clean = fd.MLPRegressor(**LBFGS, client=client).fit(*_dask_rows(X, y, 100))
+    est = fd.MLPRegressor(**LBFGS, client=client)
+    victim = sorted(client.scheduler_info()["workers"])[0]
+    pid = client.run(os.getpid, workers=[victim])[victim]  # the worker's process (its nanny restarts it)
+    killed, done = threading.Event(), threading.Event()
+
+    def kill_after_two_evaluations():
+        while getattr(est, "_evaluations", 0) < 2:
+            if done.is_set():
+                return
+            time.sleep(0.002)
+        os.kill(pid, signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_after_two_evaluations, daemon=True)
+    killer.start()
+    try:
+        est.fit(*_dask_rows(X, y, 100))
+    finally:
+        done.set()
+        killer.join(30)
+    assert killed.is_set()
+    np.testing.assert_allclose(est.network_.parameters, clean.network_.parameters, rtol=0, atol=1e-12)
+    assert est.n_iter_ == clean.n_iter_
+    client.wait_for_workers(2, timeout=60)  # the nanny replaced it
