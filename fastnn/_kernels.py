@@ -1420,6 +1420,42 @@ def _predict_share(shape, theta, run, X, scratch, out, chunk, sync, wait, ctl):
 
 
 @jit
+def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ctl):
+    """x̄^[K] of X's one row by a team of ``parts`` threads sharing one scratch bundle: each
+    layer's columns in about 4·parts items that the threads claim, every thread waiting for
+    layer k's items before it claims layer k + 1's (x̄^[k] is their input); with ``wait``, the
+    caller also finishes the output link and writes out. A column's value is the same dot
+    product whichever thread computes it, so the result is ``_predict``'s bit for bit. Plain
+    layers only (a norm needs its whole layer at once)."""
+    lay, loss, kernel_path, rates = shape
+    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
+    K = lay.shape[0]
+    Xf = X.reshape(-1)
+    first = 0  # the number of layer k0's first item
+    for k0 in range(K):
+        n = lay[k0, N_OUT]
+        cols = max(8, (n + 4 * parts - 1) // (4 * parts))
+        end = first + (n + cols - 1) // cols
+        src, so = _layer_input(lay, k0, Xf, 0, abuf)
+        while True:
+            i = _claim(sync, end)
+            if i < 0:
+                break
+            c0 = (i - first) * cols
+            _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, Xf[:0], 0, 0, 0, 1,
+                           c0, min(n, c0 + cols), kernel_path)
+            _done(sync)
+        _wait(sync, end)
+        first = end
+    if wait:
+        nK = lay[K - 1, N_OUT]
+        o = _cap(abuf, lay) * lay[K - 1, C_OFF]
+        output_link(loss[0], abuf, _u(o), _u(1), _u(nK))
+        for i in range(nK):
+            out[0, i] = abuf[o + i]
+
+
+@jit
 def _evaluate(shape, theta, run, X, Y, sw, scratch, block, ctl):
     """Σ_samples L (or Σ w L, with sample weights sw) over every row of X, Y, in blocks of
     ``block`` rows (the scratch buffers hold at least that many)."""

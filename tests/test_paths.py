@@ -12,7 +12,7 @@ import pytest
 
 import naive
 from fastnn import Network, _engine
-from helpers import PATHS, central_difference, random_xy
+from helpers import PATHS, central_difference, random_xy, randomize_biases
 
 # Nets of <= 32 parameters that together use every activation in hidden and output layers
 # (the unrolled path compiles per architecture, so these stay few and tiny).
@@ -118,6 +118,30 @@ def test_threaded_predict_matches_naive_and_the_serial_kernel(path, N, rng, make
         np.testing.assert_array_equal(got, serial)
     for _ in range(3):  # blocks go to whichever thread claims them first: same answer
         np.testing.assert_array_equal(net.predict(X), got)
+
+
+@pytest.mark.parametrize("path", ["loops", "blas", "generic"])
+@pytest.mark.parametrize("loss, norm", [("mse", None), ("cross_entropy", None), ("mse", "layer")])
+def test_one_row_split_by_columns_over_threads_is_the_serial_row(path, loss, norm, rng, monkeypatch):
+    """A one-row predict of a wide net shares each layer's columns among the threads
+    (``_engine._predict_row``): naive's answer, and the single thread's bit for bit; a net with
+    a norm (which needs its whole layer) keeps the single thread."""
+    sizes = [7, 40, 33, 5]
+    net = Network(sizes, loss=loss, norm=norm, dtype="float64", seed=1, kernel_path=path)
+    randomize_biases(net, rng)
+    X = rng.uniform(-1, 1, size=(1, 7))
+    serial = net.predict(X)
+    calls = []
+    monkeypatch.setattr(_engine, "PREDICT_ROW_SPLIT_MIN_WORK", 0)
+    monkeypatch.setattr(_engine, "usable_cores", lambda: 3)  # more threads than cores; ~12 items a layer
+    real = _engine._predict_row
+    monkeypatch.setattr(_engine, "_predict_row", lambda *a: calls.append(1) or real(*a))
+    for _ in range(3):  # columns go to whichever thread claims them first: same answer
+        np.testing.assert_array_equal(net.predict(X), serial)
+    assert len(calls) == (0 if norm else 3)
+    if norm is None:
+        want = naive.predict(net.weights, net.biases, net.activations, X)  # (softmax last for cross_entropy)
+        np.testing.assert_allclose(serial, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("path", PATHS)
