@@ -465,6 +465,11 @@ class Engine:
                 np.empty(nnz, self.dtype),  # their values
                 np.empty(_k.SPARSE_UNITS, self.dtype))
 
+    def row_team_buffer(self) -> tuple[Any, ...]:
+        """A scratch bundle for one row of a plain net, owned by a predictor's helper team."""
+        x = np.empty(self.width, self.dtype)
+        return (x, x, x[:0], x[:0], None, None, None)
+
     def activations_buffer(self, rows: int) -> tuple[Any, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:
         its own, or fit's if that one is big enough (predict's workers never allocate φ or

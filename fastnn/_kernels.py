@@ -61,7 +61,7 @@ from ._layout import (
     RES,
     W_OFF,
 )
-from ._sync import _claim, _done, _wait
+from ._sync import GEN, SERVING, _atomic_add, _atomic_load, _claim, _done, _sched_yield, _wait
 from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 
 # Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
@@ -1420,18 +1420,19 @@ def _predict_share(shape, theta, run, X, scratch, out, chunk, sync, wait, ctl):
 
 
 @jit
-def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ctl):
+def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ctl, base=0):
     """x̄^[K] of X's one row by a team of ``parts`` threads sharing one scratch bundle: each
     layer's columns in about 4·parts items that the threads claim, every thread waiting for
     layer k's items before it claims layer k + 1's (x̄^[k] is their input); with ``wait``, the
     caller also finishes the output link and writes out. A column's value is the same dot
     product whichever thread computes it, so the result is ``_predict``'s bit for bit. Plain
-    layers only (a norm needs its whole layer at once)."""
+    layers only (a norm needs its whole layer at once). Items are numbered from ``base`` (the
+    counters of ``sync`` only grow, so a team can serve call after call: ``_predict_row_serve``)."""
     lay, loss, kernel_path, rates = shape
     abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
     K = lay.shape[0]
     Xf = X.reshape(-1)
-    first = 0  # the number of layer k0's first item
+    first = base  # the number of layer k0's first item
     for k0 in range(K):
         n = lay[k0, N_OUT]
         cols = max(8, (n + 4 * parts - 1) // (4 * parts))
@@ -1453,6 +1454,50 @@ def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ct
         output_link(loss[0], abuf, _u(o), _u(1), _u(nK))
         for i in range(nK):
             out[0, i] = abuf[o + i]
+
+
+@jit
+def _row_items(lay, parts):
+    """How many items ``_predict_row_share`` cuts one row into, all layers together."""
+    total = 0
+    for k0 in range(lay.shape[0]):
+        n = lay[k0, N_OUT]
+        cols = max(8, (n + 4 * parts - 1) // (4 * parts))
+        total += (n + cols - 1) // cols
+    return total
+
+
+@jit
+def _predict_row_call(shape, theta, run, X, scratch, out, parts, sync, ctl):
+    """A ``Predictor``'s one-row call with its helper team: announces call g (``sync[GEN]``, after
+    X is written) and computes its items with whichever helpers poll (``_predict_row_serve``)."""
+    g = _atomic_add(sync, GEN, 1) + 1
+    base = (g - 1) * _row_items(shape[0], parts)
+    _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, True, ctl, base)
+
+
+@jit
+def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, polls):
+    """A ``Predictor``'s helper thread: whenever ``sync[GEN]`` moves on to call g, it joins the
+    caller on that call's items (numbered from (g − 1) · items); returns after ``polls`` idle
+    polls (each yields the core), or at once when ``sync[GEN]`` is negative (the predictor is
+    closed). ``sync[SERVING]`` is 1 while it polls, so a caller knows to skip waking it."""
+    items = _row_items(shape[0], parts)
+    seen = _atomic_load(sync, GEN)
+    _atomic_add(sync, SERVING, 1)
+    idle = 0
+    while idle < polls:
+        g = _atomic_load(sync, GEN)
+        if g < 0:
+            break
+        if g != seen:
+            seen = g
+            _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, False, ctl, (g - 1) * items)
+            idle = 0
+        else:
+            idle += 1
+            _sched_yield()
+    _atomic_add(sync, SERVING, -1)
 
 
 @jit

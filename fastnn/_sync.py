@@ -78,7 +78,10 @@ def _atomic_cas(typingctx, arr, idx, expected, new):
 # waits only for the items of the phase to be done, never for the other threads to arrive, so
 # a thread that starts late or loses its core delays the rest by at most the item it holds.
 CLAIMED, DONE = 0, 8  # indices into sync, on separate 64-byte cache lines
-SYNC_SIZE = 16
+# A predictor's helper team (``_kernels._predict_row_serve``): the number of the caller's
+# latest call, and how many helpers are polling for it
+GEN, SERVING = 16, 24
+SYNC_SIZE = 32
 
 
 @jit(inline=True)

@@ -7,6 +7,12 @@ is a C-contiguous array of the network's dtype with n_0 columns; then it runs th
 as ``predict``. It is safe to call from many threads at once (each has its own buffers), and a
 later ``fit`` does not change it: make a new one to serve new weights.
 
+``net.predictor(threads=T)`` also starts T − 1 helper threads for one-row calls on a plain net
+(no norm): they share each layer's columns with the caller and, after a call, keep polling for
+the next one for about a millisecond (yielding their core), so a stream of one-row requests on
+a wide net finds them awake, as ONNX Runtime's spinning pool does. They stop when the
+predictor is garbage-collected or ``close()``d.
+
 Examples
 --------
 >>> import numpy as np, fastnn
@@ -18,11 +24,14 @@ True
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _validate
+from . import _kernels as _k
+from . import _sync, _validate
 from ._engine import Engine
 
 if TYPE_CHECKING:
@@ -40,6 +49,9 @@ class Predictor:
         A read-only copy of the network's flat θ.
     engine : Engine
         An engine for the network's shape with buffers of its own.
+    threads : int, optional
+        One-row calls of a plain net run on this many threads (a helper team of threads − 1
+        that stays awake between calls); None or 1: as ``predict`` runs them.
 
     Attributes
     ----------
@@ -49,10 +61,28 @@ class Predictor:
         The dtype X must have, ``net.dtype``.
     """
 
-    def __init__(self, theta: FloatArray, engine: Engine) -> None:
+    def __init__(self, theta: FloatArray, engine: Engine, threads: int | None = None) -> None:
         self._theta = theta
         self._engine = engine
         self.sizes, self.dtype = list(engine.sizes), engine.dtype
+        self._team = _RowTeam(self, threads) if threads is not None and threads > 1 and not engine.extended else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()  # (threads and locks stay behind: the copy starts its own)
+        team = state.pop("_team")
+        state["_threads"] = None if team is None else team.helpers + 1
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        threads = state.pop("_threads", None)
+        self.__dict__.update(state)
+        self._team = _RowTeam(self, threads) if threads is not None and threads > 1 else None
+
+    def close(self) -> None:
+        """Stop the helper threads of ``threads=`` (if any); later calls run as ``predict`` does."""
+        team, self._team = self._team, None
+        if team is not None:
+            team.stop()
 
     def __call__(self, X: Any, out: FloatArray | None = None) -> FloatArray:
         """x̄^[K] for each row of X, as ``Network.predict`` computes it.
@@ -92,11 +122,73 @@ class Predictor:
               or not out.flags.c_contiguous or not out.flags.writeable):
             raise ValueError(f"out: pass a writable C-contiguous {self.dtype.name} array of shape "
                              f"({N}, {nK}), got {_describe(out)}")
+        if N == 1 and self._team is not None and type(X) is np.ndarray and self._team.run(X, out):
+            return out
         self._engine.predict(self._theta, X, out)
         return out
 
     def __repr__(self) -> str:
         return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"
+
+
+class _RowTeam:
+    """``threads − 1`` helper threads that share one-row calls with the caller: the caller copies
+    the row into the team's buffer and announces the call (``_kernels._predict_row_call``); each
+    helper, polling in ``_kernels._predict_row_serve``, joins it. A helper that has polled
+    POLLS times without a call goes to sleep on ``wake``, which the next call sets. The team
+    holds no reference to its predictor, so garbage collection stops it."""
+
+    POLLS = 2000  # idle polls (each a sched_yield) before a helper sleeps: about 1 ms
+
+    def __init__(self, owner: Predictor, threads: int) -> None:
+        engine = owner._engine
+        theta, run = engine.split(owner._theta)
+        self.x = np.empty((1, engine.sizes[0]), engine.dtype)
+        self.out = np.empty((1, engine.sizes[-1]), engine.dtype)
+        self.sync = np.zeros(_sync.SYNC_SIZE, np.int64)
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.helpers = threads - 1
+        self.args = (engine.shape, theta, run, self.x, engine.row_team_buffer(), self.out, threads, self.sync,
+                     engine.ctl())
+        for _ in range(self.helpers):
+            threading.Thread(target=_serve, args=((*self.args, self.POLLS), self.sync, self.wake), daemon=True,
+                             name="fastnn-predictor-helper").start()
+        self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
+
+    def run(self, X: np.ndarray, out: np.ndarray) -> bool:
+        """X's one row into out with the helpers; False (nothing done) if another thread's call
+        holds the team."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            self.x[...] = X
+            if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
+                self.wake.set()
+            _k._predict_row_call(*self.args)
+            out[...] = self.out
+        finally:
+            self.lock.release()
+        return True
+
+    def stop(self) -> None:
+        self._finalizer()
+
+
+def _serve(args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
+    """A helper thread: sleep until woken, then serve calls (``args``: the team's, and POLLS)
+    until that many idle polls; until stopped."""
+    while sync[_sync.GEN] >= 0:
+        wake.wait()
+        wake.clear()
+        if sync[_sync.GEN] < 0:
+            break
+        _k._predict_row_serve(*args)
+
+
+def _stop(sync: np.ndarray, wake: threading.Event) -> None:
+    sync[_sync.GEN] = -1 << 62  # (helpers polling see it at their next poll)
+    wake.set()
 
 
 def _describe(a: object) -> str:

@@ -54,3 +54,71 @@ def test_predictor_refuses_a_wrong_out():
     for out in (np.zeros((3, 2), np.float32), np.zeros((3, 1), np.float64), np.zeros((3, 2), np.float32)[:, :1]):
         with pytest.raises(ValueError, match="out:"):
             f(X, out)
+
+
+# ------------------------------------------------- predictor(threads=T): a helper team for one row
+def _helpers():
+    import threading
+
+    return sum(t.name == "fastnn-predictor-helper" and t.is_alive() for t in threading.enumerate())
+
+
+def _until(cond, seconds=10.0):
+    import time
+
+    end = time.monotonic() + seconds
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.mark.parametrize("path", ["loops", "blas", "generic"])
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_a_helper_team_gives_the_single_threads_rows_bit_for_bit(rng, path, loss):
+    net = Network([9, 70, 45, 4], loss=loss, dtype="float64", seed=0, kernel_path=path)
+    one, team = net.predictor(), net.predictor(threads=3)  # two helpers on a 2-core machine
+    try:
+        for _ in range(20):  # call after call: the helpers poll, sleep, wake
+            x = rng.uniform(-2, 2, (1, 9))
+            np.testing.assert_array_equal(team(x), one(x))
+        X = rng.uniform(-2, 2, (50, 9))  # several rows: as predict runs them
+        np.testing.assert_array_equal(team(X), net.predict(X))
+    finally:
+        team.close()
+
+
+def test_team_calls_from_many_threads_are_each_right(rng):
+    net = Network([30, 200, 100, 3], dtype="float64", seed=0)
+    team = net.predictor(threads=2)
+    rows = rng.uniform(-1, 1, (400, 1, 30))
+    want = [net.predict(r) for r in rows]
+    try:
+        with ThreadPoolExecutor(4) as pool:  # the team serves one at a time; the others run alone
+            got = list(pool.map(team, rows))
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        team.close()
+
+
+def test_the_helpers_stop_on_close_and_with_the_predictor_and_a_copy_starts_its_own(rng):
+    import gc
+
+    assert _until(lambda: _helpers() == 0)  # (those of earlier tests are gone)
+    net = Network([6, 40, 2], seed=0)
+    x = rng.uniform(-1, 1, (1, 6)).astype(np.float32)
+    f = net.predictor(threads=3)
+    assert _helpers() == 2
+    g = pickle.loads(pickle.dumps(f))  # a copy has a team of its own
+    assert _helpers() == 4
+    np.testing.assert_array_equal(g(x), net.predict(x))
+    f.close()
+    assert _until(lambda: _helpers() == 2)
+    np.testing.assert_array_equal(f(x), net.predict(x))  # closed: runs as predict does
+    del g
+    gc.collect()
+    assert _until(lambda: _helpers() == 0)
+    normed = Network([6, 40, 2], norm="layer", seed=0).predictor(threads=2)  # a norm: no team
+    assert _helpers() == 0 and normed._team is None
+    with pytest.raises(ValueError, match="threads"):
+        net.predictor(threads=0)
