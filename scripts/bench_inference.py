@@ -67,7 +67,7 @@ SHAPES = {  # name -> (sizes, rows of the throughput setting)
     "large": ([784, 2048, 2048, 10], 10_000),  # 5.8M multiply-adds a row: ~0.5-2 s a call
 }
 # -1t: BLAS held to one thread (dropped under --threads 1)
-FASTNN = ["fastnn", "fastnn-predictor", "fastnn-1t", "fastnn-predictor-1t"]
+FASTNN = ["fastnn", "fastnn-predictor", "fastnn-1t", "fastnn-predictor-1t", "fastnn-team"]
 FASTNN_BLAS = FASTNN[:2]  # the calls with BLAS's own threads, compared with their -1t twins
 PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "ort": ["ort", "ort-1t"]}
 ALL_PEERS = ["ort", "ort-1t", "torch-1t", "torch-Nt", "jax-jit", "sklearn", "numpy"]

@@ -7,6 +7,8 @@ X: NumPy in, NumPy out, which is what a caller of each library would write.
   fastnn            net.predict(X)  (validates every call: conversion, NaN/Inf, feature names)
   fastnn-predictor  f = net.predictor(); f(X)  (checks dtype, shape and contiguity only)
   fastnn[-predictor]-1t  the same with BLAS held to one thread (threadpoolctl.threadpool_limits)
+  fastnn-team       f = net.predictor(threads=--threads): one-row calls shared with helper
+                    threads that stay awake between calls (the others as fastnn-predictor)
   ort, ort-1t       ONNX Runtime on the file fastnn.export.to_onnx writes: default
                     SessionOptions, and intra_op_num_threads=1; sess.run(None, {name: X})[0]
   torch-1t, -Nt     the Sequential fastnn.export.to_torch(net) returns, 1 and --threads threads,
@@ -54,16 +56,17 @@ def reference(sizes, X):
 
 # ------------------------------------------------------------------------------ contenders
 class Fastnn:
-    def __init__(self, threads, predictor=False, one_thread=False):
+    def __init__(self, threads, predictor=False, one_thread=False, team=False):
         import fastnn
 
-        self.predictor, self.one_thread = predictor, one_thread
+        self.predictor, self.one_thread, self.team = predictor, one_thread, team and threads > 1
+        self.threads = threads
         self.version = getattr(fastnn, "__version__", "?") + (
             " (BLAS held to 1 thread)" if one_thread else f" ({threads} BLAS threads)")
 
     def build(self, sizes):
         net = fastnn_net(sizes)
-        f = net.predictor() if self.predictor else net.predict
+        f = net.predictor(threads=self.threads if self.team else None) if self.predictor else net.predict
         if self.one_thread:  # after a call: SciPy's OpenBLAS, the one Numba calls, is loaded
             from threadpoolctl import threadpool_limits
 
@@ -186,6 +189,7 @@ CONTENDERS = {
     "fastnn-predictor": (Fastnn, {"predictor": True}),
     "fastnn-1t": (Fastnn, {"one_thread": True}),
     "fastnn-predictor-1t": (Fastnn, {"predictor": True, "one_thread": True}),
+    "fastnn-team": (Fastnn, {"predictor": True, "team": True}),
     "ort": (OnnxRuntime, {}),
     "ort-1t": (OnnxRuntime, {"one_thread": True}),
     "jax-jit": (JaxJit, {}),
