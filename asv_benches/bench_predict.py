@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from .common import fresh_net, require, warm_jit
+from .common import Network, fresh_net, require, warm_jit
 
 NETS = {"small": [8, 32, 32, 1], "medium": [64, 256, 256, 10], "mnist": [784, 512, 256, 10]}
 ROWS = 100_000
@@ -58,3 +58,32 @@ class PredictThroughput:
 
     def time_rows(self, net, call):
         self.f(self.X)
+
+
+class PredictWideRow:
+    """One row of a wide net ([784, 2048, 2048, 10]: 5.8M multiply-adds, weights streamed from
+    memory): ``predict`` (columns split over the cores per call) and ``predictor(threads=2)``
+    (helper threads awake between calls)."""
+
+    params = [["predict", "predictor-threads"]]
+    param_names = ["call"]
+
+    def setup(self, call):
+        require("predict", "predictor")
+        import inspect
+
+        if call != "predict" and "threads" not in inspect.signature(Network.predictor).parameters:
+            raise NotImplementedError("Network.predictor(threads=) does not exist at this commit")
+        warm_jit("float32")
+        model = fresh_net([784, 2048, 2048, 10], "float32")
+        self.f = model.predict if call == "predict" else model.predictor(threads=2)
+        self.x = rows(1, 784)
+        self.f(self.x)
+
+    def time_wide_row(self, call):
+        self.f(self.x)
+
+    def teardown(self, call):
+        close = getattr(self.f, "close", None)
+        if close is not None:
+            close()
