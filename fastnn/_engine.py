@@ -19,6 +19,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -226,6 +227,67 @@ def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | No
     for f in futures:  # a worker that has not started finds every item claimed: no need to run
         if not f.cancel():
             f.result()
+
+
+class RowTeam:
+    """A ``Predictor``'s ``threads − 1`` helper threads that share one-row calls with the caller: the caller copies
+    the row into the team's buffer and announces the call (``_kernels._predict_row_call``); each
+    helper, polling in ``_kernels._predict_row_serve``, joins it. A helper that has polled
+    POLLS times without a call goes to sleep on ``wake``, which the next call sets. The team
+    holds no reference to its predictor, so garbage collection stops it."""
+
+    POLLS = 2000  # idle polls (each a sched_yield) before a helper sleeps: about 1 ms
+
+    def __init__(self, owner: Any, threads: int) -> None:
+        # (owner: the Predictor, with its engine and θ; the team keeps no reference to it)
+        engine = owner._engine
+        theta, run = engine.split(owner._theta)
+        self.x = np.empty((1, engine.sizes[0]), engine.dtype)
+        self.out = np.empty((1, engine.sizes[-1]), engine.dtype)
+        self.sync = np.zeros(_sync.SYNC_SIZE, np.int64)
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.helpers = threads - 1
+        self.args = (engine.shape, theta, run, self.x, engine.row_team_buffer(), self.out, threads, self.sync,
+                     engine.ctl())
+        for _ in range(self.helpers):
+            threading.Thread(target=_serve, args=((*self.args, self.POLLS), self.sync, self.wake), daemon=True,
+                             name="fastnn-predictor-helper").start()
+        self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
+
+    def run(self, X: np.ndarray, out: np.ndarray) -> bool:
+        """X's one row into out with the helpers; False (nothing done) if another thread's call
+        holds the team."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            self.x[...] = X
+            if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
+                self.wake.set()
+            _k._predict_row_call(*self.args)
+            out[...] = self.out
+        finally:
+            self.lock.release()
+        return True
+
+    def stop(self) -> None:
+        self._finalizer()
+
+
+def _serve(args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
+    """A helper thread: sleep until woken, then serve calls (``args``: the team's, and POLLS)
+    until that many idle polls; until stopped."""
+    while sync[_sync.GEN] >= 0:
+        wake.wait()
+        wake.clear()
+        if sync[_sync.GEN] < 0:
+            break
+        _k._predict_row_serve(*args)
+
+
+def _stop(sync: np.ndarray, wake: threading.Event) -> None:
+    sync[_sync.GEN] = -1 << 62  # (helpers polling see it at their next poll)
+    wake.set()
 
 
 class ThreadChoice:

@@ -24,15 +24,12 @@ True
 """
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _kernels as _k
-from . import _sync, _validate
-from ._engine import Engine
+from . import _validate
+from ._engine import Engine, RowTeam
 
 if TYPE_CHECKING:
     from ._typing import FloatArray
@@ -65,7 +62,7 @@ class Predictor:
         self._theta = theta
         self._engine = engine
         self.sizes, self.dtype = list(engine.sizes), engine.dtype
-        self._team = _RowTeam(self, threads) if threads is not None and threads > 1 and not engine.extended else None
+        self._team = RowTeam(self, threads) if threads is not None and threads > 1 and not engine.extended else None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()  # (threads and locks stay behind: the copy starts its own)
@@ -76,7 +73,7 @@ class Predictor:
     def __setstate__(self, state: dict[str, Any]) -> None:
         threads = state.pop("_threads", None)
         self.__dict__.update(state)
-        self._team = _RowTeam(self, threads) if threads is not None and threads > 1 else None
+        self._team = RowTeam(self, threads) if threads is not None and threads > 1 else None
 
     def close(self) -> None:
         """Stop the helper threads of ``threads=`` (if any); later calls run as ``predict`` does."""
@@ -129,66 +126,6 @@ class Predictor:
 
     def __repr__(self) -> str:
         return f"Predictor(sizes={self.sizes}, dtype='{self.dtype.name}')"
-
-
-class _RowTeam:
-    """``threads − 1`` helper threads that share one-row calls with the caller: the caller copies
-    the row into the team's buffer and announces the call (``_kernels._predict_row_call``); each
-    helper, polling in ``_kernels._predict_row_serve``, joins it. A helper that has polled
-    POLLS times without a call goes to sleep on ``wake``, which the next call sets. The team
-    holds no reference to its predictor, so garbage collection stops it."""
-
-    POLLS = 2000  # idle polls (each a sched_yield) before a helper sleeps: about 1 ms
-
-    def __init__(self, owner: Predictor, threads: int) -> None:
-        engine = owner._engine
-        theta, run = engine.split(owner._theta)
-        self.x = np.empty((1, engine.sizes[0]), engine.dtype)
-        self.out = np.empty((1, engine.sizes[-1]), engine.dtype)
-        self.sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-        self.lock = threading.Lock()
-        self.wake = threading.Event()
-        self.helpers = threads - 1
-        self.args = (engine.shape, theta, run, self.x, engine.row_team_buffer(), self.out, threads, self.sync,
-                     engine.ctl())
-        for _ in range(self.helpers):
-            threading.Thread(target=_serve, args=((*self.args, self.POLLS), self.sync, self.wake), daemon=True,
-                             name="fastnn-predictor-helper").start()
-        self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
-
-    def run(self, X: np.ndarray, out: np.ndarray) -> bool:
-        """X's one row into out with the helpers; False (nothing done) if another thread's call
-        holds the team."""
-        if not self.lock.acquire(blocking=False):
-            return False
-        try:
-            self.x[...] = X
-            if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
-                self.wake.set()
-            _k._predict_row_call(*self.args)
-            out[...] = self.out
-        finally:
-            self.lock.release()
-        return True
-
-    def stop(self) -> None:
-        self._finalizer()
-
-
-def _serve(args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
-    """A helper thread: sleep until woken, then serve calls (``args``: the team's, and POLLS)
-    until that many idle polls; until stopped."""
-    while sync[_sync.GEN] >= 0:
-        wake.wait()
-        wake.clear()
-        if sync[_sync.GEN] < 0:
-            break
-        _k._predict_row_serve(*args)
-
-
-def _stop(sync: np.ndarray, wake: threading.Event) -> None:
-    sync[_sync.GEN] = -1 << 62  # (helpers polling see it at their next poll)
-    wake.set()
 
 
 def _describe(a: object) -> str:
