@@ -176,18 +176,43 @@ def _round(net: Any, state: tuple, shard: tuple, rng_state: dict, first: int, ba
         return (net.parameters.copy(), out_state, opt.t, opt.epoch, net.epochs_trained, loss, rows, after)
 
 
+def _round_part(net: Any, state: tuple, shard: tuple, rng_state: dict, first: int, batches: int | None,
+                fit_kw: dict, share: float) -> tuple:
+    """``_round``, weighed for the average: (share · θ, share · optimizer state, in float64, or
+    None for share 0; t; the summed loss; [the generator's state after the epoch's shuffle])."""
+    theta, opt_state, t, _, _, loss, _, after = _round(net, state, shard, rng_state, first, batches, fit_kw)
+    if share == 0:
+        return None, None, t, loss, [after]
+    return (share * theta.astype(np.float64), None if opt_state is None else share * opt_state.astype(np.float64),
+            t, loss, [after])
+
+
+def _sum_rounds(*parts: tuple) -> tuple:
+    """Weighed round results added in the order given (their generator states listed in it)."""
+    theta = state = None
+    t, loss = 0, 0.0
+    rngs: list[dict] = []
+    for th, st, ti, li, ri in parts:
+        if th is not None:
+            theta = th if theta is None else theta + th
+            state = st if state is None or st is None else state + st
+        t, loss, rngs = max(t, ti), loss + li, rngs + ri
+    return theta, state, t, loss, rngs
+
+
 def _predict_block(X: np.ndarray, est: Any, how: str) -> np.ndarray:
     """A block's predictions by the fitted single-machine estimator."""
     return getattr(est, how)(X)
 
 
 # ------------------------------------------------------------------------- on the client
-def _reduce(client: Any, level: list[Any]) -> tuple:
-    """The shards' (loss, gradient, weight) sums added in a tree of ``_sum`` tasks of fan-in
-    ``_FAN_IN``, whose root is the client (Spark's treeAggregate)."""
+def _reduce(client: Any, level: list[Any], add: Any = _sum) -> tuple:
+    """The shards' results added in a tree of ``add`` tasks (``_sum``: the (loss, gradient,
+    weight) sums; ``_sum_rounds``: weighed rounds) of fan-in ``_FAN_IN``, whose root is the
+    client (Spark's treeAggregate)."""
     while len(level) > _FAN_IN:
-        level = [client.submit(_sum, *level[i:i + _FAN_IN], pure=False) for i in range(0, len(level), _FAN_IN)]
-    return _sum(*client.gather(level))
+        level = [client.submit(add, *level[i:i + _FAN_IN], pure=False) for i in range(0, len(level), _FAN_IN)]
+    return add(*client.gather(level))
 
 
 def _placement(client: Any, parts: list[Any], rows: tuple[int, ...]) -> dict[str, list[Any]]:
@@ -426,19 +451,19 @@ class _DaskMLP(_est._BaseMLP):
                 state = (net.parameters.copy(), None if opt.state is None else opt.state.copy(), opt.t, epoch - 1,
                          opt.lr, epoch - 1)
                 state_f = client.submit(_value, state, pure=False)
-                futs = [client.submit(_round, net_f, state_f, shard, start_rngs[i], first,
-                                      None if self.sync_every is None else step, fit_kw, pure=False)
-                        for i, shard in enumerate(shards)]
-                results = client.gather(futs)
-                rows = np.array([r[6] for r in results], dtype=np.float64)
+                # each shard's share of the average: the rows it trains on in this round
+                rows = np.array([n if self.sync_every is None else max(0, min(step * batch, n - first * batch))
+                                 for n in sizes], dtype=np.float64)
                 share = rows / rows.sum()
-                theta = sum(s * r[0].astype(np.float64) for s, r in zip(share, results) if s > 0)
+                level = [client.submit(_round_part, net_f, state_f, shard, start_rngs[i], first,
+                                       None if self.sync_every is None else step, fit_kw, float(share[i]), pure=False)
+                         for i, shard in enumerate(shards)]
+                theta, opt_state, t, round_loss, rngs = _reduce(client, level, _sum_rounds)
                 net.set_parameters(theta)
                 if opt.state is not None:
-                    opt.state[:] = sum(s * r[1].astype(np.float64) for s, r in zip(share, results) if s > 0)
-                opt.t = max(r[2] for r in results)
-                loss_sum += sum(r[5] for r in results)
-                rngs = [r[7] for r in results]
+                    opt.state[:] = opt_state
+                opt.t = t
+                loss_sum += round_loss
             opt.epoch, net.epochs_trained = epoch, epoch
             if len(shards) == 1:
                 net._rng.bit_generator.state = rngs[0]

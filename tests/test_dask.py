@@ -264,6 +264,21 @@ def test_the_reduction_tree_adds_every_shard_once_in_order(client, monkeypatch):
     np.testing.assert_allclose(g, sum(p[1] for p in parts), rtol=1e-15)
 
 
+def test_rounds_average_in_a_tree_as_at_the_client(client, regression, monkeypatch):
+    # fan-in 2 over 4 shards' round results: a level of _sum_rounds tasks on the cluster, then
+    # the client's, against the plain weighted sums
+    from fastnn import dask as fd
+
+    rng = np.random.default_rng(1)
+    parts = [(s * rng.standard_normal(5), s * rng.standard_normal(15), t, float(t), [{"i": t}])
+             for t, s in enumerate([0.1, 0.2, 0.3, 0.4])] + [(None, None, 9, 0.0, [{"i": 9}])]
+    monkeypatch.setattr(fd, "_FAN_IN", 2)
+    theta, state, t, loss, rngs = fd._reduce(client, client.scatter(parts), fd._sum_rounds)
+    np.testing.assert_allclose(theta, sum(p[0] for p in parts[:4]), rtol=1e-14)
+    np.testing.assert_allclose(state, sum(p[1] for p in parts[:4]), rtol=1e-14)
+    assert t == 9 and loss == 6.0 and [r["i"] for r in rngs] == [0, 1, 2, 3, 9]
+
+
 def test_chunks_piled_on_one_worker_are_split_in_row_order_between_the_workers():
     from types import SimpleNamespace
 
