@@ -192,21 +192,9 @@ def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X
         return
     chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-    args = (shape, theta, run, X)
-
-    def part() -> None:  # a worker's share: blocks until none is left
-        try:
-            _k._predict_share(*args, buffer(chunk), out, chunk, sync, False, ctl)
-        except BaseException:
-            _sync._give_up(sync)  # the caller's wait must end; f.result() raises it
-            raise
-
-    with ONE_BLAS_THREAD:
-        futures = [_pool(cores - 1).submit(part) for _ in range(min(cores, -(-N // chunk)) - 1)]
-        _k._predict_share(*args, buffer(chunk), out, chunk, sync, True, ctl)
-        for f in futures:  # a worker still busy with another call need not start: no block is left
-            if not f.cancel():
-                f.result()
+    with ONE_BLAS_THREAD:  # (a worker's share: blocks until none is left)
+        _with_helpers(lambda wait: _k._predict_share(shape, theta, run, X, buffer(chunk), out, chunk, sync, wait,
+                                                     ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
 
 
 def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
@@ -214,24 +202,32 @@ def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | No
     """``predict`` of one row of a wide plain net: every layer's columns shared by ``cores``
     threads (``_k._predict_row_share``), the caller one of them."""
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
+    _with_helpers(lambda wait: _k._predict_row_share(shape, theta, run, X, scratch, out, cores, sync, wait, ctl),
+                  sync, cores, cores - 1)
 
+
+def _with_helpers(share: Callable[[bool], None], sync: np.ndarray, cores: int, helpers: int) -> None:
+    """``share(False)`` on ``helpers`` of predict's pool threads and ``share(True)`` (which waits
+    for every item) on the caller; the items are claimed through ``sync``, so a helper still
+    busy with another call need not start: none is left for it."""
     def part() -> None:
         try:
-            _k._predict_row_share(shape, theta, run, X, scratch, out, cores, sync, False, ctl)
+            share(False)
         except BaseException:
-            _sync._give_up(sync)
+            _sync._give_up(sync)  # the caller's wait must end; f.result() raises it
             raise
 
-    futures = [_pool(cores - 1).submit(part) for _ in range(cores - 1)]
-    _k._predict_row_share(shape, theta, run, X, scratch, out, cores, sync, True, ctl)
-    for f in futures:  # a worker that has not started finds every item claimed: no need to run
+    futures = [_pool(cores - 1).submit(part) for _ in range(helpers)]
+    share(True)
+    for f in futures:
         if not f.cancel():
             f.result()
 
 
 class RowTeam:
-    """A ``Predictor``'s ``threads − 1`` helper threads that share one-row calls with the caller: the caller copies
-    the row into the team's buffer and announces the call (``_kernels._predict_row_call``); each
+    """A ``Predictor``'s ``threads − 1`` helper threads that share one-row calls with the caller:
+    the caller copies the row into the team's buffer and announces the call
+    (``_kernels._predict_row_call``); each
     helper, polling in ``_kernels._predict_row_serve``, joins it. A helper that has polled
     POLLS times without a call goes to sleep on ``wake``, which the next call sets. The team
     holds no reference to its predictor, so garbage collection stops it."""

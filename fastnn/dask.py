@@ -86,24 +86,25 @@ def _loss_grad(net: Any, theta: np.ndarray, shard: tuple, n_jobs: int | None) ->
     rows = max(256, _BLOCK_ENTRIES // sum(net.sizes))
     blocks = [(X, Y, sw, i) for X, Y, sw in shard for i in range(0, len(X), rows)]
 
-    def block(b: tuple) -> tuple[float, np.ndarray]:
+    def block(b: tuple) -> tuple[float, np.ndarray | None, float]:
         X, Y, sw, i = b
         w = None if sw is None else sw[i:i + rows]
         weight = min(rows, len(X) - i) if w is None else float(np.sum(w))
         if weight == 0:  # (all its weights 0: it adds nothing)
-            return 0.0, np.zeros(net.n_params)
+            return 0.0, None, 0.0
         value, g = net.loss_and_gradient(X[i:i + rows], Y[i:i + rows], w, training=True)
         g *= weight
-        return value * weight, g
+        return value * weight, g, weight
 
     threads = max(1, min(_threads(n_jobs), len(blocks)))
-    value, total = 0.0, None
+    value, total, weight = 0.0, np.zeros(net.n_params), 0.0
     with _NET_LOCK, ThreadPoolExecutor(threads) as pool:
         net.set_parameters(theta)
-        for v, g in pool.map(block, blocks) if threads > 1 else map(block, blocks):
-            value += v
-            total = g if total is None else np.add(total, g, out=total)
-    return value, np.zeros(net.n_params) if total is None else total, _shard_weight(shard)
+        for v, g, w in pool.map(block, blocks) if threads > 1 else map(block, blocks):
+            if g is not None:
+                value, weight = value + v, weight + w
+                total += g
+    return value, total, weight
 
 
 def _value(x: Any) -> Any:
@@ -137,9 +138,9 @@ def _threads(n_jobs: int | None) -> int:
 def _round(net: Any, state: tuple, shard: tuple, rng_state: dict, first: int, batches: int | None,
            fit_kw: dict) -> tuple:
     """``batches`` minibatches (None: the whole epoch) of this shard's epoch, from batch
-    ``first``, starting from the client's θ and optimizer state; returns the new θ, state and
-    counters, the shard's summed loss and rows, and its generator's state after the epoch's
-    shuffle (the next epoch starts from it)."""
+    ``first``, starting from the client's θ and optimizer state; returns the new θ, optimizer
+    state and step count t, the shard's summed loss, and its generator's state after the
+    epoch's shuffle (the next epoch starts from it)."""
     theta, opt_state, t, epoch, lr, trained = state
     X, Y, sw = shard
     batch = fit_kw["batch_size"]
@@ -167,20 +168,20 @@ def _round(net: Any, state: tuple, shard: tuple, rng_state: dict, first: int, ba
             rows_idx = order[first * batch:(first + batches) * batch]
             rows = len(rows_idx)
             if rows == 0:
-                return theta, opt_state, t, epoch, trained, 0.0, 0, after
+                return theta, opt_state, t, 0.0, after
             w = None if sw is None else sw[rows_idx]
             kw = dict(fit_kw, shuffle=False)
             history = net.fit(X[rows_idx], Y[rows_idx], epochs=1, sample_weight=w, **kw)
             loss = history["loss"][-1] * (rows if w is None else float(np.sum(w)))
         out_state = None if opt.state is None else opt.state.copy()
-        return (net.parameters.copy(), out_state, opt.t, opt.epoch, net.epochs_trained, loss, rows, after)
+        return net.parameters.copy(), out_state, opt.t, loss, after
 
 
 def _round_part(net: Any, state: tuple, shard: tuple, rng_state: dict, first: int, batches: int | None,
                 fit_kw: dict, share: float) -> tuple:
     """``_round``, weighed for the average: (share · θ, share · optimizer state, in float64, or
     None for share 0; t; the summed loss; [the generator's state after the epoch's shuffle])."""
-    theta, opt_state, t, _, _, loss, _, after = _round(net, state, shard, rng_state, first, batches, fit_kw)
+    theta, opt_state, t, loss, after = _round(net, state, shard, rng_state, first, batches, fit_kw)
     if share == 0:
         return None, None, t, loss, [after]
     return (share * theta.astype(np.float64), None if opt_state is None else share * opt_state.astype(np.float64),
@@ -287,7 +288,7 @@ class _DaskMLP(_est._BaseMLP):
                                "has them") from None
         return client
 
-    def _refuse(self, sample_weight: Any) -> None:
+    def _refuse(self) -> None:
         """The parameters this distributed fit does not honour, each with its fix."""
         for name, bad, fix in [
             ("early_stopping", self.early_stopping, "early_stopping=False (score a held-out dask array afterwards)"),
@@ -323,7 +324,7 @@ class _DaskMLP(_est._BaseMLP):
         self
         """
         _validate_params(self)
-        self._refuse(sample_weight)
+        self._refuse()
         client = self._client()
         import dask
         import dask.array as da
@@ -509,6 +510,7 @@ class _DaskMLP(_est._BaseMLP):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² (regressor) or accuracy (classifier) computed on the workers' blocks."""
+        import dask
         import dask.array as da
 
         pred = self.predict(X)
@@ -525,15 +527,9 @@ class _DaskMLP(_est._BaseMLP):
         mean = (da.sum(y * ww, axis=0) / da.sum(ww * da.ones_like(y), axis=0))
         ss_res = da.sum(ww * (y - pred) ** 2, axis=0)
         ss_tot = da.sum(ww * (y - mean) ** 2, axis=0)
-        res, tot = _compute(ss_res, ss_tot)
+        res, tot = dask.compute(ss_res, ss_tot)
         r2 = np.where(tot > 0, 1 - res / np.where(tot > 0, tot, 1), np.where(res > 0, 0.0, 1.0))
         return float(np.mean(r2))
-
-
-def _compute(*a: Any) -> tuple:
-    import dask
-
-    return dask.compute(*a)
 
 
 class MLPRegressor(_DaskMLP, _est.MLPRegressor):
