@@ -84,6 +84,6 @@ class PredictWideRow:
         self.f(self.x)
 
     def teardown(self, call):
-        close = getattr(self.f, "close", None)
+        close = getattr(getattr(self, "f", None), "close", None)  # (setup may have skipped)
         if close is not None:
             close()
