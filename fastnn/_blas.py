@@ -8,15 +8,30 @@ buffers plus an offset (no views, whose reference counting costs tens of ns each
 
 This calls the same ``numba_xxgemm`` helper that Numba's own ``np.dot`` uses (SciPy's BLAS),
 by symbol name, so kernels that use it still go to Numba's on-disk cache.
+
+Mixed precision (``precision="bf16"``, section "bf16" below): ``_gemm_bf16`` calls Intel MKL's
+``cblas_gemm_bf16bf16f32`` (bf16 operands, float32 accumulation and C), also by symbol name.
+A kernel learns the precision from its ``kernel_path`` argument: an integer for float32, or
+the bundle ``(path, θ in bf16, cast buffer A, cast buffer B)``. ``_mm`` is the kernels' one
+GEMM call: by that argument's type Numba compiles either the float32 call or the casts plus
+the bf16 call, so a float32 kernel contains no bf16 code (and needs no MKL) at all.
 """
 import contextlib
+import ctypes
+import ctypes.util
+import functools
+import glob
 import os
+import sys
 import threading
 
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 from numba.np.linalg import ensure_blas
+
+from ._jit import jit
 
 _KIND = {types.float32: ord("s"), types.float64: ord("d")}
 
@@ -160,3 +175,201 @@ def blas_hold(product_work):
     """ONE_BLAS_THREAD for a call whose largest product has ``product_work`` multiply-adds, or a
     no-op (BLAS_THREADED_MIN_WORK: below, BLAS never threads a product, so no hold is needed)."""
     return ONE_BLAS_THREAD if product_work >= BLAS_THREADED_MIN_WORK else _NO_HOLD
+
+
+# ------------------------------------------------------------------------------ bf16
+# bf16 is float32's upper 16 bits: its sign, 8-bit exponent and 7 of 23 mantissa bits (a
+# relative rounding error of at most 2^-9). Kept as uint16; MKL reads it as MKL_BF16.
+BF16_CPU_FEATURES = ("avx512bf16", "amx-bf16")  # LLVM's names for AVX512_BF16 and AMX-BF16
+_CBLAS_COL_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 102, 111, 112
+_MKL_THREADING_SEQUENTIAL = 1
+_MKL_CBWR_AUTO, _MKL_CBWR_STRICT = 2, 0x10000  # conditional numerical reproducibility
+
+
+def _mkl_paths() -> list[str]:
+    """Where MKL's single dynamic library may be: this environment's lib folder (PyPI's ``mkl``
+    wheel), then the system's search path."""
+    paths = sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")))
+    found = ctypes.util.find_library("mkl_rt")
+    return paths + ([found] if found else [])
+
+
+def bf16_missing() -> str | None:
+    """Why bf16 GEMMs cannot run here (what is missing and how to get it), or None when they can:
+    the CPU must have AVX512_BF16 or AMX-BF16, and Intel MKL (``pip install "fastnn[mkl]"``)
+    must be installed, with its bf16 GEMM."""
+    import llvmlite.binding as ll
+
+    features = ll.get_host_cpu_features()
+    if not any(features.get(f, False) for f in BF16_CPU_FEATURES):
+        return (f"this CPU ({ll.get_host_cpu_name()}) has neither AVX512_BF16 nor AMX-BF16, the bf16 "
+                "instructions; use precision='float32' here")
+    try:
+        _mkl()
+    except OSError as e:
+        return f"{e}"
+    return None
+
+
+@functools.cache
+def _mkl() -> ctypes.CDLL:
+    """Intel MKL, loaded once and set up for the kernels: sequential (fastnn's threads split
+    the work, as with OpenBLAS), conditional numerical reproducibility on (the same bits on every
+    run on one CPU, whatever the buffers' alignment), and its bf16 GEMM made known to Numba's
+    linker by name (so kernels calling it still go to the on-disk cache). OSError if missing."""
+    import llvmlite.binding as ll
+
+    for path in _mkl_paths():
+        try:
+            lib = ctypes.CDLL(path)
+            fn = lib.cblas_gemm_bf16bf16f32
+            break
+        except (OSError, AttributeError):
+            continue
+    else:
+        raise OSError("Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install \"fastnn[mkl]\" "
+                      "(PyPI's mkl, 2024.1 or later)")
+    lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
+    lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+    if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
+        lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]  # (MKL already in use with threads)
+        lib.MKL_Set_Num_Threads(1)
+    lib.MKL_CBWR_Set.restype = ctypes.c_int
+    lib.MKL_CBWR_Set.argtypes = [ctypes.c_int]
+    lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
+    ll.add_symbol("cblas_gemm_bf16bf16f32", ctypes.cast(fn, ctypes.c_void_p).value)
+    return lib
+
+
+def require_bf16(what: str = "precision") -> None:
+    """ValueError naming ``what`` and what is missing, unless bf16 GEMMs can run here."""
+    missing = bf16_missing()
+    if missing is not None:
+        raise ValueError(f"{what}='bf16' cannot run here: {missing}")
+
+
+@intrinsic
+def _gemm_bf16(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc):
+    """``_gemm`` with bf16 operands (uint16 arrays a, b) and float32 α, β, C: MKL's
+    cblas_gemm_bf16bf16f32, column-major, products accumulated in float32. Returns 0."""
+    u16 = types.uint16
+    if not (isinstance(a, types.Array) and a.dtype == u16 == b.dtype and c.dtype == types.float32):
+        return None
+    sig = types.int32(transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc)
+
+    def codegen(context, builder, sig, args):
+        ta, tb, m_, n_, k_, al, a_, ao_, lda_, b_, bo_, ldb_, be, c_, co_, ldc_ = args
+        i32, f32, voidp = ir.IntType(32), ir.FloatType(), cgutils.voidptr_t
+        s = sig.args
+
+        def ptr(aryty, ary, off, ty):
+            data = context.make_array(aryty)(context, builder, ary).data
+            return builder.bitcast(builder.gep(data, [context.cast(builder, off, ty, types.intp)]), voidp)
+
+        def num(val, ty, to):
+            return context.cast(builder, val, ty, to)
+
+        def trans(val, ty):  # ord('n') / ord('t') → CblasNoTrans / CblasTrans
+            t = num(val, ty, types.int32)
+            return builder.select(builder.icmp_signed("==", t, ir.Constant(i32, ord("t"))),
+                                  ir.Constant(i32, _CBLAS_TRANS), ir.Constant(i32, _CBLAS_NO_TRANS))
+
+        fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i32, i32, i32, f32, voidp, i32, voidp, i32, f32,
+                                               voidp, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "cblas_gemm_bf16bf16f32")
+        builder.call(fn, [
+            ir.Constant(i32, _CBLAS_COL_MAJOR), trans(ta, s[0]), trans(tb, s[1]),
+            num(m_, s[2], types.int32), num(n_, s[3], types.int32), num(k_, s[4], types.int32),
+            num(al, s[5], types.float32), ptr(s[6], a_, ao_, s[7]), num(lda_, s[8], types.int32),
+            ptr(s[9], b_, bo_, s[10]), num(ldb_, s[11], types.int32),
+            num(be, s[12], types.float32), ptr(s[13], c_, co_, s[14]), num(ldc_, s[15], types.int32),
+        ])
+        return ir.Constant(ir.IntType(32), 0)
+
+    return sig, codegen
+
+
+@jit
+def to_bf16(src, so, ld, rows, cols, dst, do):
+    """Pack the column-major (rows × cols) block of float32 ``src`` at offset so, leading
+    dimension ld, into bf16 ``dst`` at offset do (leading dimension rows), rounding to nearest
+    even; NaN stays NaN, and values beyond bf16's range round to ±Inf (as PyTorch's cast)."""
+    bits = src.view(np.uint32)
+    for j in range(cols):
+        s, d = so + j * ld, do + j * rows
+        for i in range(rows):
+            u = np.uint64(bits[s + i])
+            r = (u + np.uint64(0x7FFF) + ((u >> np.uint64(16)) & np.uint64(1))) >> np.uint64(16)
+            nan = (u & np.uint64(0x7FFFFFFF)) > np.uint64(0x7F800000)
+            dst[d + i] = np.uint16(((u >> np.uint64(16)) | np.uint64(0x40)) if nan else r)
+
+
+def _path(kernel_path):
+    """The kernel path code of a kernels' ``kernel_path`` argument (an integer, or bf16's bundle)."""
+
+
+def _kp(kernel_path):
+    """``kernel_path`` as the kernels pass it on: an int64 (not a literal: see ``_kernels._i``),
+    or bf16's bundle as it is."""
+
+
+def _mm(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w, b_is_w):
+    """The kernels' GEMM: ``_gemm`` in float32; with bf16's bundle, the operands that are not W
+    (``a_is_w``/``b_is_w``: read from the bundle's bf16 θ at the same offset) are cast into the
+    bundle's buffers, then ``_gemm_bf16``. Returns BLAS's status."""
+
+
+def _fresh_w(kernel_path, theta, wo, n):
+    """With bf16's bundle: θ[wo : wo + n] (rows of a W just stepped) cast into the bf16 θ."""
+
+
+@overload(_path, inline="always")
+def _path_impl(kernel_path):
+    if isinstance(kernel_path, types.Integer):
+        return lambda kernel_path: kernel_path
+    return lambda kernel_path: kernel_path[0]
+
+
+@overload(_kp, inline="always")
+def _kp_impl(kernel_path):
+    if isinstance(kernel_path, types.Integer):
+        return lambda kernel_path: np.int64(kernel_path)
+    return lambda kernel_path: kernel_path
+
+
+@overload(_mm)
+def _mm_impl(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w,
+             b_is_w):
+    if isinstance(kernel_path, types.Integer):
+        def f32(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w,
+                b_is_w):
+            return _gemm(transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc)
+        return f32
+
+    def bf16(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w,
+             b_is_w):
+        hw, ua, ub = kernel_path[1], kernel_path[2], kernel_path[3]
+        nt = ord("n")
+        # op(A) is m × k: stored as m × k (no transpose) or k × m, column-major
+        ra, ca = (np.int64(m), np.int64(k)) if transa == nt else (np.int64(k), np.int64(m))
+        rb, cb = (np.int64(k), np.int64(n)) if transb == nt else (np.int64(n), np.int64(k))
+        A, a0, la = hw, np.int64(ao), np.int64(lda)
+        if not a_is_w:
+            to_bf16(a, np.int64(ao), np.int64(lda), ra, ca, ua, 0)
+            A, a0, la = ua, np.int64(0), ra
+        B, b0, lb = hw, np.int64(bo), np.int64(ldb)
+        if not b_is_w:
+            to_bf16(b, np.int64(bo), np.int64(ldb), rb, cb, ub, 0)
+            B, b0, lb = ub, np.int64(0), rb
+        return _gemm_bf16(transa, transb, m, n, k, alpha, A, a0, la, B, b0, lb, beta, c, co, ldc)
+    return bf16
+
+
+@overload(_fresh_w)
+def _fresh_w_impl(kernel_path, theta, wo, n):
+    if isinstance(kernel_path, types.Integer):
+        return lambda kernel_path, theta, wo, n: None
+
+    def cast(kernel_path, theta, wo, n):
+        to_bf16(theta, np.int64(wo), np.int64(n), np.int64(n), np.int64(1), kernel_path[1], np.int64(wo))
+    return cast

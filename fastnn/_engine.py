@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _kernels as _k
 from . import _layout, _sync, _unrolled
-from ._blas import ONE_BLAS_THREAD, blas_hold
+from ._blas import ONE_BLAS_THREAD, _mkl, blas_hold, to_bf16
 from ._sparse import SparseRows
 from .optimizers import NO_STEP, Hyper
 
@@ -364,10 +364,11 @@ class EpochPool:
 
     def epoch(self, shape: tuple[Any, ...], step: tuple[Any, ...], rows_: tuple[Any, ...],
               scratch: tuple[Any, ...], batch: int, *,
-              rows: int, fresh: bool = True) -> float:
+              rows: int, fresh: bool = True, shapes: list[tuple[Any, ...]] | None = None) -> float:
         """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s arguments
         but the team); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
-        across runs, so runs add up exactly as one call would)."""
+        across runs, so runs add up exactly as one call would). ``shapes``: one shape bundle per
+        thread, the caller's first (bf16: each thread casts into buffers of its own)."""
         self._sync[:] = 0
         if fresh:
             self._losses[:] = 0
@@ -376,12 +377,12 @@ class EpochPool:
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True
         threads = self.choice.pick() if timed else self.choice.threads
-        args = (shape, step, rows_, scratch, batch, team)
+        shapes = shapes or [shape] * threads
         pool = self._pool
         assert pool is not None
         t0 = time.perf_counter()
-        futures = [pool.submit(kernel, *args) for _ in range(1, threads)]
-        kernel(*args)
+        futures = [pool.submit(kernel, shapes[t], step, rows_, scratch, batch, team) for t in range(1, threads)]
+        kernel(shapes[0], step, rows_, scratch, batch, team)
         for f in futures:
             f.result()
         if timed:
@@ -418,6 +419,7 @@ class Engine:
         work = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         self.row_work, self.layer_work = sum(work), max(work)  # multiply-adds of one row
         self.row_seconds: float | None = None  # fit's estimate of one row's training time
+        self.precision = "float32"  # or "bf16": fit's products in bf16 (``Trainer``)
         self._runtime()
 
     def _runtime(self) -> None:
@@ -428,6 +430,7 @@ class Engine:
         self.lay = readonly(self.lay)
         rates = readonly(np.array(self.rates, np.float64)) if self.extended else None
         self.loss_param = float(getattr(self, "loss_param", 0.0))  # (an engine pickled before it)
+        self.precision = getattr(self, "precision", "float32")
         self.shape = (self.lay, (int(self.loss_code), self.loss_param), self.kernel_path, rates)
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype) if self.extended else None
@@ -451,6 +454,7 @@ class Engine:
         e = Engine(self.sizes, self.codes, self.loss_code, self.dtype, self.kernel_path, self.norms,
                    self.residual, self.rates, self.needs_z, self.loss_param)
         e.dropout_seed = self.dropout_seed
+        e.precision = self.precision
         return e
 
     # ---------------------------------------------------------------- θ and the mode
@@ -674,7 +678,9 @@ class Trainer:
     def __init__(self, engine: Engine, opt: Any, batch: int, threads: int | None, weighted: bool,
                  sparse: SparseRows | None = None) -> None:
         self.engine, self.opt, self.batch, self.sparse = engine, opt, batch, sparse
-        tiny = not weighted and sparse is None  # (the unrolled epoch reads dense X)
+        self.bf16 = engine.precision == "bf16"
+        # (the unrolled epoch reads dense X, and keeps every product in float32 registers)
+        tiny = not weighted and sparse is None and not self.bf16
         self.unrolled = engine.unrolled_epoch(direct=batch == 1 and opt.fused) if tiny else None
         self.threads, self.by_columns = 1, False
         if self.unrolled is None and sparse is None and getattr(opt, "clip_norm", None) is None:
@@ -707,7 +713,20 @@ class Trainer:
         self.bufs = None if self.unrolled is not None else e.batch_buffers(self.batch, self.threads,
                                                                             gather_x=self.sparse is None)
         self.sparse_bufs = None if self.sparse is None else e.sparse_buffers(self.sparse, self.batch)
+        self.shapes = [e.shape] * self.threads if not self.bf16 else self._bf16_shapes()
         return self
+
+    def _bf16_shapes(self) -> list[tuple[Any, ...]]:
+        """One shape bundle per thread whose kernel path is bf16's bundle (``_blas``, "bf16"):
+        (the path, θ in bf16, shared and cast once per step; this thread's two cast buffers, for
+        the batch's x̄^[k-1] and φ^[k] blocks). "auto" becomes "generic": no unrolled epoch."""
+        e = self.engine
+        _mkl()  # (loaded in this process too: a net unpickled on a Dask worker was never checked here)
+        path = np.int64(_k.GENERIC if e.kernel_path == _k.AUTO else e.kernel_path)
+        self.theta_bf16 = np.empty(e.n_params, np.uint16)
+        n = self.batch * max(e.sizes)
+        return [(e.shape[0], e.shape[1], (path, self.theta_bf16, np.empty(n, np.uint16), np.empty(n, np.uint16)),
+                 e.shape[3]) for _ in range(self.threads)]
 
     def __exit__(self, *exc: Any) -> None:
         try:
@@ -729,6 +748,8 @@ class Trainer:
         e, batch = self.engine, self.batch
         theta, run = e.split(store)
         clip = True if h.clip_norm > 0.0 else None  # (None: the kernel compiles no clipping)
+        if self.bf16:  # θ as it is now (Python may have changed it since the last run), in bf16
+            to_bf16(theta, 0, theta.size, theta.size, 1, self.theta_bf16, 0)
         if self.unrolled is not None:  # always a whole epoch
             return total + float(self.unrolled(theta, grad, state, X, Y, perm, shuffle, batch, code, tuple(h), t0,
                                                True))
@@ -738,8 +759,8 @@ class Trainer:
             assert self.sparse_bufs is not None
             order = readonly(perm[r0:r1] if shuffle else np.arange(r0, r1, dtype=np.int64))
             csr = (*X.csr, Y, sw, order, e.ctl(True, MOVE, epoch, r0, weight_exponent))
-            return float(_k._epoch_sparse(e.shape, (theta, grad, state, code, tuple(h), t0, run), csr, self.bufs[1],
-                                          self.sparse_bufs, batch, total, clip))
+            return float(_k._epoch_sparse(self.shapes[0], (theta, grad, state, code, tuple(h), t0, run), csr,
+                                          self.bufs[1], self.sparse_bufs, batch, total, clip))
         if shuffle:
             perm = perm[r0:r1]
         else:
@@ -749,5 +770,5 @@ class Trainer:
         step = (theta, grad, state, code, tuple(h), t0, run)
         rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0, weight_exponent))
         if self.pool is not None:
-            return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh)
-        return float(_k._epoch(e.shape, step, rows, scratch, batch, total, clip))
+            return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh, shapes=self.shapes)
+        return float(_k._epoch(self.shapes[0], step, rows, scratch, batch, total, clip))

@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from . import _codegen
-from ._blas import _gemm
+from ._blas import _fresh_w, _kp, _mm, _path
 from ._dispatch import act as _act
 from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
@@ -124,8 +124,9 @@ def _cap(buf, lay):
 @jit(inline=True)
 def _blas_pays(kernel_path, B, work):
     """BLAS for a product of B rows and ``work`` multiply-adds, unless a path is forced."""
-    if kernel_path == LOOPS or kernel_path == BLAS:
-        return kernel_path == BLAS
+    path = _path(kernel_path)
+    if path == LOOPS or path == BLAS:
+        return path == BLAS
     return B > 1 and work >= BLAS_MIN_WORK
 
 
@@ -195,8 +196,8 @@ def _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_pat
         for i in range(_u(B)):  # each row starts as b̄^[k], then GEMM adds X (W^[k])ᵀ:
             for j in range(c0, c1):  # column-major Zᵀ = W · Xᵀ + Zᵀ
                 abuf[do + i * n_out + j] = theta[bo + j]
-        _check(_gemm(_T, _N, nc, B, n_in, theta.dtype.type(1), theta, wo + c0 * n_in, n_in,
-                     src, so, n_in, theta.dtype.type(1), abuf, do + c0, n_out))
+        _check(_mm(kernel_path, _T, _N, nc, B, n_in, theta.dtype.type(1), theta, wo + c0 * n_in, n_in,
+                   src, so, n_in, theta.dtype.type(1), abuf, do + c0, n_out, True, False))
     else:  # each dot product kept in a register
         for i in range(_u(B)):
             si, di = so + i * n_in, do + i * n_out
@@ -256,8 +257,8 @@ def _layer_dx_block(theta, lay, k0, abuf, pbuf, r0, B, m0, m1, kernel_path):
     nm = m1 - m0
     if _blas_pays(kernel_path, B, B * n_out * nm):
         # Q = Φ · W, column-major Qᵀ = Wᵀ Φᵀ
-        _check(_gemm(_N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
-                     n_out, theta.dtype.type(lay[k0, RES]), pbuf, qo + m0, n_in))
+        _check(_mm(kernel_path, _N, _N, nm, B, n_out, theta.dtype.type(1), theta, wo + m0, n_in, pbuf, po,
+                   n_out, theta.dtype.type(lay[k0, RES]), pbuf, qo + m0, n_in, True, False))
     else:
         for i in range(_u(B)):
             qi, pi = qo + i * n_in, po + i * n_out
@@ -298,8 +299,8 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, ste
     if _blas_pays(kernel_path, B, B * n_in * nc):
         # rows c0..c1 of W^[k] −= step · Φ[:, c0:c1]ᵀ X; column-major, columns c0..c1 of Wᵀ
         beta = theta.dtype.type(0 if overwrite else 1)
-        _check(_gemm(_N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
-                     beta, dst, wo + c0 * n_in, n_in))
+        _check(_mm(kernel_path, _N, _T, n_in, nc, B, -step, src, so, n_in, pbuf, po + c0, n_out,
+                   beta, dst, wo + c0 * n_in, n_in, False, False))
         for i in range(_u(B)):  # b̄^[k], row by row (contiguous)
             r = po + i * n_out
             for j in range(c0, c1):
@@ -326,9 +327,12 @@ def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1
     # (one call for the three cases: each inlined copy of the layer's GEMM and loops costs compile time)
     _layer_grad_cols(theta, theta if fused else grad, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1,
                      T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), not fused, B, kernel_path)
-    if fused or not train:
+    if not train:
         return
-    _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c)
+    if not fused:
+        _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c)
+    n_in = lay[k0, N_IN]  # bf16: the rows just stepped, cast for the next products
+    _fresh_w(kernel_path, theta, lay[k0, W_OFF] + c0 * n_in, (c1 - c0) * n_in)
 
 
 @jit(inline=True)
@@ -923,7 +927,7 @@ def _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw
     part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
     # (the buffers taken one by one where used: each name bound to a tuple's array costs a
     # reference count, which a one-row step of a small net feels)
-    _layer_dx_block(theta, lay, _i(k0), abuf, pbuf, _i(r0), _i(B), _i(m0), _i(m1), _i(kernel_path))
+    _layer_dx_block(theta, lay, _i(k0), abuf, pbuf, _i(r0), _i(B), _i(m0), _i(m1), _kp(kernel_path))
     if lay[k0 - 1, EXT] != 0:
         _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw,
                          _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
@@ -1001,7 +1005,7 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
                             lay[k0, N_IN], kernel_path, -1, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         _layer_update(theta, grad, state, lay, _i(k0), src, _u(so), pbuf, zbuf, gbuf, _i(0), _i(lay[k0, N_OUT]), _i(B),
-                      _i(opt), h, c, _i(kernel_path), np.bool_(train))
+                      _i(opt), h, c, _kp(kernel_path), np.bool_(train))
     return total
 
 
@@ -1048,6 +1052,13 @@ def _clipped_step(theta, grad, state, lay, B, opt, h, c):
 
 
 @jit(inline=True)
+def _fresh_all_w(kernel_path, theta, lay):
+    """bf16: every W^[k] cast for the next products after a step on all of θ (no-op in float32)."""
+    for k0 in range(lay.shape[0]):
+        _fresh_w(kernel_path, theta, lay[k0, W_OFF], lay[k0, N_IN] * lay[k0, N_OUT])
+
+
+@jit(inline=True)
 def _rows_in_order(X, perm, shuffle):
     return perm.shape[0] if shuffle else X.shape[0]
 
@@ -1083,6 +1094,7 @@ def _epoch(shape, step, rows, scratch, batch, total, clip):
         total += _backward(shape, step, x0, x0o, y0, yo, sw, start, scratch, B, np.bool_(clip is None), c, ctl, start)
         if clip is not None:
             _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
+            _fresh_all_w(shape[2], theta, shape[0])
     return total
 
 
@@ -1103,7 +1115,7 @@ def _update_part(theta, grad, state, lay, k0, p, parts, x0, x0o, abuf, pbuf, zbu
     src, so = _layer_input(lay, k0, x0, x0o, abuf)
     c0, c1 = _share(lay[k0, N_OUT], p, parts)
     _layer_update(theta, grad, state, lay, _i(k0), src, _u(so), pbuf, zbuf, gbuf, _i(c0), _i(c1), _i(B), _i(opt), h, c,
-                  _i(kernel_path), np.bool_(True))
+                  _kp(kernel_path), np.bool_(True))
 
 
 @jit(inline=True)
@@ -1720,7 +1732,7 @@ def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl
         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
                         lay[k0, N_IN], kernel_path, -1, 1)
         _layer_update(theta, grad, state, lay, _i(k0), abuf, _u(cap * lay[k0 - 1, C_OFF]), pbuf, zbuf, gbuf, _i(0),
-                      _i(lay[k0, N_OUT]), _i(B), _i(opt), h, c, _i(kernel_path), np.bool_(train))
+                      _i(lay[k0, N_OUT]), _i(B), _i(opt), h, c, _kp(kernel_path), np.bool_(train))
     _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, _i(B), opt, h, c, np.bool_(train), sparse, _i(nu))
     return total
 
@@ -1748,6 +1760,7 @@ def _epoch_sparse(shape, step, rows, scratch, sparse, batch, total, clip):
                                start)
         if clip is not None:
             _clipped_step(theta, grad, state, shape[0], B, opt, h, c)
+            _fresh_all_w(shape[2], theta, shape[0])
     return total
 
 

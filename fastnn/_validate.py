@@ -63,6 +63,26 @@ def dtype(value: Any) -> np.dtype:
     return np.dtype(name)
 
 
+PRECISIONS = {"float32": "float32", "bf16": "bf16", "bfloat16": "bf16"}
+
+
+def precision(value: Any, dtype: np.dtype) -> str:
+    """fit's precision, "float32" or "bf16" (also spelled "bfloat16"); ValueError naming the
+    choices, a float64 network (bf16 keeps float32 master weights), or what this machine lacks
+    for bf16 (the CPU instructions or Intel MKL)."""
+    name = PRECISIONS.get(value) if isinstance(value, str) else None
+    if name is None:
+        raise ValueError(f"precision must be 'float32' or 'bf16', got {value!r}")
+    if name == "bf16":
+        if dtype != np.float32:
+            raise ValueError(f"precision='bf16' needs dtype='float32' (bf16 products with float32 master "
+                             f"weights), got dtype={str(dtype)!r}")
+        from ._blas import require_bf16
+
+        require_bf16()
+    return name
+
+
 def feature_names(X: Any) -> np.ndarray | None:
     """A DataFrame's column names when they are all strings (scikit-learn's rule), else None."""
     columns = getattr(X, "columns", None)

@@ -355,12 +355,7 @@ class _DaskMLP(_est._BaseMLP):
         else:
             self._encode_targets(np.zeros((1, *y.shape[1:])), True, False, None)
         options = self._layer_options([X.shape[1], *hidden, 1])
-        if self.solver == "lbfgs" and self.clip_norm is not None:
-            raise ValueError(f"clip_norm={self.clip_norm!r} clips the stochastic solvers' batch gradients: "
-                             "L-BFGS takes no such steps; use solver='adam' or 'sgd', or clip_norm=None")
-        if self.solver == "lbfgs" and any(options["dropout"]):
-            raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
-                             "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
+        self._refuse_for_lbfgs(options)
         n_out = 1 if not self._is_classifier else (len(self.classes_) if len(self.classes_) > 2 else 1)
         if not self._is_classifier and y.ndim == 2:
             n_out = y.shape[1]
@@ -574,7 +569,7 @@ class MLPRegressor(_DaskMLP, _est.MLPRegressor):
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
                  dropout=0.0, residual=False, clip_norm=None, scoring=None, huber_epsilon=0.1, quantile=0.5,
-                 client=None, sync_every=None, timeout=60.0):
+                 precision="float32", client=None, sync_every=None, timeout=60.0):
         super().__init__(loss, hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -583,7 +578,8 @@ class MLPRegressor(_DaskMLP, _est.MLPRegressor):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm, scoring=scoring, huber_epsilon=huber_epsilon, quantile=quantile)
+                         clip_norm=clip_norm, scoring=scoring, huber_epsilon=huber_epsilon, quantile=quantile,
+                         precision=precision)
         self.client = client
         self.sync_every = sync_every
         self.timeout = timeout
@@ -639,7 +635,7 @@ class MLPClassifier(_DaskMLP, _est.MLPClassifier):
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
                  dropout=0.0, residual=False, clip_norm=None, scoring=None, class_weight=None,
-                 client=None, sync_every=None, timeout=60.0):
+                 precision="float32", client=None, sync_every=None, timeout=60.0):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -648,7 +644,7 @@ class MLPClassifier(_DaskMLP, _est.MLPClassifier):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm, scoring=scoring, class_weight=class_weight)
+                         clip_norm=clip_norm, scoring=scoring, class_weight=class_weight, precision=precision)
         self.client = client
         self.sync_every = sync_every
         self.timeout = timeout

@@ -176,6 +176,7 @@ class _BaseMLP(BaseEstimator):
         "residual": ["boolean", "array-like"],
         "clip_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "scoring": [None, str, callable],
+        "precision": [StrOptions({"float32", "bf16"})],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -184,7 +185,7 @@ class _BaseMLP(BaseEstimator):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None, scoring=None):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None, precision="float32"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -216,6 +217,7 @@ class _BaseMLP(BaseEstimator):
         self.residual = residual
         self.clip_norm = clip_norm
         self.scoring = scoring
+        self.precision = precision
 
     # ------------------------------------------------------------ fitted views of network_
     @property
@@ -308,12 +310,7 @@ class _BaseMLP(BaseEstimator):
         if cw is not None:  # class_weight: each row's class weight times its sample weight
             sw = cw if sw is None else sw * cw
         options = self._layer_options([X.shape[1], *hidden, 1])
-        if self.solver == "lbfgs" and self.clip_norm is not None:
-            raise ValueError(f"clip_norm={self.clip_norm!r} clips the stochastic solvers' batch gradients: "
-                             "L-BFGS takes no such steps; use solver='adam' or 'sgd', or clip_norm=None")
-        if self.solver == "lbfgs" and any(options["dropout"]):
-            raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
-                             "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
+        self._refuse_for_lbfgs(options)
         if "batch" in options["norm"] and X.shape[0] < 2:
             raise ValueError(f"norm='batch' needs at least 2 rows (one has no variance), got {X.shape[0]} sample; "
                              "pass more rows, or norm='layer' or None")
@@ -332,6 +329,7 @@ class _BaseMLP(BaseEstimator):
                     raise ValueError(f"warm_start/partial_fit: {name} changed from {getattr(self.network_, name)} "
                                      f"to {value}; set warm_start=False to start over")
         net = self.network_
+        net.precision = self.precision  # (a warm start may change it)
         if self.solver == "lbfgs":
             return self._fit_lbfgs(net, X, Y, sw)
 
@@ -406,6 +404,21 @@ class _BaseMLP(BaseEstimator):
             return self.n_jobs
         return max(1, _engine.usable_cores() + 1 + self.n_jobs)
 
+    def _refuse_for_lbfgs(self, options):
+        """ValueError for the options only the stochastic solvers take, under solver="lbfgs"."""
+        if self.solver != "lbfgs":
+            return
+        if self.clip_norm is not None:
+            raise ValueError(f"clip_norm={self.clip_norm!r} clips the stochastic solvers' batch gradients: "
+                             "L-BFGS takes no such steps; use solver='adam' or 'sgd', or clip_norm=None")
+        if self.precision != "float32":
+            raise ValueError(f"precision={self.precision!r} runs the stochastic solvers' batch products in bf16; "
+                             "L-BFGS's line search needs the float32 gradient: use solver='adam' or 'sgd', or "
+                             "precision='float32'")
+        if any(options["dropout"]):
+            raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: L-BFGS minimises one "
+                             "deterministic loss; use solver='adam' or 'sgd', or dropout=0.0")
+
     def _layer_options(self, sizes):
         """norm, dropout and residual per hidden layer, checked as Network checks them (a
         ValueError naming the parameter); sizes' last entry does not matter."""
@@ -415,7 +428,8 @@ class _BaseMLP(BaseEstimator):
                 "residual": _validate.layer_residual(self.residual, sizes)}
 
     def _init_network(self, X, Y, hidden, options):
-        dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
+        # (bf16 keeps float32 master weights: dtype=None trains a bf16 fit in float32)
+        dtype = self.dtype or ("float32" if X.dtype == np.float32 or self.precision == "bf16" else "float64")
         rng = check_random_state(self.random_state)
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         drawn = []
@@ -429,7 +443,7 @@ class _BaseMLP(BaseEstimator):
         self._rng_split = int(rng.randint(np.iinfo(np.int32).max))
         acts = [_ACTIVATIONS[self.activation]] * len(hidden)
         self.network_ = Network(sizes, [*acts, self._out_link()], loss=self._loss_entry(), dtype=dtype, seed=seed,
-                                **options)
+                                precision=self.precision, **options)
         for W, b, (Wt, bt) in zip(self.network_.weights, self.network_.biases, drawn):
             W[...], b[...] = Wt.T, bt
         if hasattr(self, "feature_names_in_"):
@@ -714,6 +728,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         mean validation loss; any other string is a scikit-learn scorer name
         (``sklearn.metrics.get_scorer_names()``, e.g. "neg_mean_absolute_error", "roc_auc");
         a callable is called as ``scoring(estimator, X_val, y_val)``.
+    precision : {"float32", "bf16"}, default "float32"
+        Of the stochastic solvers' matrix products, as ``Network(precision=)``: "bf16" runs
+        them with bf16 operands and float32 accumulation (Intel MKL; a CPU with AVX512_BF16 or
+        AMX-BF16), keeping float32 master weights, optimizer state and loss; dtype=None then
+        trains in float32. "lbfgs" refuses it. Where bf16 cannot run, fit raises a ValueError
+        saying what is missing.
     huber_epsilon : float, default 0.1
         loss="huber"'s threshold ε > 0 on the residual r = x̄^[K] − y: ½ r² for |r| ≤ ε, ε|r| − ½ε²
         beyond (scikit-learn's ``SGDRegressor(epsilon=)``; here ``epsilon`` is Adam's).
@@ -786,7 +806,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None, scoring=None, huber_epsilon=0.1, quantile=0.5):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None, huber_epsilon=0.1, quantile=0.5,
+                 precision="float32"):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -795,7 +816,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm, scoring=scoring)
+                         clip_norm=clip_norm, scoring=scoring, precision=precision)
         self.loss = loss
         self.huber_epsilon = huber_epsilon
         self.quantile = quantile
@@ -1001,6 +1022,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         mean validation loss; any other string is a scikit-learn scorer name
         (``sklearn.metrics.get_scorer_names()``, e.g. "neg_mean_absolute_error", "roc_auc");
         a callable is called as ``scoring(estimator, X_val, y_val)``.
+    precision : {"float32", "bf16"}, default "float32"
+        Of the stochastic solvers' matrix products, as ``Network(precision=)``: "bf16" runs
+        them with bf16 operands and float32 accumulation (Intel MKL; a CPU with AVX512_BF16 or
+        AMX-BF16), keeping float32 master weights, optimizer state and loss; dtype=None then
+        trains in float32. "lbfgs" refuses it. Where bf16 cannot run, fit raises a ValueError
+        saying what is missing.
     class_weight : dict, "balanced" or None, default None
         Weights of the classes (what scikit-learn's own MLP lacks): a dict {label: weight}
         (labels not in it weigh 1) or "balanced", n_samples / (n_classes · count) from y. Each
@@ -1075,7 +1102,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, max_fun=15000, dtype=None, n_jobs=None, init="sklearn", norm=None,
-                 dropout=0.0, residual=False, clip_norm=None, scoring=None, class_weight=None):
+                 dropout=0.0, residual=False, clip_norm=None, scoring=None, class_weight=None,
+                 precision="float32"):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
@@ -1084,7 +1112,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun, dtype=dtype,
                          n_jobs=n_jobs, init=init, norm=norm, dropout=dropout, residual=residual,
-                         clip_norm=clip_norm, scoring=scoring)
+                         clip_norm=clip_norm, scoring=scoring, precision=precision)
         self.class_weight = class_weight
 
     def _class_weights(self, y, incremental):

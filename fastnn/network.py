@@ -125,6 +125,15 @@ class Network:
         Which kernels run (for tests and benchmarks): "auto" picks per net and layer; the
         others force hand-written loops, BLAS, the unrolled tiny-net epoch, or "auto" without
         the unrolled epoch. Results agree to rounding.
+    precision : {"float32", "bf16"}
+        Of fit's matrix products. "bf16" (mixed precision, as PyTorch's autocast): every
+        product that runs as a GEMM (layers of at least 2048 multiply-adds per batch, batch > 1)
+        takes bf16 operands and accumulates in float32 through Intel MKL's
+        ``cblas_gemm_bf16bf16f32``; θ (the master weights), the optimizer's state, the loss and
+        every elementwise step stay float32, and ``predict``, ``loss`` and ``gradients`` run in
+        float32. Needs dtype float32, a CPU with AVX512_BF16 or AMX-BF16 and ``pip install
+        "fastnn[mkl]"``; elsewhere a ValueError says what is missing. Settable later
+        (``net.precision = "bf16"``).
 
     Attributes
     ----------
@@ -141,6 +150,8 @@ class Network:
         float32 or float64.
     kernel_path : str
         As passed.
+    precision : str
+        "float32" or "bf16", as passed or set.
     weights, biases : list of numpy.ndarray
         Views of θ: ``weights[k-1]`` is W^[k] (n_k × n_{k-1}), ``biases[k-1]`` is b̄^[k].
     optimizer : Optimizer or None
@@ -185,7 +196,7 @@ class Network:
                  loss: str | _losses.Loss = "mse", norm: str | Sequence[str | None] | None = None,
                  dropout: float | Sequence[float] = 0.0, residual: bool | Sequence[bool] = False,
                  dtype: Any = "float32", seed: Any = None, parameters: Any = None,
-                 kernel_path: str = "auto") -> None:
+                 kernel_path: str = "auto", precision: str = "float32") -> None:
         sizes = _validate.sizes(sizes)
         K = len(sizes) - 1
         entry = _losses.get(loss)
@@ -229,6 +240,7 @@ class Network:
             sizes, [a.code for a in table], entry.code, self.dtype, path,
             [*(_layout.NORM_CODES[n] for n in self.norm), 0], [*self.residual, False], [*self.dropout, 0.0],
             [not getattr(a, "from_output", True) for a in table], entry.param)
+        self.precision = precision
         self.epochs_trained = 0
         self.dropout_seed = 0
         n, n_run = self._engine.n_params, self._engine.n_running
@@ -284,6 +296,23 @@ class Network:
                 or not 0 <= value < 2**63:
             raise ValueError(f"dropout_seed must be an integer in [0, 2**63), got {value!r}")
         self._engine.dropout_seed = int(value)
+
+    @property
+    def precision(self) -> str:
+        """fit's matrix products: "float32", or "bf16" (bf16 operands, float32 accumulation and
+        master weights; see the class docstring). Setting "bf16" checks this machine first: a
+        ValueError says what is missing (the CPU's bf16 instructions, or Intel MKL).
+
+        Examples
+        --------
+        >>> Network([2, 4, 1]).precision
+        'float32'
+        """
+        return self._engine.precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self._engine.precision = _validate.precision(value, self.dtype)
 
     def _engine_running(self, store: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Batch norm's (mean, variance) views of a store, per hidden layer (None: no batch norm)."""
