@@ -95,6 +95,7 @@ from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
 from peers.common import (
     ALL_WORKLOADS,
+    BF16,
     CLASSIFY,
     LR,
     REGRESS,
@@ -111,16 +112,22 @@ PEER_GROUPS = {"torch": ["torch-1t", "torch-Nt"], "jax": ["jax-jit", "jax-scan"]
 ALL_PEERS = ["torch-1t", "torch-Nt", "jax-jit", "jax-scan", "numpy", "sklearn"]
 EXTRAS = {"regress": (["fastnn"], ["gemm-floor"]),  # contenders before and after the peers
           "classify": (["fastnn", "fastnn-sgd"], ["stream"]),
-          "layers": (["fastnn", "fastnn-plain"], [])}
+          "layers": (["fastnn", "fastnn-plain"], []),
+          "bf16": (["fastnn", "fastnn-f32"], [])}
+BF16_PEERS = {"torch-1t", "torch-Nt"}  # PyTorch's autocast; JAX's bf16 parameters are not its best here
 NO_LAYERS = {"numpy", "sklearn"}  # peers that cannot build the layer points' nets
 NOT_PEERS = {nm for before, after in EXTRAS.values() for nm in before + after} | {"fastnn-1t"}
-FULL_EPOCH = {"fastnn", "fastnn-sgd", "fastnn-plain", "jax-scan", "stream"}  # never timed on a prefix
+FULL_EPOCH = {"fastnn", "fastnn-sgd", "fastnn-plain", "fastnn-f32", "jax-scan", "stream"}  # never timed on a prefix
 OPTS = ("sgd", "momentum", "adam")
 PEAK: dict = {}  # threads -> measured float32 GFLOP/s (peers/peak.py); "threads": the run's
 # Adam amplifies per-step rounding differences: after 32 batches of mnist-adam optax differs
 # from NumPy and torch by 2.4e-2 (a hand-written Adam in the same jitted JAX step: 3e-6; torch
 # float32 from torch float64: 7e-4), after 4 batches by 1.2e-3.  Adam points check after 4.
 ADAM_CHECK_BATCHES = 4
+# bf16 points are checked against fastnn's bf16 fit: PyTorch's autocast also rounds each
+# Linear's output (z̄^[k]) and its gradients to bf16, where fastnn keeps them float32; both
+# differ from the float32 fit by a few 1e-3 (fastnn-f32's check line shows by how much).
+BF16_MISMATCH = 5e-2
 
 
 # ---------------------------------------------------------------------------- benchmark
@@ -159,6 +166,7 @@ def bench_point(point, workers, names, args, log):
     res = {"name": name, "sizes": sizes, "batch": batch, "n": n, "loss": point.loss,
            "opt": point.opt, "options": point.options, "norm": point.norm,
            "dropout": point.dropout, "residual": point.residual, "check_samples": nc,
+           "precision": point.precision,
            "contenders": {}}
     params = {}
     for w in active:  # build, compile, warm-up/check on nc samples: one at a time, not timed
@@ -262,13 +270,15 @@ def finish(res, names, args, log, loadavg, point, label):
             continue
         chk = entry.get("check")
         chk_s = "" if chk is None else f"  diff vs {entry['check_vs']}: {chk:.1e}"
-        if chk is not None and not chk < 1e-2:
+        if chk is not None and not chk < (BF16_MISMATCH if point.precision == "bf16" else 1e-2):
             chk_s += "  <-- MISMATCH"
         part = f" on first {entry['samples']} samples" if entry["partial"] else ""
         log(f"  {cname:10s} median {entry['median_s'] * 1e3:9.2f} ms  best "
             f"{entry['best_s'] * 1e3:9.2f} ms  {fmt_rate(entry['samples_per_s']):>7s} samples/s"
             f"  ({len(entry['times'])} rounds{part}; setup {entry['setup_s']:.2f} s){chk_s}")
-    extra = (f"; fastnn options/plain time = {fmt_num(res['plain_ratio'])}" if point.layers else
+    extra = (f"; fastnn bf16/float32 samples/s = {fmt_num(res['bf16_speedup'], suffix='x')}"
+             if point.precision == "bf16" else
+             f"; fastnn options/plain time = {fmt_num(res['plain_ratio'])}" if point.layers else
              f"; GEMM floor fraction = {fmt_num(res['floor_fraction'])}" if not point.classify else
              f"; fastnn {point.opt}/SGD time = {fmt_num(res['opt_ratio'])}; extra per batch "
              f"{fmt_num(res['extra_us'], '.1f', ' us')} / one {point.opt} pass "
@@ -298,7 +308,8 @@ def summarize(res):
     res["ratio_1t"] = sps["fastnn"] / sps["fastnn-1t"] if {"fastnn", "fastnn-1t"} <= sps.keys() else None
     # the products' GFLOP/s over the measured peak of the threads the contenders run on
     per_sample = epoch_flops(res["sizes"], 1)
-    peak = PEAK.get(PEAK.get("threads"))
+    peak = PEAK.get(PEAK.get("threads")) if res.get("precision", "float32") == "float32" else None  # (a float32 peak)
+    res["bf16_speedup"] = sps["fastnn"] / sps["fastnn-f32"] if {"fastnn", "fastnn-f32"} <= sps.keys() else None
     res["peak_fraction"] = {k: v * per_sample / 1e9 / peak for k, v in sps.items()} if peak else {}
     # floor time / fastnn time, per sample
     res["floor_fraction"] = sps["fastnn"] / sps["gemm-floor"] if {"fastnn", "gemm-floor"} <= sps.keys() else None
@@ -390,7 +401,8 @@ def parse_args(argv=None):
             ap.error(f"unknown peer {p!r}")
     peers = [torch_n if p == "torch-Nt" else p for p in peers]
     args.peer_list = list(dict.fromkeys(peers))
-    workloads = list(ALL_WORKLOADS) if args.workload == "all" else [args.workload]
+    # ("all": the float32 tables; bf16 needs a CPU with bf16 and MKL: --workload bf16)
+    workloads = [w for w in ALL_WORKLOADS if w != "bf16"] if args.workload == "all" else [args.workload]
     grid = [p for w in workloads for p in ALL_WORKLOADS[w]] if not args.point or args.only else []
     if args.only:
         want = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -425,7 +437,8 @@ def contender_names(workload, args):
     """fastnn (+ fastnn-sgd), [fastnn-1t on a busy machine], the peers, then the non-peers."""
     before, after = EXTRAS[workload]
     one = ["fastnn-1t"] if "busy" in args.conditions and args.threads > 1 else []
-    peers = [p for p in args.peer_list if workload != "layers" or p not in NO_LAYERS]
+    peers = [p for p in args.peer_list if (workload != "layers" or p not in NO_LAYERS)
+             and (workload != "bf16" or p in BF16_PEERS)]
     return before + one + peers + after
 
 
@@ -458,7 +471,7 @@ def main(argv=None):
 
     import numpy as np  # noqa: F401  (after the environment is set)
 
-    from peers.memory import run_layers_memory, run_memory, run_optimizer_memory
+    from peers.memory import run_bf16_memory, run_layers_memory, run_memory, run_optimizer_memory
     from peers.startup import run_startup
     from peers.worker import Worker
 
@@ -531,7 +544,7 @@ def main(argv=None):
         for w in workers:
             w.close()
 
-    startup = memory = opt_memory = layers_memory = None
+    startup = memory = opt_memory = layers_memory = bf16_memory = None
     if not args.no_startup:
         t0 = time.perf_counter()
         startup = run_startup(args, log)
@@ -545,6 +558,8 @@ def main(argv=None):
                                                               if p.name == "mnist-adam"))
         if "layers" in names:
             layers_memory = run_layers_memory(args, log, args.grids["layers"])
+        if "bf16" in names:
+            bf16_memory = run_bf16_memory(args, log, next(p for p in BF16 if p.name == "large-bf16"))
         log(f"  ({time.perf_counter() - t0:.0f} s for the memory measurements)")
 
     for (workload, cond), res in results.items():
@@ -560,7 +575,7 @@ def main(argv=None):
                **{("grid" if w == "regress" else w) + ("_" + c if c != args.conditions[0] else ""):
                   res for (w, c), res in results.items()},
                "startup": startup, "memory": memory, "optimizer_memory": opt_memory,
-               "layers_memory": layers_memory}
+               "layers_memory": layers_memory, "bf16_memory": bf16_memory}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=1, default=float)
         print(f"wrote {args.json}")
@@ -588,7 +603,7 @@ def peak_cell(res):
 
 def log_table(log, workload, results, names, versions, args, cond):
     """The final Markdown table of one workload under one condition."""
-    classify, layers = workload == "classify", workload == "layers"
+    classify, layers, bf16 = workload == "classify", workload == "layers", workload == "bf16"
     one = "fastnn-1t" in names
     cols = [nm for nm in names if nm not in ("fastnn", "gemm-floor", "stream")]
     where = {"quiet": "quiet machine" if len(args.conditions) > 1 else "",
@@ -601,16 +616,19 @@ def log_table(log, workload, results, names, versions, args, cond):
             else "options: LN/BN = layer/batch norm, dropN = dropout rate N, res = skips; "
             "opts/plain = fastnn's epoch time over fastnn-plain's, the same net without the "
             "options)\n"
-            if layers else "GEMM floor fraction = floor time / fastnn time)\n")
-        + (f"% peak: the products' GFLOP/s (6·Σ n_(k-1)·n_k − 2·n_0·n_1 flops per sample) over the "
+            if layers else "fastnn precision='bf16' against PyTorch's bf16 autocast; bf16/f32 = "
+            "fastnn bf16 over fastnn-f32 (the same fit in float32) samples/s)\n" if bf16
+            else "GEMM floor fraction = floor time / fastnn time)\n")
+        + ("" if bf16 else f"% peak: the products' GFLOP/s (6·Σ n_(k-1)·n_k − 2·n_0·n_1 flops per sample) over the "
            f"float32 FMA peak measured at the start on {PEAK.get('threads')} threads, "
            f"{PEAK.get(PEAK.get('threads'), float('nan')):.0f} GFLOP/s (peers/peak.py)\n"))
     head = (["name", "sizes", "batch"] + (["options"] if layers else [])
-            + (["loss+opt"] if classify or layers else [])
-            + ["fastnn samples/s", "best peer (samples/s)", "ratio", "% peak (fastnn / best peer)"]
+            + (["loss+opt"] if classify or layers or bf16 else [])
+            + ["fastnn samples/s", "best peer (samples/s)", "ratio"]
+            + ([] if bf16 else ["% peak (fastnn / best peer)"])
             + (["fastnn/1t"] if one else [])
             + (["opt/SGD", "extra/pass"] if classify else ["opts/plain"] if layers
-               else ["GEMM floor fraction"])
+               else ["bf16/f32"] if bf16 else ["GEMM floor fraction"])
             + cols + ["N"])
     log("| " + " | ".join(head) + " |")
     log("|" + "|".join("---" for _ in head) + "|")
@@ -627,13 +645,14 @@ def log_table(log, workload, results, names, versions, args, cond):
         best = res["best_peer"]
         row = ([res["name"], short_sizes(res["sizes"]), str(res["batch"])]
                + ([res["options"]] if layers else [])
-               + ([f"{'CE' if res['loss'] == 'ce' else 'MSE'}+{res['opt']}"] if classify or layers
+               + ([f"{'CE' if res['loss'] == 'ce' else 'MSE'}+{res['opt']}"] if classify or layers or bf16
                   else [])
                + [cell("fastnn"), f"{best} ({cell(best)})" if best else "n/a",
-                  fmt_num(res["ratio"], suffix="x"), peak_cell(res)]
+                  fmt_num(res["ratio"], suffix="x")] + ([] if bf16 else [peak_cell(res)])
                + ([fmt_num(res["ratio_1t"], suffix="x")] if one else [])
                + ([fmt_num(res["opt_ratio"]), fmt_num(res["extra_per_pass"])] if classify
-                  else [fmt_num(res["plain_ratio"])] if layers else [fmt_num(res["floor_fraction"])])
+                  else [fmt_num(res["plain_ratio"])] if layers
+                  else [fmt_num(res["bf16_speedup"], suffix="x")] if bf16 else [fmt_num(res["floor_fraction"])])
                + [cell(p) for p in cols] + [str(res["n"])])
         log("| " + " | ".join(row) + " |")
     if any(e.get("partial") for res in results for e in res["contenders"].values()):

@@ -219,3 +219,21 @@ def all_pairs(factors, allowed=lambda row: True):
         chosen.append(best)
         todo -= pairs(best)
     return [{n: r[n] for n in factors} for r in chosen]
+
+
+def _bf16_skip():
+    """pytest's mark for tests that run bf16 products (``precision="bf16"``): skipped, saying
+    why, on a CPU without AVX512_BF16/AMX-BF16 or (outside CI) without Intel MKL; in CI a CPU
+    with bf16 and no MKL fails them instead."""
+    import os
+
+    import pytest
+
+    from fastnn import _blas
+
+    missing = _blas.bf16_missing()
+    skip = missing is not None and ("CPU" in missing or not os.environ.get("CI"))
+    return pytest.mark.skipif(skip, reason=f"bf16 products cannot run here: {missing}")
+
+
+needs_bf16 = _bf16_skip()

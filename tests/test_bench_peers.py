@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import require
+from helpers import needs_bf16, require
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import bench_peers
@@ -167,3 +167,42 @@ def test_the_summary_gives_each_contender_its_share_of_the_peak(monkeypatch):
     bench_peers.summarize(res)
     assert res["peak_fraction"]["fastnn"] == pytest.approx(0.10)
     assert res["best_peer"] == "torch-1t" and bench_peers.peak_cell(res) == "10% / 5%"
+
+
+# ------------------------------------------------------------ the bf16 table (issue 23)
+def test_the_bf16_workload_is_its_own_table_against_pytorchs_autocast():
+    from peers.common import BF16
+
+    args = bench_peers.parse_args(["--workload", "bf16", "--peers", "all"])
+    assert [p.name for p in args.grids["bf16"]] == [p.name for p in BF16]
+    assert all(p.precision == "bf16" for p in BF16)
+    names = bench_peers.contender_names("bf16", args)
+    assert names[:2] == ["fastnn", "fastnn-f32"]
+    assert set(names[2:]) <= bench_peers.BF16_PEERS and names[2:]
+    assert not bench_peers.parse_args([]).grids["bf16"]  # "all": the float32 tables only
+
+
+def test_fastnn_f32_trains_a_bf16_point_in_float32():
+    from peers.common import BF16
+
+    point = BF16[0]._replace(sizes=[6, 8, 3], batch=4, n=16)
+    c = FastnnContender(threads=1, precision="float32")
+    assert c.setup(point, point.n) is None  # not the point's precision: no check
+    assert c.net.precision == "float32"
+
+
+@needs_bf16
+def test_torch_autocast_and_fastnn_bf16_take_the_same_steps_to_bf16_rounding():
+    """PyTorch's autocast and fastnn's bf16 fit of a bf16 point agree to bf16 rounding (both
+    round W and x̄ for each product), and both stay within a few 1e-3 of the float32 fit."""
+    torch = require("torch")
+    from peers.common import BF16
+    from peers.torch_peer import TorchContender
+
+    point = BF16[0]._replace(sizes=[64, 128, 96, 10], batch=32, n=128)
+    ours = FastnnContender(threads=1).setup(point, point.n)
+    theirs = TorchContender(torch.get_num_threads()).setup(point, point.n)
+    f32 = FastnnContender(threads=1).setup(point._replace(precision="float32"), point.n)
+    init = init_pairs(point)
+    assert bench_peers.rel_diff(theirs, ours, init) < bench_peers.BF16_MISMATCH
+    assert 1e-5 < bench_peers.rel_diff(ours, f32, init) < 1e-2

@@ -7,20 +7,13 @@ rounded to bf16; and float32 fits of the same seeds (digits accuracy, friedman1 
 run bf16 products skip, naming the reason, on a CPU without AVX512_BF16/AMX-BF16 (or, outside
 CI, without MKL); in CI a CPU with bf16 and no MKL fails them.
 """
-import os
-
 import numpy as np
 import pytest
-from helpers import require
+from helpers import needs_bf16, require
 
 import fastnn
 from fastnn import Network, _blas
 from fastnn._jit import jit
-
-_MISSING = _blas.bf16_missing()
-_NO_CPU = _MISSING is not None and "CPU" in _MISSING
-needs_bf16 = pytest.mark.skipif(_MISSING is not None and (_NO_CPU or not os.environ.get("CI")),
-                                reason=f"bf16 products cannot run here: {_MISSING}")
 
 
 def bf16(a):

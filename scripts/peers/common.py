@@ -38,6 +38,7 @@ class Point(NamedTuple):
     norm: str | None = None  # None, "layer" or "batch", in every hidden layer
     dropout: float = 0.0  # dropout rate of every hidden layer (training only)
     residual: bool = False  # identity skips wherever a hidden layer's width equals its input's
+    precision: str = "float32"  # "bf16": mixed precision (issue 23), a table of its own
 
     @property
     def classify(self):
@@ -50,6 +51,8 @@ class Point(NamedTuple):
 
     @property
     def workload(self):
+        if self.precision == "bf16":
+            return "bf16"
         return "layers" if self.layers else "classify" if self.classify else "regress"
 
     @property
@@ -104,9 +107,20 @@ LAYERS = [
     Point("resnet-bn", [64] + [256] * 8 + [10], 128, 8192, "ce", "adam", "batch", 0.1, True),
     Point("deep-res-ln", [16] + [64] * 32 + [1], 32, 16384, "mse", "adam", "layer", 0.0, True),
 ]
+# Issue 23's mixed precision: bf16 products with float32 master weights, against PyTorch's bf16
+# autocast (torch_peer.py), with fastnn's float32 epoch beside it (fastnn-f32, not a peer). The
+# issue's points (mnist, large: MSE + SGD, as it measured them), mnist with CE + Adam, and two
+# wider nets, where the products are nearly all of the work.
+BF16 = [
+    Point("mnist-bf16", [784, 512, 256, 10], 128, 8192, precision="bf16"),
+    Point("mnist-adam-bf16", [784, 512, 256, 10], 128, 8192, "ce", "adam", precision="bf16"),
+    Point("large-bf16", [784, 2048, 2048, 10], 256, 2048, precision="bf16"),
+    Point("wide-bf16", [1024, 4096, 4096, 10], 256, 1024, precision="bf16"),
+    Point("tall-bf16", [256] + [1024] * 4 + [10], 512, 4096, precision="bf16"),
+]
 # The plain grid: what bench_ab.py A/Bs across checkouts (some predate the layer options).
 WORKLOADS = {"regress": REGRESS, "classify": CLASSIFY}
-ALL_WORKLOADS = {**WORKLOADS, "layers": LAYERS}
+ALL_WORKLOADS = {**WORKLOADS, "layers": LAYERS, "bf16": BF16}
 EPS = 1e-5  # layer and batch norm's eps, as torch's defaults
 BN_MOMENTUM = 0.1  # running <- (1 - m) running + m batch statistic (variance: unbiased)
 

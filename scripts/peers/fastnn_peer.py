@@ -8,6 +8,8 @@ state (Adam's moments and step count) carries on from round to round, as the pee
 do.  The ``fastnn-sgd`` contender is the same net with plain SGD (``optimizer="sgd"``): the
 baseline of the opt/SGD ratio.  fastnn accumulates the epoch's loss (its history); the peers do
 not, which costs fastnn a little.
+bf16 points (issue 23): ``Network(..., precision="bf16")``; the ``fastnn-f32`` contender trains
+the same point in float32 (the baseline of the bf16 speed-up, not a peer).
 The ``fastnn-1t`` contender passes ``threads=1`` to fit (one thread; fit holds BLAS to one
 thread too): the speed fastnn must never fall below on a loaded machine (issue 13).
 
@@ -28,12 +30,13 @@ from .common import LR, MOMENTUM, fastnn_net, layer_kwargs, make_data
 
 
 class FastnnContender:
-    def __init__(self, threads, opt=None, fit_threads=None, plain=False):
+    def __init__(self, threads, opt=None, fit_threads=None, plain=False, precision=None):
         import fastnn
 
         self.fastnn = fastnn
         self.opt = opt  # None: the point's optimizer
         self.plain = plain  # True: the layer point's net without its options
+        self.precision = precision  # None: the point's
         self.threads = {} if fit_threads is None else {"threads": fit_threads}
         self.version = getattr(fastnn, "__version__", "?") + (
             f" (fit threads={fit_threads})" if fit_threads else "")
@@ -55,6 +58,8 @@ class FastnnContender:
             return None  # not the point's net: nothing to check against
         self.X, self.Y = make_data(point)
         self.batch = point.batch
+        precision = self.precision or point.precision
+        kw = {} if precision == "float32" else {"precision": precision}  # (checkouts before it)
         if point.layers:
             if point.dropout:  # the check: a twin without dropout
                 self.net = fastnn_net(point.sizes, **layer_kwargs(point, 0.0))
@@ -66,14 +71,14 @@ class FastnnContender:
             self.epoch(nc)
             return out if point.dropout else self._export()
         if point.classify:
-            self.net = fastnn_net(point.sizes, loss="cross_entropy")
+            self.net = fastnn_net(point.sizes, loss="cross_entropy", **kw)
             self.fit_kw = self._optimizer(self.opt or point.opt)
         else:  # the call that works with every version of fit
-            self.net = fastnn_net(point.sizes)
+            self.net = fastnn_net(point.sizes, **kw)
             self.fit_kw = {"lr": LR}
         self.epoch(nc)
-        if self.opt not in (None, point.opt):
-            return None  # not the point's optimizer: nothing to check against
+        if self.opt not in (None, point.opt) or precision != point.precision:
+            return None  # not the point's optimizer or precision: nothing to check against
         return [(np.array(W), np.array(b)) for W, b in zip(self.net.weights, self.net.biases)]
 
     def _export(self):

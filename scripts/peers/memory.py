@@ -259,3 +259,33 @@ def run_layers_memory(args, log, points):
                     f"(plain: {fmt_num(res['plain']['nrt_allocs_per_batch'])})")
             _log_refits(log, opt, opt["n_params"] * 4)
     return out
+
+
+def run_bf16_memory(args, log, point):
+    """tracemalloc peak of fit(precision="bf16") minus that of the float32 fit of the same point,
+    each in a fresh process, against what bf16 adds by design: θ in bf16 (2 bytes per parameter)
+    and, per fit thread, two cast buffers of batch · max(sizes) bf16 values (a product's x̄^[k-1]
+    or φ^[k] block)."""
+    name, sizes, batch, n = point[:4]
+    log(f"\n## memory: fastnn fit in bf16 vs float32 on `{name}` (sizes={sizes}, batch={batch}, "
+        f"N={n}), each in a fresh process")
+    if "fastnn" not in args.available:
+        log("  skipped (fastnn not importable)")
+        return {"skipped": "fastnn not importable"}
+    out = {}
+    for precision in ("float32", "bf16"):
+        net_kw = {} if precision == "float32" else {"precision": precision}
+        out[precision] = m = measure(point, args.threads, net_kw, {"lr": LR})
+        if "error" in m:
+            log(f"  fit ({precision}) FAILED:\n" + indent(m["error"]))
+            return out
+        log(f"  fit ({precision}): tracemalloc peak {fmt_bytes(m['traced_peak'])} (fit added "
+            f"{fmt_bytes(m['traced_peak'] - m['traced_before'])} on top of data+net)")
+    P = n_params(sizes)
+    expected = 2 * P + args.threads * 2 * 2 * batch * max(sizes)
+    extra = out["bf16"]["traced_peak"] - out["float32"]["traced_peak"]
+    out.update(extra_bytes=extra, expected_bytes=expected)
+    log(f"  peak(bf16) - peak(float32) = {fmt_bytes(extra)}; by design: θ in bf16 {fmt_bytes(2 * P)} "
+        f"[{P}*2] + {args.threads} thread(s) x 2 cast buffers of {batch}*{max(sizes)} bf16 = "
+        f"{fmt_bytes(expected)} (the activations and φ stay float32: no bf16 copy of them is kept)")
+    return out

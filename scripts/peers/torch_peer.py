@@ -15,6 +15,12 @@ fastest of the three implementations (torch 2.13, 2 cores, median of 7 interleav
 
 Plain SGD (regression) keeps the default implementation, as before.
 
+bf16 points (issue 23): PyTorch's automatic mixed precision on the CPU, as its recipe writes
+it: the forward pass and the loss under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (every
+nn.Linear runs in bf16 from float32 master weights, which the optimizer steps in float32), the
+loss taken on the float32 output, backward and step outside (no gradient scaler: bf16 has
+float32's range).
+
 Layer points (issue 19): each hidden layer is nn.Sequential(Linear, LayerNorm(n_k) or
 BatchNorm1d(n_k) (eps 1e-5, momentum 0.1), ReLU, Dropout(p)), fastnn's order (post-norm), the
 modules a point does not use left out; where the layer has a skip it is wrapped in ``Residual``
@@ -133,15 +139,31 @@ class TorchContender:
             self.loss = lambda out, y: 0.5 * ((y - out) ** 2).sum(1).mean()
         self.X, self.Y = torch.from_numpy(X), torch.from_numpy(Y)
         self.n, self.batch = point.n, point.batch
+        self.bf16 = point.precision == "bf16"
         self.epoch(nc)
         return self._export()
 
     def epoch(self, ns):
         model, opt, loss_fn, X, Y, B = self.model, self.opt, self.loss, self.X, self.Y, self.batch
         ns = min(ns, self.n)
+        if self.bf16:
+            return self._epoch_bf16(ns)
         t = time.perf_counter()
         for i in range(0, ns, B):
             loss = loss_fn(model(X[i:i + B]), Y[i:i + B])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - t, ns
+
+    def _epoch_bf16(self, ns):
+        model, opt, loss_fn, X, Y, B = self.model, self.opt, self.loss, self.X, self.Y, self.batch
+        autocast = self.torch.autocast
+        t = time.perf_counter()
+        for i in range(0, ns, B):
+            with autocast("cpu", dtype=self.torch.bfloat16):
+                out = model(X[i:i + B])
+            loss = loss_fn(out.float(), Y[i:i + B])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -26,6 +26,7 @@ CONTENDERS = {
     "fastnn-sgd": ("fastnn_peer", "FastnnContender", {"opt": "sgd"}),
     "fastnn-1t": ("fastnn_peer", "FastnnContender", {"fit_threads": 1}),
     "fastnn-plain": ("fastnn_peer", "FastnnContender", {"plain": True}),
+    "fastnn-f32": ("fastnn_peer", "FastnnContender", {"precision": "float32"}),
     "torch": ("torch_peer", "TorchContender", {}),
     "jax-jit": ("jax_peer", "JaxJitContender", {}),
     "jax-scan": ("jax_peer", "JaxScanContender", {}),
