@@ -9,10 +9,11 @@ buffers plus an offset (no views, whose reference counting costs tens of ns each
 This calls the same ``numba_xxgemm`` helper that Numba's own ``np.dot`` uses (SciPy's BLAS),
 by symbol name, so kernels that use it still go to Numba's on-disk cache.
 
-Mixed precision (``precision="bf16"``, section "bf16" below): ``_gemm_bf16`` calls Intel MKL's
-``cblas_gemm_bf16bf16f32`` (bf16 operands, float32 accumulation and C), also by symbol name.
+Mixed precision (``precision="bf16"``, section "bf16" below): ``_gemm_bf16`` calls oneDNN's
+``dnnl_gemm_bf16bf16f32`` or Intel MKL's ``cblas_gemm_bf16bf16f32`` (bf16 operands, float32
+accumulation and C, chosen per CPU), also by symbol name.
 A kernel learns the precision from its ``kernel_path`` argument: an integer for float32, or
-the bundle ``(path, θ in bf16, cast buffer A, cast buffer B)``. ``_mm`` is the kernels' one
+the bundle ``(path, θ in bf16, cast buffer A, cast buffer B, library code)``. ``_mm`` is the kernels' one
 GEMM call: by that argument's type Numba compiles either the float32 call or the casts plus
 the bf16 call, so a float32 kernel contains no bf16 code (and needs no MKL) at all.
 """
@@ -24,6 +25,7 @@ import glob
 import os
 import sys
 import threading
+from typing import Any
 
 import numpy as np
 from llvmlite import ir
@@ -179,25 +181,67 @@ def blas_hold(product_work):
 
 # ------------------------------------------------------------------------------ bf16
 # bf16 is float32's upper 16 bits: its sign, 8-bit exponent and 7 of 23 mantissa bits (a
-# relative rounding error of at most 2^-9). Kept as uint16; MKL reads it as MKL_BF16.
+# relative rounding error of at most 2^-9). Kept as uint16 (MKL's MKL_BF16, oneDNN's uint16_t).
+#
+# Two libraries run bf16 GEMMs with float32 accumulation, each called by symbol name:
+#   "onednn"  oneDNN's dnnl_gemm_bf16bf16f32 (PyPI's onednn-cpu-gomp: GNU OpenMP, which the
+#             call keeps at one thread); row-major
+#   "mkl"     Intel MKL's cblas_gemm_bf16bf16f32 (PyPI's mkl), set to its sequential layer
+# Which one runs is chosen per CPU from what was measured (one thread, GFLOP/s; fastnn's threads
+# each run their own GEMMs), never by timing at run time, so a seeded fit never depends on it:
+#   AMX-BF16 (Intel Xeon, Sapphire Rapids on; issue 23's machine): MKL 630-878 against
+#     float32 sgemm's 165-183 (MKL uses AMX's tiles): "mkl" first
+#   AVX512_BF16 without AMX (AMD EPYC Zen 4, `python scripts/gemm_libs.py --bf16`): oneDNN
+#     191-211 against MKL's 78-89 (MKL's bf16 path makes no use of Zen 4's dot products) and
+#     OpenBLAS sgemm's 96-107: "onednn" first
+# The first of the CPU's order that is installed runs; FASTNN_BF16_GEMM=mkl|onednn overrides.
 BF16_CPU_FEATURES = ("avx512bf16", "amx-bf16")  # LLVM's names for AVX512_BF16 and AMX-BF16
+BF16_LIBRARIES = ("onednn", "mkl")  # the bundle's library code is the index
+BF16_EXTRA = 'pip install "fastnn[bf16]"'
 _CBLAS_COL_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 102, 111, 112
 _MKL_THREADING_SEQUENTIAL = 1
 _MKL_CBWR_AUTO, _MKL_CBWR_STRICT = 2, 0x10000  # conditional numerical reproducibility
+_MISSING = -1  # a library's status code from a stand-in (``_stand_ins``)
+
+
+def _lib_paths(pattern: str, name: str) -> list[str]:
+    """Where a library may be: this environment's lib folder (a PyPI wheel's data files), then
+    the system's search path."""
+    paths = sorted(glob.glob(os.path.join(sys.prefix, "lib", pattern)))
+    found = ctypes.util.find_library(name)
+    return paths + ([found] if found else [])
 
 
 def _mkl_paths() -> list[str]:
-    """Where MKL's single dynamic library may be: this environment's lib folder (PyPI's ``mkl``
-    wheel), then the system's search path."""
-    paths = sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")))
-    found = ctypes.util.find_library("mkl_rt")
-    return paths + ([found] if found else [])
+    return _lib_paths("libmkl_rt.so*", "mkl_rt")
+
+
+def _onednn_paths() -> list[str]:
+    return _lib_paths("libdnnl.so*", "dnnl")
+
+
+def _cpu_features() -> dict[str, bool]:
+    import llvmlite.binding as ll
+
+    return dict(ll.get_host_cpu_features())
+
+
+def bf16_order() -> tuple[str, ...]:
+    """The bf16 GEMM libraries to try on this CPU, best first (the table above), or the one
+    FASTNN_BF16_GEMM names; ValueError for another value of it."""
+    forced = os.environ.get("FASTNN_BF16_GEMM", "").strip().lower()
+    if forced:
+        if forced not in BF16_LIBRARIES:
+            raise ValueError(f"FASTNN_BF16_GEMM must be one of {list(BF16_LIBRARIES)}, got {forced!r}; "
+                             "unset it to choose by CPU")
+        return (forced,)
+    return ("mkl", "onednn") if _cpu_features().get("amx-bf16", False) else ("onednn", "mkl")
 
 
 def bf16_missing() -> str | None:
     """Why ``precision="bf16"`` cannot run on this machine (what is missing and how to get it),
-    or None when it can: the CPU needs AVX512_BF16 or AMX-BF16, and Intel MKL (``pip install
-    "fastnn[mkl]"``) must be installed, with its bf16 GEMM.
+    or None when it can: the CPU needs AVX512_BF16 or AMX-BF16, and a bf16 GEMM library, oneDNN
+    or Intel MKL (``pip install "fastnn[bf16]"`` brings both).
 
     Examples
     --------
@@ -208,45 +252,29 @@ def bf16_missing() -> str | None:
     """
     import llvmlite.binding as ll
 
-    features = ll.get_host_cpu_features()
+    features = _cpu_features()
     if not any(features.get(f, False) for f in BF16_CPU_FEATURES):
         return (f"this CPU ({ll.get_host_cpu_name()}) has neither AVX512_BF16 nor AMX-BF16, the bf16 "
                 "instructions; use precision='float32' here")
     try:
-        _mkl()
+        bf16_library()
     except OSError as e:
         return f"{e}"
     return None
 
 
-@functools.cache
-def _mkl() -> ctypes.CDLL:
-    """Intel MKL, loaded once and set up for the kernels: sequential (fastnn's threads split
-    the work, as with OpenBLAS), conditional numerical reproducibility on (the same bits on every
-    run on one CPU, whatever the buffers' alignment), and its bf16 GEMM made known to Numba's
-    linker by name (so kernels calling it still go to the on-disk cache). OSError if missing."""
-    import llvmlite.binding as ll
-
-    for path in _mkl_paths():
+def bf16_library() -> str:
+    """The bf16 GEMM library fit uses here ("onednn" or "mkl"), loaded; OSError naming what
+    to install when none of this CPU's order is."""
+    order = bf16_order()
+    for name in order:
         try:
-            lib = ctypes.CDLL(path)
-            fn = lib.cblas_gemm_bf16bf16f32
-            break
-        except (OSError, AttributeError):
+            _load(name)
+            return name
+        except OSError:
             continue
-    else:
-        raise OSError("Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install \"fastnn[mkl]\" "
-                      "(PyPI's mkl, 2024.1 or later)")
-    lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
-    lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
-    if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
-        lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]  # (MKL already in use with threads)
-        lib.MKL_Set_Num_Threads(1)
-    lib.MKL_CBWR_Set.restype = ctypes.c_int
-    lib.MKL_CBWR_Set.argtypes = [ctypes.c_int]
-    lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
-    ll.add_symbol("cblas_gemm_bf16bf16f32", ctypes.cast(fn, ctypes.c_void_p).value)
-    return lib
+    names = " or ".join({"onednn": "oneDNN (onednn-cpu-gomp)", "mkl": "Intel MKL (mkl)"}[n] for n in order)
+    raise OSError(f"no bf16 GEMM library was found: {names} is needed; {BF16_EXTRA}")
 
 
 def require_bf16(what: str = "precision") -> None:
@@ -256,19 +284,85 @@ def require_bf16(what: str = "precision") -> None:
         raise ValueError(f"{what}='bf16' cannot run here: {missing}")
 
 
+@functools.cache
+def _load(name: str) -> int:
+    """Load one bf16 GEMM library (OSError if missing) and set it up for the kernels: MKL at
+    its sequential layer with conditional numerical reproducibility on (the same bits on every
+    run on one CPU, whatever the buffers' alignment); oneDNN's OpenMP is kept at one thread by
+    each call. Every symbol the kernels' bf16 call names is then known to Numba's linker: the
+    library's, or a stand-in for the other one (which that call never reaches). Returns the
+    library's code (its index in BF16_LIBRARIES)."""
+    import llvmlite.binding as ll
+
+    symbols: dict[str, int] = {}
+    if name == "mkl":
+        lib, fn = _open(_mkl_paths(), "cblas_gemm_bf16bf16f32", "Intel MKL with cblas_gemm_bf16bf16f32")
+        lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
+        lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+        if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
+            lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]  # (MKL already in use with threads)
+            lib.MKL_Set_Num_Threads(1)
+        lib.MKL_CBWR_Set.restype = ctypes.c_int
+        lib.MKL_CBWR_Set.argtypes = [ctypes.c_int]
+        lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
+        symbols["cblas_gemm_bf16bf16f32"] = fn
+    else:
+        _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32")
+        omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
+        symbols["dnnl_gemm_bf16bf16f32"] = fn
+        for f in ("omp_get_max_threads", "omp_set_num_threads"):
+            symbols[f] = ctypes.cast(getattr(omp, f), ctypes.c_void_p).value
+    for symbol, address in {**_stand_ins(), **symbols}.items():
+        if ll.address_of_symbol(symbol) is None or symbol in symbols:
+            ll.add_symbol(symbol, address)
+    return BF16_LIBRARIES.index(name)
+
+
+def _open(paths: list[str], symbol: str, what: str) -> tuple[ctypes.CDLL, int]:
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+            return lib, ctypes.cast(getattr(lib, symbol), ctypes.c_void_p).value
+        except (OSError, AttributeError):
+            continue
+    raise OSError(f"{what} was not found: {BF16_EXTRA}")
+
+
+_STAND_INS: list[Any] = []  # the ctypes callbacks, kept alive
+
+
+def _stand_ins() -> dict[str, int]:
+    """Addresses for the symbols of the library not loaded: its GEMM reports failure (the
+    kernels raise), the OpenMP calls do nothing."""
+    if not _STAND_INS:
+        i64, f32, vp, c = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p, ctypes.c_char
+        _STAND_INS.extend([
+            ("dnnl_gemm_bf16bf16f32", ctypes.CFUNCTYPE(ctypes.c_int, c, c, i64, i64, i64, f32, vp, i64, vp, i64,
+                                                       f32, vp, i64)(lambda *a: _MISSING)),
+            ("cblas_gemm_bf16bf16f32", ctypes.CFUNCTYPE(None, *[ctypes.c_int] * 6, f32, vp, ctypes.c_int, vp,
+                                                        ctypes.c_int, f32, vp, ctypes.c_int)(lambda *a: None)),
+            ("omp_get_max_threads", ctypes.CFUNCTYPE(ctypes.c_int)(lambda: 1)),
+            ("omp_set_num_threads", ctypes.CFUNCTYPE(None, ctypes.c_int)(lambda n: None)),
+        ])
+    return {name: ctypes.cast(fn, ctypes.c_void_p).value for name, fn in _STAND_INS}
+
+
 @intrinsic
-def _gemm_bf16(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc):
-    """``_gemm`` with bf16 operands (uint16 arrays a, b) and float32 α, β, C: MKL's
-    cblas_gemm_bf16bf16f32, column-major, products accumulated in float32. Returns 0."""
+def _gemm_bf16(typingctx, lib, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc):
+    """``_gemm`` with bf16 operands (uint16 arrays a, b) and float32 α, β, C, products summed in
+    float32, by the library whose code is ``lib`` (BF16_LIBRARIES): oneDNN's
+    dnnl_gemm_bf16bf16f32 (row-major: the column-major C = op(A)·op(B) is the row-major
+    Cᵀ = op(B)ᵀ·op(A)ᵀ; OpenMP held at one thread for the call) or MKL's
+    cblas_gemm_bf16bf16f32 (column-major). Returns the library's status (0 = success)."""
     u16 = types.uint16
     if not (isinstance(a, types.Array) and a.dtype == u16 == b.dtype and c.dtype == types.float32):
         return None
-    sig = types.int32(transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc)
+    sig = types.int32(lib, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc)
 
     def codegen(context, builder, sig, args):
-        ta, tb, m_, n_, k_, al, a_, ao_, lda_, b_, bo_, ldb_, be, c_, co_, ldc_ = args
-        i32, f32, voidp = ir.IntType(32), ir.FloatType(), cgutils.voidptr_t
-        s = sig.args
+        lb, ta, tb, m_, n_, k_, al, a_, ao_, lda_, b_, bo_, ldb_, be, c_, co_, ldc_ = args
+        i8, i32, i64, f32, voidp = ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.FloatType(), cgutils.voidptr_t
+        s = sig.args[1:]
 
         def ptr(aryty, ary, off, ty):
             data = context.make_array(aryty)(context, builder, ary).data
@@ -277,22 +371,42 @@ def _gemm_bf16(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb
         def num(val, ty, to):
             return context.cast(builder, val, ty, to)
 
-        def trans(val, ty):  # ord('n') / ord('t') → CblasNoTrans / CblasTrans
-            t = num(val, ty, types.int32)
-            return builder.select(builder.icmp_signed("==", t, ir.Constant(i32, ord("t"))),
-                                  ir.Constant(i32, _CBLAS_TRANS), ir.Constant(i32, _CBLAS_NO_TRANS))
+        A, B, C = ptr(s[6], a_, ao_, s[7]), ptr(s[9], b_, bo_, s[10]), ptr(s[13], c_, co_, s[14])
+        alpha_, beta_ = num(al, s[5], types.float32), num(be, s[12], types.float32)
+        status = cgutils.alloca_once_value(builder, ir.Constant(i32, 0))
+        is_onednn = builder.icmp_signed("==", num(lb, sig.args[0], types.int64),
+                                        ir.Constant(i64, BF16_LIBRARIES.index("onednn")))
+        with builder.if_else(is_onednn) as (onednn, mkl):
+            with onednn:
+                get = cgutils.get_or_insert_function(builder.module, ir.FunctionType(i32, []), "omp_get_max_threads")
+                put = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i32]),
+                                                     "omp_set_num_threads")
+                fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+                    i32, [i8, i8, i64, i64, i64, f32, voidp, i64, voidp, i64, f32, voidp, i64]),
+                    "dnnl_gemm_bf16bf16f32")
+                threads = builder.call(get, [])
+                builder.call(put, [ir.Constant(i32, 1)])
+                builder.store(builder.call(fn, [
+                    builder.trunc(num(tb, s[1], types.int64), i8), builder.trunc(num(ta, s[0], types.int64), i8),
+                    num(n_, s[3], types.int64), num(m_, s[2], types.int64), num(k_, s[4], types.int64), alpha_,
+                    B, num(ldb_, s[11], types.int64), A, num(lda_, s[8], types.int64), beta_,
+                    C, num(ldc_, s[15], types.int64)]), status)
+                builder.call(put, [threads])
+            with mkl:
+                def trans(val, ty):  # ord('n') / ord('t') → CblasNoTrans / CblasTrans
+                    t = num(val, ty, types.int32)
+                    return builder.select(builder.icmp_signed("==", t, ir.Constant(i32, ord("t"))),
+                                          ir.Constant(i32, _CBLAS_TRANS), ir.Constant(i32, _CBLAS_NO_TRANS))
 
-        fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i32, i32, i32, f32, voidp, i32, voidp, i32, f32,
-                                               voidp, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "cblas_gemm_bf16bf16f32")
-        builder.call(fn, [
-            ir.Constant(i32, _CBLAS_COL_MAJOR), trans(ta, s[0]), trans(tb, s[1]),
-            num(m_, s[2], types.int32), num(n_, s[3], types.int32), num(k_, s[4], types.int32),
-            num(al, s[5], types.float32), ptr(s[6], a_, ao_, s[7]), num(lda_, s[8], types.int32),
-            ptr(s[9], b_, bo_, s[10]), num(ldb_, s[11], types.int32),
-            num(be, s[12], types.float32), ptr(s[13], c_, co_, s[14]), num(ldc_, s[15], types.int32),
-        ])
-        return ir.Constant(ir.IntType(32), 0)
+                fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [
+                    i32, i32, i32, i32, i32, i32, f32, voidp, i32, voidp, i32, f32, voidp, i32]),
+                    "cblas_gemm_bf16bf16f32")
+                builder.call(fn, [
+                    ir.Constant(i32, _CBLAS_COL_MAJOR), trans(ta, s[0]), trans(tb, s[1]),
+                    num(m_, s[2], types.int32), num(n_, s[3], types.int32), num(k_, s[4], types.int32),
+                    alpha_, A, num(lda_, s[8], types.int32), B, num(ldb_, s[11], types.int32),
+                    beta_, C, num(ldc_, s[15], types.int32)])
+        return builder.load(status)
 
     return sig, codegen
 
@@ -359,7 +473,7 @@ def _mm_impl(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb
 
     def bf16(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w,
              b_is_w):
-        hw, ua, ub = kernel_path[1], kernel_path[2], kernel_path[3]
+        hw, ua, ub, lib = kernel_path[1], kernel_path[2], kernel_path[3], kernel_path[4]
         nt = ord("n")
         # op(A) is m × k: stored as m × k (no transpose) or k × m, column-major
         ra, ca = (np.int64(m), np.int64(k)) if transa == nt else (np.int64(k), np.int64(m))
@@ -372,7 +486,7 @@ def _mm_impl(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb
         if not b_is_w:
             to_bf16(b, np.int64(bo), np.int64(ldb), rb, cb, ub, 0)
             B, b0, lb = ub, np.int64(0), rb
-        return _gemm_bf16(transa, transb, m, n, k, alpha, A, a0, la, B, b0, lb, beta, c, co, ldc)
+        return _gemm_bf16(lib, transa, transb, m, n, k, alpha, A, a0, la, B, b0, lb, beta, c, co, ldc)
     return bf16
 
 

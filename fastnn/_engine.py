@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _kernels as _k
 from . import _layout, _sync, _unrolled
-from ._blas import ONE_BLAS_THREAD, _mkl, blas_hold, to_bf16
+from ._blas import BF16_LIBRARIES, ONE_BLAS_THREAD, bf16_library, blas_hold, to_bf16
 from ._sparse import SparseRows
 from .optimizers import NO_STEP, Hyper
 
@@ -719,13 +719,15 @@ class Trainer:
     def _bf16_shapes(self) -> list[tuple[Any, ...]]:
         """One shape bundle per thread whose kernel path is bf16's bundle (``_blas``, "bf16"):
         (the path, θ in bf16, shared and cast once per step; this thread's two cast buffers, for
-        the batch's x̄^[k-1] and φ^[k] blocks). "auto" becomes "generic": no unrolled epoch."""
+        the batch's x̄^[k-1] and φ^[k] blocks; the bf16 GEMM library's code). "auto" becomes
+        "generic": no unrolled epoch."""
         e = self.engine
-        _mkl()  # (loaded in this process too: a net unpickled on a Dask worker was never checked here)
+        # (loaded in this process: a net unpickled on a Dask worker was never checked here)
+        lib = np.int64(BF16_LIBRARIES.index(bf16_library()))
         path = np.int64(_k.GENERIC if e.kernel_path == _k.AUTO else e.kernel_path)
         self.theta_bf16 = np.empty(e.n_params, np.uint16)
         n = self.batch * max(e.sizes)
-        return [(e.shape[0], e.shape[1], (path, self.theta_bf16, np.empty(n, np.uint16), np.empty(n, np.uint16)),
+        return [(e.shape[0], e.shape[1], (path, self.theta_bf16, np.empty(n, np.uint16), np.empty(n, np.uint16), lib),
                  e.shape[3]) for _ in range(self.threads)]
 
     def __exit__(self, *exc: Any) -> None:

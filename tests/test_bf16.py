@@ -56,10 +56,24 @@ def _mm(kp, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
     return _blas._mm(kp, ta, tb, m, n, k, alpha, a, z, lda, b, z, ldb, beta, c, z, ldc, False, False)
 
 
+def _installed():
+    """The bf16 GEMM libraries that load here (both, where ``fastnn[bf16]`` is installed)."""
+    found = []
+    for name in _blas.BF16_LIBRARIES:
+        try:
+            found.append(_blas._load(name))
+        except OSError:
+            pass
+    return found
+
+
 @needs_bf16
 @pytest.mark.parametrize("ta, tb, m, n, k", [("n", "n", 37, 29, 53), ("t", "n", 64, 33, 300),
                                              ("n", "t", 5, 130, 17), ("t", "t", 128, 64, 784)])
-def test_a_bf16_gemm_is_within_bf16_rounding_of_float32(ta, tb, m, n, k):
+@pytest.mark.parametrize("lib", [0, 1], ids=_blas.BF16_LIBRARIES)
+def test_a_bf16_gemm_is_within_bf16_rounding_of_float32(lib, ta, tb, m, n, k):
+    if lib not in _installed():
+        pytest.skip(f"{_blas.BF16_LIBRARIES[lib]} is not installed")
     rng = np.random.default_rng(1)
     # column-major op(A) (m × k) and op(B) (k × n), stored transposed when asked: as NumPy arrays
     # in row-major order, a column-major (r × c) matrix is the (c, r) array
@@ -70,7 +84,7 @@ def test_a_bf16_gemm_is_within_bf16_rounding_of_float32(ta, tb, m, n, k):
     C0 = rng.standard_normal((n, m), dtype=np.float32)  # column-major m × n
     alpha, beta = np.float32(-0.75), np.float32(1.0)
     C = C0.copy()
-    kp = (np.int64(2), np.empty(1, np.uint16), np.empty(m * k, np.uint16), np.empty(k * n, np.uint16))
+    kp = (np.int64(2), np.empty(1, np.uint16), np.empty(m * k, np.uint16), np.empty(k * n, np.uint16), np.int64(lib))
     assert _mm(kp, ord(ta), ord(tb), m, n, k, alpha, A.reshape(-1), A.shape[1], B.reshape(-1), B.shape[1], beta,
                C.reshape(-1), m) == 0
     got = C.T.astype(np.float64)  # (m, n)
@@ -196,22 +210,58 @@ def test_a_cpu_without_bf16_is_refused_saying_so_and_the_net_stays_as_it_was(mon
         fastnn.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, precision="bf16").fit(np.zeros((8, 2)), np.zeros(8))
 
 
-def test_missing_mkl_is_refused_naming_the_install(monkeypatch):
+def test_no_bf16_library_is_refused_naming_the_install(monkeypatch):
     import llvmlite.binding as ll
 
-    def no_mkl():
-        raise OSError('Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install "fastnn[mkl]"')
+    def missing(name):
+        raise OSError(f"{name} was not found")
 
     monkeypatch.setattr(ll, "get_host_cpu_features", lambda: {"avx512bf16": True})
-    monkeypatch.setattr(_blas, "_mkl", no_mkl)
-    with pytest.raises(ValueError, match=r"cannot run here: Intel MKL .* pip install \"fastnn\[mkl\]\""):
+    monkeypatch.setattr(_blas, "_load", missing)
+    with pytest.raises(ValueError, match=r"cannot run here: no bf16 GEMM library was found: oneDNN "
+                                         r"\(onednn-cpu-gomp\) or Intel MKL \(mkl\) is needed; "
+                                         r"pip install \"fastnn\[bf16\]\""):
         Network([2, 3, 1], precision="bf16")
 
 
-def test_the_real_mkl_search_reports_what_it_looked_for(monkeypatch):
-    monkeypatch.setattr(_blas, "_mkl_paths", lambda: [])
-    with pytest.raises(OSError, match=r"not found: pip install \"fastnn\[mkl\]\""):
-        _blas._mkl.__wrapped__()
+def test_a_library_search_reports_what_it_looked_for(monkeypatch):
+    monkeypatch.setattr(_blas, "_mkl_paths", lambda: ["/nowhere/libmkl_rt.so.2"])
+    with pytest.raises(OSError, match=r"Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install "
+                                      r"\"fastnn\[bf16\]\""):
+        _blas._load.__wrapped__("mkl")
+
+
+def test_the_library_is_chosen_by_the_cpus_table_or_the_override(monkeypatch):
+    monkeypatch.delenv("FASTNN_BF16_GEMM", raising=False)
+    monkeypatch.setattr(_blas, "_cpu_features", lambda: {"avx512bf16": True, "amx-bf16": True})
+    assert _blas.bf16_order() == ("mkl", "onednn")  # AMX: MKL's tiles
+    monkeypatch.setattr(_blas, "_cpu_features", lambda: {"avx512bf16": True})
+    assert _blas.bf16_order() == ("onednn", "mkl")  # AVX512_BF16 alone (AMD Zen 4): oneDNN
+    monkeypatch.setenv("FASTNN_BF16_GEMM", "MKL")
+    assert _blas.bf16_order() == ("mkl",)
+    monkeypatch.setenv("FASTNN_BF16_GEMM", "openblas")
+    with pytest.raises(ValueError, match=r"FASTNN_BF16_GEMM must be one of \['onednn', 'mkl'\], got 'openblas'"):
+        _blas.bf16_order()
+
+
+@needs_bf16
+def test_both_libraries_train_the_same_net_to_float32_rounding(monkeypatch):
+    """oneDNN and MKL round the same operands and sum in float32: one step agrees to float32
+    rounding, far closer than bf16 is to float32."""
+    if len(_installed()) < 2:
+        pytest.skip("needs both bf16 libraries (fastnn[bf16])")
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((64, 40)).astype(np.float32)
+    Y = rng.standard_normal((64, 3)).astype(np.float32)
+    thetas = {}
+    for name in ("onednn", "mkl", None):
+        monkeypatch.setenv("FASTNN_BF16_GEMM", name or "onednn")
+        net = Network([40, 128, 96, 3], seed=1, precision="bf16" if name else "float32")
+        net.fit(X, Y, epochs=1, batch_size=64, lr=0.05, shuffle=False, threads=1)
+        thetas[name] = net.parameters - Network([40, 128, 96, 3], seed=1).parameters
+    libs_gap = np.abs(thetas["onednn"] - thetas["mkl"]).max()
+    f32_gap = np.abs(thetas["onednn"] - thetas[None]).max()
+    assert libs_gap < 0.05 * f32_gap
 
 
 def test_lbfgs_refuses_bf16():
