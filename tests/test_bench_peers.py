@@ -178,7 +178,8 @@ def test_the_bf16_workload_is_its_own_table_against_pytorchs_autocast():
     assert all(p.precision == "bf16" for p in BF16)
     names = bench_peers.contender_names("bf16", args)
     assert names[:2] == ["fastnn", "fastnn-f32"]
-    assert set(names[2:]) <= bench_peers.BF16_PEERS and names[2:]
+    assert names[2:] and all(n.startswith("torch-") for n in names[2:])
+    assert len(names[2:]) == (2 if args.threads > 1 else 1)  # torch-1t and torch-<n>t
     assert not bench_peers.parse_args([]).grids["bf16"]  # "all": the float32 tables only
 
 
@@ -187,14 +188,14 @@ def test_fastnn_f32_trains_a_bf16_point_in_float32():
 
     point = BF16[0]._replace(sizes=[6, 8, 3], batch=4, n=16)
     c = FastnnContender(threads=1, precision="float32")
-    assert c.setup(point, point.n) is None  # not the point's precision: no check
+    assert len(c.setup(point, point.n)) == 2  # (its check shows how far float32 is from bf16)
     assert c.net.precision == "float32"
 
 
 @needs_bf16
 def test_torch_autocast_and_fastnn_bf16_take_the_same_steps_to_bf16_rounding():
     """PyTorch's autocast and fastnn's bf16 fit of a bf16 point agree to bf16 rounding (both
-    round W and x̄ for each product), and both stay within a few 1e-3 of the float32 fit."""
+    round W and x̄ for each product), and both stay within a few 1e-2 of the float32 fit."""
     torch = require("torch")
     from peers.common import BF16
     from peers.torch_peer import TorchContender
@@ -205,4 +206,4 @@ def test_torch_autocast_and_fastnn_bf16_take_the_same_steps_to_bf16_rounding():
     f32 = FastnnContender(threads=1).setup(point._replace(precision="float32"), point.n)
     init = init_pairs(point)
     assert bench_peers.rel_diff(theirs, ours, init) < bench_peers.BF16_MISMATCH
-    assert 1e-5 < bench_peers.rel_diff(ours, f32, init) < 1e-2
+    assert 1e-5 < bench_peers.rel_diff(ours, f32, init) < bench_peers.BF16_MISMATCH

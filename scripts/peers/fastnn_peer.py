@@ -77,8 +77,8 @@ class FastnnContender:
             self.net = fastnn_net(point.sizes, **kw)
             self.fit_kw = {"lr": LR}
         self.epoch(nc)
-        if self.opt not in (None, point.opt) or precision != point.precision:
-            return None  # not the point's optimizer or precision: nothing to check against
+        if self.opt not in (None, point.opt):
+            return None  # not the point's optimizer: nothing to check against
         return [(np.array(W), np.array(b)) for W, b in zip(self.net.weights, self.net.biases)]
 
     def _export(self):
