@@ -272,7 +272,9 @@ def finish(res, names, args, log, loadavg, point, label):
             continue
         chk = entry.get("check")
         chk_s = "" if chk is None else f"  diff vs {entry['check_vs']}: {chk:.1e}"
-        if chk is not None and not chk < (BF16_MISMATCH if point.precision == "bf16" else 1e-2):
+        if cname == "fastnn-f32":  # (not the point's precision: how far bf16 is from float32)
+            chk_s += " (bf16 from float32)"
+        elif chk is not None and not chk < (BF16_MISMATCH if point.precision == "bf16" else 1e-2):
             chk_s += "  <-- MISMATCH"
         part = f" on first {entry['samples']} samples" if entry["partial"] else ""
         log(f"  {cname:10s} median {entry['median_s'] * 1e3:9.2f} ms  best "
