@@ -311,7 +311,7 @@ def _load(name: str) -> int:
         omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
         symbols["dnnl_gemm_bf16bf16f32"] = fn
         for f in ("omp_get_max_threads", "omp_set_num_threads"):
-            symbols[f] = ctypes.cast(getattr(omp, f), ctypes.c_void_p).value
+            symbols[f] = _address(getattr(omp, f))
     for symbol, address in {**_stand_ins(), **symbols}.items():
         if ll.address_of_symbol(symbol) is None or symbol in symbols:
             ll.add_symbol(symbol, address)
@@ -322,7 +322,7 @@ def _open(paths: list[str], symbol: str, what: str) -> tuple[ctypes.CDLL, int]:
     for path in paths:
         try:
             lib = ctypes.CDLL(path)
-            return lib, ctypes.cast(getattr(lib, symbol), ctypes.c_void_p).value
+            return lib, _address(getattr(lib, symbol))
         except (OSError, AttributeError):
             continue
     raise OSError(f"{what} was not found: {BF16_EXTRA}")
@@ -344,7 +344,14 @@ def _stand_ins() -> dict[str, int]:
             ("omp_get_max_threads", ctypes.CFUNCTYPE(ctypes.c_int)(lambda: 1)),
             ("omp_set_num_threads", ctypes.CFUNCTYPE(None, ctypes.c_int)(lambda n: None)),
         ])
-    return {name: ctypes.cast(fn, ctypes.c_void_p).value for name, fn in _STAND_INS}
+    return {name: _address(fn) for name, fn in _STAND_INS}
+
+
+def _address(fn: Any) -> int:
+    """A ctypes function's address (never NULL: ctypes raises for a missing symbol first)."""
+    address = ctypes.cast(fn, ctypes.c_void_p).value
+    assert address is not None
+    return address
 
 
 @intrinsic

@@ -64,25 +64,25 @@ def main(argv: list[str] | None = None) -> int:
         dst = [np.empty(n, np.uint16) for n in blocks]
         steps = point.n // point.batch
 
-        def casts() -> float:
+        def casts(src: list, dst: list, steps: int) -> float:
             t = time.perf_counter()
             for _ in range(steps):
                 for a, b in zip(src, dst):
                     _blas.to_bf16(a, 0, a.size, a.size, 1, b, 0)
             return time.perf_counter() - t
 
-        def epoch() -> float:
+        def epoch(net: fastnn.Network, X: np.ndarray, Y: np.ndarray, batch: int, kw: dict) -> float:
             t = time.perf_counter()
-            net.fit(X, Y, epochs=1, batch_size=point.batch, shuffle=False, threads=1, **kw)
+            net.fit(X, Y, epochs=1, batch_size=batch, shuffle=False, threads=1, **kw)
             return time.perf_counter() - t
 
-        casts(), epoch()  # compile, warm up
+        casts(src, dst, steps), epoch(net, X, Y, point.batch, kw)  # compile, warm up
         tc, te = [], []
         for _ in range(args.rounds):
             time.sleep(0.25)
-            tc.append(casts())
+            tc.append(casts(src, dst, steps))
             time.sleep(0.25)
-            te.append(epoch())
+            te.append(epoch(net, X, Y, point.batch, kw))
         c, e = statistics.median(tc), statistics.median(te)
         print(f"| {point.name} | {point.sizes} | {point.batch} | {sum(blocks):,} | {c * 1e3:.1f} | "
               f"{e * 1e3:.1f} | {c / e:.0%} |", flush=True)

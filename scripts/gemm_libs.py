@@ -11,11 +11,20 @@ A M×K and B K×N row-major (the call a layer's forward product makes), best of 
 MKL runs twice: as it comes, and with ``MKL_CBWR=AUTO,STRICT`` (conditional numerical
 reproducibility: the same bits on every run and thread count of one CPU). Prints GFLOP/s per
 shape, library and thread count, and MKL's ratio to OpenBLAS.
+
+``--bf16`` (issue 23's table, which ``fastnn._blas`` chooses the bf16 library from): the bf16
+GEMMs with float32 accumulation, MKL's ``cblas_gemm_bf16bf16f32`` (sequential at one thread:
+its bf16 path ignores MKL_NUM_THREADS=1) and oneDNN's ``dnnl_gemm_bf16bf16f32`` (OMP_NUM_THREADS
+threads), against OpenBLAS's float32 sgemm; the worker checks each product against NumPy's
+float32 product of the same bf16 values.
+
+    python scripts/gemm_libs.py --bf16 --threads 1
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import glob
 import json
 import os
@@ -26,7 +35,8 @@ import time
 # (M, K, N): square, an mnist layer (B=128, 784 → 512), a large layer (B=256, 2048 → 2048), and
 # the small and medium nets' products, where a call's overhead counts
 SHAPES = [(2048, 2048, 2048), (128, 784, 512), (256, 2048, 2048), (64, 256, 256), (32, 64, 64), (32, 32, 32)]
-LIBS = ("openblas", "mkl", "mkl-cnr")
+LIBS = ("openblas", "mkl", "mkl-cnr", "mkl-bf16", "onednn-bf16")
+BF16_LIBS = ("openblas", "mkl-bf16", "onednn-bf16")  # --bf16: issue 23's table of bf16 GEMM libraries
 
 
 def _sgemm(lib: str):
@@ -50,10 +60,67 @@ def _sgemm(lib: str):
     return fn
 
 
+def _bf16_gemm(lib: str):
+    """A row-major C = A·B call with bf16 A, B (uint16 arrays) and float32 C: (call, its args
+    for A, B, C and the shape)."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from fastnn import _blas
+
+    name = lib.split("-")[0]
+    paths = _blas._mkl_paths() if name == "mkl" else _blas._onednn_paths()
+    if not paths:
+        raise SystemExit(f"{name} is not installed: pip install \"fastnn[bf16]\"")
+    dll = ctypes.CDLL(paths[0])
+    i, i64, f, vp = ctypes.c_int, ctypes.c_int64, ctypes.c_float, ctypes.c_void_p
+    if name == "mkl":
+        fn = dll.cblas_gemm_bf16bf16f32
+        fn.restype, fn.argtypes = None, [i] * 6 + [f, vp, i, vp, i, f, vp, i]
+        return lambda A, B, C, M, K, N: fn(101, 111, 111, M, N, K, 1.0, A.ctypes.data, K, B.ctypes.data, N, 0.0,
+                                           C.ctypes.data, N)
+    fn = dll.dnnl_gemm_bf16bf16f32
+    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_char] * 2 + [i64] * 3 + [f, vp, i64, vp, i64, f, vp, i64]
+    return lambda A, B, C, M, K, N: fn(b"N", b"N", M, N, K, 1.0, A.ctypes.data, K, B.ctypes.data, N, 0.0,
+                                       C.ctypes.data, N)
+
+
+def _bf16_worker(lib: str) -> None:
+    import numpy as np
+
+    gemm = _bf16_gemm(lib)
+    for line in sys.stdin:
+        M, K, N, repeats = json.loads(line)
+        rng = np.random.default_rng(0)
+        A = (rng.standard_normal((M, K), dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
+        B = (rng.standard_normal((K, N), dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
+        C = np.empty((M, N), np.float32)
+        gemm(A, B, C, M, K, N)
+        ref = (A.astype(np.uint32) << 16).view(np.float32) @ (B.astype(np.uint32) << 16).view(np.float32)
+        assert np.allclose(C, ref, rtol=1e-3, atol=1e-3 * np.sqrt(K)), "wrong product"
+        _report((M, K, N), functools.partial(gemm, A, B, C, M, K, N), repeats)
+
+
+def _report(shape: tuple[int, int, int], call, repeats: int) -> None:
+    """Time ``call`` (one product of ``shape``), best of ``repeats`` timings of about 0.2 GFLOP
+    each with a pause before each; print its JSON line."""
+    M, K, N = shape
+    calls = max(1, int(2e8 / (2 * M * K * N)))
+    best = float("inf")
+    for _ in range(repeats):
+        time.sleep(0.1)
+        t = time.perf_counter()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.perf_counter() - t) / calls)
+    print(json.dumps({"shape": [M, K, N], "gflops": 2 * M * K * N / best / 1e9}), flush=True)
+
+
 def worker(lib: str, threads: int) -> None:
     """Time the shapes named on stdin, one JSON line each: {"shape", "gflops"}."""
     import numpy as np
 
+    if lib.endswith("-bf16"):
+        _bf16_worker(lib)
+        return
     sgemm = _sgemm(lib)
     for line in sys.stdin:
         M, K, N, repeats = json.loads(line)
@@ -69,15 +136,7 @@ def worker(lib: str, threads: int) -> None:
                 ctypes.byref(i(K)), ctypes.byref(zero), C.ctypes.data, ctypes.byref(i(N))]
         sgemm(*args)
         assert np.allclose(C, A @ B, rtol=1e-3, atol=1e-3 * np.sqrt(K)), "wrong product"
-        calls = max(1, int(2e8 / (2 * M * K * N)))  # about 0.2 GFLOP per timing
-        best = float("inf")
-        for _ in range(repeats):
-            time.sleep(0.1)
-            t = time.perf_counter()
-            for _ in range(calls):
-                sgemm(*args)
-            best = min(best, (time.perf_counter() - t) / calls)
-        print(json.dumps({"shape": [M, K, N], "gflops": 2 * M * K * N / best / 1e9}), flush=True)
+        _report((M, K, N), functools.partial(sgemm, *args), repeats)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -85,7 +144,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--shapes", default="default", help='"M,K,N;M,K,N" (default: the issue\'s and the grid\'s)')
-    ap.add_argument("--libs", default=",".join(LIBS), help="which of " + ",".join(LIBS))
+    ap.add_argument("--libs", default="openblas,mkl,mkl-cnr", help="which of " + ",".join(LIBS))
+    ap.add_argument("--bf16", action="store_true", help="the bf16 GEMMs (MKL's, oneDNN's) against "
+                    "OpenBLAS's float32 sgemm: --libs " + ",".join(BF16_LIBS))
     ap.add_argument("--worker", nargs=2, metavar=("LIB", "THREADS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -93,18 +154,21 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     shapes = (SHAPES if args.shapes == "default"
               else [tuple(int(v) for v in s.split(",")) for s in args.shapes.split(";")])
-    libs = tuple(args.libs.split(","))
+    libs = BF16_LIBS if args.bf16 else tuple(args.libs.split(","))
     if not set(libs) <= set(LIBS):
         ap.error(f"--libs: choose from {','.join(LIBS)}")
     out: dict = {}
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
-    print(f"CPU: {cpu}; best of {args.repeats}; GFLOP/s of C = A·B, float32, A M×K, B K×N")
+    print(f"CPU: {cpu}; best of {args.repeats}; GFLOP/s of C = A·B, A M×K, B K×N; float32, or bf16 A, B "
+          "and float32 C (*-bf16)")
     for threads in (int(t) for t in args.threads.split(",")):
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                    OMP_NUM_THREADS=str(threads))
         procs = {}
         for lib in libs:
             e = dict(env, MKL_CBWR="AUTO,STRICT") if lib == "mkl-cnr" else env
+            if lib == "mkl-bf16" and threads == 1:  # (its bf16 GEMM ignores MKL_NUM_THREADS=1)
+                e = dict(e, MKL_THREADING_LAYER="SEQUENTIAL")
             procs[lib] = subprocess.Popen([sys.executable, __file__, "--worker", lib, str(threads)], env=e,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:

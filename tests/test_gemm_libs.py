@@ -25,3 +25,17 @@ def test_each_library_multiplies_right_and_gets_a_rate(libs, capsys):
 def test_unknown_library_is_refused():
     with pytest.raises(SystemExit):
         gemm_libs.main(["--libs", "atlas"])
+
+
+def test_the_bf16_libraries_multiply_right_and_get_a_rate(capsys):
+    """--bf16: each installed bf16 GEMM's product checked against NumPy's, then timed."""
+    from fastnn import _blas
+
+    libs = ["openblas"] + [f"{n}-bf16" for n, paths in (("mkl", _blas._mkl_paths()), ("onednn", _blas._onednn_paths()))
+                           if paths]
+    if len(libs) == 1:
+        pytest.skip("no bf16 GEMM library installed (fastnn[bf16])")
+    out = gemm_libs.main(["--libs", ",".join(libs), "--shapes", "17,33,9;32,32,32", "--threads", "1",
+                          "--repeats", "1"])
+    assert set(out) == {(lib, 1, s) for lib in libs for s in [(17, 33, 9), (32, 32, 32)]}
+    assert all(v > 0 for v in out.values())
