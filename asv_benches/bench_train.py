@@ -85,3 +85,31 @@ class ShortCalls:
 
     def time_predict_one_row(self, net):
         self.net.predict(self.X)
+
+
+class MixedPrecisionEpoch:
+    """One epoch of ``Network(precision=...)`` on [784, 2048, 2048, 10] at B = 256 (issue 23's
+    `large`), 512 rows, shuffled, one thread: bf16 products against the float32 epoch. Skipped
+    where bf16 cannot run (no AVX512_BF16/AMX-BF16, no bf16 library) or at commits before it."""
+
+    params = [["float32", "bf16"]]
+    param_names = ["precision"]
+    number = 1
+
+    def setup(self, precision):
+        require("fit")
+        if "precision" not in inspect.signature(Network.__init__).parameters:
+            raise NotImplementedError("Network has no precision argument at this commit")
+        import fastnn
+
+        if precision == "bf16" and fastnn.bf16_missing():
+            raise NotImplementedError(fastnn.bf16_missing())
+        warm_jit("float32")
+        sizes = [784, 2048, 2048, 10]
+        self.X, self.Y = regression_data(512, "float32", n_in=sizes[0], n_out=sizes[-1])
+        self.net = fresh_net(sizes, "float32")
+        self.net.precision = precision
+        self.net.fit(self.X[:256], self.Y[:256], epochs=1, batch_size=256, lr=LR, threads=1)  # (compiles)
+
+    def time_fit_epoch(self, precision):
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=256, lr=LR, seed=0, threads=1)
