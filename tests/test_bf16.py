@@ -268,3 +268,17 @@ def test_lbfgs_refuses_bf16():
     reg = fastnn.MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", precision="bf16")
     with pytest.raises(ValueError, match=r"precision='bf16'.*L-BFGS.*solver='adam'"):
         reg.fit(np.zeros((8, 2)), np.zeros(8))
+
+
+def test_a_pickled_net_keeps_its_precision_and_a_saved_one_starts_in_float32(tmp_path, monkeypatch):
+    """A pickle (what a Dask worker receives) carries the setting; the model file does not."""
+    import pickle
+
+    import llvmlite.binding as ll
+
+    monkeypatch.setattr(ll, "get_host_cpu_features", lambda: {"avx512bf16": True})
+    monkeypatch.setattr(_blas, "bf16_library", lambda: "onednn")  # (the check passes anywhere)
+    net = Network([4, 8, 1], seed=0, precision="bf16")
+    assert pickle.loads(pickle.dumps(net)).precision == "bf16"
+    net.save(tmp_path / "m.npz")
+    assert Network.load(tmp_path / "m.npz").precision == "float32"
