@@ -286,15 +286,33 @@ def require_bf16(what: str = "precision") -> None:
 
 @functools.cache
 def _load(name: str) -> int:
-    """Load one bf16 GEMM library (OSError if missing) and set it up for the kernels: MKL at
-    its sequential layer with conditional numerical reproducibility on (the same bits on every
-    run on one CPU, whatever the buffers' alignment); oneDNN's OpenMP is kept at one thread by
-    each call. Every symbol the kernels' bf16 call names is then known to Numba's linker: the
-    library's, or a stand-in for the other one (which that call never reaches). Returns the
-    library's code (its index in BF16_LIBRARIES)."""
+    """Load one bf16 GEMM library (OSError if missing) and set it up for the kernels (``_symbols``).
+    Every symbol the kernels' bf16 call names is then known to Numba's linker: both libraries'
+    where both are installed (a kernel links them once, so a later switch of library, e.g. by
+    FASTNN_BF16_GEMM, must find the real ones already there), else a stand-in for the missing
+    one's (which that call never reaches). Returns the library's code (its index in
+    BF16_LIBRARIES)."""
     import llvmlite.binding as ll
 
-    symbols: dict[str, int] = {}
+    symbols = dict(_symbols(name))
+    for other in BF16_LIBRARIES:
+        if other != name:
+            try:
+                symbols.update(_symbols(other))
+            except OSError:
+                pass
+    for symbol, address in {**_stand_ins(), **symbols}.items():
+        if symbol in symbols or ll.address_of_symbol(symbol) is None:
+            ll.add_symbol(symbol, address)
+    return BF16_LIBRARIES.index(name)
+
+
+@functools.cache
+def _symbols(name: str) -> dict[str, int]:
+    """One library loaded and set up, its kernel symbols' addresses; OSError if missing. MKL at
+    its sequential layer with conditional numerical reproducibility on (the same bits on every
+    run on one CPU, whatever the buffers' alignment); oneDNN's OpenMP is held at one thread by
+    each call (the kernels call omp_set_num_threads around it)."""
     if name == "mkl":
         lib, fn = _open(_mkl_paths(), "cblas_gemm_bf16bf16f32", "Intel MKL with cblas_gemm_bf16bf16f32")
         lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
@@ -305,17 +323,11 @@ def _load(name: str) -> int:
         lib.MKL_CBWR_Set.restype = ctypes.c_int
         lib.MKL_CBWR_Set.argtypes = [ctypes.c_int]
         lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
-        symbols["cblas_gemm_bf16bf16f32"] = fn
-    else:
-        _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32")
-        omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
-        symbols["dnnl_gemm_bf16bf16f32"] = fn
-        for f in ("omp_get_max_threads", "omp_set_num_threads"):
-            symbols[f] = _address(getattr(omp, f))
-    for symbol, address in {**_stand_ins(), **symbols}.items():
-        if ll.address_of_symbol(symbol) is None or symbol in symbols:
-            ll.add_symbol(symbol, address)
-    return BF16_LIBRARIES.index(name)
+        return {"cblas_gemm_bf16bf16f32": fn}
+    _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32")
+    omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
+    return {"dnnl_gemm_bf16bf16f32": fn,
+            **{f: _address(getattr(omp, f)) for f in ("omp_get_max_threads", "omp_set_num_threads")}}
 
 
 def _open(paths: list[str], symbol: str, what: str) -> tuple[ctypes.CDLL, int]:

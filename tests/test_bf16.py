@@ -228,7 +228,7 @@ def test_a_library_search_reports_what_it_looked_for(monkeypatch):
     monkeypatch.setattr(_blas, "_mkl_paths", lambda: ["/nowhere/libmkl_rt.so.2"])
     with pytest.raises(OSError, match=r"Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install "
                                       r"\"fastnn\[bf16\]\""):
-        _blas._load.__wrapped__("mkl")
+        _blas._symbols.__wrapped__("mkl")
 
 
 def test_the_library_is_chosen_by_the_cpus_table_or_the_override(monkeypatch):
