@@ -493,20 +493,23 @@ def _mm_impl(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb
     def bf16(kernel_path, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, a_is_w,
              b_is_w):
         hw, ua, ub, lib = kernel_path[1], kernel_path[2], kernel_path[3], kernel_path[4]
-        nt = ord("n")
-        # op(A) is m × k: stored as m × k (no transpose) or k × m, column-major
-        ra, ca = (np.int64(m), np.int64(k)) if transa == nt else (np.int64(k), np.int64(m))
-        rb, cb = (np.int64(k), np.int64(n)) if transb == nt else (np.int64(n), np.int64(k))
-        A, a0, la = hw, np.int64(ao), np.int64(lda)
-        if not a_is_w:
-            to_bf16(a, np.int64(ao), np.int64(lda), ra, ca, ua, 0)
-            A, a0, la = ua, np.int64(0), ra
-        B, b0, lb = hw, np.int64(bo), np.int64(ldb)
-        if not b_is_w:
-            to_bf16(b, np.int64(bo), np.int64(ldb), rb, cb, ub, 0)
-            B, b0, lb = ub, np.int64(0), rb
+        # op(A) is m × k, op(B) k × n
+        A, a0, la = _operand(a, ao, lda, transa, m, k, a_is_w, hw, ua)
+        B, b0, lb = _operand(b, bo, ldb, transb, k, n, b_is_w, hw, ub)
         return _gemm_bf16(lib, transa, transb, m, n, k, alpha, A, a0, la, B, b0, lb, beta, c, co, ldc)
     return bf16
+
+
+@jit(inline=True)
+def _operand(x, xo, ld, trans, r, c, is_w, hw, buf):
+    """(bf16 array, offset, leading dimension) of a GEMM operand op(X) of r × c: a W read from the
+    bf16 θ ``hw`` at its own offset, or X's block (stored r × c, or c × r when transposed,
+    column-major) cast into ``buf``."""
+    if is_w:
+        return hw, np.int64(xo), np.int64(ld)
+    rows, cols = (np.int64(r), np.int64(c)) if trans == ord("n") else (np.int64(c), np.int64(r))
+    to_bf16(x, np.int64(xo), np.int64(ld), rows, cols, buf, 0)
+    return buf, np.int64(0), rows
 
 
 @overload(_fresh_w)

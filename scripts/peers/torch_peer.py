@@ -28,6 +28,7 @@ modules a point does not use left out; where the layer has a skip it is wrapped 
 A point with dropout is checked on a twin model with no Dropout modules (the libraries' masks
 differ); the timed model is then built afresh and warmed up on the same samples.
 """
+import contextlib
 import functools
 import time
 
@@ -146,22 +147,13 @@ class TorchContender:
     def epoch(self, ns):
         model, opt, loss_fn, X, Y, B = self.model, self.opt, self.loss, self.X, self.Y, self.batch
         ns = min(ns, self.n)
-        if self.bf16:
-            return self._epoch_bf16(ns)
+        # bf16: the forward pass under autocast, the loss on its float32 output (float32: the
+        # model's output is float32 already, and .float() returns it as it is)
+        autocast = (functools.partial(self.torch.autocast, "cpu", dtype=self.torch.bfloat16) if self.bf16
+                    else contextlib.nullcontext)
         t = time.perf_counter()
         for i in range(0, ns, B):
-            loss = loss_fn(model(X[i:i + B]), Y[i:i + B])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return time.perf_counter() - t, ns
-
-    def _epoch_bf16(self, ns):
-        model, opt, loss_fn, X, Y, B = self.model, self.opt, self.loss, self.X, self.Y, self.batch
-        autocast = self.torch.autocast
-        t = time.perf_counter()
-        for i in range(0, ns, B):
-            with autocast("cpu", dtype=self.torch.bfloat16):
+            with autocast():
                 out = model(X[i:i + B])
             loss = loss_fn(out.float(), Y[i:i + B])
             opt.zero_grad()
