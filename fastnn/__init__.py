@@ -14,7 +14,7 @@ Examples
 """
 from typing import TYPE_CHECKING, Any
 
-from ._blas import bf16_missing
+from ._blas import bf16_missing, gemm_library
 from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History
 from .losses import LOSSES
@@ -39,4 +39,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
 __all__ = ["ACTIVATIONS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "AdamW", "Backprop",
            "Callback", "DivergedError", "EarlyStopping", "History", "Network", "Optimizer", "RMSprop",
-           "__version__", "bf16_missing"]
+           "__version__", "bf16_missing", "gemm_library"]

@@ -6,8 +6,10 @@ kernels need more: the SGD step W^[k] ← W^[k] − (lr/B)·Σ φ x̄ᵀ is one 
 β = 1 straight into θ (no gradient buffer, no extra pass), and operands addressed as flat
 buffers plus an offset (no views, whose reference counting costs tens of ns each).
 
-This calls the same ``numba_xxgemm`` helper that Numba's own ``np.dot`` uses (SciPy's BLAS),
-by symbol name, so kernels that use it still go to Numba's on-disk cache.
+It calls the Fortran ``sgemm``/``dgemm`` of the library chosen for this CPU (section "the GEMM
+library" below: SciPy's OpenBLAS, the one Numba's own ``np.dot`` uses, or Intel MKL) through a
+cell of function pointers named by symbol, so kernels that use it still go to Numba's on-disk
+cache and one compiled kernel serves either library.
 
 Mixed precision (``precision="bf16"``, section "bf16" below): ``_gemm_bf16`` calls oneDNN's
 ``dnnl_gemm_bf16bf16f32`` or Intel MKL's ``cblas_gemm_bf16bf16f32`` (bf16 operands, float32
@@ -53,7 +55,7 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
 
     def codegen(context, builder, sig, args):
         ta, tb, m_, n_, k_, al, a_, ao_, lda_, b_, bo_, ldb_, be, c_, co_, ldc_ = args
-        char, intp, voidp = ir.IntType(8), context.get_value_type(types.intp), cgutils.voidptr_t
+        char, voidp = ir.IntType(8), cgutils.voidptr_t
         dtype = sig.args[6].dtype
         ll_dtype = context.get_value_type(dtype)
 
@@ -69,20 +71,148 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
         def as_intp(val, ty):
             return context.cast(builder, val, ty, types.intp)
 
-        fnty = ir.FunctionType(ir.IntType(32), [char, char, char, intp, intp, intp, voidp, voidp,
-                                                intp, voidp, intp, voidp, voidp, intp])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+        # sgemm or dgemm of the library in use: a pointer read from fastnn's cell at each call
+        # (Fortran ABI: every argument by address, 32-bit integers)
+        i32 = ir.IntType(32)
+        cell = module_cell(builder.module)
+        slot = builder.gep(cell, [ir.Constant(i32, 0), ir.Constant(i32, _CELL_SLOT[dtype])])
+        p = voidp
+        fnty = ir.FunctionType(ir.VoidType(), [p] * 13)
+        fn = builder.bitcast(builder.load(slot), fnty.as_pointer())
+
+        def by_ref(val, llty):
+            ref = cgutils.alloca_once(builder, llty)
+            builder.store(val, ref)
+            return builder.bitcast(ref, voidp)
+
+        def int_ref(val, ty):
+            return by_ref(context.cast(builder, val, ty, types.int32), i32)
+
+        def trans_ref(val, ty):
+            return by_ref(builder.trunc(context.cast(builder, val, ty, types.intp), char), char)
+
         s = sig.args
-        return builder.call(fn, [
-            ir.Constant(char, _KIND[dtype]),
-            builder.trunc(as_intp(ta, s[0]), char), builder.trunc(as_intp(tb, s[1]), char),
-            as_intp(m_, s[2]), as_intp(n_, s[3]), as_intp(k_, s[4]),
-            scalar(al, s[5]), ptr(s[6], a_, as_intp(ao_, s[7])), as_intp(lda_, s[8]),
-            ptr(s[9], b_, as_intp(bo_, s[10])), as_intp(ldb_, s[11]),
-            scalar(be, s[12]), ptr(s[13], c_, as_intp(co_, s[14])), as_intp(ldc_, s[15]),
+        builder.call(fn, [
+            trans_ref(ta, s[0]), trans_ref(tb, s[1]), int_ref(m_, s[2]), int_ref(n_, s[3]), int_ref(k_, s[4]),
+            scalar(al, s[5]), ptr(s[6], a_, as_intp(ao_, s[7])), int_ref(lda_, s[8]),
+            ptr(s[9], b_, as_intp(bo_, s[10])), int_ref(ldb_, s[11]),
+            scalar(be, s[12]), ptr(s[13], c_, as_intp(co_, s[14])), int_ref(ldc_, s[15]),
         ])
+        return ir.Constant(i32, 0)
 
     return sig, codegen
+
+
+# ------------------------------------------------------------------------------ the GEMM library
+# Every float32 and float64 product of fit and predict goes to one library's Fortran sgemm or
+# dgemm, through a cell of two function pointers (symbol ``fastnn_gemm``) that ``_gemm`` reads
+# at each call. One compiled kernel serves either library, from Numba's on-disk cache too,
+# and the library can change without a recompile (``use_gemm``):
+#   "openblas"  SciPy's OpenBLAS: the sgemm Numba's own np.dot reaches (numba_xxgemm)
+#   "mkl"       Intel MKL (PyPI's mkl: ``pip install "fastnn[mkl]"``) at its sequential layer,
+#               with conditional numerical reproducibility on (MKL_CBWR AUTO,STRICT)
+# Which one runs is chosen per CPU from what was measured on one thread (fastnn's threads each
+# run their own GEMMs), never by timing at run time, so a seeded fit never depends on it.
+# float32, GFLOP/s MKL / OpenBLAS's (`python scripts/gemm_libs.py --threads 1`):
+#   Intel Xeon with AVX-512 (and AMX; issue 22's machine, MKL 2026.2): 4096³ 1.11×,
+#     128×784×512 (an mnist layer) 1.23×, 256×2048×2048 (a large layer) 1.15×: "mkl"
+#   AMD EPYC Zen 4 (AVX-512): 2048³ 0.91×, 128×784×512 1.02×, 256×2048×2048 0.94×,
+#     64×256×256 1.14×, 32×64×64 0.59×, 32³ 0.75× (MKL's small-product path is slow there):
+#     "openblas"
+#   any other CPU (not measured): "openblas"
+# FASTNN_GEMM=openblas|mkl overrides. Where the chosen MKL is not installed, OpenBLAS runs
+# (``gemm_library()`` tells which one runs). The two give the same products to float32
+# rounding, not bit for bit: they block and sum the k terms in other orders.
+GEMM_LIBRARIES = ("openblas", "mkl")
+MKL_EXTRA = 'pip install "fastnn[mkl]"'
+_CELL_SYMBOL = "fastnn_gemm"
+_CELL_SLOT = {types.float32: 0, types.float64: 1}
+_CELL = (ctypes.c_void_p * 2)()  # (sgemm, dgemm) of the library in use
+_IN_USE = ["openblas"]
+
+
+def module_cell(module: ir.Module) -> ir.GlobalVariable:
+    """The cell, declared in an LLVM module (resolved when the kernel is linked or loaded)."""
+    gv = module.globals.get(_CELL_SYMBOL)
+    if gv is None:
+        gv = ir.GlobalVariable(module, ir.ArrayType(cgutils.voidptr_t, 2), _CELL_SYMBOL)
+        gv.linkage = "external"
+    return gv
+
+
+def _cpu_vendor() -> str:
+    """The CPU's vendor string ("GenuineIntel", "AuthenticAMD", ...), or "" where unknown."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def gemm_order() -> tuple[str, ...]:
+    """The GEMM libraries to try on this CPU, best first (the table above), or the one
+    FASTNN_GEMM names; ValueError for another value of it."""
+    forced = os.environ.get("FASTNN_GEMM", "").strip().lower()
+    if forced:
+        if forced not in GEMM_LIBRARIES:
+            raise ValueError(f"FASTNN_GEMM must be one of {list(GEMM_LIBRARIES)}, got {forced!r}; "
+                             "unset it to choose by CPU")
+        return (forced, "openblas") if forced == "mkl" else (forced,)
+    if _cpu_vendor() == "GenuineIntel" and _cpu_features().get("avx512f", False):
+        return ("mkl", "openblas")
+    return ("openblas",)
+
+
+def gemm_library() -> str:
+    """The library fastnn's float32 and float64 products run on here: "openblas" (SciPy's) or
+    "mkl" (Intel MKL), chosen per CPU from measurements; ``FASTNN_GEMM=openblas|mkl``, set
+    before fastnn is imported, overrides (MKL needs ``pip install "fastnn[mkl]"``).
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> fastnn.gemm_library() in ("openblas", "mkl")
+    True
+    """
+    return _IN_USE[0]
+
+
+def use_gemm(name: str) -> str:
+    """Point the kernels' products at library ``name`` ("openblas" or "mkl"); returns the one
+    used before. OSError when MKL is missing. Not for use while another thread runs a kernel."""
+    if name not in GEMM_LIBRARIES:
+        raise ValueError(f"GEMM library must be one of {list(GEMM_LIBRARIES)}, got {name!r}")
+    s, d = _gemm_functions(name)
+    _CELL[0], _CELL[1] = s, d
+    before, _IN_USE[0] = _IN_USE[0], name
+    return before
+
+
+@functools.cache
+def _gemm_functions(name: str) -> tuple[int, int]:
+    """(sgemm, dgemm) addresses of a library, loaded and set up; OSError if missing."""
+    if name == "openblas":
+        from ._compat import cython_blas_function
+
+        return cython_blas_function("sgemm"), cython_blas_function("dgemm")
+    lib = _mkl()
+    return _address(lib.sgemm_), _address(lib.dgemm_)
+
+
+def _init_gemm() -> None:
+    """At import: the cell known to Numba's linker, pointing at this CPU's library."""
+    import llvmlite.binding as ll
+
+    ll.add_symbol(_CELL_SYMBOL, ctypes.addressof(_CELL))
+    for name in gemm_order():
+        try:
+            use_gemm(name)
+            return
+        except OSError:
+            continue
 
 
 # ------------------------------------------------------------------------------ one BLAS thread
@@ -200,6 +330,7 @@ BF16_LIBRARIES = ("onednn", "mkl")  # the bundle's library code is the index
 BF16_EXTRA = 'pip install "fastnn[bf16]"'
 _CBLAS_COL_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 102, 111, 112
 _MKL_THREADING_SEQUENTIAL = 1
+_MKL_INTERFACE_LP64 = 0
 _MKL_CBWR_AUTO, _MKL_CBWR_STRICT = 2, 0x10000  # conditional numerical reproducibility
 _MISSING = -1  # a library's status code from a stand-in (``_stand_ins``)
 
@@ -309,20 +440,14 @@ def _load(name: str) -> int:
 
 @functools.cache
 def _symbols(name: str) -> dict[str, int]:
-    """One library loaded and set up, its kernel symbols' addresses; OSError if missing. MKL at
-    its sequential layer with conditional numerical reproducibility on (the same bits on every
-    run on one CPU, whatever the buffers' alignment); oneDNN's OpenMP is held at one thread by
-    each call (the kernels call omp_set_num_threads around it)."""
+    """One library loaded and set up, its kernel symbols' addresses; OSError if missing. MKL as
+    ``_mkl`` sets it up; oneDNN's OpenMP is held at one thread by each call (the kernels call
+    omp_set_num_threads around it)."""
     if name == "mkl":
-        lib, fn = _open(_mkl_paths(), "cblas_gemm_bf16bf16f32", "Intel MKL with cblas_gemm_bf16bf16f32")
-        lib.MKL_Set_Threading_Layer.restype = ctypes.c_int
-        lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
-        if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
-            lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]  # (MKL already in use with threads)
-            lib.MKL_Set_Num_Threads(1)
-        lib.MKL_CBWR_Set.restype = ctypes.c_int
-        lib.MKL_CBWR_Set.argtypes = [ctypes.c_int]
-        lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
+        try:
+            fn = _address(_mkl().cblas_gemm_bf16bf16f32)
+        except (OSError, AttributeError):
+            raise OSError(f"Intel MKL with cblas_gemm_bf16bf16f32 was not found: {BF16_EXTRA}") from None
         return {"cblas_gemm_bf16bf16f32": fn}
     _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32")
     omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
@@ -338,6 +463,31 @@ def _open(paths: list[str], symbol: str, what: str) -> tuple[ctypes.CDLL, int]:
         except (OSError, AttributeError):
             continue
     raise OSError(f"{what} was not found: {BF16_EXTRA}")
+
+
+@functools.cache
+def _mkl() -> ctypes.CDLL:
+    """Intel MKL, loaded and set up once for both of fastnn's uses (float32/float64 GEMMs and
+    bf16's); OSError if missing. 32-bit integers (its LP64 interface, whatever
+    MKL_INTERFACE_LAYER says), its sequential layer (fastnn's threads each run their own
+    GEMMs), conditional numerical reproducibility on: the same bits on every run on one CPU,
+    whatever the buffers' alignment."""
+    for path in _mkl_paths():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError:
+            continue
+    else:
+        raise OSError(f"Intel MKL was not found: {MKL_EXTRA}")
+    for fn in (lib.MKL_Set_Interface_Layer, lib.MKL_Set_Threading_Layer, lib.MKL_CBWR_Set):
+        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+    lib.MKL_Set_Interface_Layer(_MKL_INTERFACE_LP64)  # (before any other MKL call)
+    if lib.MKL_Set_Threading_Layer(_MKL_THREADING_SEQUENTIAL) != _MKL_THREADING_SEQUENTIAL:
+        lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]  # (MKL already in use with threads)
+        lib.MKL_Set_Num_Threads(1)
+    lib.MKL_CBWR_Set(_MKL_CBWR_AUTO | _MKL_CBWR_STRICT)
+    return lib
 
 
 _STAND_INS: list[Any] = []  # the ctypes callbacks, kept alive
@@ -520,3 +670,6 @@ def _fresh_w_impl(kernel_path, theta, wo, n):
     def cast(kernel_path, theta, wo, n):
         to_bf16(theta, np.int64(wo), np.int64(n), np.int64(n), np.int64(1), kernel_path[1], np.int64(wo))
     return cast
+
+
+_init_gemm()

@@ -22,6 +22,7 @@ thread-count calls itself, through the controller's public ``dynlib``.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import importlib.machinery
 import importlib.util
@@ -166,6 +167,26 @@ def import_cython_blas():
             sys.modules.pop(name, None)
         if "scipy" in sys.modules:
             sys.modules["scipy"].__dict__.pop("linalg", None)
+
+
+def cython_blas_function(name: str) -> int:
+    """The address of SciPy's BLAS function ``name`` (``"sgemm"``, ``"dgemm"``): the one
+    Numba's GEMM helper (numba_xxgemm) calls, read the way that helper reads it, from the
+    Cython C-API table ``scipy.linalg.cython_blas.__pyx_capi__`` (a capsule per function;
+    the table is Cython's, stable across SciPy 1.x, and the capsule calls are CPython's)."""
+    import_cython_blas()
+    blas = sys.modules.get("scipy.linalg.cython_blas")
+    if blas is None:
+        import scipy.linalg.cython_blas as blas
+    capsule = blas.__pyx_capi__[name]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    address = get(capsule, get_name(capsule))
+    if not address:
+        raise OSError(f"SciPy's BLAS has no {name}")
+    return int(address)
 
 
 # ------------------------------------------------------------------------------ CPython

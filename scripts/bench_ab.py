@@ -8,6 +8,11 @@ loss and optimizer). Per grid point both are set up and warmed up (compile and f
 excluded), then timed in alternating order round by round (A B, B A, ...), with a pause before
 each timed epoch (BLAS workers spin after a call). Prints each side's median and best epoch
 and the ratio B/A of the medians: above 1, B is slower. Quote ratios, never one side's time.
+
+``--gemm A_LIB,B_LIB`` sets each side's FASTNN_GEMM (the GEMM library, ``fastnn._blas``): one
+checkout twice, on OpenBLAS and on MKL, is issue 22's per-CPU check of the library table:
+
+    python scripts/bench_ab.py . . --gemm openblas,mkl --only small,mnist,large
 """
 from __future__ import annotations
 
@@ -44,9 +49,10 @@ for line in sys.stdin:
 
 
 class Worker:
-    def __init__(self, checkout: str) -> None:
+    def __init__(self, checkout: str, gemm: str = "") -> None:
+        env = {**os.environ, "FASTNN_GEMM": gemm} if gemm else None
         self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, os.path.abspath(checkout), HERE],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def ask(self, line: str) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -70,7 +76,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--only", default="", help="comma-separated grid points (default: all)")
     ap.add_argument("--pause", type=float, default=0.3, help="seconds before each timed epoch")
+    ap.add_argument("--gemm", default="", help="FASTNN_GEMM of A and B, e.g. openblas,mkl (default: each CPU's)")
     args = ap.parse_args()
+    gemm = args.gemm.split(",") if args.gemm else ["", ""]
+    if len(gemm) != 2:
+        raise SystemExit("--gemm takes two libraries, A's and B's: e.g. --gemm openblas,mkl")
     points = [p for ps in WORKLOADS.values() for p in ps]
     if args.only:
         want = args.only.split(",")
@@ -78,7 +88,7 @@ def main() -> None:
     print("| point | A median ms | B median ms | A best | B best | B/A (median) |")
     print("|---|---|---|---|---|---|")
     for p in points:
-        workers = [Worker(args.a), Worker(args.b)]
+        workers = [Worker(args.a, gemm[0]), Worker(args.b, gemm[1])]
         try:
             for w in workers:
                 w.ask(f"setup {p.name}")

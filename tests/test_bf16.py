@@ -226,6 +226,7 @@ def test_no_bf16_library_is_refused_naming_the_install(monkeypatch):
 
 def test_a_library_search_reports_what_it_looked_for(monkeypatch):
     monkeypatch.setattr(_blas, "_mkl_paths", lambda: ["/nowhere/libmkl_rt.so.2"])
+    monkeypatch.setattr(_blas, "_mkl", _blas._mkl.__wrapped__)  # (not the MKL loaded already)
     with pytest.raises(OSError, match=r"Intel MKL with cblas_gemm_bf16bf16f32 was not found: pip install "
                                       r"\"fastnn\[bf16\]\""):
         _blas._symbols.__wrapped__("mkl")
