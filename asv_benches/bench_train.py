@@ -113,3 +113,39 @@ class MixedPrecisionEpoch:
 
     def time_fit_epoch(self, precision):
         self.net.fit(self.X, self.Y, epochs=1, batch_size=256, lr=LR, seed=0, threads=1)
+
+
+class GemmLibraryEpoch:
+    """One epoch of mnist's net [784, 512, 256, 10] at B = 128, 1,024 rows, one thread, on each
+    GEMM library the kernels can call (issue 22: SciPy's OpenBLAS or Intel MKL, chosen per CPU;
+    ``fastnn.gemm_library()``). Skipped where MKL is missing or at commits before the choice."""
+
+    params = [["openblas", "mkl"]]
+    param_names = ["library"]
+    number = 1
+
+    def setup(self, library):
+        require("fit")
+        from fastnn import _blas
+
+        if not hasattr(_blas, "use_gemm"):
+            raise NotImplementedError("no GEMM library choice at this commit")
+        try:
+            self.before = _blas.use_gemm(library)
+        except OSError as e:
+            raise NotImplementedError(str(e)) from None
+        warm_jit("float32")
+        sizes = [784, 512, 256, 10]
+        self.X, self.Y = regression_data(1024, "float32", n_in=sizes[0], n_out=sizes[-1])
+        self.net = fresh_net(sizes, "float32")
+        self.net.fit(self.X[:128], self.Y[:128], epochs=1, batch_size=128, lr=LR, threads=1)  # (compiles)
+
+    def teardown(self, library):
+        from fastnn import _blas
+
+        if hasattr(self, "before"):
+            _blas.use_gemm(self.before)
+
+    def time_fit_epoch(self, library):
+        self.net.fit(self.X, self.Y, epochs=1, batch_size=128, lr=LR, seed=0, threads=1)
+

@@ -14,6 +14,10 @@ compare):
   estimators' declarative parameter checks, which scikit-learn's own estimator checks expect.
   Fallback: copies of the parts the estimators use, with the same checks and messages.
 
+- SciPy 1.x, ``scipy.linalg.cython_blas.__pyx_capi__`` (``cython_blas_function``): the address
+  of its BLAS ``sgemm``/``dgemm`` (what Numba's own GEMM helper reads), for the kernels' GEMM
+  cell (``_blas``). No fallback: SciPy's BLAS is what the kernels call.
+
 Two neighbours use public API only and live here because they stand in for private code:
 ``import_cython_blas`` (scipy.linalg loaded lazily, the start-up half of the light load) and
 ``check_sample_weight`` (scikit-learn's private ``_check_sample_weight``, rewritten on
@@ -175,10 +179,9 @@ def cython_blas_function(name: str) -> int:
     Cython C-API table ``scipy.linalg.cython_blas.__pyx_capi__`` (a capsule per function;
     the table is Cython's, stable across SciPy 1.x, and the capsule calls are CPython's)."""
     import_cython_blas()
-    blas = sys.modules.get("scipy.linalg.cython_blas")
-    if blas is None:
-        import scipy.linalg.cython_blas as blas
-    capsule = blas.__pyx_capi__[name]
+    if "scipy.linalg.cython_blas" not in sys.modules:
+        importlib.import_module("scipy.linalg.cython_blas")
+    capsule = sys.modules["scipy.linalg.cython_blas"].__pyx_capi__[name]
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
     get = ctypes.pythonapi.PyCapsule_GetPointer

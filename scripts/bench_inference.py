@@ -56,7 +56,7 @@ import time
 
 from peers.busy import LABEL as BUSY_LABEL
 from peers.busy import Spinner, conditions, interleaved
-from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, n_params, thread_env, torch_threads
+from peers.common import fmt_bytes, fmt_num, fmt_rate, indent, machine_line, n_params, thread_env, torch_threads
 
 SHAPES = {  # name -> (sizes, rows of the throughput setting)
     "seed": ([2, 2, 1], 100_000),
@@ -371,6 +371,7 @@ def main(argv=None):
         + {"quiet": "", "busy": f"; {BUSY_LABEL} during every timed run",
            "quiet,busy": f"; every contender timed quiet and with {BUSY_LABEL}, the two "
                          "conditions interleaved (alternating by round)"}[",".join(args.conditions)])
+    log(machine_line())
     load = os.getloadavg()[0]
     if load > 0.5 * (os.cpu_count() or 1):
         log(f"NOTE: the machine is busy (1-min load average {load:.1f} on {os.cpu_count()} "

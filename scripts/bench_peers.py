@@ -104,6 +104,7 @@ from peers.common import (
     fmt_rate,
     indent,
     init_pairs,
+    machine_line,
     n_params,
     thread_env,
 )
@@ -493,6 +494,7 @@ def main(argv=None):
     log(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"threads={args.threads}; rounds={args.rounds} (stat: {args.stat}); "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '<unset>')}{busy}")
+    log(machine_line())
     try:
         from threadpoolctl import threadpool_info
 

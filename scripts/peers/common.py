@@ -125,6 +125,20 @@ EPS = 1e-5  # layer and batch norm's eps, as torch's defaults
 BN_MOMENTUM = 0.1  # running <- (1 - m) running + m batch statistic (variance: unbiased)
 
 
+def machine_line():
+    """The CPU's model name and the GEMM library fastnn's products run on here (fastnn's table
+    per CPU, or FASTNN_GEMM): every figure a run prints belongs to both."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    from fastnn import gemm_library
+
+    return f"CPU: {model}; fastnn's GEMM library: {gemm_library()}"
+
+
 def make_data(point):
     """Deterministic float32 inputs and targets, the same in every process: (X, Y) for a
     regression point, (X, labels) for a classification point, labels (N,) int64 in
