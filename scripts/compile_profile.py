@@ -1,6 +1,6 @@
 """Where a cold start's compile time goes: seconds per kernel, compiling its own body only.
 
-    NUMBA_CACHE_DIR=$(mktemp -d) python scripts/compile_profile.py [--session] [--top 15]
+    NUMBA_CACHE_DIR=$(mktemp -d) python scripts/compile_profile.py [--session] [--top 15] [--net "norm='layer'"]
 
 Run it with an empty NUMBA_CACHE_DIR (else kernels load from the cache and nothing compiles).
 It fits `small` [8,32,32,1] for one epoch (SGD, float32, batch 32, one thread); ``--session``
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--session", action="store_true", help="every main entry point, not only the first fit")
     ap.add_argument("--top", type=int, default=15, help="kernels to list")
+    ap.add_argument("--net", default="", help="Network keywords of the first fit, e.g. \"norm='layer'\"")
     a = ap.parse_args(argv)
     if not os.environ.get("NUMBA_CACHE_DIR"):
         print("note: NUMBA_CACHE_DIR is not set; kernels already in the default cache load instead of compiling")
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         fn()
         steps.append((name, time.perf_counter() - t))
 
-    net = Network([8, 32, 32, 1], seed=0)
+    net = eval(f"Network([8, 32, 32, 1], seed=0, {a.net})", {"Network": Network})
     step("first fit", lambda: net.fit(X, Y, epochs=1, batch_size=32, threads=1))
     if a.session:
         step("adam", lambda: net.fit(X, Y, epochs=1, batch_size=32, optimizer="adam", threads=1))
