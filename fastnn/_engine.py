@@ -438,10 +438,11 @@ class Engine:
         self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
         self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
+        self.short_roads: dict[int, Any] = {}  # row count → fit's kept set-up (``training._short_road``)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("shape", "_local", "_unrolled", "thread_choice", "_no_run", "_no_sw"):
+        for key in ("shape", "_local", "_unrolled", "thread_choice", "_no_run", "_no_sw", "short_roads"):
             state.pop(key)
         return state
 

@@ -24,7 +24,7 @@ import numpy as np
 from . import _validate
 from . import losses as _losses
 from . import optimizers as _opt
-from ._engine import FUSED, Engine, Trainer, all_finite, readonly
+from ._engine import FUSED, THREADED_MIN_WORK, Engine, Trainer, all_finite, readonly
 from ._guard import GuardedTheta
 from ._sparse import SparseRows
 from .callbacks import Callback, History, deferred_interrupt
@@ -90,6 +90,14 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         early_stopping: Any = None, callbacks: Any = None, metrics: Any = None) -> History:
     """``Network.fit`` (see there); θ, the engine and the generator are the network's own.
     (Positional after X, Y, in ``Network.fit``'s order: keywords cost a µs on one-row fits.)"""
+    if (type(X) is np.ndarray and type(Y) is np.ndarray and lr is None and threads is None and optimizer is None
+            and sample_weight is None and validation_data is None and callbacks is None and early_stopping is None
+            and metrics is None and seed is None and not verbose and type(validation_split) is float
+            and validation_split == 0 and type(epochs) is int and epochs > 0 and type(batch_size) is int
+            and 0 < len(X) <= min(batch_size, SHORT_ROWS)):
+        road = _short_road(net, engine, len(X))
+        if road is not None:
+            return road.fit(theta, rng, X, Y, epochs, shuffle and len(X) > 1)
     if type(epochs) is not int or epochs <= 0:  # (the common case checked first: short calls)
         epochs = _validate.positive_int("epochs", epochs)
     if type(batch_size) is not int or batch_size <= 0:
@@ -240,10 +248,12 @@ class _Loop:
         self.shuffle, self.rng = shuffle, rng
         self.history = History()
 
-    def epochs(self, trainer: Trainer, epochs: int, verbose: bool) -> History:
-        d, opt, history = self.data, self.opt, self.history
+    def buffers(self, batch: int) -> None:
+        """The fit's buffers: the epoch's row order, the weights in it, θ's rollback copy and the
+        gradient (``_ShortRoad`` keeps them across its calls: same rows, optimizer and θ)."""
+        d, opt = self.data, self.opt
         N = len(d.X)
-        self.n_batches = -(-N // trainer.batch)
+        self.n_batches = -(-N // batch)
         # With shuffle, each epoch's order is a fresh permutation of ``order``; without, the
         # kernels read rows in place and never look at perm. (Shuffling one row draws nothing.)
         self.order = np.arange(N if self.shuffle else 0, dtype=np.int64)
@@ -251,10 +261,16 @@ class _Loop:
         self.swp = d.sw.copy() if self.shuffle else d.sw  # the weights in the epoch's order
         self.swp_view = readonly(self.swp)  # what the kernels read
         self.backup = np.empty_like(self.theta.array)  # θ at the last finite epoch, for rollback
-        self.state = opt.bind(self.net.n_params, self.net.dtype)
         # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
         self.code = FUSED if opt.fused else opt.code
         self.grad = self.theta.array[:0] if opt.fused else np.empty_like(self.theta.array)
+
+    def epochs(self, trainer: Trainer, epochs: int, verbose: bool, kept: bool = False) -> History:
+        """Runs the epochs; ``kept``: ``buffers`` are set already (the short road)."""
+        d, opt, history = self.data, self.opt, self.history
+        if not kept:
+            self.buffers(trainer.batch)
+        self.state = opt.bind(self.net.n_params, self.net.dtype)
         for cb in d.callbacks:
             cb.on_train_begin(self.net, history)
         epoch_iter: Any = range(1, epochs + 1)
@@ -392,3 +408,65 @@ class _Loop:
             bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"}, refresh=False)
         self.theta.publish()
         return stop
+
+
+# ------------------------------------------------------------------------------ the short road
+# A fit of at most one batch of rows (a one-row fit: online learning, a training loop of its
+# own) with fit's defaults otherwise spends most of its time setting up, not training (issue 22:
+# 35 µs a call on [8,32,32,1], 2.5 µs of it in the kernel). The short road keeps that set-up:
+# the trainer, the row order, the rollback copy and the gradient buffer, per row count, for the
+# network's current optimizer; each call checks X and Y, takes θ, and runs the same epochs
+# (``_Loop.epochs``) as the full road, so the two give the same bits.
+SHORT_ROWS = 256  # at most this many rows take the short road
+
+
+def _short_road(net: Network, engine: Engine, N: int) -> _ShortRoad | None:
+    """The kept set-up for a default fit of N rows (one batch), or None when the call takes the
+    full road: a first fit (no optimizer yet), clipping, a preprocess or feature names to check,
+    bf16, batch norm on one row (the full road refuses it), a memory-mapped optimizer state, or
+    a batch worth threads (whose count the full road plans afresh)."""
+    opt = net.optimizer
+    if (opt is None or opt.clip_norm is not None or net.preprocess is not None or net.feature_names_in_ is not None
+            or engine.precision != "float32" or (N == 1 and "batch" in net.norm)
+            or N * engine.row_work >= THREADED_MIN_WORK or (opt.state is not None and not opt.state.flags.writeable)):
+        return None
+    roads: dict[int, _ShortRoad] = engine.short_roads
+    road = roads.get(N)
+    if road is None or road.opt is not opt or road.fused != opt.fused or road.dtype != net.dtype:
+        road = roads[N] = _ShortRoad(net, engine, opt, N)
+    return road
+
+
+class _ShortRoad:
+    """One row count's kept set-up (``_short_road``)."""
+
+    def __init__(self, net: Network, engine: Engine, opt: _opt.Optimizer, N: int) -> None:
+        self.net, self.engine, self.opt, self.dtype, self.fused = net, engine, opt, net.dtype, opt.fused
+        self.loss = _losses.get(net.loss_name)
+        self.trainer = engine.trainer(opt, N, None, weighted=False)
+        self.sw = readonly(np.empty(0, net.dtype))
+        self.loop: _Loop | None = None
+
+    def fit(self, theta: GuardedTheta, rng: np.random.Generator, X: np.ndarray, Y: Any, epochs: int,
+            shuffle: bool) -> History:
+        net = self.net
+        X = _validate.check_X(X, net.sizes[0], self.dtype)
+        Y = _validate.check_Y(Y, len(X), net.sizes[-1], self.dtype, self.loss)
+        data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
+        theta.claim()
+        try:
+            theta.own()
+            loop = self.loop
+            kept = loop is not None and loop.shuffle == shuffle and loop.theta is theta \
+                and loop.backup.size == theta.array.size
+            if not kept:
+                loop = self.loop = _Loop(net, theta, self.engine, data, self.opt, shuffle, rng)
+            else:
+                assert loop is not None
+                loop.data, loop.rng, loop.history = data, rng, History()
+            with self.trainer as trainer:
+                if not kept:
+                    loop.buffers(trainer.batch)
+                return loop.epochs(trainer, epochs, False, kept=True)
+        finally:
+            theta.release()
