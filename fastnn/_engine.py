@@ -294,10 +294,13 @@ class ThreadChoice:
     for one run, and taken if it is faster by 5%; ``gap`` doubles (up to PROBE_MAX) while the
     tries lose. Only runs of at least half the longest run so far count: an epoch's last run
     may be a few batches, whose fixed costs (waking the workers) would make any count look slow.
-    The threads share ``parts`` fixed items per phase whatever their number, so the
-    count never changes a result, only the time."""
+    When the count in use runs twice in a row more than ``SHIFT`` times faster or slower than its
+    usual rate (a running mean: another process took a core, or let it go), the next run tries a
+    neighbour, and ``gap`` starts over: the other counts' rates are from before the change. The threads share ``parts`` fixed items per phase whatever
+    their number, so the count never changes a result, only the time."""
 
     PROBE_FIRST, PROBE_MAX = 8, 64
+    SHIFT = 1.3  # twice this many times faster or slower than the usual rate: conditions changed
 
     def __init__(self, parts: int) -> None:
         self.parts = parts
@@ -308,6 +311,8 @@ class ThreadChoice:
         self.gap = self.PROBE_FIRST
         self.next = 2  # the first try comes early, after one timed run
         self.trying: int | None = None
+        self.usual = 0.0  # the count in use's running mean rate (0: none yet)
+        self.odd = 0  # its consecutive runs beyond SHIFT of that
 
     def pick(self) -> int:
         self.runs += 1
@@ -321,6 +326,7 @@ class ThreadChoice:
     def report(self, threads: int, rows: int, seconds: float) -> None:
         if rows > 2 * self.longest:  # the rates so far came from much shorter runs
             self.rate.clear()
+            self.usual, self.odd = 0.0, 0
         self.longest = max(self.longest, rows)
         trying = threads == self.trying
         if trying:
@@ -334,11 +340,24 @@ class ThreadChoice:
         rate = rows / max(seconds, 1e-9)
         if trying:
             if rate > 1.05 * self.rate.get(self.threads, 0.0):
-                self.threads, self.gap = threads, self.PROBE_FIRST
+                self.threads, self.gap, self.usual = threads, self.PROBE_FIRST, rate
             else:
                 self.gap = min(2 * self.gap, self.PROBE_MAX)
             self.next = self.runs + self.gap
+        elif threads == self.threads:
+            self._follow(rate)
         self.rate[threads] = rate
+
+    def _follow(self, rate: float) -> None:
+        """The count in use's rate: the running mean, or (twice beyond SHIFT) a change of
+        conditions, after which the next run tries a neighbour."""
+        if self.usual and not self.usual / self.SHIFT <= rate <= self.usual * self.SHIFT:
+            self.odd += 1
+            if self.odd >= 2:
+                self.gap, self.next, self.usual, self.odd = self.PROBE_FIRST, self.runs + 1, rate, 0
+            return
+        self.odd = 0
+        self.usual = rate if not self.usual else 0.75 * self.usual + 0.25 * rate
 
 
 class EpochPool:

@@ -305,6 +305,19 @@ def test_thread_choice_follows_the_faster_count():
     four = ThreadChoice(4)  # steps down one count at a time to the fastest
     drive(four, {1: 1.0, 2: 2.0, 3: 2.5, 4: 1.5}, 400)
     assert four.threads == 3
+    changing = ThreadChoice(2)  # quiet, then a core taken, then given back: follows each within a few runs
+    drive(changing, {1: 1.0, 2: 2.0}, 300)
+    assert changing.threads == 2 and changing.gap == ThreadChoice.PROBE_MAX
+    used = drive(changing, {1: 1.0, 2: 0.5}, 10)
+    assert changing.threads == 1 and used[3:].count(2) <= 1
+    used = drive(changing, {1: 1.6, 2: 3.0}, 10)  # (one thread, alone on its core again, speeds up too)
+    assert changing.threads == 2 and used[3:].count(1) <= 1
+    steady = ThreadChoice(2)  # noise within SHIFT leaves the probes as rare as before
+    noise = iter(np.random.default_rng(0).uniform(1 / 1.2, 1.2, 1000))
+    for _ in range(300):
+        t = steady.pick()
+        steady.report(t, 1000, 1000 / ({1: 1.0, 2: 2.0}[t] * next(noise)))
+    assert steady.threads == 2 and steady.gap == ThreadChoice.PROBE_MAX
     for epoch in ((1000, 1000, 400), (400, 1000)):  # a short run at 2 threads is slow (fixed
         tails = ThreadChoice(2)                       # costs), but gives no verdict
         for _ in range(100):
