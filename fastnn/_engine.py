@@ -296,8 +296,9 @@ class ThreadChoice:
     may be a few batches, whose fixed costs (waking the workers) would make any count look slow.
     When the count in use runs twice in a row more than ``SHIFT`` times faster or slower than its
     usual rate (a running mean: another process took a core, or let it go), the next run tries a
-    neighbour, and ``gap`` starts over: the other counts' rates are from before the change. The threads share ``parts`` fixed items per phase whatever
-    their number, so the count never changes a result, only the time."""
+    neighbour, and ``gap`` starts over: the other counts' rates are from before the change.
+    The threads share ``parts`` fixed items per phase whatever their number, so the count never
+    changes a result, only the time."""
 
     PROBE_FIRST, PROBE_MAX = 8, 64
     SHIFT = 1.3  # twice this many times faster or slower than the usual rate: conditions changed

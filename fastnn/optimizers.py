@@ -442,7 +442,7 @@ class SGD(Optimizer):
     True
     """
 
-    name, code, n_state = "sgd", 0, 1
+    name, code = "sgd", 0
     _prepare, _step = sgd_prepare, sgd_step
     _fields = ("momentum", "nesterov")
 
@@ -456,7 +456,20 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0, e.g. momentum=0.9")
         self.nesterov = bool(nesterov)
-        self.n_state = 1 if self.momentum > 0 else 0
+
+    @property
+    def n_state(self) -> int:  # type: ignore[override]
+        """One momentum buffer while momentum > 0 (which may be set between fits), else none."""
+        return 1 if self.momentum > 0 else 0
+
+    def bind(self, n_params: int, dtype: npt.DTypeLike) -> FloatArray:
+        # momentum switched on since the last fit: a zero buffer (the first step's b is g, as
+        # PyTorch's); switched off: none
+        state = self.state
+        if state is not None and state.dtype == dtype and state.size in (0, n_params) \
+                and state.size != self.n_state * n_params:
+            self.state = np.zeros(self.n_state * n_params, dtype)
+        return super().bind(n_params, dtype)
 
     @property
     def fused(self) -> bool:

@@ -615,3 +615,59 @@ def test_memory_mapped_network_trains_into_a_plain_array(tmp_path, rng):
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
     assert type(loaded.weights[0]) is np.ndarray
     assert_views_of_theta(loaded)
+
+
+# ---------------------------------------------------------------- the short road
+# A default fit of at most one batch keeps its set-up across calls (training._short_road); an
+# explicit lr (the same value) sends the twin down the full road: the two must agree bit for bit.
+def _twin_fits(net, twin, calls, epochs=1, batch_size=1):
+    for X, Y in calls:
+        h = net.fit(X, Y, epochs=epochs, batch_size=batch_size)
+        lr = twin.optimizer.lr if twin.optimizer is not None else 0.01
+        g = twin.fit(X, Y, epochs=epochs, batch_size=batch_size, lr=lr)
+        assert h["loss"] == g["loss"] and h["lr"] == g["lr"] and h.epochs == epochs
+    np.testing.assert_array_equal(net.parameters, twin.parameters)
+    assert net.optimizer.t == twin.optimizer.t and net.epochs_trained == twin.epochs_trained
+
+
+@pytest.mark.parametrize("sizes, rows", [([3, 5, 2], 1), ([8, 32, 32, 1], 1), ([8, 32, 32, 1], 5)])
+def test_the_short_road_trains_as_the_full_one(rng, sizes, rows):
+    """One-row calls (the unrolled epoch on the tiny net), and calls of 5 rows shuffled by the
+    network's generator, 3 epochs each: the same θ, losses, steps and generator state."""
+    net, twin = (Network(sizes, seed=0) for _ in range(2))
+    f32 = np.float32
+    calls = [(rng.normal(size=(rows, sizes[0])).astype(f32), rng.normal(size=(rows, sizes[-1])).astype(f32))
+             for _ in range(20)]
+    _twin_fits(net, twin, calls, epochs=3, batch_size=8)
+    assert len(net._engine.short_roads) == 1
+    assert net._rng.bit_generator.state == twin._rng.bit_generator.state
+
+
+def test_the_short_road_follows_a_new_optimizer_and_a_changed_one(rng):
+    net, twin = (Network([4, 16, 2], seed=0) for _ in range(2))
+    calls = [(rng.normal(size=(1, 4)), rng.normal(size=(1, 2))) for _ in range(10)]
+    _twin_fits(net, twin, calls)
+    for n in (net, twin):  # momentum: no longer the fused SGD step, a gradient buffer is needed
+        n.optimizer.momentum = 0.9
+    _twin_fits(net, twin, calls)
+    for n in (net, twin):
+        n.fit(*calls[0], epochs=1, batch_size=1, optimizer="adam", lr=1e-3)
+    _twin_fits(net, twin, calls)
+    assert net.optimizer.name == "adam" and net.optimizer.t == 11
+
+
+def test_the_short_road_refuses_bad_input_and_rolls_back_divergence(rng, default_sigint):
+    net = Network([3, 8, 1], seed=0, dtype="float64")
+    x, y = rng.normal(size=(1, 3)), rng.normal(size=(1, 1))
+    net.fit(x, y, epochs=1, batch_size=1)
+    before = net.parameters
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        net.fit(np.full((1, 3), np.nan), y, epochs=1, batch_size=1)
+    with pytest.raises(ValueError, match="shape"):
+        net.fit(x[:, :2], y, epochs=1, batch_size=1)
+    np.testing.assert_array_equal(net.parameters, before)
+    net.optimizer.lr = 1e300
+    with pytest.raises(DivergedError):
+        net.fit(x * 1e10, y, epochs=1, batch_size=1)
+    np.testing.assert_array_equal(net.parameters, before)
+    assert net.optimizer.t == 0  # the rollback reset the moments and the step count

@@ -384,3 +384,21 @@ def test_an_optimizer_bound_to_another_network_is_refused(rng, make_net):
         other.fit(X, Y, epochs=1, batch_size=4, optimizer=opt)
     np.testing.assert_array_equal(other.parameters, theta)
     assert opt.t == t and not math.isnan(opt.state.sum())
+
+
+def test_momentum_switched_on_between_fits_gets_its_buffer(rng):
+    """SGD's momentum set on the fitted optimizer (it had no state): a zero buffer appears, as for a
+    new SGD(momentum=...) from that point; switched off again, the buffer goes. (Before, the kernel
+    ran the momentum step on an empty state.)"""
+    X, Y = rng.normal(size=(64, 4)), rng.normal(size=(64, 2))
+    a, b = (fastnn.Network([4, 16, 2], seed=0) for _ in range(2))
+    for n in (a, b):
+        n.fit(X, Y, epochs=1, batch_size=16, lr=0.05, shuffle=False)
+    a.optimizer.momentum = 0.9
+    a.fit(X, Y, epochs=3, batch_size=16, shuffle=False)
+    b.fit(X, Y, epochs=3, batch_size=16, shuffle=False, optimizer=fastnn.SGD(lr=0.05, momentum=0.9))
+    np.testing.assert_array_equal(a.parameters, b.parameters)
+    assert a.optimizer.state.size == a.n_params
+    a.optimizer.momentum = 0.0
+    a.fit(X, Y, epochs=1, batch_size=16, shuffle=False)
+    assert a.optimizer.state.size == 0 and a.optimizer.fused
