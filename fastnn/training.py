@@ -90,14 +90,14 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
         early_stopping: Any = None, callbacks: Any = None, metrics: Any = None) -> History:
     """``Network.fit`` (see there); θ, the engine and the generator are the network's own.
     (Positional after X, Y, in ``Network.fit``'s order: keywords cost a µs on one-row fits.)"""
-    if (type(X) is np.ndarray and type(Y) is np.ndarray and lr is None and threads is None and optimizer is None
+    if (type(X) is np.ndarray and type(Y) is np.ndarray and threads is None and optimizer is None
             and sample_weight is None and validation_data is None and callbacks is None and early_stopping is None
             and metrics is None and seed is None and not verbose and type(validation_split) is float
             and validation_split == 0 and type(epochs) is int and epochs > 0 and type(batch_size) is int
             and 0 < len(X) <= min(batch_size, SHORT_ROWS)):
         road = _short_road(net, engine, len(X))
         if road is not None:
-            return road.fit(theta, rng, X, Y, epochs, shuffle and len(X) > 1)
+            return road.fit(theta, rng, X, Y, epochs, shuffle and len(X) > 1, lr)
     if type(epochs) is not int or epochs <= 0:  # (the common case checked first: short calls)
         epochs = _validate.positive_int("epochs", epochs)
     if type(batch_size) is not int or batch_size <= 0:
@@ -412,7 +412,7 @@ class _Loop:
 
 # ------------------------------------------------------------------------------ the short road
 # A fit of at most one batch of rows (a one-row fit: online learning, a training loop of its
-# own) with fit's defaults otherwise spends most of its time setting up, not training (issue 22:
+# own) with fit's defaults otherwise (an lr is allowed) spends most of its time setting up, not training (issue 22:
 # 35 µs a call on [8,32,32,1], 2.5 µs of it in the kernel). The short road keeps that set-up:
 # the trainer, the row order, the rollback copy and the gradient buffer, per row count, for the
 # network's current optimizer; each call checks X and Y, takes θ, and runs the same epochs
@@ -448,14 +448,18 @@ class _ShortRoad:
         self.loop: _Loop | None = None
 
     def fit(self, theta: GuardedTheta, rng: np.random.Generator, X: np.ndarray, Y: Any, epochs: int,
-            shuffle: bool) -> History:
+            shuffle: bool, lr: float | None) -> History:
         net = self.net
+        if lr is not None:
+            lr = _validate.learning_rate(lr)
         X = _validate.check_X(X, net.sizes[0], self.dtype)
         Y = _validate.check_Y(Y, len(X), net.sizes[-1], self.dtype, self.loss)
         data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
         theta.claim()
         try:
             theta.own()
+            if lr is not None:
+                self.opt.lr = float(lr)
             loop = self.loop
             kept = loop is not None and loop.shuffle == shuffle and loop.theta is theta \
                 and loop.backup.size == theta.array.size
