@@ -5,6 +5,7 @@ scripts/bench_inference.py times the same calls against ONNX Runtime, PyTorch, J
 and NumPy.
 """
 import functools
+import os
 
 import numpy as np
 
@@ -58,6 +59,42 @@ class PredictThroughput:
 
     def time_rows(self, net, call):
         self.f(self.X)
+
+
+class PredictTeamRows:
+    """256 rows of medium ([64, 256, 256, 10]) on two threads (FASTNN_NUM_THREADS=2 for the
+    call, over asv's 1): ``predictor()`` hands its two row blocks to predict's pool, whose
+    thread sleeps between calls; ``predictor(threads=2)``'s helper stays awake and claims the
+    same blocks (issue 22)."""
+
+    params = [["predictor", "predictor-threads"]]
+    param_names = ["call"]
+
+    def setup(self, call):
+        require("predict", "predictor")
+        from fastnn import _engine
+
+        if call != "predictor" and not hasattr(_engine.RowTeam, "run_rows"):
+            raise NotImplementedError("the predictor's team takes no calls of several rows at this commit")
+        warm_jit("float32")
+        self.cap = os.environ.get("FASTNN_NUM_THREADS")
+        os.environ["FASTNN_NUM_THREADS"] = "2"
+        model = fresh_net([64, 256, 256, 10], "float32")
+        self.f = model.predictor() if call == "predictor" else model.predictor(threads=2)
+        self.x = rows(256, 64)
+        self.f(self.x)
+
+    def time_rows_256(self, call):
+        self.f(self.x)
+
+    def teardown(self, call):
+        if getattr(self, "cap", None) is None:
+            os.environ.pop("FASTNN_NUM_THREADS", None)
+        else:
+            os.environ["FASTNN_NUM_THREADS"] = self.cap
+        close = getattr(getattr(self, "f", None), "close", None)
+        if close is not None:
+            close()
 
 
 class PredictWideRow:

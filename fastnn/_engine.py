@@ -190,11 +190,16 @@ def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X
         with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
             _k._predict(shape, theta, run, X, buffer(rows), out, rows, ctl)
         return
-    chunk = min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
+    chunk = predict_chunk(N, cores)
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
     with ONE_BLAS_THREAD:  # (a worker's share: blocks until none is left)
         _with_helpers(lambda wait: _k._predict_share(shape, theta, run, X, buffer(chunk), out, chunk, sync, wait,
                                                      ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
+
+
+def predict_chunk(N: int, cores: int) -> int:
+    """The rows of each block a threaded predict of N rows cuts (see above)."""
+    return min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
 
 
 def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
@@ -225,12 +230,15 @@ def _with_helpers(share: Callable[[bool], None], sync: np.ndarray, cores: int, h
 
 
 class RowTeam:
-    """A ``Predictor``'s ``threads − 1`` helper threads that share one-row calls with the caller:
-    the caller copies the row into the team's buffer and announces the call
-    (``_kernels._predict_row_call``); each
-    helper, polling in ``_kernels._predict_row_serve``, joins it. A helper that has polled
-    POLLS times without a call goes to sleep on ``wake``, which the next call sets. The team
-    holds no reference to its predictor, so garbage collection stops it."""
+    """A ``Predictor``'s ``threads − 1`` helper threads that share its calls with the caller. A
+    one-row call: the caller copies the row into the team's buffer and announces the call
+    (``_kernels._predict_row_call``); each helper, polling in ``_kernels._predict_row_serve``,
+    joins it, the layers' columns shared. A call of several rows that ``predict`` would split
+    into blocks over the cores: the same blocks, claimed by the caller and the polling helpers
+    (``_kernels._predict_rows_call``; each helper has a scratch bundle of its own for them), so
+    the awake team saves the pool's wake-up on each call. A helper that has polled POLLS times
+    without a call goes to sleep on ``wake``, which the next call sets. The team holds no
+    reference to its predictor, so garbage collection stops it."""
 
     POLLS = 2000  # idle polls (each a sched_yield) before a helper sleeps: about 1 ms
 
@@ -246,9 +254,14 @@ class RowTeam:
         self.helpers = threads - 1
         self.args = (engine.shape, theta, run, self.x, engine.row_team_buffer(), self.out, threads, self.sync,
                      engine.ctl())
+        # calls of several rows: their own counters and call slots; each helper's own buffers
+        self.bsync = np.zeros(_sync.SYNC_SIZE, np.int64)
+        self.call = np.zeros(_sync.CALL_SIZE, np.int64)
+        self.engine, self.theta, self.run_ = engine, theta, run
         for _ in range(self.helpers):
-            threading.Thread(target=_serve, args=((*self.args, self.POLLS), self.sync, self.wake), daemon=True,
-                             name="fastnn-predictor-helper").start()
+            own = engine.eval_buffer(PREDICT_MAX_ROWS)
+            threading.Thread(target=_serve, args=((*self.args, self.POLLS, own, self.bsync, self.call), self.sync,
+                                                  self.wake), daemon=True, name="fastnn-predictor-helper").start()
         self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
 
     def run(self, X: np.ndarray, out: np.ndarray) -> bool:
@@ -262,6 +275,26 @@ class RowTeam:
                 self.wake.set()
             _k._predict_row_call(*self.args)
             out[...] = self.out
+        finally:
+            self.lock.release()
+        return True
+
+    def run_rows(self, X: np.ndarray, out: np.ndarray) -> bool:
+        """X's rows into out with the helpers, in the blocks ``predict`` would cut; False
+        (nothing done) when predict would not split the call or another thread's call holds
+        the team."""
+        e, N = self.engine, X.shape[0]
+        if N * e.row_work < PREDICT_THREADED_MIN_WORK or (cores := usable_cores()) < 2:
+            return False
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            chunk = predict_chunk(N, cores)
+            if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
+                self.wake.set()
+            with ONE_BLAS_THREAD:
+                _k._predict_rows_call(e.shape, self.theta, self.run_, X, e.activations_buffer(chunk), out, chunk,
+                                      self.bsync, self.call, e.ctl())
         finally:
             self.lock.release()
         return True
@@ -547,6 +580,12 @@ class Engine:
                 np.empty(nnz, np.int64),  # the entries' rows in the block
                 np.empty(nnz, self.dtype),  # their values
                 np.empty(_k.SPARSE_UNITS, self.dtype))
+
+    def eval_buffer(self, rows: int) -> tuple[Any, ...]:
+        """A plain net's scratch bundle for a forward pass in evaluation mode of ``rows`` rows,
+        owned by the caller (a predictor's helper thread), not by this thread."""
+        x = np.empty(rows * self.width, self.dtype)
+        return (x, x, x[:0], x[:0], None, None, None)
 
     def row_team_buffer(self) -> tuple[Any, ...]:
         """A scratch bundle for one row of a plain net, owned by a predictor's helper team."""

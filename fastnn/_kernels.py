@@ -36,6 +36,7 @@ Nets small enough for ``_unrolled`` skip both and run a generated straight-line 
 import math
 
 import numpy as np
+from numba import carray
 
 from . import _codegen
 from ._blas import _fresh_w, _kp, _mm, _path
@@ -61,7 +62,26 @@ from ._layout import (
     RES,
     W_OFF,
 )
-from ._sync import GEN, SERVING, _atomic_add, _atomic_load, _claim, _done, _sched_yield, _wait
+from ._sync import (
+    CALL_BASE,
+    CALL_CHUNK,
+    CALL_ITEMS,
+    CALL_N,
+    CALL_OUT,
+    CALL_SLOT,
+    CALL_X,
+    CLAIMED,
+    GEN,
+    SERVING,
+    _address,
+    _atomic_add,
+    _atomic_load,
+    _claim,
+    _done,
+    _pointer,
+    _sched_yield,
+    _wait,
+)
 from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 
 # Kernel arguments travel in a few named bundles, each a plain tuple that the kernels unpack by
@@ -1489,22 +1509,72 @@ def _predict_row_call(shape, theta, run, X, scratch, out, parts, sync, ctl):
 
 
 @jit
-def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, polls):
+def _predict_rows_call(shape, theta, run, X, scratch, out, chunk, sync, call, ctl):
+    """A ``Predictor``'s call of several rows with its helper team: the blocks of ``chunk`` rows
+    ``predict`` would cut (so the same bits), claimed by the caller and whichever helpers poll
+    (``_predict_row_serve``). The call is described in slot g % 2 of ``call`` before it is
+    announced on ``sync[GEN]``; its items follow the last call's (the counters only grow)."""
+    N = X.shape[0]
+    items = (N + chunk - 1) // chunk
+    g = _atomic_load(sync, GEN) + 1
+    s = (g % 2) * CALL_SLOT
+    base = _atomic_load(sync, CLAIMED)  # (every item of the calls before is claimed and done)
+    call[s + CALL_N], call[s + CALL_X], call[s + CALL_OUT] = N, _address(X), _address(out)
+    call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK] = base, items, chunk
+    _atomic_add(sync, GEN, 1)  # (sequentially consistent: the slot is written before)
+    _rows_share(shape, theta, run, X, scratch, out, chunk, sync, ctl, base, items)
+    _wait(sync, base + items)
+
+
+@jit(inline=True)
+def _rows_share(shape, theta, run, X, scratch, out, chunk, sync, ctl, base, items):
+    """Claim blocks of a team call (items base .. base + items − 1) until none is left."""
+    N = X.shape[0]
+    while True:
+        i = _claim(sync, base + items)
+        if i < 0:
+            break
+        r0 = (i - base) * chunk
+        _predict_rows(shape, theta, run, X, r0, min(N, r0 + chunk), chunk, scratch, out, ctl)
+        _done(sync)
+
+
+@jit
+def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, polls, own, bsync, call):
     """A ``Predictor``'s helper thread: whenever ``sync[GEN]`` moves on to call g, it joins the
-    caller on that call's items (numbered from (g − 1) · items); returns after ``polls`` idle
-    polls (each yields the core), or at once when ``sync[GEN]`` is negative (the predictor is
-    closed). ``sync[SERVING]`` is 1 while it polls, so a caller knows to skip waking it."""
+    caller on that call's items (numbered from (g − 1) · items); whenever ``bsync[GEN]`` moves
+    on to a call of several rows, it claims that call's blocks with its ``own`` scratch bundle.
+    Returns after ``polls`` idle polls (each yields the core), or at once when ``sync[GEN]`` is
+    negative (the predictor is closed). ``sync[SERVING]`` is 1 while it polls, so a caller
+    knows to skip waking it."""
     items = _row_items(shape[0], parts)
-    seen = _atomic_load(sync, GEN)
+    n0, nK = X.shape[1], out.shape[1]
+    # (the latest calls count as unseen: a helper woken by a call joins it, however late; a
+    # call already finished has no items left to claim)
+    seen = _atomic_load(sync, GEN) - 1
+    bseen = _atomic_load(bsync, GEN) - 1
     _atomic_add(sync, SERVING, 1)
     idle = 0
     while idle < polls:
         g = _atomic_load(sync, GEN)
         if g < 0:
             break
+        b = _atomic_load(bsync, GEN)
         if g != seen:
             seen = g
             _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, False, ctl, (g - 1) * items)
+            idle = 0
+        elif b != bseen:
+            bseen = b
+            s = (b % 2) * CALL_SLOT
+            N, xa, oa = call[s + CALL_N], call[s + CALL_X], call[s + CALL_OUT]
+            base, nb, chunk = call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK]
+            # The slot is call b's whole only if no later call was announced meanwhile (slot
+            # b % 2 is rewritten for call b + 2 alone); a later call's items are not ours.
+            if _atomic_load(bsync, GEN) == b:
+                Xc = carray(_pointer(xa, X), (N, n0))
+                Oc = carray(_pointer(oa, out), (N, nK))
+                _rows_share(shape, theta, run, Xc, own, Oc, chunk, bsync, ctl, base, nb)
             idle = 0
         else:
             idle += 1

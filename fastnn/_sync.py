@@ -82,6 +82,11 @@ CLAIMED, DONE = 0, 8  # indices into sync, on separate 64-byte cache lines
 # latest call, and how many helpers are polling for it
 GEN, SERVING = 16, 24
 SYNC_SIZE = 32
+# A team call of several rows (``_kernels._predict_rows_call``) describes itself in slot g % 2
+# of a ``call`` array: its rows, X's and out's addresses, its first item, its items, its chunk
+CALL_N, CALL_X, CALL_OUT, CALL_BASE, CALL_ITEMS, CALL_CHUNK = range(6)
+CALL_SLOT = 8  # int64s per slot
+CALL_SIZE = 2 * CALL_SLOT
 
 
 @jit(inline=True)
@@ -115,3 +120,29 @@ def _wait(sync, end):
 def _give_up(sync):
     """Count every item done, so a thread in ``_wait`` returns (a worker's job raised)."""
     _atomic_add(sync, DONE, 1 << 40)
+
+
+@intrinsic
+def _address(typingctx, arr):
+    """The address of an array's first element, as an int64 (for a team call's slot)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        return builder.ptrtoint(data, ir.IntType(64))
+
+    return types.int64(arr), codegen
+
+
+@intrinsic
+def _pointer(typingctx, address, like):
+    """An int64 address as a pointer to ``like``'s dtype (``numba.carray`` makes the array)."""
+    if not (isinstance(address, types.Integer) and isinstance(like, types.Array)):
+        return None
+    ptr = types.CPointer(like.dtype)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+    return ptr(address, like), codegen

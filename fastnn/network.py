@@ -725,10 +725,13 @@ class Network:
         Parameters
         ----------
         threads : int, optional
-            Run one-row calls of a plain net (no norm) on this many threads, with ``threads − 1``
+            Run the calls of a plain net (no norm) on this many threads, with ``threads − 1``
             helper threads that stay awake about a millisecond after each call (yielding their
-            core), for the latency of a stream of single requests on a wide net (≳ 0.5M
-            parameters; on small nets one thread is faster). None (default) or 1: none.
+            core): a one-row call's layers are shared by columns, for the latency of a stream of
+            single requests on a wide net (≳ 0.5M parameters; on small nets one thread is
+            faster); a call that ``predict`` splits into row blocks over the cores (≳ 2^23
+            multiply-adds) shares the same blocks without waking a pool, for streams of batched
+            requests. None (default) or 1: none.
 
         Returns
         -------

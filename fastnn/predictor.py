@@ -7,11 +7,12 @@ is a C-contiguous array of the network's dtype with n_0 columns; then it runs th
 as ``predict``. It is safe to call from many threads at once (each has its own buffers), and a
 later ``fit`` does not change it: make a new one to serve new weights.
 
-``net.predictor(threads=T)`` also starts T − 1 helper threads for one-row calls on a plain net
-(no norm): they share each layer's columns with the caller and, after a call, keep polling for
-the next one for about a millisecond (yielding their core), so a stream of one-row requests on
-a wide net finds them awake, as ONNX Runtime's spinning pool does. They stop when the
-predictor is garbage-collected or ``close()``d.
+``net.predictor(threads=T)`` also starts T − 1 helper threads on a plain net (no norm): they
+share each layer's columns of a one-row call with the caller, and the row blocks of a call that
+``predict`` would split over the cores (the same blocks, so the same bits); after a call they
+keep polling for the next one for about a millisecond (yielding their core), so a stream of
+requests finds them awake, as ONNX Runtime's spinning pool does. They stop when the predictor
+is garbage-collected or ``close()``d.
 
 Examples
 --------
@@ -119,7 +120,8 @@ class Predictor:
               or not out.flags.c_contiguous or not out.flags.writeable):
             raise ValueError(f"out: pass a writable C-contiguous {self.dtype.name} array of shape "
                              f"({N}, {nK}), got {_describe(out)}")
-        if N == 1 and self._team is not None and type(X) is np.ndarray and self._team.run(X, out):
+        team = self._team
+        if team is not None and type(X) is np.ndarray and (team.run(X, out) if N == 1 else team.run_rows(X, out)):
             return out
         self._engine.predict(self._theta, X, out)
         return out

@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from fastnn import LOSSES, Network
+from fastnn import LOSSES, Network, _sync
+from helpers import predict_blocks
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
@@ -56,7 +57,7 @@ def test_predictor_refuses_a_wrong_out():
             f(X, out)
 
 
-# ------------------------------------------------- predictor(threads=T): a helper team for one row
+# ------------------------------------------------- predictor(threads=T): a helper team
 def _helpers():
     import threading
 
@@ -97,6 +98,30 @@ def test_team_calls_from_many_threads_are_each_right(rng):
             got = list(pool.map(team, rows))
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
+    finally:
+        team.close()
+
+
+@pytest.mark.parametrize("min_rows", [None, 8])
+def test_a_team_shares_the_row_blocks_predict_cuts_bit_for_bit(rng, min_rows):
+    """Calls of several rows that predict splits over the cores: the team's caller and helpers
+    claim the same blocks (``RowTeam.run_rows``), call after call, mixed with one-row calls and
+    with calls from other threads (which run as predict does while the team is busy)."""
+    net = Network([12, 64, 48, 3], seed=0)
+    team = net.predictor(threads=2)
+    calls = [rng.uniform(-1, 1, (n, 12)).astype(np.float32) for n in (2, 37, 300, 1, 1025, 64, 1, 513) * 3]
+    try:
+        with predict_blocks(2, min_rows):  # every call of two rows or more splits
+            want = [net.predict(x) for x in calls]
+            for x, w in zip(calls, want):
+                np.testing.assert_array_equal(team(x), w)
+            multi = sum(len(x) > 1 for x in calls)
+            assert team._team.bsync[_sync.GEN] == multi  # each went to the team
+            with ThreadPoolExecutor(3) as pool:
+                got = list(pool.map(team, calls * 4))
+            for a, w in zip(got, want * 4):
+                np.testing.assert_array_equal(a, w)
+        np.testing.assert_array_equal(team(calls[2]), net.predict(calls[2]))  # not split: predict's way
     finally:
         team.close()
 
