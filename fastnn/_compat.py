@@ -135,7 +135,8 @@ class _LazyPackage(types.ModuleType):
 
 @functools.cache
 def import_cython_blas():
-    """Import ``scipy.linalg.cython_blas`` (where Numba's GEMM helper finds BLAS) with its package
+    """Import ``scipy.linalg.cython_blas`` (where Numba's GEMM helper finds BLAS, and fastnn's GEMM
+    cell OpenBLAS's sgemm/dgemm: ``cython_blas_function``, at fastnn's import) with its package
     ``scipy.linalg`` loaded lazily: running ``scipy/linalg/__init__.py`` takes 0.2-0.3 s (SciPy's
     array-API set-up imports numpy.f2py and charset_normalizer, among others) for nothing a
     kernel uses.
@@ -178,7 +179,8 @@ def cython_blas_function(name: str) -> int:
     Numba's GEMM helper (numba_xxgemm) calls, read the way that helper reads it, from the
     Cython C-API table ``scipy.linalg.cython_blas.__pyx_capi__`` (a capsule per function;
     the table is Cython's, stable across SciPy 1.x, and the capsule calls are CPython's)."""
-    import_cython_blas()
+    if NUMBA_LIGHT_LOAD:  # (else Numba's own set-up imports scipy.linalg in full anyway)
+        import_cython_blas()
     if "scipy.linalg.cython_blas" not in sys.modules:
         importlib.import_module("scipy.linalg.cython_blas")
     capsule = sys.modules["scipy.linalg.cython_blas"].__pyx_capi__[name]
