@@ -257,6 +257,9 @@ def _number(cls: str, name: str, value: Any, lo: float | None = None, hi: float 
     return float(value)
 
 
+_ALWAYS_CHECKED = ("lr", "weight_decay", "clip_norm")  # every optimizer's hyperparameters
+
+
 class Optimizer:
     """Hyperparameters plus state in flat buffers with θ's layout (``n_state`` of them).
 
@@ -381,6 +384,16 @@ class Optimizer:
         if self.state is not None:
             self.state[:] = 0
         self.t = 0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A hyperparameter changed after __init__ (``net.optimizer.lr = 0.1``) is checked as
+        # __init__ checks it: a ValueError names it and its range, and nothing changes.
+        # (First assignments, in __init__, are __init__'s own checks.)
+        if name in self.__dict__ and (name in _ALWAYS_CHECKED or name in self._fields):
+            if not (name == "lr" and type(value) is float and 0 < value < math.inf):  # (fit sets lr per call)
+                config = {**self.config(), name: value}
+                value = getattr(type(self)(**config, schedule=self.schedule), name)
+        object.__setattr__(self, name, value)
 
     def config(self) -> dict[str, Any]:
         """The hyperparameters, as a dict that ``__init__`` accepts.

@@ -402,3 +402,19 @@ def test_momentum_switched_on_between_fits_gets_its_buffer(rng):
     a.optimizer.momentum = 0.0
     a.fit(X, Y, epochs=1, batch_size=16, shuffle=False)
     assert a.optimizer.state.size == 0 and a.optimizer.fused
+
+
+@pytest.mark.parametrize("opt, name, bad", [
+    (fastnn.SGD(lr=0.1), "lr", -1.0), (fastnn.SGD(lr=0.1), "lr", float("nan")), (fastnn.SGD(), "momentum", 1.5),
+    (fastnn.SGD(), "nesterov", True), (fastnn.Adam(), "beta2", 1.0), (fastnn.AdamW(), "weight_decay", -0.1),
+    (fastnn.RMSprop(), "clip_norm", 0.0), (fastnn.Adam(), "eps", "1e-8")])
+def test_a_hyperparameter_changed_later_is_checked_as_the_constructor_checks_it(opt, name, bad):
+    """net.optimizer.<name> = value after a fit: refused with the constructor's message, unchanged."""
+    before = getattr(opt, name)
+    with pytest.raises(ValueError, match=f"{type(opt).__name__}: {name}"):
+        setattr(opt, name, bad)
+    assert getattr(opt, name) == before
+    good = {"lr": 0.05, "momentum": 0.5, "nesterov": False, "beta2": 0.99, "weight_decay": 0.01, "clip_norm": 2.0,
+            "eps": 1e-7}[name]
+    setattr(opt, name, good)
+    assert getattr(opt, name) == good and type(opt)(**opt.config()).config() == opt.config()
