@@ -298,6 +298,29 @@ class Network:
         self._engine.dropout_seed = int(value)
 
     @property
+    def dtype(self) -> np.dtype:
+        """θ's dtype, float32 or float64: fixed when the network is made (θ, the optimizer's state
+        and the kernels are of it). Setting it raises a ValueError saying how to make a copy in
+        the other dtype.
+
+        Examples
+        --------
+        >>> Network([2, 4, 1], dtype="float64").dtype
+        dtype('float64')
+        """
+        return self.__dict__["dtype"]  # type: ignore[no-any-return]
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        if "dtype" in self.__dict__:
+            raise ValueError(
+                f"dtype: a network's dtype is fixed when it is made (it is {self.dtype.name}); make a "
+                f"copy in {value!r}: a new Network with the same sizes, activations, loss and layer options, "
+                f"dtype={value!r} and parameters=net.parameters, e.g. Network(net.sizes, "
+                f"activations=net.activations, loss=net.loss_name, dtype={value!r}, parameters=net.parameters)")
+        self.__dict__["dtype"] = value
+
+    @property
     def precision(self) -> str:
         """fit's matrix products: "float32", or "bf16" (bf16 operands, float32 accumulation and
         master weights; see the class docstring). Setting "bf16" checks this machine first: a

@@ -395,3 +395,17 @@ def test_divergence_under_adam_restores_theta_and_restarts_the_moments(rng):
         net.fit(X, Y, epochs=3, optimizer="adam", lr=1e3)
     assert_params_equal(net, before)
     assert net.optimizer.t == 0 and not net.optimizer.state.any()
+
+
+def test_the_dtype_is_fixed_and_setting_it_says_how_to_copy():
+    """``net.dtype = ...`` used to replace the attribute alone (θ and the kernels stayed float32)."""
+    net = Network([3, 5, 2], seed=0)
+    before = net.parameters
+    with pytest.raises(ValueError, match=r"dtype: a network's dtype is fixed .* parameters=net.parameters"):
+        net.dtype = "float64"
+    assert net.dtype == np.float32 and np.array_equal(net.parameters, before)
+    copy = Network(net.sizes, activations=net.activations, loss=net.loss_name, dtype="float64",
+                   parameters=net.parameters)
+    assert copy.dtype == np.float64 and np.array_equal(copy.parameters, before.astype(np.float64))
+    x = np.ones((2, 3))
+    np.testing.assert_allclose(copy.predict(x), net.predict(x), rtol=1e-6)
