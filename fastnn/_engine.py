@@ -252,7 +252,7 @@ class RowTeam:
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.helpers = threads - 1
-        self.args = (engine.shape, theta, run, self.x, engine.row_team_buffer(), self.out, threads, self.sync,
+        self.args = (engine.shape, theta, run, self.x, engine.eval_buffer(1), self.out, threads, self.sync,
                      engine.ctl())
         # calls of several rows: their own counters and call slots; each helper's own buffers
         self.bsync = np.zeros(_sync.SYNC_SIZE, np.int64)
@@ -587,14 +587,11 @@ class Engine:
 
     def eval_buffer(self, rows: int) -> tuple[Any, ...]:
         """A plain net's scratch bundle for a forward pass in evaluation mode of ``rows`` rows,
-        owned by the caller (a predictor's helper thread), not by this thread."""
+        owned by the caller (a predictor's helper team: its shared one-row bundle, and each
+        helper's own for row blocks), not by this thread."""
         x = np.empty(rows * self.width, self.dtype)
         return (x, x, x[:0], x[:0], None, None, None)
 
-    def row_team_buffer(self) -> tuple[Any, ...]:
-        """A scratch bundle for one row of a plain net, owned by a predictor's helper team."""
-        x = np.empty(self.width, self.dtype)
-        return (x, x, x[:0], x[:0], None, None, None)
 
     def activations_buffer(self, rows: int) -> tuple[Any, ...]:
         """This thread's scratch bundle for a forward pass in evaluation mode of ``rows`` rows:

@@ -94,7 +94,7 @@ def fit(net: Network, theta: GuardedTheta, engine: Engine, rng: np.random.Genera
             and sample_weight is None and validation_data is None and callbacks is None and early_stopping is None
             and metrics is None and seed is None and not verbose and type(validation_split) is float
             and validation_split == 0 and type(epochs) is int and epochs > 0 and type(batch_size) is int
-            and 0 < len(X) <= min(batch_size, SHORT_ROWS)):
+            and X.ndim == 2 and 0 < len(X) <= min(batch_size, SHORT_ROWS)):
         road = _short_road(net, engine, len(X))
         if road is not None:
             return road.fit(theta, rng, X, Y, epochs, shuffle and len(X) > 1, lr)
@@ -412,8 +412,8 @@ class _Loop:
 
 # ------------------------------------------------------------------------------ the short road
 # A fit of at most one batch of rows (a one-row fit: online learning, a training loop of its
-# own) with fit's defaults otherwise (an lr is allowed) spends most of its time setting up, not training (issue 22:
-# 35 µs a call on [8,32,32,1], 2.5 µs of it in the kernel). The short road keeps that set-up:
+# own) with fit's defaults otherwise (an lr is allowed) spends most of its time setting up,
+# not training (issue 22: 35 µs a call on [8,32,32,1], 2.5 µs of it in the kernel). The short road keeps that set-up:
 # the trainer, the row order, the rollback copy and the gradient buffer, per row count, for the
 # network's current optimizer; each call checks X and Y, takes θ, and runs the same epochs
 # (``_Loop.epochs``) as the full road, so the two give the same bits.
