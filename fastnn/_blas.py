@@ -37,8 +37,6 @@ from numba.np.linalg import ensure_blas
 
 from ._jit import jit
 
-_KIND = {types.float32: ord("s"), types.float64: ord("d")}
-
 
 @intrinsic
 def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc):
@@ -48,7 +46,7 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
     element offsets ao, bo, co; alpha and beta have that dtype. A row-major (r, c) block is the
     column-major (c, r) matrix with leading dimension c. Returns BLAS's status (0 = success).
     """
-    if not (isinstance(a, types.Array) and a.dtype in _KIND and a.dtype == b.dtype == c.dtype):
+    if not (isinstance(a, types.Array) and a.dtype in _CELL_SLOT and a.dtype == b.dtype == c.dtype):
         return None
     ensure_blas()
     sig = types.int32(transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc)
@@ -76,8 +74,7 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
         i32 = ir.IntType(32)
         cell = module_cell(builder.module)
         slot = builder.gep(cell, [ir.Constant(i32, 0), ir.Constant(i32, _CELL_SLOT[dtype])])
-        p = voidp
-        fnty = ir.FunctionType(ir.VoidType(), [p] * 13)
+        fnty = ir.FunctionType(ir.VoidType(), [voidp] * 13)
         fn = builder.bitcast(builder.load(slot), fnty.as_pointer())
 
         def by_ref(val, llty):
@@ -152,14 +149,19 @@ def _cpu_vendor() -> str:
     return ""
 
 
+def _forced(variable: str, choices: tuple[str, ...]) -> str:
+    """The library the environment variable names ("" when unset); ValueError for another value."""
+    forced = os.environ.get(variable, "").strip().lower()
+    if forced and forced not in choices:
+        raise ValueError(f"{variable} must be one of {list(choices)}, got {forced!r}; unset it to choose by CPU")
+    return forced
+
+
 def gemm_order() -> tuple[str, ...]:
     """The GEMM libraries to try on this CPU, best first (the table above), or the one
     FASTNN_GEMM names; ValueError for another value of it."""
-    forced = os.environ.get("FASTNN_GEMM", "").strip().lower()
+    forced = _forced("FASTNN_GEMM", GEMM_LIBRARIES)
     if forced:
-        if forced not in GEMM_LIBRARIES:
-            raise ValueError(f"FASTNN_GEMM must be one of {list(GEMM_LIBRARIES)}, got {forced!r}; "
-                             "unset it to choose by CPU")
         return (forced, "openblas") if forced == "mkl" else (forced,)
     if _cpu_vendor() == "GenuineIntel" and _cpu_features().get("avx512f", False):
         return ("mkl", "openblas")
@@ -360,11 +362,8 @@ def _cpu_features() -> dict[str, bool]:
 def bf16_order() -> tuple[str, ...]:
     """The bf16 GEMM libraries to try on this CPU, best first (the table above), or the one
     FASTNN_BF16_GEMM names; ValueError for another value of it."""
-    forced = os.environ.get("FASTNN_BF16_GEMM", "").strip().lower()
+    forced = _forced("FASTNN_BF16_GEMM", BF16_LIBRARIES)
     if forced:
-        if forced not in BF16_LIBRARIES:
-            raise ValueError(f"FASTNN_BF16_GEMM must be one of {list(BF16_LIBRARIES)}, got {forced!r}; "
-                             "unset it to choose by CPU")
         return (forced,)
     return ("mkl", "onednn") if _cpu_features().get("amx-bf16", False) else ("onednn", "mkl")
 
@@ -449,20 +448,22 @@ def _symbols(name: str) -> dict[str, int]:
         except (OSError, AttributeError):
             raise OSError(f"Intel MKL with cblas_gemm_bf16bf16f32 was not found: {BF16_EXTRA}") from None
         return {"cblas_gemm_bf16bf16f32": fn}
-    _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32")
+    _, fn = _open(_onednn_paths(), "dnnl_gemm_bf16bf16f32", "oneDNN with dnnl_gemm_bf16bf16f32", BF16_EXTRA)
     omp = ctypes.CDLL("libgomp.so.1")  # (the OpenMP the wheel's libdnnl is linked to)
     return {"dnnl_gemm_bf16bf16f32": fn,
             **{f: _address(getattr(omp, f)) for f in ("omp_get_max_threads", "omp_set_num_threads")}}
 
 
-def _open(paths: list[str], symbol: str, what: str) -> tuple[ctypes.CDLL, int]:
+def _open(paths: list[str], symbol: str, what: str, extra: str) -> tuple[ctypes.CDLL, int]:
+    """The first of ``paths`` that loads and has ``symbol``, and that symbol's address; OSError
+    naming ``what`` and the install command ``extra`` when none does."""
     for path in paths:
         try:
             lib = ctypes.CDLL(path)
             return lib, _address(getattr(lib, symbol))
         except (OSError, AttributeError):
             continue
-    raise OSError(f"{what} was not found: {BF16_EXTRA}")
+    raise OSError(f"{what} was not found: {extra}")
 
 
 @functools.cache
@@ -472,14 +473,7 @@ def _mkl() -> ctypes.CDLL:
     MKL_INTERFACE_LAYER says), its sequential layer (fastnn's threads each run their own
     GEMMs), conditional numerical reproducibility on: the same bits on every run on one CPU,
     whatever the buffers' alignment."""
-    for path in _mkl_paths():
-        try:
-            lib = ctypes.CDLL(path)
-            break
-        except OSError:
-            continue
-    else:
-        raise OSError(f"Intel MKL was not found: {MKL_EXTRA}")
+    lib, _ = _open(_mkl_paths(), "MKL_CBWR_Set", "Intel MKL", MKL_EXTRA)
     for fn in (lib.MKL_Set_Interface_Layer, lib.MKL_Set_Threading_Layer, lib.MKL_CBWR_Set):
         fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
     lib.MKL_Set_Interface_Layer(_MKL_INTERFACE_LP64)  # (before any other MKL call)

@@ -185,21 +185,25 @@ def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X
             and (cores := usable_cores()) >= 2:
         _predict_row(shape, theta, run, X, out, buffer(1), cores, ctl)
         return
-    if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
+    split = predict_split(N, row_work)
+    if split is None:
         rows = min(N, PREDICT_MAX_ROWS)
         with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
             _k._predict(shape, theta, run, X, buffer(rows), out, rows, ctl)
         return
-    chunk = predict_chunk(N, cores)
+    cores, chunk = split
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
     with ONE_BLAS_THREAD:  # (a worker's share: blocks until none is left)
         _with_helpers(lambda wait: _k._predict_share(shape, theta, run, X, buffer(chunk), out, chunk, sync, wait,
                                                      ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
 
 
-def predict_chunk(N: int, cores: int) -> int:
-    """The rows of each block a threaded predict of N rows cuts (see above)."""
-    return min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
+def predict_split(N: int, row_work: int) -> tuple[int, int] | None:
+    """(cores, rows per block) when predict splits N rows of ``row_work`` multiply-adds each
+    into blocks over the cores (see above), else None (one thread)."""
+    if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
+        return None
+    return cores, min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
 
 
 def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
@@ -287,13 +291,12 @@ class RowTeam:
         """X's rows into out with the helpers, in the blocks ``predict`` would cut; False
         (nothing done) when predict would not split the call or another thread's call holds
         the team."""
-        e, N = self.engine, X.shape[0]
-        if N * e.row_work < PREDICT_THREADED_MIN_WORK or (cores := usable_cores()) < 2:
-            return False
-        if not self.lock.acquire(blocking=False):
+        e = self.engine
+        split = predict_split(X.shape[0], e.row_work)
+        if split is None or not self.lock.acquire(blocking=False):
             return False
         try:
-            chunk = predict_chunk(N, cores)
+            chunk = split[1]
             if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
                 self.wake.set()
             with ONE_BLAS_THREAD:
@@ -604,11 +607,11 @@ class Engine:
         bufs = mine.get("bufs")
         if bufs is not None and bufs[0] >= rows:
             return bufs[1]  # type: ignore[no-any-return]
-        x = np.empty(rows * self.width, self.dtype)
         if self.extended:
+            x = np.empty(rows * self.width, self.dtype)
             a = (x, x, x[:0], x[:0], x, x, self._extended_buffers(rows)[2])
         else:
-            a = (x, x, x[:0], x[:0], None, None, None)
+            a = self.eval_buffer(rows)
         mine["abuf"] = a
         return a
 
