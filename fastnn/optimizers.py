@@ -258,6 +258,7 @@ def _number(cls: str, name: str, value: Any, lo: float | None = None, hi: float 
 
 
 _ALWAYS_CHECKED = ("lr", "weight_decay", "clip_norm")  # every optimizer's hyperparameters
+_COUNTERS = frozenset({"t", "epoch", "state"})  # what fit changes as it trains
 
 
 class Optimizer:
@@ -341,13 +342,20 @@ class Optimizer:
 
     def hyper(self) -> Hyper:
         """The hyperparameters h for the next epoch (``Hyper``, read by name in the kernels):
-        the lr from the schedule for ``epoch``, the weight decay and the class's own fields."""
+        the lr from the schedule for ``epoch``, the weight decay and the class's own fields.
+        Kept while nothing changes under a constant schedule (a one-row fit asks every call)."""
+        kept: Hyper | None = self.__dict__.get("_hyper")
+        if kept is not None:
+            return kept
         h = [0.0] * len(Hyper._fields)
         h[LR], h[WEIGHT_DECAY] = float(self.schedule.lr(self.lr, self.epoch)), float(self.weight_decay)
         h[CLIP_NORM] = float(self.clip_norm or 0.0)
         for f in self._fields:
             h[_FIELD[f]] = float(getattr(self, f))
-        return Hyper._make(h)
+        hyper = Hyper._make(h)
+        if type(self.schedule) is _schedules.Constant:  # (another schedule's lr moves with the epoch)
+            object.__setattr__(self, "_hyper", hyper)
+        return hyper
 
     def bind(self, n_params: int, dtype: npt.DTypeLike) -> FloatArray:
         """Allocate the state for a θ of ``n_params`` entries, once.
@@ -389,10 +397,15 @@ class Optimizer:
         # A hyperparameter changed after __init__ (``net.optimizer.lr = 0.1``) is checked as
         # __init__ checks it: a ValueError names it and its range, and nothing changes.
         # (First assignments, in __init__, are __init__'s own checks.)
-        if name in self.__dict__ and (name in _ALWAYS_CHECKED or name in self._fields):
+        d = self.__dict__
+        if name in d and (name in _ALWAYS_CHECKED or name in self._fields):
             if not (name == "lr" and type(value) is float and 0 < value < math.inf):  # (fit sets lr per call)
                 config = {**self.config(), name: value}
                 value = getattr(type(self)(**config, schedule=self.schedule), name)
+        # hyper()'s kept h depends on every attribute but the counters (fit's lr= sets the same
+        # lr on every call, which keeps it)
+        if "_hyper" in d and name not in _COUNTERS and not (name == "lr" and d["lr"] == value):
+            del d["_hyper"]
         object.__setattr__(self, name, value)
 
     def config(self) -> dict[str, Any]:

@@ -247,6 +247,7 @@ class _Loop:
         self.net, self.theta, self.engine, self.data, self.opt = net, theta, engine, data, opt
         self.shuffle, self.rng = shuffle, rng
         self.history = History()
+        self.state: Any = None  # the optimizer's state, once bound
 
     def buffers(self, batch: int) -> None:
         """The fit's buffers: the epoch's row order, the weights in it, θ's rollback copy and the
@@ -292,6 +293,42 @@ class _Loop:
             self._train_end()  # callbacks see the end of a fit however it ends
             raise
         self._train_end()
+        return history
+
+    def short_epochs(self, trainer: Trainer, epochs: int) -> History:
+        """``epochs`` and ``epoch`` for the short road: all rows are one batch, so each epoch is
+        one kernel call, and a short fit has no callbacks, progress bars or validation. The same
+        steps in the same order as the full road (the same bits; the tests compare the two),
+        without its layers of calls, which cost more than a one-row epoch's arithmetic."""
+        net, opt, theta, history, d = self.net, self.opt, self.theta, self.history, self.data
+        if opt.state is None or opt.state is not self.state:  # (bound already: the kept set-up)
+            self.state = opt.bind(net.n_params, net.dtype)
+        counts = vars(opt)  # t and epoch are plain counters: skip Optimizer.__setattr__'s checks
+        N = len(d.X)
+        losses, times, lrs = history["loss"], history["time"], history["lr"]
+        with deferred_interrupt() as interrupted:
+            for epoch in range(1, epochs + 1):
+                t0 = time.perf_counter()
+                if self.shuffle:
+                    self._shuffle()
+                np.copyto(self.backup, theta.array)
+                h = opt.hyper()
+                loss = trainer.run(theta.array, self.grad, self.state, d.X, d.Y, self.perm, self.shuffle,
+                                   self.swp_view, 0, N, self.code, h, opt.t, 0.0, True, net.epochs_trained) / N
+                t1 = time.perf_counter()
+                self.engine.row_seconds = (t1 - t0) / N
+                if not (math.isfinite(loss) and all_finite(theta.array)):
+                    self._rollback(loss, h, epoch)
+                counts["t"] += 1  # (one batch: N <= batch)
+                counts["epoch"] += 1
+                net.epochs_trained += 1
+                opt.schedule.report(loss)
+                losses.append(loss)  # (History.append of epoch's logs)
+                times.append(t1 - t0)
+                lrs.append(h.lr)
+                theta.publish()
+                if interrupted():
+                    raise _interrupted(history, 0, f"after epoch {epoch}")
         return history
 
     def _train_end(self) -> None:
@@ -454,23 +491,22 @@ class _ShortRoad:
             lr = _validate.learning_rate(lr)
         X = _validate.check_X(X, net.sizes[0], self.dtype)
         Y = _validate.check_Y(Y, len(X), net.sizes[-1], self.dtype, self.loss)
-        data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
         theta.claim()
         try:
             theta.own()
             if lr is not None:
                 self.opt.lr = float(lr)
             loop = self.loop
-            kept = loop is not None and loop.shuffle == shuffle and loop.theta is theta \
-                and loop.backup.size == theta.array.size
-            if not kept:
-                loop = self.loop = _Loop(net, theta, self.engine, data, self.opt, shuffle, rng)
-            else:
-                assert loop is not None
-                loop.data, loop.rng, loop.history = data, rng, History()
+            if loop is not None and loop.shuffle == shuffle and loop.theta is theta \
+                    and loop.backup.size == theta.array.size:  # the kept set-up
+                d = loop.data
+                d.X, d.Y, loop.rng, loop.history = readonly(X), readonly(Y), rng, History()
+                with self.trainer as trainer:
+                    return loop.short_epochs(trainer, epochs)
+            data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
+            loop = self.loop = _Loop(net, theta, self.engine, data, self.opt, shuffle, rng)
             with self.trainer as trainer:
-                if not kept:
-                    loop.buffers(trainer.batch)
-                return loop.epochs(trainer, epochs, False, kept=True)
+                loop.buffers(trainer.batch)
+                return loop.short_epochs(trainer, epochs)
         finally:
             theta.release()

@@ -120,3 +120,28 @@ def test_bad_activation(activations):
 def test_bad_sizes(sizes):
     with pytest.raises(ValueError, match="sizes"):
         Network(sizes)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 8, 9, 1377, 70_000])
+def test_all_finite_agrees_with_numpy_and_warns_nothing(dtype, n):
+    """fit's finiteness check (a BLAS sum of squares first, the exact check when that is not
+    finite) against np.isfinite: NaN and ±Inf anywhere, finite entries whose squares overflow,
+    2-D, strided and Fortran-ordered arrays; never a NumPy warning."""
+    import warnings
+
+    from fastnn._engine import all_finite
+
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(dtype)
+    huge = np.full(n, np.finfo(dtype).max / 4, dtype)  # finite; the sum of squares overflows
+    cases = [a, huge, a.reshape(1, n), np.asfortranarray(np.tile(a, (3, 1)).T), a[::2], np.arange(n)]
+    for bad in (np.nan, np.inf, -np.inf):
+        for base in (a, huge):
+            b = base.copy()
+            b[rng.integers(n)] = bad
+            cases += [b, b[::-1].reshape(1, n)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for c in cases:
+            assert all_finite(c) == bool(np.isfinite(c).all())

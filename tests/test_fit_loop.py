@@ -671,3 +671,32 @@ def test_the_short_road_refuses_bad_input_and_rolls_back_divergence(rng, default
         net.fit(x * 1e10, y, epochs=1, batch_size=1)
     np.testing.assert_array_equal(net.parameters, before)
     assert net.optimizer.t == 0  # the rollback reset the moments and the step count
+
+
+def test_ctrl_c_during_a_short_fit_stops_after_its_epoch(rng, default_sigint, monkeypatch):
+    """Ctrl-C while the short road's kernel runs: the epoch finishes (θ, steps and history as a
+    one-epoch fit's), the handler is restored, and KeyboardInterrupt carries the history."""
+    from fastnn import _engine
+
+    net, twin = Network([3, 8, 1], seed=0), Network([3, 8, 1], seed=0)
+    x, y = rng.normal(size=(1, 3)).astype(np.float32), rng.normal(size=(1, 1)).astype(np.float32)
+    net.fit(x, y, epochs=1, batch_size=1)  # the short road is set up from the second call
+    twin.fit(x, y, epochs=1, batch_size=1)
+    run = _engine.Trainer.run
+
+    def pressed(self, *args):
+        signal.raise_signal(signal.SIGINT)
+        return run(self, *args)
+
+    monkeypatch.setattr(_engine.Trainer, "run", pressed)
+    with pytest.raises(KeyboardInterrupt) as info:
+        net.fit(x, y, epochs=3, batch_size=1)
+    monkeypatch.undo()
+    assert net._engine.short_roads  # (the road it took)
+    h = info.value.history
+    assert h.epochs == 1 and h.interrupted and info.value.batches == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    g = twin.fit(x, y, epochs=1, batch_size=1)
+    assert h["loss"] == g["loss"]
+    np.testing.assert_array_equal(net.parameters, twin.parameters)
+    assert net.optimizer.t == twin.optimizer.t == 2 and net.epochs_trained == twin.epochs_trained == 2

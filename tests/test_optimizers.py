@@ -7,6 +7,7 @@ current θ (``gradients`` of a twin network holding the reference θ), then one 
 the epoch's lr from the schedule; after each epoch the schedule gets that epoch's mean loss.
 """
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -418,3 +419,30 @@ def test_a_hyperparameter_changed_later_is_checked_as_the_constructor_checks_it(
             "eps": 1e-7}[name]
     setattr(opt, name, good)
     assert getattr(opt, name) == good and type(opt)(**opt.config()).config() == opt.config()
+
+
+@pytest.mark.parametrize("opt", [fastnn.SGD(lr=0.1, momentum=0.5), fastnn.Adam(), fastnn.AdamW(), fastnn.RMSprop()])
+def test_the_kept_hyperparameters_follow_every_change(opt):
+    """hyper() keeps its h under a constant schedule (a one-row fit asks on every call): after
+    each change it equals what a fresh optimizer with the same configuration gives; the step
+    counters keep it, and another schedule's lr still moves with the epoch."""
+    def fresh():
+        return type(opt)(**opt.config(), schedule=opt.schedule).hyper()._replace()
+
+    h = opt.hyper()
+    assert opt.hyper() is h  # kept
+    opt.lr = float(opt.lr)  # fit's lr=, the same value: still kept
+    opt.t += 3
+    opt.epoch += 1
+    assert opt.hyper() is h
+    field = type(opt)._fields[0]
+    for name, value in [("lr", 0.05), ("weight_decay", 0.01), (field, 0.25), ("clip_norm", 2.0)]:
+        setattr(opt, name, value)
+        assert opt.hyper() == fresh() and getattr(opt.hyper(), name) == value
+    opt.schedule = S.StepDecay(step_size=1, gamma=0.5)
+    lrs = []
+    for _ in range(3):
+        lrs.append(opt.hyper().lr)
+        opt.epoch += 1
+    assert lrs == [0.05 * 0.5 ** e for e in range(opt.epoch - 3, opt.epoch)]
+    assert pickle.loads(pickle.dumps(opt)).hyper() == opt.hyper()
