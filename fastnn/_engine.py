@@ -174,6 +174,13 @@ PREDICT_THREADED_MIN_WORK = 1 << 23
 # [784,512,256,10] (0.5M) would lose 2×.
 PREDICT_ROW_SPLIT_MIN_WORK = 1 << 21
 PREDICT_MAX_ROWS = 1024
+# A predictor team splits a call of several rows by each layer's columns (``RowTeam``) on nets
+# whose largest W^[k] has at least this many entries (16 MB of float32, four times a core's L2
+# cache): calls of 256 rows, against predict's blocks of rows, AMD EPYC Zen 4, 2 cores, samples/s
+# new / old: [784,2048,2048,10] 13.1k / 10.7k and 12.3k / 10.6k; [784,512,256,10] 130k / 131k
+# and 109k / 131k (a wait per layer costs what the smaller packing saves); [64,256,256,10]
+# 653k / 788k and 345k / 712k (calls of ~0.3 ms: the waits dominate).
+TEAM_COLUMNS_MIN_WEIGHTS = 1 << 22
 
 _predict_pool: ThreadPoolExecutor | None = None
 _predict_pool_workers = 0
@@ -259,11 +266,14 @@ class RowTeam:
     one-row call: the caller copies the row into the team's buffer and announces the call
     (``_kernels._predict_row_call``); each helper, polling in ``_kernels._predict_row_serve``,
     joins it, the layers' columns shared. A call of several rows that ``predict`` would split
-    into blocks over the cores: the same blocks, claimed by the caller and the polling helpers
-    (``_kernels._predict_rows_call``; each helper has a scratch bundle of its own for them), so
-    the awake team saves the pool's wake-up on each call. A helper that has polled POLLS times
-    without a call goes to sleep on ``wake``, which the next call sets. The team holds no
-    reference to its predictor, so garbage collection stops it."""
+    over the cores (``_kernels._predict_rows_call``): on a net whose largest W^[k] has at least
+    TEAM_COLUMNS_MIN_WEIGHTS entries, blocks of up to PREDICT_MAX_ROWS rows, each layer's
+    columns shared in one item per thread (in the team's one scratch bundle), where predict's
+    blocks of rows have every thread stream and pack all of W^[k] from memory; on other nets
+    the blocks predict cuts (the same bits), each helper in a scratch bundle of its own, which
+    wait for no one between layers. Either way the awake team saves the pool's wake-up. A
+    helper that has polled POLLS times without a call goes to sleep on ``wake``, which the next
+    call sets. The team holds no reference to its predictor, so garbage collection stops it."""
 
     POLLS = 2000  # idle polls (each a sched_yield) before a helper sleeps: about 1 ms
 
@@ -283,7 +293,13 @@ class RowTeam:
         self.bsync = np.zeros(_sync.SYNC_SIZE, np.int64)
         self.call = np.zeros(_sync.CALL_SIZE, np.int64)
         self.engine, self.theta, self.run_ = engine, theta, run
-        owns = [engine.eval_buffer(PREDICT_MAX_ROWS) for _ in range(self.helpers)]
+        self.threads = threads
+        # By columns when a W^[k] outgrows the caches (TEAM_COLUMNS_MIN_WEIGHTS): one scratch
+        # bundle the whole team shares; else by blocks of rows: one bundle per helper.
+        self.by_columns = max(a * b for a, b in zip(engine.sizes, engine.sizes[1:])) >= TEAM_COLUMNS_MIN_WEIGHTS
+        shared = engine.eval_buffer(PREDICT_MAX_ROWS) if self.by_columns else None
+        owns = [shared or engine.eval_buffer(PREDICT_MAX_ROWS) for _ in range(self.helpers)]
+        self.rows_buf = shared  # (the caller's bundle for a call by columns)
         # The helpers' kernel, loaded (or compiled) here, once, with no polls: a helper's first
         # call would otherwise load it while holding the GIL, stalling the caller's first calls
         # (asv timed that: PredictWideRow's "predictor-threads" at 1.1-6 ms against 0.25 ms).
@@ -309,20 +325,23 @@ class RowTeam:
         return True
 
     def run_rows(self, X: np.ndarray, out: np.ndarray) -> bool:
-        """X's rows into out with the helpers, in the blocks ``predict`` would cut; False
-        (nothing done) when predict would not split the call or another thread's call holds
-        the team."""
-        e = self.engine
-        split = predict_split(X.shape[0], e.row_work)
+        """X's rows into out with the helpers (see the class); False (nothing done) when
+        predict would not split the call or another thread's call holds the team."""
+        e, N = self.engine, X.shape[0]
+        split = predict_split(N, e.row_work)
         if split is None or not self.lock.acquire(blocking=False):
             return False
         try:
-            chunk = split[1]
+            if self.by_columns:  # equal blocks of at most PREDICT_MAX_ROWS rows
+                block, scratch = -(-N // -(-N // PREDICT_MAX_ROWS)), self.rows_buf
+            else:  # predict's blocks
+                block = split[1]
+                scratch = e.activations_buffer(block)
             if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
                 self.wake.set()
             with ONE_BLAS_THREAD:
-                _k._predict_rows_call(e.shape, self.theta, self.run_, X, e.activations_buffer(chunk), out, chunk,
-                                      self.bsync, self.call, e.ctl())
+                _k._predict_rows_call(e.shape, self.theta, self.run_, X, scratch, out, block, self.threads,
+                                      self.by_columns, self.bsync, self.call, e.ctl())
         finally:
             self.lock.release()
         return True

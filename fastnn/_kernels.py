@@ -65,6 +65,7 @@ from ._layout import (
 from ._sync import (
     CALL_BASE,
     CALL_CHUNK,
+    CALL_COLS,
     CALL_ITEMS,
     CALL_N,
     CALL_OUT,
@@ -1509,21 +1510,87 @@ def _predict_row_call(shape, theta, run, X, scratch, out, parts, sync, ctl):
 
 
 @jit
-def _predict_rows_call(shape, theta, run, X, scratch, out, chunk, sync, call, ctl):
-    """A ``Predictor``'s call of several rows with its helper team: the blocks of ``chunk`` rows
-    ``predict`` would cut (so the same bits), claimed by the caller and whichever helpers poll
-    (``_predict_row_serve``). The call is described in slot g % 2 of ``call`` before it is
-    announced on ``sync[GEN]``; its items follow the last call's (the counters only grow)."""
+def _predict_rows_call(shape, theta, run, X, scratch, out, block, parts, cols, sync, call, ctl):
+    """A ``Predictor``'s call of several rows with its helper team, in blocks of ``block``
+    rows claimed by the caller and whichever helpers poll (``_predict_row_serve``): with
+    ``cols``, every layer's columns of each block shared in the caller's ``scratch``, which the
+    helpers share too (``_cols_share``); else whole blocks, the ones ``predict`` cuts (so the
+    same bits), each thread in a scratch bundle of its own (``_rows_share``). The call is
+    described in slot g % 2 of ``call`` before it is announced on ``sync[GEN]``; its items
+    follow the last call's (the counters only grow)."""
     N = X.shape[0]
-    items = (N + chunk - 1) // chunk
+    items = _cols_items(shape[0], N, block, parts) if cols else (N + block - 1) // block
     g = _atomic_load(sync, GEN) + 1
     s = (g % 2) * CALL_SLOT
     base = _atomic_load(sync, CLAIMED)  # (every item of the calls before is claimed and done)
     call[s + CALL_N], call[s + CALL_X], call[s + CALL_OUT] = N, _address(X), _address(out)
-    call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK] = base, items, chunk
+    call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK] = base, items, block
+    call[s + CALL_COLS] = cols
     _atomic_add(sync, GEN, 1)  # (sequentially consistent: the slot is written before)
-    _rows_share(shape, theta, run, X, scratch, out, chunk, sync, ctl, base, items)
-    _wait(sync, base + items)
+    if cols:
+        _cols_share(shape, theta, run, X, scratch, out, block, parts, sync, ctl, base)
+    else:
+        _rows_share(shape, theta, run, X, scratch, out, block, sync, ctl, base, items)
+        _wait(sync, base + items)
+
+
+@jit(inline=True)
+def _team_cols(n, parts):
+    """Columns per item when a team of ``parts`` shares a layer of n units over a block of
+    rows: one item per thread, a multiple of 16 (a vector register of float32)."""
+    return max(16, ((n + parts - 1) // parts + 15) // 16 * 16)
+
+
+@jit(inline=True)
+def _cols_items(lay, N, block, parts):
+    """How many items ``_cols_share`` cuts N rows into: per block, each layer's column items
+    and one for the output."""
+    per_block = 1
+    for k0 in range(lay.shape[0]):
+        n = lay[k0, N_OUT]
+        per_block += (n + _team_cols(n, parts) - 1) // _team_cols(n, parts)
+    return (N + block - 1) // block * per_block
+
+
+@jit(inline=True)
+def _cols_share(shape, theta, run, X, scratch, out, block, parts, sync, ctl, base):
+    """A team call of several rows (items from ``base``), by blocks of ``block`` rows: each
+    layer's columns of the block in one item per thread (one product of all the block's rows
+    each, where a split by rows would have every thread pack all of W^[k]), every thread
+    waiting for layer k's items before it claims layer k + 1's; then one item for the output
+    link and the copy into out. The shared scratch bundle holds ``block`` rows. Items are
+    claimed, whichever thread runs one, so the result never depends on timing. Plain layers."""
+    lay, loss, kernel_path, rates = shape
+    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
+    K, N, n0 = lay.shape[0], X.shape[0], X.shape[1]
+    nK = lay[K - 1, N_OUT]
+    o = _cap(abuf, lay) * lay[K - 1, C_OFF]
+    Xf, outf = X.reshape(-1), out.reshape(-1)
+    first = base  # the number of this step's first item
+    for start in range(0, N, block):
+        B = min(block, N - start)
+        for k0 in range(K):
+            n = lay[k0, N_OUT]
+            cols = _team_cols(n, parts)
+            end = first + (n + cols - 1) // cols
+            src, so = _layer_input(lay, k0, Xf, start * n0, abuf)
+            while True:
+                i = _claim(sync, end)
+                if i < 0:
+                    break
+                c0 = (i - first) * cols
+                _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, Xf[:0], 0, 0, 0, B,
+                               c0, min(n, c0 + cols), kernel_path)
+                _done(sync)
+            _wait(sync, end)
+            first = end
+        if _claim(sync, first + 1) >= 0:  # the output: x̄^[K] of the block's rows into out
+            output_link(loss[0], abuf, _u(o), _u(B), _u(nK))
+            for i in range(B * nK):
+                outf[start * nK + i] = abuf[o + i]
+            _done(sync)
+        first += 1
+        _wait(sync, first)  # (the next block's products overwrite abuf)
 
 
 @jit(inline=True)
@@ -1543,7 +1610,8 @@ def _rows_share(shape, theta, run, X, scratch, out, chunk, sync, ctl, base, item
 def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, polls, own, bsync, call):
     """A ``Predictor``'s helper thread: whenever ``sync[GEN]`` moves on to call g, it joins the
     caller on that call's items (numbered from (g − 1) · items); whenever ``bsync[GEN]`` moves
-    on to a call of several rows, it claims that call's blocks with its ``own`` scratch bundle.
+    on to a call of several rows, it joins that call's items in ``own``: its own scratch
+    bundle for whole blocks of rows, or the team's shared one for a call by columns.
     Returns after ``polls`` idle polls (each yields the core), or at once when ``sync[GEN]`` is
     negative (the predictor is closed). ``sync[SERVING]`` is 1 while it polls, so a caller
     knows to skip waking it."""
@@ -1571,10 +1639,13 @@ def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, pol
             base, nb, chunk = call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK]
             # The slot is call b's whole only if no later call was announced meanwhile (slot
             # b % 2 is rewritten for call b + 2 alone); a later call's items are not ours.
-            if _atomic_load(bsync, GEN) == b:
+            if b > 0 and _atomic_load(bsync, GEN) == b:  # (b = 0: no call yet, the slot is empty)
                 Xc = carray(_pointer(xa, X), (N, n0))
                 Oc = carray(_pointer(oa, out), (N, nK))
-                _rows_share(shape, theta, run, Xc, own, Oc, chunk, bsync, ctl, base, nb)
+                if call[s + CALL_COLS]:
+                    _cols_share(shape, theta, run, Xc, own, Oc, chunk, parts, bsync, ctl, base)
+                else:
+                    _rows_share(shape, theta, run, Xc, own, Oc, chunk, bsync, ctl, base, nb)
             idle = 0
         else:
             idle += 1

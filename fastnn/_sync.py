@@ -84,7 +84,8 @@ GEN, SERVING = 16, 24
 SYNC_SIZE = 32
 # A team call of several rows (``_kernels._predict_rows_call``) describes itself in slot g % 2
 # of a ``call`` array: its rows, X's and out's addresses, its first item, its items, its chunk
-CALL_N, CALL_X, CALL_OUT, CALL_BASE, CALL_ITEMS, CALL_CHUNK = range(6)
+# (rows per block) and whether it shares each layer's columns (1) or whole blocks of rows (0)
+CALL_N, CALL_X, CALL_OUT, CALL_BASE, CALL_ITEMS, CALL_CHUNK, CALL_COLS = range(7)
 CALL_SLOT = 8  # int64s per slot
 CALL_SIZE = 2 * CALL_SLOT
 

@@ -1,6 +1,7 @@
 """net.predictor(): the checked-once fast path gives predict's answers."""
 import pickle
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -122,6 +123,49 @@ def test_a_team_shares_the_row_blocks_predict_cuts_bit_for_bit(rng, min_rows):
             for a, w in zip(got, want * 4):
                 np.testing.assert_array_equal(a, w)
         np.testing.assert_array_equal(team(calls[2]), net.predict(calls[2]))  # not split: predict's way
+    finally:
+        team.close()
+
+
+@pytest.mark.parametrize("dtype, loss", [("float32", "mse"), ("float64", "cross_entropy")])
+def test_a_team_by_columns_matches_a_numpy_forward_pass_and_repeats_its_bits(rng, dtype, loss):
+    """On a net with a large W^[k] (here: any, TEAM_COLUMNS_MIN_WEIGHTS at 0) the team shares
+    each layer's columns of blocks of up to 1,024 rows: against a float64 NumPy forward pass,
+    equal to predict up to rounding, and bit for bit the same on every repeat of a call,
+    whichever thread ran which item (calls from other threads meanwhile run as predict does)."""
+    from fastnn import _engine
+
+    net = Network([12, 64, 48, 3], loss=loss, dtype=dtype, seed=0)
+    with mock.patch.object(_engine, "TEAM_COLUMNS_MIN_WEIGHTS", 0):
+        team = net.predictor(threads=2)
+    assert team._team.by_columns
+    calls = [rng.uniform(-1, 1, (n, 12)).astype(dtype) for n in (2, 37, 300, 1, 1025, 64, 2049, 513)]
+
+    def numpy_forward(X):
+        x = X.astype(np.float64)
+        for k, (W, b) in enumerate(zip(net.weights, net.biases)):
+            z = x @ W.T.astype(np.float64) + b
+            x = np.maximum(z, 0) if k < len(net.weights) - 1 else z
+        if loss == "cross_entropy":
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            x = e / e.sum(axis=1, keepdims=True)
+        return x
+
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    try:
+        with predict_blocks(2):  # every call of two rows or more goes to the team
+            first = [team(x) for x in calls]
+            for x, got in zip(calls, first):
+                np.testing.assert_allclose(got, numpy_forward(x), rtol=tol, atol=tol)
+                np.testing.assert_allclose(got, net.predict(x), rtol=tol, atol=tol)
+            assert team._team.bsync[_sync.GEN] == sum(len(x) > 1 for x in calls)
+            with ThreadPoolExecutor(3) as pool:
+                again = list(pool.map(team, calls * 4))
+            for a, w, x in zip(again, first * 4, calls * 4):
+                if len(x) > 1:  # (one row: the one-row team, predict's bits)
+                    np.testing.assert_allclose(a, w, rtol=tol, atol=tol)
+            for x, w in zip(calls, first):  # from this thread alone: the team's bits, repeated
+                np.testing.assert_array_equal(team(x), w)
     finally:
         team.close()
 
