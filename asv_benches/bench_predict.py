@@ -65,9 +65,12 @@ class PredictTeamRows:
     """256 rows of medium ([64, 256, 256, 10]) on two threads (FASTNN_NUM_THREADS=2 for the
     call, over asv's 1): ``predictor()`` hands its two row blocks to predict's pool, whose
     thread sleeps between calls; ``predictor(threads=2)``'s helper stays awake and claims the
-    same blocks (issue 22). Ten calls back to back: a stream, which the team is for."""
+    same blocks (issue 22). Ten calls back to back: a stream, which the team is for.
+    "predictor-threads-columns": the team's split by each layer's columns (which fastnn picks
+    for nets whose largest W^[k] has 2^22 entries or more, ``_engine.TEAM_COLUMNS_MIN_WEIGHTS``),
+    forced on this net, where it waits once per layer."""
 
-    params = [["predictor", "predictor-threads"]]
+    params = [["predictor", "predictor-threads", "predictor-threads-columns"]]
     param_names = ["call"]
 
     def setup(self, call):
@@ -76,11 +79,23 @@ class PredictTeamRows:
 
         if call != "predictor" and not hasattr(_engine.RowTeam, "run_rows"):
             raise NotImplementedError("the predictor's team takes no calls of several rows at this commit")
+        if call.endswith("columns") and not hasattr(_engine, "TEAM_COLUMNS_MIN_WEIGHTS"):
+            raise NotImplementedError("the predictor's team has no split by columns at this commit")
         warm_jit("float32")
         self.cap = os.environ.get("FASTNN_NUM_THREADS")
         os.environ["FASTNN_NUM_THREADS"] = "2"
         model = fresh_net([64, 256, 256, 10], "float32")
-        self.f = model.predictor() if call == "predictor" else model.predictor(threads=2)
+        if call == "predictor":
+            self.f = model.predictor()
+        else:
+            limit = getattr(_engine, "TEAM_COLUMNS_MIN_WEIGHTS", None)
+            if call.endswith("columns"):
+                _engine.TEAM_COLUMNS_MIN_WEIGHTS = 0  # (read when the team is made)
+            try:
+                self.f = model.predictor(threads=2)
+            finally:
+                if limit is not None:
+                    _engine.TEAM_COLUMNS_MIN_WEIGHTS = limit
         self.x = rows(256, 64)
         self.f(self.x)
 
