@@ -20,7 +20,10 @@ class GuardedTheta:
 
     def __init__(self, array: np.ndarray) -> None:
         self.array = array
-        self._lock = threading.Condition(threading.Lock())
+        # (``with`` takes the plain lock: a Condition's own __enter__ is a Python call, which
+        # every one-row predict and fit paid; wait and notify_all go through the Condition)
+        self._mutex = threading.Lock()
+        self._lock = threading.Condition(self._mutex)
         self._owner: int | None = None  # the thread whose fit owns θ
         self._readers = 0  # inference calls reading θ itself
         self._snapshot: np.ndarray | None = None
@@ -29,7 +32,7 @@ class GuardedTheta:
     def read(self) -> tuple[np.ndarray, bool]:
         """The θ a call reads, and whether it must call ``done_reading``: θ itself, or during
         another thread's fit its snapshot."""
-        with self._lock:
+        with self._mutex:
             owner = self._owner
             if owner is not None and owner != threading.get_ident():
                 self.snapshot_wanted = True
@@ -39,7 +42,7 @@ class GuardedTheta:
             return self.array, True
 
     def done_reading(self) -> None:
-        with self._lock:
+        with self._mutex:
             self._readers -= 1
             if not self._readers and self._owner is not None:
                 self._lock.notify_all()  # the fit waiting in claim
@@ -56,7 +59,7 @@ class GuardedTheta:
     def claim(self) -> None:
         """A fit takes θ: later calls from other threads read a snapshot, and the fit starts
         once the calls already reading θ are done."""
-        with self._lock:
+        with self._mutex:
             if self._owner is not None:
                 raise RuntimeError("fit: this network is already training (in another thread, or "
                                    "fit was called from one of its own callbacks); wait for that fit "
@@ -70,12 +73,12 @@ class GuardedTheta:
     def publish(self) -> None:
         """A fresh snapshot for other threads (end of an epoch), if one of them asked."""
         if self.snapshot_wanted:
-            with self._lock:
+            with self._mutex:
                 self._snapshot = self.array.copy()
                 self.snapshot_wanted = False
 
     def release(self) -> None:
-        with self._lock:
+        with self._mutex:
             self._owner = None
             self._snapshot = None
 
@@ -87,7 +90,7 @@ class GuardedTheta:
         if self._owner == threading.get_ident():
             yield self.own()
             return
-        with self._lock:
+        with self._mutex:
             if self._owner is not None:
                 raise RuntimeError(f"{what}: this network is training in another thread; call it "
                                    "from one of that fit's callbacks, or after fit returns")
