@@ -1461,26 +1461,9 @@ def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ct
     product whichever thread computes it, so the result is ``_predict``'s bit for bit. Plain
     layers only (a norm needs its whole layer at once). Items are numbered from ``base`` (the
     counters of ``sync`` only grow, so a team can serve call after call: ``_predict_row_serve``)."""
-    lay, loss, kernel_path, rates = shape
-    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
-    K = lay.shape[0]
-    Xf = X.reshape(-1)
-    first = base  # the number of layer k0's first item
-    for k0 in range(K):
-        n = lay[k0, N_OUT]
-        cols = max(8, (n + 4 * parts - 1) // (4 * parts))
-        end = first + (n + cols - 1) // cols
-        src, so = _layer_input(lay, k0, Xf, 0, abuf)
-        while True:
-            i = _claim(sync, end)
-            if i < 0:
-                break
-            c0 = (i - first) * cols
-            _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, Xf[:0], 0, 0, 0, 1,
-                           c0, min(n, c0 + cols), kernel_path)
-            _done(sync)
-        _wait(sync, end)
-        first = end
+    lay, loss = shape[0], shape[1]
+    abuf, K = scratch[0], lay.shape[0]
+    _layers_shared(shape, theta, run, ctl, scratch, X.reshape(-1), 0, 1, parts, False, sync, base)
     if wait:
         nK = lay[K - 1, N_OUT]
         o = _cap(abuf, lay) * lay[K - 1, C_OFF]
@@ -1492,12 +1475,55 @@ def _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, wait, ct
 @jit
 def _row_items(lay, parts):
     """How many items ``_predict_row_share`` cuts one row into, all layers together."""
+    return _layer_items(lay, parts, False)
+
+
+@jit(inline=True)
+def _item_cols(n, parts, many):
+    """Columns per item when a team of ``parts`` shares a layer of n units: on one row about
+    four items per thread (at least 8 columns); on a block of rows (``many``) one item per
+    thread, a multiple of 16 (a vector register of float32)."""
+    if many:
+        return max(16, ((n + parts - 1) // parts + 15) // 16 * 16)
+    return max(8, (n + 4 * parts - 1) // (4 * parts))
+
+
+@jit(inline=True)
+def _layer_items(lay, parts, many):
+    """How many items ``_layers_shared`` cuts the layers into, all together."""
     total = 0
     for k0 in range(lay.shape[0]):
         n = lay[k0, N_OUT]
-        cols = max(8, (n + 4 * parts - 1) // (4 * parts))
+        cols = _item_cols(n, parts, many)
         total += (n + cols - 1) // cols
     return total
+
+
+@jit(inline=True)
+def _layers_shared(shape, theta, run, ctl, scratch, Xf, xo, B, parts, many, sync, first):
+    """x̄^[k] for k = 1..K of B rows (x̄^[0] read from Xf at offset xo) by a team: each layer's
+    columns in items numbered from ``first`` (``_item_cols``) that the threads claim, every
+    thread waiting for layer k's items before it claims layer k + 1's (x̄^[k] is their input).
+    A column's value is the same product whichever thread computes it. Returns the number of
+    the next item."""
+    lay, _, kernel_path, rates = shape
+    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
+    for k0 in range(lay.shape[0]):
+        n = lay[k0, N_OUT]
+        cols = _item_cols(n, parts, many)
+        end = first + (n + cols - 1) // cols
+        src, so = _layer_input(lay, k0, Xf, xo, abuf)
+        while True:
+            i = _claim(sync, end)
+            if i < 0:
+                break
+            c0 = (i - first) * cols
+            _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, Xf[:0], 0, 0, 0, B,
+                           c0, min(n, c0 + cols), kernel_path)
+            _done(sync)
+        _wait(sync, end)
+        first = end
+    return first
 
 
 @jit
@@ -1519,7 +1545,7 @@ def _predict_rows_call(shape, theta, run, X, scratch, out, block, parts, cols, s
     described in slot g % 2 of ``call`` before it is announced on ``sync[GEN]``; its items
     follow the last call's (the counters only grow)."""
     N = X.shape[0]
-    items = _cols_items(shape[0], N, block, parts) if cols else (N + block - 1) // block
+    items = (N + block - 1) // block * ((_layer_items(shape[0], parts, True) + 1) if cols else 1)
     g = _atomic_load(sync, GEN) + 1
     s = (g % 2) * CALL_SLOT
     base = _atomic_load(sync, CLAIMED)  # (every item of the calls before is claimed and done)
@@ -1535,55 +1561,22 @@ def _predict_rows_call(shape, theta, run, X, scratch, out, block, parts, cols, s
 
 
 @jit(inline=True)
-def _team_cols(n, parts):
-    """Columns per item when a team of ``parts`` shares a layer of n units over a block of
-    rows: one item per thread, a multiple of 16 (a vector register of float32)."""
-    return max(16, ((n + parts - 1) // parts + 15) // 16 * 16)
-
-
-@jit(inline=True)
-def _cols_items(lay, N, block, parts):
-    """How many items ``_cols_share`` cuts N rows into: per block, each layer's column items
-    and one for the output."""
-    per_block = 1
-    for k0 in range(lay.shape[0]):
-        n = lay[k0, N_OUT]
-        per_block += (n + _team_cols(n, parts) - 1) // _team_cols(n, parts)
-    return (N + block - 1) // block * per_block
-
-
-@jit(inline=True)
 def _cols_share(shape, theta, run, X, scratch, out, block, parts, sync, ctl, base):
     """A team call of several rows (items from ``base``), by blocks of ``block`` rows: each
-    layer's columns of the block in one item per thread (one product of all the block's rows
-    each, where a split by rows would have every thread pack all of W^[k]), every thread
-    waiting for layer k's items before it claims layer k + 1's; then one item for the output
-    link and the copy into out. The shared scratch bundle holds ``block`` rows. Items are
-    claimed, whichever thread runs one, so the result never depends on timing. Plain layers."""
-    lay, loss, kernel_path, rates = shape
-    abuf, zbuf, gbuf, stat = scratch[0], scratch[4], scratch[5], scratch[6]
-    K, N, n0 = lay.shape[0], X.shape[0], X.shape[1]
+    layer's columns of the block in one item per thread (``_layers_shared``: one product of all
+    the block's rows each, where a split by rows would have every thread pack all of W^[k]);
+    then one item for the output link and the copy into out. The shared scratch bundle holds
+    ``block`` rows. Items are fixed column ranges, whichever thread claims one, so the result
+    never depends on timing. Plain layers."""
+    lay, loss = shape[0], shape[1]
+    abuf, K, N, n0 = scratch[0], lay.shape[0], X.shape[0], X.shape[1]
     nK = lay[K - 1, N_OUT]
     o = _cap(abuf, lay) * lay[K - 1, C_OFF]
     Xf, outf = X.reshape(-1), out.reshape(-1)
     first = base  # the number of this step's first item
     for start in range(0, N, block):
         B = min(block, N - start)
-        for k0 in range(K):
-            n = lay[k0, N_OUT]
-            cols = _team_cols(n, parts)
-            end = first + (n + cols - 1) // cols
-            src, so = _layer_input(lay, k0, Xf, start * n0, abuf)
-            while True:
-                i = _claim(sync, end)
-                if i < 0:
-                    break
-                c0 = (i - first) * cols
-                _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, Xf[:0], 0, 0, 0, B,
-                               c0, min(n, c0 + cols), kernel_path)
-                _done(sync)
-            _wait(sync, end)
-            first = end
+        first = _layers_shared(shape, theta, run, ctl, scratch, Xf, start * n0, B, parts, True, sync, first)
         if _claim(sync, first + 1) >= 0:  # the output: x̄^[K] of the block's rows into out
             output_link(loss[0], abuf, _u(o), _u(B), _u(nK))
             for i in range(B * nK):

@@ -497,16 +497,18 @@ class _ShortRoad:
             if lr is not None:
                 self.opt.lr = float(lr)
             loop = self.loop
-            if loop is not None and loop.shuffle == shuffle and loop.theta is theta \
-                    and loop.backup.size == theta.array.size:  # the kept set-up
+            kept = loop is not None and loop.shuffle == shuffle and loop.theta is theta \
+                and loop.backup.size == theta.array.size
+            if kept:
+                assert loop is not None
                 d = loop.data
                 d.X, d.Y, loop.rng, loop.history = readonly(X), readonly(Y), rng, History()
-                with self.trainer as trainer:
-                    return loop.short_epochs(trainer, epochs)
-            data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
-            loop = self.loop = _Loop(net, theta, self.engine, data, self.opt, shuffle, rng)
+            else:
+                data = _Data(readonly(X), readonly(Y), self.sw, None, [], [])
+                loop = self.loop = _Loop(net, theta, self.engine, data, self.opt, shuffle, rng)
             with self.trainer as trainer:
-                loop.buffers(trainer.batch)
+                if not kept:
+                    loop.buffers(trainer.batch)
                 return loop.short_epochs(trainer, epochs)
         finally:
             theta.release()
