@@ -15,6 +15,7 @@ Examples
 from typing import TYPE_CHECKING, Any
 
 from ._blas import bf16_missing, gemm_library
+from ._engine import kernel_mode
 from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History
 from .losses import LOSSES
@@ -39,4 +40,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'fastnn' has no attribute {name!r}")
 __all__ = ["ACTIVATIONS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "SGD", "Adam", "AdamW", "Backprop",
            "Callback", "DivergedError", "EarlyStopping", "History", "Network", "Optimizer", "RMSprop",
-           "__version__", "bf16_missing", "gemm_library"]
+           "__version__", "bf16_missing", "gemm_library", "kernel_mode"]

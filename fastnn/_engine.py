@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _codegen, _layout, _sync, _unrolled
 from . import _kernels as _k
-from . import _layout, _sync, _unrolled
 from ._blas import BF16_LIBRARIES, ONE_BLAS_THREAD, bf16_library, blas_hold, to_bf16
 from ._sparse import SparseRows
 from .optimizers import NO_STEP, Hyper
@@ -115,6 +115,52 @@ def usable_cores() -> int:
     return n
 
 
+KERNEL_MODES = ("specialized", "generic")
+
+
+def kernel_mode() -> str:
+    """How fastnn compiles its kernels, as the environment variable ``FASTNN_KERNELS`` sets it.
+
+    "specialized" (the default): each net gets kernels compiled for its own activations, loss
+    and optimizer only, which takes about 0.6x the time of compiling every branch on a first
+    run; each set of those compiles once per machine (Numba's disk cache). "generic": one set of
+    kernels with every activation, loss and optimizer, compiled once for every net: for a
+    process that trains many kinds of net on a machine whose cache is empty (the test suite
+    does). Both give the same bits.
+
+    Returns
+    -------
+    str
+        "specialized" or "generic". A net keeps the kernels of the mode it was made or last
+        fitted in.
+
+    Raises
+    ------
+    ValueError
+        If ``FASTNN_KERNELS`` holds another value.
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> fastnn.kernel_mode() in ("specialized", "generic")
+    True
+    """
+    mode = os.environ.get("FASTNN_KERNELS", "").strip().lower() or "specialized"
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"FASTNN_KERNELS must be one of {list(KERNEL_MODES)}, got {mode!r}; "
+                         "unset it for the default, specialized kernels")
+    return mode
+
+
+def kernels_for(acts: set[int], loss: int, opt: int) -> Any:
+    """The kernel module for a net with these activation codes and loss code, trained with the
+    optimizer code ``opt`` (FUSED: plain SGD inside the gradient GEMM, which needs no optimizer
+    step): a specialised variant, or ``_kernels`` itself in the generic mode (``kernel_mode``)."""
+    if kernel_mode() == "generic":
+        return _k
+    return _codegen.kernels(acts, {loss}, set() if opt == FUSED else {opt})
+
+
 def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
     """(threads, split by columns?) for fit; ``threads`` is the user's count or None (auto).
     Norm layers take either split: the parts' sums of batch norm's per-unit statistics (row
@@ -177,8 +223,8 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _predict_pool
 
 
-def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray, out: np.ndarray,
-            buffer: Callable[[int], tuple[Any, ...]], row_work: int, layer_work: int,
+def predict(k: Any, shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
+            out: np.ndarray, buffer: Callable[[int], tuple[Any, ...]], row_work: int, layer_work: int,
             ctl: np.ndarray | None) -> None:
     """x̄^[K] of every row of X into out; ``buffer(rows)`` gives the calling thread's scratch
     bundle for that many rows; row_work/layer_work: multiply-adds of one row, in all layers and
@@ -190,19 +236,19 @@ def predict(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X
     N = X.shape[0]
     if N == 1 and row_work >= PREDICT_ROW_SPLIT_MIN_WORK and not shape[0][:, _layout.EXT].any() \
             and (cores := usable_cores()) >= 2:
-        _predict_row(shape, theta, run, X, out, buffer(1), cores, ctl)
+        _predict_row(k, shape, theta, run, X, out, buffer(1), cores, ctl)
         return
     split = predict_split(N, row_work)
     if split is None:
         rows = min(N, PREDICT_MAX_ROWS)
         with blas_hold(rows * layer_work if rows > 1 else 0):  # one row runs loops, no BLAS
-            _k._predict(shape, theta, run, X, buffer(rows), out, rows, ctl)
+            k._predict(shape, theta, run, X, buffer(rows), out, rows, ctl)
         return
     cores, chunk = split
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
     with ONE_BLAS_THREAD:  # (a worker's share: blocks until none is left)
-        _with_helpers(lambda wait: _k._predict_share(shape, theta, run, X, buffer(chunk), out, chunk, sync, wait,
-                                                     ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
+        _with_helpers(lambda wait: k._predict_share(shape, theta, run, X, buffer(chunk), out, chunk, sync, wait,
+                                                    ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
 
 
 def predict_split(N: int, row_work: int) -> tuple[int, int] | None:
@@ -213,12 +259,12 @@ def predict_split(N: int, row_work: int) -> tuple[int, int] | None:
     return cores, min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
 
 
-def _predict_row(shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
+def _predict_row(k: Any, shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray | None, X: np.ndarray,
                  out: np.ndarray, scratch: tuple[Any, ...], cores: int, ctl: np.ndarray | None) -> None:
     """``predict`` of one row of a wide plain net: every layer's columns shared by ``cores``
-    threads (``_k._predict_row_share``), the caller one of them."""
+    threads (``_predict_row_share``), the caller one of them."""
     sync = np.zeros(_sync.SYNC_SIZE, np.int64)
-    _with_helpers(lambda wait: _k._predict_row_share(shape, theta, run, X, scratch, out, cores, sync, wait, ctl),
+    _with_helpers(lambda wait: k._predict_row_share(shape, theta, run, X, scratch, out, cores, sync, wait, ctl),
                   sync, cores, cores - 1)
 
 
@@ -282,10 +328,12 @@ class RowTeam:
         # The helpers' kernel, loaded (or compiled) here, once, with no polls: a helper's first
         # call would otherwise load it while holding the GIL, stalling the caller's first calls
         # (asv timed that: PredictWideRow's "predictor-threads" at 1.1-6 ms against 0.25 ms).
-        _k._predict_row_serve(*self.args, 0, owns[0], self.bsync, self.call)
+        self.k = k = engine.k
+        k._predict_row_serve(*self.args, 0, owns[0], self.bsync, self.call)
         for own in owns:
-            threading.Thread(target=_serve, args=((*self.args, self.POLLS, own, self.bsync, self.call), self.sync,
-                                                  self.wake), daemon=True, name="fastnn-predictor-helper").start()
+            threading.Thread(target=_serve, args=(k._predict_row_serve, (*self.args, self.POLLS, own, self.bsync,
+                                                                         self.call), self.sync, self.wake),
+                             daemon=True, name="fastnn-predictor-helper").start()
         self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
 
     def run(self, X: np.ndarray, out: np.ndarray) -> bool:
@@ -297,7 +345,7 @@ class RowTeam:
             self.x[...] = X
             if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
                 self.wake.set()
-            _k._predict_row_call(*self.args)
+            self.k._predict_row_call(*self.args)
             out[...] = self.out
         finally:
             self.lock.release()
@@ -319,8 +367,8 @@ class RowTeam:
             if self.sync[_sync.SERVING] < self.helpers:  # one sleeps: wake it (the call won't wait)
                 self.wake.set()
             with ONE_BLAS_THREAD:
-                _k._predict_rows_call(e.shape, self.theta, self.run_, X, scratch, out, block, self.threads,
-                                      self.by_columns, self.bsync, self.call, e.ctl())
+                self.k._predict_rows_call(e.shape, self.theta, self.run_, X, scratch, out, block, self.threads,
+                                          self.by_columns, self.bsync, self.call, e.ctl())
         finally:
             self.lock.release()
         return True
@@ -329,15 +377,16 @@ class RowTeam:
         self._finalizer()
 
 
-def _serve(args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
-    """A helper thread: sleep until woken, then serve calls (``args``: the team's, and POLLS)
-    until that many idle polls; until stopped."""
+def _serve(serve: Any, args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
+    """A helper thread: sleep until woken, then serve calls (``serve``: the team's kernel module's
+    ``_predict_row_serve``; ``args``: the team's, and POLLS) until that many idle polls; until
+    stopped."""
     while sync[_sync.GEN] >= 0:
         wake.wait()
         wake.clear()
         if sync[_sync.GEN] < 0:
             break
-        _k._predict_row_serve(*args)
+        serve(*args)
 
 
 def _stop(sync: np.ndarray, wake: threading.Event) -> None:
@@ -441,10 +490,10 @@ class EpochPool:
         assert self._pool is not None
         self._pool.shutdown(wait=True)
 
-    def epoch(self, shape: tuple[Any, ...], step: tuple[Any, ...], rows_: tuple[Any, ...],
+    def epoch(self, k: Any, shape: tuple[Any, ...], step: tuple[Any, ...], rows_: tuple[Any, ...],
               scratch: tuple[Any, ...], batch: int, *,
               rows: int, fresh: bool = True, shapes: list[tuple[Any, ...]] | None = None) -> float:
-        """Run one epoch, or a run of ``rows`` rows of its batches (``_epoch_share``'s arguments
+        """Run one epoch, or a run of ``rows`` rows of its batches (kernel module k's ``_epoch_share``'s arguments
         but the team); returns Σ_samples L since the last ``fresh`` call (each part keeps its sum
         across runs, so runs add up exactly as one call would). ``shapes``: one shape bundle per
         thread, the caller's first (bf16: each thread casts into buffers of its own)."""
@@ -452,7 +501,7 @@ class EpochPool:
         if fresh:
             self._losses[:] = 0
         team = (self.n, self._sync, self._losses)  # _kernels' team bundle
-        kernel: Callable[..., None] = _k._epoch_share_cols if self.by_columns else _k._epoch_share
+        kernel: Callable[..., None] = k._epoch_share_cols if self.by_columns else k._epoch_share
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True
         threads = self.choice.pick() if timed else self.choice.threads
@@ -511,6 +560,7 @@ class Engine:
         self.loss_param = float(getattr(self, "loss_param", 0.0))  # (an engine pickled before it)
         self.precision = getattr(self, "precision", "float32")
         self.shape = (self.lay, (int(self.loss_code), self.loss_param), self.kernel_path, rates)
+        self.use_optimizer(FUSED)
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype) if self.extended else None
         self._no_sw = readonly(np.empty(0, self.dtype))
@@ -521,7 +571,8 @@ class Engine:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("shape", "_local", "_unrolled", "thread_choice", "_no_run", "_no_sw", "short_roads"):
+        for key in ("shape", "_local", "_unrolled", "thread_choice", "_no_run", "_no_sw", "short_roads", "k",
+                    "k_opt"):
             state.pop(key)
         return state
 
@@ -535,7 +586,16 @@ class Engine:
                    self.residual, self.rates, self.needs_z, self.loss_param)
         e.dropout_seed = self.dropout_seed
         e.precision = self.precision
+        e.k, e.k_opt = self.k, self.k_opt  # (the kernels this net compiled already)
         return e
+
+    def use_optimizer(self, code: int) -> None:
+        """Set ``k``, the kernel module every call runs (``kernels_for``), to the one for this
+        net and the optimizer code ``code``: fit calls it with its optimizer's; inference and the
+        other calls run the module of the last fit (plain SGD's before any)."""
+        if getattr(self, "k_opt", None) != code:
+            acts = {int(c) for c in self.lay[:, _layout.ACT]}
+            self.k, self.k_opt = kernels_for(acts, int(self.loss_code), code), code
 
     # ---------------------------------------------------------------- θ and the mode
     def split(self, store: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -560,7 +620,7 @@ class Engine:
         """Layer k's (1-based) dropout mask m^[k] (1 kept, 0 dropped) for the epoch positions
         row0..row0+N, as fit draws it in that epoch."""
         out = np.empty((N, self.sizes[k]), np.float64)
-        _k._dropout_mask(self.ctl(True, KEEP, epoch, row0), k - 1, self.rates[k - 1], out)
+        self.k._dropout_mask(self.ctl(True, KEEP, epoch, row0), k - 1, self.rates[k - 1], out)
         return out
 
     # ---------------------------------------------------------------- buffers
@@ -648,7 +708,7 @@ class Engine:
             return
         # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
         # read-only X compiles the inference kernels once more instead)
-        predict(self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
+        predict(self.k, self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
 
     def _predict_sparse(self, theta: np.ndarray, run: np.ndarray | None, X: SparseRows, out: np.ndarray) -> None:
@@ -665,7 +725,7 @@ class Engine:
             r0, r1 = N * p // parts, N * (p + 1) // parts
             rows = X[r0:r1]
             block = min(r1 - r0, PREDICT_MAX_ROWS)
-            _k._predict_sparse(self.shape, theta, run, rows.csr, self.activations_buffer(block),
+            self.k._predict_sparse(self.shape, theta, run, rows.csr, self.activations_buffer(block),
                                self.sparse_buffers(rows, block), out[r0:r1], block, ctl, self._no_sw)
 
         if parts == 1:
@@ -687,11 +747,11 @@ class Engine:
         theta, run = self.split(store)
         with ONE_BLAS_THREAD:
             if isinstance(X, SparseRows):
-                total = _k._evaluate_sparse(self.shape, theta, run, X.csr, readonly(Y), readonly(sw), scratch,
+                total = self.k._evaluate_sparse(self.shape, theta, run, X.csr, readonly(Y), readonly(sw), scratch,
                                             self.sparse_buffers(X, block), block, self.ctl())
             else:
-                total = _k._evaluate(self.shape, theta, run, readonly(X), readonly(Y), readonly(sw), scratch, block,
-                                     self.ctl())
+                total = self.k._evaluate(self.shape, theta, run, readonly(X), readonly(Y), readonly(sw), scratch,
+                                         block, self.ctl())
         return float(total / (sw.sum(dtype=np.float64) if sw.size else len(X)))
 
     def backward_all(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray,
@@ -713,12 +773,12 @@ class Engine:
         if isinstance(X, SparseRows):
             with ONE_BLAS_THREAD:
                 y = np.array(Y, copy=True).reshape(-1)  # (flat and writable, as a fit's gathered rows)
-                total = _k._gradient_sparse(self.shape, step, X.csr, y, sw, scratch, self.sparse_buffers(X, N), ctl)
+                total = self.k._gradient_sparse(self.shape, step, X.csr, y, sw, scratch, self.sparse_buffers(X, N), ctl)
             return scratch, grad, float(total)
         Xf, Yf = readonly(X).reshape(-1), readonly(Y).reshape(-1)
         with ONE_BLAS_THREAD:  # results never depend on BLAS's threads
-            _k._forward(self.shape, theta, run, Xf, 0, scratch, N, ctl, sw, 0, 0)
-            total = _k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, scratch, N, False, (0.0,) * 6, ctl, 0)
+            self.k._forward(self.shape, theta, run, Xf, 0, scratch, N, ctl, sw, 0, 0)
+            total = self.k._backward(self.shape, step, Xf, 0, Yf, 0, sw, 0, scratch, N, False, (0.0,) * 6, ctl, 0)
         return scratch, grad, float(total)
 
     def gradient_sum(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray) -> np.ndarray:
@@ -761,6 +821,8 @@ class Trainer:
     def __init__(self, engine: Engine, opt: Any, batch: int, threads: int | None, weighted: bool,
                  sparse: SparseRows | None = None) -> None:
         self.engine, self.opt, self.batch, self.sparse = engine, opt, batch, sparse
+        engine.use_optimizer(FUSED if opt.fused else opt.code)
+        self.k = engine.k  # (kept: a later fit with another optimizer changes the engine's)
         self.bf16 = engine.precision == "bf16"
         # (the unrolled epoch reads dense X, and keeps every product in float32 registers)
         tiny = not weighted and sparse is None and not self.bf16
@@ -844,7 +906,7 @@ class Trainer:
             assert self.sparse_bufs is not None
             order = readonly(perm[r0:r1] if shuffle else np.arange(r0, r1, dtype=np.int64))
             csr = (*X.csr, Y, sw, order, e.ctl(True, MOVE, epoch, r0, weight_exponent))
-            return float(_k._epoch_sparse(self.shapes[0], (theta, grad, state, code, tuple(h), t0, run), csr,
+            return float(self.k._epoch_sparse(self.shapes[0], (theta, grad, state, code, tuple(h), t0, run), csr,
                                           self.bufs[1], self.sparse_bufs, batch, total, clip))
         if r0 or r1 < len(Y):  # (a whole epoch in one call, as a short fit's, needs no views)
             if shuffle:
@@ -856,5 +918,6 @@ class Trainer:
         step = (theta, grad, state, code, tuple(h), t0, run)
         rows = (X, Y, sw, perm, shuffle, e.ctl(True, MOVE, epoch, r0, weight_exponent))
         if self.pool is not None:
-            return self.pool.epoch(e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh, shapes=self.shapes)
-        return float(_k._epoch(self.shapes[0], step, rows, scratch, batch, total, clip))
+            return self.pool.epoch(self.k, e.shape, step, rows, scratch, batch, rows=r1 - r0, fresh=fresh,
+                                   shapes=self.shapes)
+        return float(self.k._epoch(self.shapes[0], step, rows, scratch, batch, total, clip))

@@ -213,7 +213,8 @@ class Network:
         if entry.link and activations[-1] != entry.link:
             raise ValueError(
                 f"activations: loss={entry.name!r} fixes the output activation to {entry.link!r}, "
-                f"got {activations[-1]!r}; pass {entry.link!r} (or None) as the last activation")
+                f"got {activations[-1]!r}; pass {entry.link!r} as the last activation, or activations=None "
+                f"for the defaults")
         # A linked loss's output layer stores z̄^[K] (identity); the loss applies its link.
         table = [_act.get(a) for a in activations[:-1]]
         table.append(_act.ACTIVATIONS["identity"] if entry.link else _act.get(activations[-1]))

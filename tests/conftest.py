@@ -13,6 +13,11 @@ import pytest
 
 # `import naive` from the test modules, whatever --import-mode is configured.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The suite trains dozens of kinds of net in each process: the generic kernels compile once for
+# all of them, where each kind would compile a specialised variant of its own (the default, which
+# tests/test_variants.py checks against the generic kernels). FASTNN_KERNELS=specialized runs
+# the suite on the variants.
+os.environ.setdefault("FASTNN_KERNELS", "generic")
 
 import helpers
 from fastnn import Network

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FIT = textwrap.dedent("""
@@ -30,19 +32,22 @@ FIT = textwrap.dedent("""
 """)
 
 
-def _run(before=""):
+def _run(before="", kernels="generic"):
+    env = dict(os.environ, FASTNN_KERNELS=kernels)
     p = subprocess.run([sys.executable, "-c", FIT.format(before=before)], capture_output=True,
-                       text=True, cwd=REPO, timeout=600)
+                       text=True, cwd=REPO, timeout=600, env=env)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout.split("@@")[1])
 
 
-def test_cached_kernels_load_lightly_and_train_the_same():
-    _run()  # fills the cache if this session has not
-    light = _run()
+@pytest.mark.parametrize("kernels", ["generic", "specialized"])
+def test_cached_kernels_load_lightly_and_train_the_same(kernels):
+    """Both kernel modes: the default's variants are generated modules in the cache folder."""
+    _run(kernels=kernels)  # fills the cache if this session has not
+    light = _run(kernels=kernels)
     assert light["lazy"] == "_LazyPackage"  # scipy/linalg/__init__.py has not run
     assert not light["full_setup"]
-    usual = _run("import scipy.linalg")  # SciPy's package loaded the usual way first
+    usual = _run("import scipy.linalg", kernels)  # SciPy's package loaded the usual way first
     assert usual["lazy"] == "module"
     assert (light["loss"], light["theta"]) == (usual["loss"], usual["theta"])
 
