@@ -272,11 +272,17 @@ _KERNELS = "_kernels"
 _DISPATCH_NAMES = ("act", "mul_dpsi", "mul_dpsi_z", "opt_prepare", "opt_step", "output_delta", "output_link")
 
 
-def kernels_source(acts, losses, opts):
+LAYER_OPTIONS = ("layer_norm", "batch_norm", "dropout", "skip")  # _kernels' WITH_* flags, in order
+_FLAGS = "WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = True"
+
+
+def kernels_source(acts, losses, opts, layers=LAYER_OPTIONS):
     """The text of ``_kernels`` with its dispatch cut to these activation, loss and optimizer
-    codes (sets of ints): the kernels' own source, unchanged, after the dispatch functions that
-    ``_dispatch_parts`` writes for those codes alone. Numba compiles only the branches a net
-    and its optimizer take, instead of every entry of every table (cold start, issue 22)."""
+    codes (sets of ints) and its layer options to ``layers`` (names from LAYER_OPTIONS): the
+    kernels' own source, unchanged but for the line of their WITH_* flags, after the dispatch
+    functions that ``_dispatch_parts`` writes for those codes alone. Numba compiles only the
+    branches a net and its optimizer take, instead of every entry of every table and every
+    layer option (cold start, issue 22)."""
     with open(os.path.join(PACKAGE, _KERNELS + ".py"), encoding="utf-8") as f:
         text = f.read()
     imports, body = _dispatch_parts(sorted(acts), sorted(losses), sorted(opts), "fastnn.")
@@ -290,31 +296,37 @@ def kernels_source(acts, losses, opts):
             continue
         if line.startswith("_codegen.drop_stale_cache("):  # a generated module's name carries the sources
             continue
+        if line == _FLAGS:
+            line = " ".join(f"WITH_{o.upper()} = {o in layers};" for o in LAYER_OPTIONS)[:-1]
         if line.startswith("from . import "):
             line = "from fastnn import " + line[len("from . import "):]
         elif line.startswith("from ."):
             line = "from fastnn." + line[len("from ."):]
         out.append(line)
+    assert _FLAGS in text.splitlines(), "_kernels' WITH_* line changed: update _codegen._FLAGS"
     tag = (f"# The dispatch for activation codes {sorted(acts)}, loss codes {sorted(losses)} and optimizer "
-           f"codes {sorted(opts)}, then fastnn/{_KERNELS}.py as it is.")
+           f"codes {sorted(opts)}, then fastnn/{_KERNELS}.py as it is, with the layer options "
+           f"{sorted(layers)}.")
     return "\n".join([tag, "from fastnn._jit import jit", *imports, *body, "", "",
                       "_act, _mul_dpsi, _mul_dpsi_z = act, mul_dpsi, mul_dpsi_z", "", "", *out]) + "\n"
 
 
-def kernels(acts: Iterable[int], losses: Iterable[int], opts: Iterable[int]) -> ModuleType:
-    """The ``_kernels`` module specialised to these codes (``kernels_source``), generated and
-    imported on first use, each variant in a file of its own (``load``), so Numba caches each
-    one on disk apart."""
-    key = (frozenset(acts), frozenset(losses), frozenset(opts))
+def kernels(acts: Iterable[int], losses: Iterable[int], opts: Iterable[int],
+            layers: Iterable[str] = LAYER_OPTIONS) -> ModuleType:
+    """The ``_kernels`` module specialised to these codes and layer options (``kernels_source``),
+    generated and imported on first use, each variant in a file of its own (``load``), so Numba
+    caches each one on disk apart."""
+    key = (frozenset(acts), frozenset(losses), frozenset(opts), frozenset(layers))
     module = _variants.get(key)
     if module is None:
         with _variants_lock:  # (two threads' first fits: one module, compiled once)
             module = _variants.get(key)
             if module is None:
-                name = "kernels_a{}_l{}_o{}".format(*("-".join(map(str, sorted(c))) for c in key))
+                codes = ("-".join(map(str, sorted(c))) for c in key[:3])
+                name = "kernels_a{}_l{}_o{}_".format(*codes) + "".join(o[0] for o in LAYER_OPTIONS if o in key[3])
                 module = _variants[key] = load(name, "_codegen", kernels_source(*key))
     return module
 
 
-_variants: dict[tuple[frozenset[int], frozenset[int], frozenset[int]], ModuleType] = {}
+_variants: dict[tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[str]], ModuleType] = {}
 _variants_lock = threading.Lock()

@@ -152,13 +152,19 @@ def kernel_mode() -> str:
     return mode
 
 
-def kernels_for(acts: set[int], loss: int, opt: int) -> Any:
-    """The kernel module for a net with these activation codes and loss code, trained with the
+def kernels_for(lay: np.ndarray, loss: int, opt: int) -> Any:
+    """The kernel module for a net with this layout table and loss code, trained with the
     optimizer code ``opt`` (FUSED: plain SGD inside the gradient GEMM, which needs no optimizer
-    step): a specialised variant, or ``_kernels`` itself in the generic mode (``kernel_mode``)."""
+    step): a variant specialised to its activations, loss, optimizer and layer options, or
+    ``_kernels`` itself in the generic mode (``kernel_mode``)."""
     if kernel_mode() == "generic":
         return _k
-    return _codegen.kernels(acts, {loss}, set() if opt == FUSED else {opt})
+    acts = {int(c) for c in lay[:, _layout.ACT]}
+    norms = set(lay[:, _layout.NORM].tolist())
+    layers = {name for name, used in zip(_codegen.LAYER_OPTIONS, (
+        _layout.LAYER_NORM in norms, _layout.BATCH_NORM in norms, lay[:, _layout.DROP].any(),
+        lay[:, _layout.RES].any())) if used}
+    return _codegen.kernels(acts, {loss}, set() if opt == FUSED else {opt}, layers)
 
 
 def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
@@ -594,8 +600,7 @@ class Engine:
         net and the optimizer code ``code``: fit calls it with its optimizer's; inference and the
         other calls run the module of the last fit (plain SGD's before any)."""
         if getattr(self, "k_opt", None) != code:
-            acts = {int(c) for c in self.lay[:, _layout.ACT]}
-            self.k, self.k_opt = kernels_for(acts, int(self.loss_code), code), code
+            self.k, self.k_opt = kernels_for(self.lay, int(self.loss_code), code), code
 
     # ---------------------------------------------------------------- θ and the mode
     def split(self, store: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -135,6 +135,10 @@ CHUNK = 2048  # entries of a block the extended forward steps take at a time (in
 KEEP, MOVE, SET = 0, 1, 2
 NORM_EPS = 1e-5  # ε of layer and batch norm (PyTorch's default)
 MOMENTUM = 0.1  # batch norm's running statistics: r ← (1 − m) r + m · batch statistic
+# The layer options the kernels hold code for: all of them here; a variant (``_codegen.kernels``)
+# sets these to its net's, and Numba prunes the branches they open (a test of a global False)
+# without compiling what is inside.
+WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = True
 
 @jit(inline=True)
 def _cap(buf, lay):
@@ -490,7 +494,7 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
     K, width = lay.shape[0], _stat_width(lay)
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     zo = cap * lay[k0, C_OFF] + r0 * n
-    if lay[k0, NORM] == LAYER_NORM:  # per row, over its n_k units
+    if WITH_LAYER_NORM and lay[k0, NORM] == LAYER_NORM:  # per row, over its n_k units
         for i in range(B):
             ro = zo + i * n
             mu = 0.0
@@ -505,6 +509,8 @@ def _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0,
             stat[_u(k0 * cap + r0 + i)] = rstd
             for j in range(n):
                 _affine(theta, zbuf, gbuf, abuf, ro + j, go, n, j, mu, rstd)
+        return
+    if not WITH_BATCH_NORM:
         return
     so = K * cap + lay[k0, C_OFF]  # batch norm: per unit, over the whole batch
     mo, ro = so + width, lay[k0, R_OFF]
@@ -553,6 +559,8 @@ def _partial(lay, cap, q, which):
 def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which):
     """Part ``part``'s sums over its units c0..c1 of each of the B rows of z̄^[k]: Σ z (which 0)
     or Σ (z − μ)² (which 1, μ from every part's first sums, combined in part order)."""
+    if not WITH_LAYER_NORM:  # (a variant without it: compiled empty)
+        return
     if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
         return
     n = lay[k0, N_OUT]
@@ -575,6 +583,8 @@ def _ln_partial_forward(lay, k0, zbuf, stat, cap, B, c0, c1, part, parts, which)
 def _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, ra, rb, c0, c1, part, parts):
     """Layer norm of units c0..c1 of rows ra..rb of the batch's B, μ and σ² combined from the
     parts' sums."""
+    if not WITH_LAYER_NORM:  # (a variant without it: compiled empty)
+        return
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     o = cap * lay[k0, C_OFF]
     r0, r1 = _share(B, part, parts)
@@ -623,6 +633,8 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
     """Part ``part``'s weighted sums over its rows r0..r0+nr (weights from sw[swo]) of each unit
     of z̄^[k]: Σ w z and Σ w (which 0; Σ w at index width), or Σ w (z − μ)² (which 1, μ from
     every part's first sums, combined in part order)."""
+    if not WITH_BATCH_NORM:  # (a variant without it: compiled empty)
+        return
     n, width = lay[k0, N_OUT], _stat_width(lay)
     o = cap * lay[k0, C_OFF] + r0 * n
     sl = _bn_slot(lay, k0)
@@ -655,6 +667,8 @@ def _bn_partial_forward(lay, k0, zbuf, stat, cap, sw, swo, r0, nr, part, parts, 
 def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, part, parts, ctl, weighted):
     """Batch norm of rows r0..r0+nr, μ and σ² combined from the parts' sums; each part also
     stores 1/σ and moves the running statistics of its own share of the units."""
+    if not WITH_BATCH_NORM:  # (a variant without it: compiled empty)
+        return
     K = lay.shape[0]
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
     so, ro = K * cap + lay[k0, C_OFF], lay[k0, R_OFF]
@@ -678,6 +692,8 @@ def _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, nr, p
 def _bn_backward_rows(theta, lay, k0, pbuf, zbuf, gbuf, stat, sw, swo, r0, nr, parts):
     """φ^[k] of rows r0..r0+nr of a batch norm layer, from the parts' sums of h and h ⊙ x̂ (and
     of w), combined in part order (``_finish_backward``)."""
+    if not WITH_BATCH_NORM:  # (a variant without it: compiled empty)
+        return
     cap = _cap(pbuf, lay)
     K = lay.shape[0]
     n, go = lay[k0, N_OUT], lay[k0, G_OFF]
@@ -706,19 +722,19 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
     cap = _cap(abuf, lay)
     n, norm = lay[k0, N_OUT], lay[k0, NORM]
     bn_rows = norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0
-    if bn_rows:
+    if WITH_BATCH_NORM and bn_rows:
         _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
-    elif norm == BATCH_NORM:
+    elif WITH_BATCH_NORM and norm == BATCH_NORM:
         _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, _i(STATS))
     step = max(1, CHUNK // max(c1 - c0, 1))
     for a in range(0, B, step):
         rows = min(step, B - a)
-        if norm == LAYER_NORM and part >= 0:
+        if WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:
             _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, a, a + rows, c0, c1, part, parts)
-        elif norm == LAYER_NORM:
+        elif WITH_LAYER_NORM and norm == LAYER_NORM:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
                           _i(AFFINE))
-        elif norm == BATCH_NORM and not bn_rows:
+        elif WITH_BATCH_NORM and norm == BATCH_NORM and not bn_rows:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
                           _i(AFFINE))
         elif norm == 0 and lay[k0, KEEP_A] == 0:
@@ -752,7 +768,7 @@ def _forward_tail(lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, pos0, r0, B, c
         if keep_a:
             for j in range(c0, c1):
                 zbuf[io + j] = abuf[io + j]
-        if drop:
+        if WITH_DROPOUT and drop:
             key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + np.int64(i), k0)
             for j in range(c0, c1):
                 m = scale if _keep(key, j, p) else zero
@@ -760,7 +776,7 @@ def _forward_tail(lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, pos0, r0, B, c
                     gbuf[io + j] = m
                 d = abuf[io + j] * m
                 abuf[io + j] = d + src[si + j] if res else d
-        elif res:
+        elif WITH_SKIP and res:
             for j in range(c0, c1):
                 abuf[io + j] += src[si + j]
 
@@ -790,13 +806,13 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     keep_a = lay[k0, KEEP_A] != 0
     for i in range(B):  # row by row, each step on a row in the L1 cache
         io = o + i * n
-        if skip:
+        if WITH_SKIP and skip:
             for j in range(c0, c1):
                 pbuf[_u(q + i * n + j)] = pbuf[_u(io + j)]
-        if drop and keep_a:  # the multipliers the forward pass kept
+        if WITH_DROPOUT and drop and keep_a:  # the multipliers the forward pass kept
             for j in range(c0, c1):
                 pbuf[_u(io + j)] *= gbuf[_u(io + j)]
-        elif drop:
+        elif WITH_DROPOUT and drop:
             key = _row_key(ctl, ctl[ROW0] + pos0 + r0 + i, k0)
             for j in range(c0, c1):
                 pbuf[_u(io + j)] = pbuf[_u(io + j)] * scale if _keep(key, j, p) else zero
@@ -806,7 +822,7 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
             _mul_dpsi_z(pbuf, pbuf, zbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
         else:  # g = δ ⊙ ψ'(ẑ), into gbuf over ẑ
             _mul_dpsi_z(gbuf, pbuf, gbuf, _u(io + c0), _u(c1 - c0), lay[k0, ACT])
-        if ln_rows:  # layer norm of a whole row
+        if WITH_LAYER_NORM and ln_rows:  # layer norm of a whole row
             mh = mhx = 0.0
             for j in range(n):
                 h = np.float64(theta[_u(go + j)] * gbuf[_u(io + j)])
@@ -820,7 +836,9 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
                 pbuf[_u(io + j)] = (h - mh - zbuf[_u(io + j)] * mhx) * rstd
     if norm == 0 or ln_rows:
         return
-    if norm == LAYER_NORM and part >= 0:  # this part's sums of h and h ⊙ x̂ over units c0..c1
+    if not WITH_BATCH_NORM and not WITH_LAYER_NORM:
+        return
+    if WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:  # this part's sums of h and h ⊙ x̂ over units c0..c1
         d0, d1 = _partial(lay, cap, part, 4), _partial(lay, cap, part, 5)
         for i in range(B):
             io = o + i * n
@@ -831,6 +849,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
                 shx += h * zbuf[_u(io + j)]
             stat[_u(d0 + i)], stat[_u(d1 + i)] = sh, shx
         return  # φ once every part's sums are in (``_ln_backward_cols``)
+    if not WITH_BATCH_NORM:
+        return
     if norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:  # this part's rows' sums per unit
         width, sl = _stat_width(lay), 4 + _bn_slot(lay, k0)
         d0, d1 = _partial(lay, cap, part, sl), _partial(lay, cap, part, sl + 1)
@@ -875,6 +895,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
 def _ln_backward_cols(theta, lay, k0, pbuf, zbuf, gbuf, stat, B, c0, c1, parts):
     """φ^[k] of units c0..c1 of every row of a layer norm layer, from the parts' sums of h and
     h ⊙ x̂ (``_finish_backward``), combined in part order."""
+    if not WITH_LAYER_NORM:  # (a variant without it: compiled empty)
+        return
     if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
         return
     cap = _cap(pbuf, lay)

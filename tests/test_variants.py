@@ -13,15 +13,18 @@ import pytest
 import fastnn
 from fastnn import _codegen, _engine, _kernels
 
-# (Network keywords, fit keywords, targets): every loss, every optimizer (plain SGD fused and
-# not), activations with ψ' from x̄ and from z̄, each layer option, one and two threads, weights
+# (Network keywords, fit keywords, targets): the losses, every optimizer (plain SGD fused and
+# not), activations with ψ' from x̄ and from z̄, each layer option (a variant compiles only its
+# net's), one and two threads, sample weights
 CASES = {
     "mse-sgd-relu": (dict(activations=["relu", "relu", "identity"]), dict(optimizer="sgd", lr=0.05), "real"),
     "ce-adam-tanh-weights": (dict(activations=["tanh", "elu", "softmax"], loss="cross_entropy"),
                              dict(optimizer="adam", sample_weight=True), "classes"),
-    "huber-rmsprop-gelu-layer-dropout-threads": (
-        dict(activations=["gelu", "relu", "identity"], loss="huber", norm="layer", dropout=0.1, residual=True),
+    "huber-rmsprop-gelu-layer-skip-threads": (
+        dict(activations=["gelu", "relu", "identity"], loss="huber", norm="layer", residual=True),
         dict(optimizer="rmsprop", threads=2), "real"),
+    "quantile-adam-relu-dropout-threads": (dict(loss="quantile", dropout=0.2), dict(optimizer="adam", threads=2),
+                                           "real"),
     "poisson-momentum-sigmoid-batch-clip": (
         dict(activations=["sigmoid", "silu", "exp"], loss="poisson", norm="batch"),
         dict(optimizer=fastnn.SGD(lr=0.01, momentum=0.9, weight_decay=1e-3, clip_norm=1.0)), "counts"),
@@ -86,6 +89,11 @@ def test_a_variant_holds_only_its_own_branches():
         assert other not in dispatch, other
     fused = _codegen.kernels_source({relu}, {mse}, set()).split(split)[0]  # plain SGD: no optimizer step
     assert "_step" not in fused.replace("def opt_step", "") and "_prepare" not in fused.replace("def opt_prepare", "")
+    flags = [line for line in _codegen.kernels_source({relu}, {mse}, set(), {"dropout"}).splitlines()
+             if line.startswith("WITH_")]
+    assert flags == ["WITH_LAYER_NORM = False; WITH_BATCH_NORM = False; WITH_DROPOUT = True; WITH_SKIP = False"]
+    assert (_kernels.WITH_LAYER_NORM, _kernels.WITH_BATCH_NORM, _kernels.WITH_DROPOUT, _kernels.WITH_SKIP) == (
+        True, True, True, True)  # the generic kernels hold every option
     # the rest is _kernels' source, unchanged but for its imports: every function, line for line
     with open(_kernels.__file__, encoding="utf-8") as f:
         kernels = f.read()
@@ -95,17 +103,22 @@ def test_a_variant_holds_only_its_own_branches():
 
 
 def test_variants_are_made_once_per_set_of_codes(monkeypatch):
+    lay = fastnn.Network([2, 3, 1])._engine.lay
     monkeypatch.setenv("FASTNN_KERNELS", "specialized")
     made = []
-    for _ in range(4):  # concurrent first uses: one module
-        t = threading.Thread(target=lambda: made.append(_engine.kernels_for({0, 1}, 0, _engine.FUSED)))
+    threads = [threading.Thread(target=lambda: made.append(_engine.kernels_for(lay, 0, _engine.FUSED)))
+               for _ in range(4)]
+    for t in threads:  # concurrent first uses: one module
         t.start()
+    for t in threads:
         t.join()
-    assert all(m is made[0] for m in made)
-    assert _engine.kernels_for({1, 0}, 0, _engine.FUSED) is made[0]
-    assert _engine.kernels_for({0, 1}, 0, fastnn.optimizers.Adam.code) is not made[0]
+    assert len(made) == 4 and all(m is made[0] for m in made)
+    assert _engine.kernels_for(lay.copy(), 0, _engine.FUSED) is made[0]
+    assert _engine.kernels_for(lay, 0, fastnn.optimizers.Adam.code) is not made[0]
+    normed = fastnn.Network([2, 3, 1], norm="layer")._engine.lay
+    assert _engine.kernels_for(normed, 0, _engine.FUSED) not in (made[0], _kernels)
     monkeypatch.setenv("FASTNN_KERNELS", "generic")
-    assert _engine.kernels_for({0, 1}, 0, _engine.FUSED) is _kernels
+    assert _engine.kernels_for(lay, 0, _engine.FUSED) is _kernels
 
 
 def test_a_bad_kernel_mode_is_refused_with_its_fix(monkeypatch):
