@@ -121,9 +121,9 @@ KERNEL_MODES = ("specialized", "generic")
 def kernel_mode() -> str:
     """How fastnn compiles its kernels, as the environment variable ``FASTNN_KERNELS`` sets it.
 
-    "specialized" (the default): each net gets kernels compiled for its own activations, loss
-    and optimizer only, which takes about 0.6x the time of compiling every branch on a first
-    run; each set of those compiles once per machine (Numba's disk cache). "generic": one set of
+    "specialized" (the default): each net gets kernels compiled for its own activations, loss,
+    optimizer and layer options only, which takes 0.4-0.75x the time of compiling every branch
+    on a first run; each such set compiles once per machine (Numba's disk cache). "generic": one set of
     kernels with every activation, loss and optimizer, compiled once for every net: for a
     process that trains many kinds of net on a machine whose cache is empty (the test suite
     does). Both give the same bits.
