@@ -27,7 +27,7 @@ class ImportAndFirstFit:
         suite's import already put them there), and return a scratch folder for the cold
         caches: asv runs this in a folder of its own and removes it after the run."""
         if common.Network is not None:
-            env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+            env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "FASTNN_KERNELS")}
             subprocess.run([sys.executable, "-c", FIRST_FIT], env=env, check=True)
         return os.getcwd()
 
@@ -35,12 +35,14 @@ class ImportAndFirstFit:
         common.require("fit")
 
     def timeraw_import_fit_cold_cache(self, root):
-        # A new empty cache folder for every sample, made before the clock starts.
+        # A new empty cache folder for every sample, made before the clock starts; the default
+        # kernel mode (asv.conf.json sets FASTNN_KERNELS=generic for the other benchmarks).
         return FIRST_FIT, (
             "import os, tempfile\n"
             f"os.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp(dir={root!r})\n"
+            "os.environ.pop('FASTNN_KERNELS', None)\n"
         )
 
     def timeraw_import_fit_warm_cache(self, root):
-        # Numba's default cache, filled by setup_cache.
-        return FIRST_FIT, "import os\nos.environ.pop('NUMBA_CACHE_DIR', None)\n"
+        # Numba's default cache, filled by setup_cache (in the default kernel mode).
+        return FIRST_FIT, "import os\nos.environ.pop('NUMBA_CACHE_DIR', None)\nos.environ.pop('FASTNN_KERNELS', None)\n"
