@@ -149,11 +149,12 @@ def _cpu_vendor() -> str:
     return ""
 
 
-def _forced(variable: str, choices: tuple[str, ...]) -> str:
-    """The library the environment variable names ("" when unset); ValueError for another value."""
+def _forced(variable: str, choices: tuple[str, ...], unset: str = "choose by CPU") -> str:
+    """The choice the environment variable names ("" when unset); ValueError for another value,
+    whose fix says what unsetting it does (``unset``)."""
     forced = os.environ.get(variable, "").strip().lower()
     if forced and forced not in choices:
-        raise ValueError(f"{variable} must be one of {list(choices)}, got {forced!r}; unset it to choose by CPU")
+        raise ValueError(f"{variable} must be one of {list(choices)}, got {forced!r}; unset it to {unset}")
     return forced
 
 

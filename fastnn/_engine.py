@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _codegen, _layout, _sync, _unrolled
 from . import _kernels as _k
-from ._blas import BF16_LIBRARIES, ONE_BLAS_THREAD, bf16_library, blas_hold, to_bf16
+from ._blas import BF16_LIBRARIES, ONE_BLAS_THREAD, _forced, bf16_library, blas_hold, to_bf16
 from ._sparse import SparseRows
 from .optimizers import NO_STEP, Hyper
 
@@ -145,11 +145,7 @@ def kernel_mode() -> str:
     >>> fastnn.kernel_mode() in ("specialized", "generic")
     True
     """
-    mode = os.environ.get("FASTNN_KERNELS", "").strip().lower() or "specialized"
-    if mode not in KERNEL_MODES:
-        raise ValueError(f"FASTNN_KERNELS must be one of {list(KERNEL_MODES)}, got {mode!r}; "
-                         "unset it for the default, specialized kernels")
-    return mode
+    return _forced("FASTNN_KERNELS", KERNEL_MODES, "use the default, specialized kernels") or "specialized"
 
 
 def kernels_for(lay: np.ndarray, loss: int, opt: int) -> Any:
