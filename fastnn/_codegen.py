@@ -273,7 +273,7 @@ _DISPATCH_NAMES = ("act", "mul_dpsi", "mul_dpsi_z", "opt_prepare", "opt_step", "
 
 
 LAYER_OPTIONS = ("layer_norm", "batch_norm", "dropout", "skip")  # _kernels' WITH_* flags, in order
-_FLAGS = "WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = True"
+_FLAGS = "WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = WITH_STEP = True"
 
 
 def kernels_source(acts, losses, opts, layers=LAYER_OPTIONS):
@@ -297,7 +297,8 @@ def kernels_source(acts, losses, opts, layers=LAYER_OPTIONS):
         if line.startswith("_codegen.drop_stale_cache("):  # a generated module's name carries the sources
             continue
         if line == _FLAGS:
-            line = " ".join(f"WITH_{o.upper()} = {o in layers};" for o in LAYER_OPTIONS)[:-1]
+            line = " ".join([*(f"WITH_{o.upper()} = {o in layers};" for o in LAYER_OPTIONS),
+                             f"WITH_STEP = {bool(opts)}"])
         if line.startswith("from . import "):
             line = "from fastnn import " + line[len("from . import "):]
         elif line.startswith("from ."):

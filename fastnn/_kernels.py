@@ -44,7 +44,7 @@ from ._dispatch import act as _act
 from ._dispatch import mul_dpsi as _mul_dpsi
 from ._dispatch import mul_dpsi_z as _mul_dpsi_z
 from ._dispatch import opt_prepare, opt_step, output_delta, output_link
-from ._jit import jit
+from ._jit import jit, readonly
 from ._layout import (
     ACT,
     B_OFF,
@@ -103,7 +103,8 @@ from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 #            last three are None for a net without extended layers. Every extended step that a
 #            plain kernel calls starts with ``if zbuf is None: return``, a branch Numba prunes
 #            while compiling: a plain net's kernels compile none of the extended code (which
-#            tripled the cold compile) and run the seed's layer loop alone
+#            tripled the cold compile) and run the seed's layer loop alone; a variant without
+#            layer options (WITH_EXTENDED false) does not even compile those functions' stubs
 #   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
 #            (``_sync``) and one loss sum per row part (summed in a fixed order)
 #   sparse   (counts, cols, starts, crow, cval, wb): a sparse X's batch sorted by column, for the
@@ -135,10 +136,13 @@ CHUNK = 2048  # entries of a block the extended forward steps take at a time (in
 KEEP, MOVE, SET = 0, 1, 2
 NORM_EPS = 1e-5  # ε of layer and batch norm (PyTorch's default)
 MOMENTUM = 0.1  # batch norm's running statistics: r ← (1 − m) r + m · batch statistic
-# The layer options the kernels hold code for: all of them here; a variant (``_codegen.kernels``)
-# sets these to its net's, and Numba prunes the branches they open (a test of a global False)
-# without compiling what is inside.
-WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = True
+# The layer options the kernels hold code for, and whether an optimizer steps apart from the
+# gradient (WITH_STEP; not for plain SGD, fused into the gradient GEMM): all of them here; a
+# variant (``_codegen.kernels``) sets these to its net's, and Numba prunes the branches they open
+# (a test of a global False) without compiling what is inside, not even an empty function.
+WITH_LAYER_NORM = WITH_BATCH_NORM = WITH_DROPOUT = WITH_SKIP = WITH_STEP = True
+WITH_NORM = WITH_LAYER_NORM or WITH_BATCH_NORM
+WITH_EXTENDED = WITH_NORM or WITH_DROPOUT or WITH_SKIP  # any layer beyond the seed's Dense→ψ
 
 @jit(inline=True)
 def _cap(buf, lay):
@@ -312,7 +316,7 @@ def _layer_grad_cols(theta, dst, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1, ste
     replaced instead (dst = grad, step = −1/B: the batch's mean gradient; −1: its sum).
     """
     n_in, n_out, wo, bo, po = _geom(lay, k0, _cap(pbuf, lay))
-    if lay[k0, NORM] != 0 and c1 > c0:
+    if WITH_NORM and lay[k0, NORM] != 0 and c1 > c0:
         _norm_grad_cols(dst, lay, k0, zbuf, gbuf, pbuf, _i(c0), _i(c1), step, np.bool_(overwrite), _i(B))
     c0, c1 = _u(c0), _u(c1)
     if c1 <= c0:
@@ -354,7 +358,7 @@ def _layer_update(theta, grad, state, lay, k0, src, so, pbuf, zbuf, gbuf, c0, c1
                      T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), not fused, B, kernel_path)
     if not train:
         return
-    if not fused:
+    if WITH_STEP and not fused:
         _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c)
     n_in = lay[k0, N_IN]  # bf16: the rows just stepped, cast for the next products
     _fresh_w(kernel_path, theta, lay[k0, W_OFF] + c0 * n_in, (c1 - c0) * n_in)
@@ -379,7 +383,7 @@ def _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c):
 def _constants(opt, h, t):
     """The optimizer's constants for step t; none for plain SGD."""
     c = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    if opt != FUSED:
+    if WITH_STEP and opt != FUSED:
         c = opt_prepare(opt, h, t)
     return c
 
@@ -942,7 +946,7 @@ def _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, s
     """Rows r0..r0+B, columns c0..c1 of x̄^[k]: the seed's layer (the call it always was), or
     with the extended steps."""
     swo, pos0, r0, B, c0, c1 = _i(swo), _i(pos0), _i(r0), _i(B), _i(c0), _i(c1)
-    if lay[k0, EXT] == 0:
+    if not WITH_EXTENDED or lay[k0, EXT] == 0:
         _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     else:
         _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0, r0,
@@ -971,7 +975,7 @@ def _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw
     # (the buffers taken one by one where used: each name bound to a tuple's array costs a
     # reference count, which a one-row step of a small net feels)
     _layer_dx_block(theta, lay, _i(k0), abuf, pbuf, _i(r0), _i(B), _i(m0), _i(m1), _kp(kernel_path))
-    if lay[k0 - 1, EXT] != 0:
+    if WITH_EXTENDED and lay[k0 - 1, EXT] != 0:
         _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw,
                          _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
 
@@ -1440,7 +1444,7 @@ def _predict_rows(shape, theta, run, X, r0, r1, block, scratch, out, ctl):
     abuf = scratch[0]
     cap, K = _cap(abuf, lay), lay.shape[0]
     n0, nK = X.shape[1], lay[K - 1, N_OUT]
-    Xf, outf = X.reshape(-1), out.reshape(-1)
+    Xf, outf = readonly(X.reshape(-1)), out.reshape(-1)  # (read-only as fit's: the same layer blocks)
     o = cap * lay[K - 1, C_OFF]
     for start in range(r0, r1, block):
         B = min(block, r1 - start)
@@ -1830,9 +1834,8 @@ def _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, B, opt, h, c, trai
     _sparse_grad(theta if fused else grad, lay, pbuf, zbuf, gbuf,
                  T(h[LR] / B) if fused else T(-1.0 / B) if train else T(-1), np.bool_(not fused), _i(B), sparse,
                  _i(nu))
-    if fused or not train:
-        return
-    _layer_step(theta, grad, state, lay, 0, 0, lay[0, N_OUT], opt, h, c)
+    if WITH_STEP and train and not fused:
+        _layer_step(theta, grad, state, lay, 0, 0, lay[0, N_OUT], opt, h, c)
 
 
 @jit

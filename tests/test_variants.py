@@ -86,9 +86,14 @@ def test_a_variant_holds_only_its_own_branches():
     assert "_step" not in fused.replace("def opt_step", "") and "_prepare" not in fused.replace("def opt_prepare", "")
     flags = [line for line in _codegen.kernels_source({relu}, {mse}, set(), {"dropout"}).splitlines()
              if line.startswith("WITH_")]
-    assert flags == ["WITH_LAYER_NORM = False; WITH_BATCH_NORM = False; WITH_DROPOUT = True; WITH_SKIP = False"]
-    assert (_kernels.WITH_LAYER_NORM, _kernels.WITH_BATCH_NORM, _kernels.WITH_DROPOUT, _kernels.WITH_SKIP) == (
-        True, True, True, True)  # the generic kernels hold every option
+    assert flags == ["WITH_LAYER_NORM = False; WITH_BATCH_NORM = False; WITH_DROPOUT = True; WITH_SKIP = False; "
+                     "WITH_STEP = False",  # plain SGD: no step apart from the gradient GEMM
+                     "WITH_NORM = WITH_LAYER_NORM or WITH_BATCH_NORM",
+                     "WITH_EXTENDED = WITH_NORM or WITH_DROPOUT or WITH_SKIP  # any layer beyond the seed's Dense→ψ"]
+    adam_flags = next(line for line in src.splitlines() if line.startswith("WITH_LAYER_NORM"))
+    assert adam_flags.endswith("WITH_SKIP = True; WITH_STEP = True")  # (every layer option: the default)
+    assert (_kernels.WITH_LAYER_NORM, _kernels.WITH_BATCH_NORM, _kernels.WITH_DROPOUT, _kernels.WITH_SKIP,
+            _kernels.WITH_STEP, _kernels.WITH_EXTENDED) == (True,) * 6  # the generic kernels hold every option
     # the rest is _kernels' source, unchanged but for its imports: every function, line for line
     with open(_kernels.__file__, encoding="utf-8") as f:
         kernels = f.read()
