@@ -250,21 +250,40 @@ def _dispatch_parts(acts, losses, opts, package):
     L += ["", "", "@jit", "def output_link(code, abuf, o, rows, n):",
           '    """z̄^[K] → x̄^[K] on whole rows for a loss that fixes the output activation."""']
     L += _branches(Ls, lambda loss: f"{name(loss.link_rows)}(abuf, o, rows, n)", "loss")
-    L += ["", "", "@jit", "def opt_prepare(code, h, t):",
-          '    """The optimizer\'s per-step constants for step t (1-based)."""']
+    return imports, L + _optimizer_defs(Os)
+
+
+def _optimizer_defs(Os):
+    """The definitions of ``opt_prepare`` and ``opt_step`` with the branches of the optimizers Os."""
+    L = ["", "", "@jit", "def opt_prepare(code, h, t):",
+         '    """The optimizer\'s per-step constants for step t (1-based)."""']
     if not Os:  # plain SGD's variant: its step is fused into the gradient GEMM (the kernels'
         # FUSED code), so neither function is ever called, and nothing of them is compiled
         L += ["    if code >= 0:", "        raise ValueError('unknown optimizer code')",
               "    return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)"]
     else:
-        L += _branches(Os, lambda o: f"return {name(o._prepare)}(h, t)", "optimizer")
+        L += _branches(Os, lambda o: f"return {_ref(o._prepare)[1]}(h, t)", "optimizer")
     L += ["", "", "@jit", "def opt_step(code, theta, g, s, lo, hi, wd, c):",
           '    """The optimizer\'s elementwise step on θ[lo:hi]."""']
     if not Os:
         L += ["    raise ValueError('unknown optimizer code')"]
     else:
-        L += _branches(Os, lambda o: f"{name(o._step)}(theta, g, s, lo, hi, wd, c)", "optimizer")
-    return imports, L
+        L += _branches(Os, lambda o: f"{_ref(o._step)[1]}(theta, g, s, lo, hi, wd, c)", "optimizer")
+    return L
+
+
+def optimizer_dispatch(opts):
+    """(import lines, definitions) of ``opt_prepare`` and ``opt_step`` alone, with the branches of
+    the optimizer codes ``opts`` (a set of ints) only: the unrolled epochs' dispatch (``_unrolled``),
+    as a kernel variant's (``kernels_source``)."""
+    from . import optimizers as _O
+
+    Os = [o for o in _O.BY_CODE if o.code in opts]
+    fns = {_ref(f) for o in Os for f in (o._prepare, o._step)}
+    imports = []
+    for m in sorted({m for m, _ in fns}):
+        imports += _import("fastnn." + m.rpartition(".")[2], sorted(n for mm, n in fns if mm == m))
+    return imports, _optimizer_defs(Os)
 
 
 # ------------------------------------------------------------------------------ kernel variants

@@ -160,7 +160,13 @@ def kernels_for(lay: np.ndarray, loss: int, opt: int) -> Any:
     layers = {name for name, used in zip(_codegen.LAYER_OPTIONS, (
         _layout.LAYER_NORM in norms, _layout.BATCH_NORM in norms, lay[:, _layout.DROP].any(),
         lay[:, _layout.RES].any())) if used}
-    return _codegen.kernels(acts, {loss}, set() if opt == FUSED else {opt}, layers)
+    return _codegen.kernels(acts, {loss}, _stepping(opt), layers)
+
+
+def _stepping(opt: int) -> set[int]:
+    """The optimizer codes whose step a variant compiles for the optimizer code ``opt``: none for
+    plain SGD (FUSED), whose step is inside the gradient GEMM or the unrolled loop."""
+    return set() if opt == FUSED else {opt}
 
 
 def plan(threads: int | None, sizes: list[int], batch: int, kernel_path: int) -> tuple[int, bool]:
@@ -566,7 +572,7 @@ class Engine:
         self._local = threading.local()
         self._no_run = np.empty(0, self.dtype) if self.extended else None
         self._no_sw = readonly(np.empty(0, self.dtype))
-        self._unrolled: dict[bool, Any] = {}  # direct → the generated epoch or None
+        self._unrolled: dict[tuple[bool, int], Any] = {}  # (direct, optimizer code) → the generated epoch or None
         # (parts, by columns, batch) → its ThreadChoice, kept across fits
         self.thread_choice: dict[tuple[int, bool, int], ThreadChoice] = {}
         self.short_roads: dict[int, Any] = {}  # row count → fit's kept set-up (``training._short_road``)
@@ -785,7 +791,7 @@ class Engine:
     def gradient_sum(self, store: np.ndarray, X: np.ndarray | SparseRows, Y: np.ndarray) -> np.ndarray:
         """Σ_samples ∂L/∂θ by the kernels fit uses for this net (the unrolled epoch for tiny ones),
         in evaluation mode."""
-        unrolled = self.unrolled_epoch(direct=False)
+        unrolled = self.unrolled_epoch(False, self.k_opt)  # (any epoch's: this one may be compiled)
         if unrolled is None or isinstance(X, SparseRows):
             return self.backward_all(store, X, Y)[1]
         theta = store
@@ -796,15 +802,19 @@ class Engine:
         return grad
 
     # ---------------------------------------------------------------- training
-    def unrolled_epoch(self, direct: bool) -> Any:
-        """The generated straight-line epoch when this net is tiny enough, else None."""
-        if direct not in self._unrolled:
+    def unrolled_epoch(self, direct: bool, opt: int) -> Any:
+        """The generated straight-line epoch when this net is tiny enough, else None; ``opt``: the
+        optimizer code it steps with (FUSED: plain SGD), which alone it compiles, except in the
+        generic mode (``kernel_mode``)."""
+        key = (direct, opt)
+        if key not in self._unrolled:
             epoch = None
             tiny = self.n_params <= MAX_UNROLLED_PARAMS and not self.extended  # (it has no extended steps)
             if (self.kernel_path == _k.UNROLLED and not self.extended) or (self.kernel_path == _k.AUTO and tiny):
-                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct, self.loss_param)
-            self._unrolled[direct] = epoch
-        return self._unrolled[direct]
+                opts = None if kernel_mode() == "generic" else _stepping(opt)
+                epoch = _unrolled.epoch_for(self.sizes, self.codes, self.loss_code, direct, self.loss_param, opts)
+            self._unrolled[key] = epoch
+        return self._unrolled[key]
 
     def trainer(self, opt: Any, batch: int, threads: int | None, weighted: bool,
                 sparse: SparseRows | None = None) -> Trainer:
@@ -827,7 +837,7 @@ class Trainer:
         self.bf16 = engine.precision == "bf16"
         # (the unrolled epoch reads dense X, and keeps every product in float32 registers)
         tiny = not weighted and sparse is None and not self.bf16
-        self.unrolled = engine.unrolled_epoch(direct=batch == 1 and opt.fused) if tiny else None
+        self.unrolled = engine.unrolled_epoch(batch == 1 and opt.fused, engine.k_opt) if tiny else None
         self.threads, self.by_columns = 1, False
         if self.unrolled is None and sparse is None and getattr(opt, "clip_norm", None) is None:
             # (a sparse or a clipped fit runs on one thread)

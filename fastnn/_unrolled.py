@@ -23,11 +23,14 @@ MAX_PARAMS = 32  # unrolled wins far beyond this, but compile time grows fast (s
 _loaded: dict[tuple[object, ...], object] = {}
 
 
-def _source(sizes, codes, loss, direct, lp=0.0):
+def _source(sizes, codes, loss, direct, lp=0.0, opts=None):
     """Python source of ``epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train)``.
 
     ``direct`` writes the batch-1 plain-SGD variant, which applies each sample's step at once;
     otherwise gradients are summed per batch (``train``) or over all rows into grad.
+    ``opts``: the optimizer codes (a set) the epoch's own ``opt_step`` and ``opt_prepare`` take,
+    none for plain SGD (written into the loop, ``FUSED``); None imports ``_dispatch``'s, which
+    hold every optimizer (``FASTNN_KERNELS=generic``).
     Names follow the seed, 1-based: w2_1_3 is w^[2]_{13}, x1_2 is x^[1]_2, p2_1 is φ^[2]_1.
     """
     K = len(sizes) - 1
@@ -55,9 +58,15 @@ def _source(sizes, codes, loss, direct, lp=0.0):
     emit(0, "import math")
     emit(0, "import numpy as np")
     emit(0, f"from fastnn.activations import {', '.join(sorted(set(psi + dpsi)))}")
-    emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
+    if opts is None:
+        emit(0, "from fastnn._dispatch import opt_prepare, opt_step")
+        defs = []
+    else:  # only this fit's optimizer is compiled (cold start, issue 22)
+        imports, defs = _codegen.optimizer_dispatch(opts)
+        out.extend(imports)
     emit(0, "from fastnn._jit import jit")
     emit(0, "from fastnn.optimizers import CLIP_NORM, LR, WEIGHT_DECAY")
+    out.extend(defs)
     emit(0, "")
     emit(0, "@jit")  # fastnn's options, and a cached epoch loads without Numba's full set-up
     emit(0, "def epoch(theta, grad, state, X, Y, perm, shuffle, batch, opt, h, t0, train):")
@@ -123,23 +132,26 @@ def _source(sizes, codes, loss, direct, lp=0.0):
         for name, _ in params:
             emit(3, f"{name} -= step * g{name}")
         emit(2, "else:  # θ and the mean gradient to memory, the optimizer's flat step, θ back")
-        emit(3, "scale = T(1.0 / B)")
-        store(3)
-        store(3, "scale * g")
-        emit(3, "if h[CLIP_NORM] > 0.0:  # clip_norm: g ← g · min(1, clip / (‖g‖₂ + 1e-6))")
-        emit(4, "ss = 0.0")
-        emit(4, f"for j in range({off}):")
-        emit(5, "ss += float(grad[j]) * float(grad[j])")
-        emit(4, "coef = T(min(1.0, h[CLIP_NORM] / (math.sqrt(ss) + 1e-6)))")
-        emit(4, f"for j in range({off}):")
-        emit(5, "grad[j] *= coef")
-        emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
-        emit(3, "wd = T(h[WEIGHT_DECAY])")
-        for lo, hi, decay in ranges:
-            # uint64 offsets, as the other kernels pass: a constant would compile opt_step anew
-            # for each (lo, hi) of each net (a Literal type per value)
-            emit(3, f"opt_step(opt, theta, grad, state, np.uint64({lo}), np.uint64({hi}), {decay}, c)")
-        load(3)
+        if opts is not None and not opts:  # plain SGD's epoch: no optimizer step to compile
+            emit(3, "raise ValueError('unknown optimizer code')")
+        else:
+            emit(3, "scale = T(1.0 / B)")
+            store(3)
+            store(3, "scale * g")
+            emit(3, "if h[CLIP_NORM] > 0.0:  # clip_norm: g ← g · min(1, clip / (‖g‖₂ + 1e-6))")
+            emit(4, "ss = 0.0")
+            emit(4, f"for j in range({off}):")
+            emit(5, "ss += float(grad[j]) * float(grad[j])")
+            emit(4, "coef = T(min(1.0, h[CLIP_NORM] / (math.sqrt(ss) + 1e-6)))")
+            emit(4, f"for j in range({off}):")
+            emit(5, "grad[j] *= coef")
+            emit(3, "c = opt_prepare(opt, h, t0 + start // batch + 1)")
+            emit(3, "wd = T(h[WEIGHT_DECAY])")
+            for lo, hi, decay in ranges:
+                # uint64 offsets, as the other kernels pass: a constant would compile opt_step anew
+                # for each (lo, hi) of each net (a Literal type per value)
+                emit(3, f"opt_step(opt, theta, grad, state, np.uint64({lo}), np.uint64({hi}), {decay}, c)")
+            load(3)
     emit(1, "if train:")
     store(2)
     emit(1, "return total")
@@ -147,14 +159,17 @@ def _source(sizes, codes, loss, direct, lp=0.0):
     return src.replace("elif opt == FUSED:", f"elif opt == {FUSED}:")
 
 
-def epoch_for(sizes, codes, loss, direct, lp=0.0):
+def epoch_for(sizes, codes, loss, direct, lp=0.0, opts=None):
     """The compiled unrolled epoch for this architecture, loss code and loss parameter ``lp``
     (written into the source; generated and cached on first use); ``direct`` selects the
-    batch-1 plain-SGD variant."""
-    key = (tuple(sizes), tuple(codes), int(loss), bool(direct), float(lp))
+    batch-1 plain-SGD variant; ``opts``: the optimizer codes it steps with (``_source``)."""
+    opts = None if opts is None or direct else frozenset(opts)  # (the direct epoch steps alone)
+    key = (tuple(sizes), tuple(codes), int(loss), bool(direct), float(lp), opts)
     if key not in _loaded:
         # (the module's name ends in a hash of the source, which holds lp)
         name = f"unrolled_{'x'.join(map(str, sizes))}_{L.BY_CODE[loss].name}{'_direct' if direct else ''}"
-        src = _source(list(sizes), list(codes), loss, bool(direct), float(lp))
+        if opts is not None:
+            name += "_o" + "-".join(map(str, sorted(opts)))
+        src = _source(list(sizes), list(codes), loss, bool(direct), float(lp), opts)
         _loaded[key] = _codegen.load(name, "_unrolled", src).epoch
     return _loaded[key]

@@ -135,3 +135,29 @@ def test_a_specialised_net_pickles_and_keeps_its_results(monkeypatch, rng):
     twin = pickle.loads(pickle.dumps(net))
     assert twin._engine.k is not _kernels
     np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_an_unrolled_epoch_compiles_only_its_optimizer_and_gives_the_same_bits(optimizer, monkeypatch, rng):
+    """Tiny nets run the generated straight-line epoch (``_unrolled``): in the specialised mode
+    its own dispatch holds only the fit's optimizer (plain SGD's none), and the bits stay the
+    generic epoch's (which imports ``_dispatch``, every optimizer)."""
+    from fastnn import _unrolled
+
+    X = rng.standard_normal((40, 2)).astype(np.float32)
+    Y = (X[:, :1] * X[:, 1:]).astype(np.float32)
+    got = {}
+    for mode in ("generic", "specialized"):
+        monkeypatch.setenv("FASTNN_KERNELS", mode)
+        net = fastnn.Network([2, 3, 1], seed=1, dtype="float32")
+        history = net.fit(X, Y, epochs=3, batch_size=8, optimizer=optimizer, lr=0.05)
+        assert net._engine.unrolled_epoch(False, net._engine.k_opt) is not None  # (it ran unrolled)
+        got[mode] = (net.parameters.copy(), np.array(history["loss"]), net.loss_and_gradient(X, Y)[1])
+    for want, have in zip(got["generic"], got["specialized"]):
+        np.testing.assert_array_equal(have, want)
+    adam = fastnn.optimizers.Adam.code
+    source = _unrolled._source([2, 3, 1], [0, 1], 0, False, opts={adam})
+    assert "fastnn._dispatch" not in source and "adam_step" in source and "rmsprop_step" not in source
+    fused = _unrolled._source([2, 3, 1], [0, 1], 0, False, opts=set())
+    assert "opt_step(opt" not in fused and "opt_prepare(opt" not in fused
+    assert "from fastnn._dispatch import opt_prepare, opt_step" in _unrolled._source([2, 3, 1], [0, 1], 0, False)
