@@ -253,17 +253,22 @@ def _act_block(lay, k0, abuf, r0, B, c0, c1):
 
 
 @jit
-def _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path):
-    """``_layer_linear_block`` compiled once (an extended layer's z̄^[k], into zbuf)."""
-    if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
+def _layer_linear(theta, lay, k0, src, so, dst, r0, B, c0, c1, kernel_path):
+    """``_layer_linear_block`` compiled once: an extended layer's z̄^[k] into zbuf, and with
+    layer options in the kernels (WITH_EXTENDED) the seed's layers' too, into abuf."""
+    if dst is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
         return
-    _layer_linear_block(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
+    _layer_linear_block(theta, lay, k0, src, so, dst, r0, B, c0, c1, kernel_path)
 
 
 @jit
 def _layer_forward_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path):
     """Rows r0..r0+B, columns c0..c1 of x̄^[k] = ψ^[k](W^[k] x̄^[k-1] + b̄^[k]); so: row r0 of src."""
-    _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
+    if WITH_EXTENDED:  # one compiled copy of the layer's GEMM and loops, shared with the extended
+        # layers' z̄^[k] (two cost a net with layer options about 2 s of compiling)
+        _layer_linear(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
+    else:  # (a plain net's variant compiles the block here, one function fewer)
+        _layer_linear_block(theta, lay, k0, src, so, abuf, r0, B, c0, c1, kernel_path)
     _act_block(lay, k0, abuf, r0, B, c0, c1)
 
 
