@@ -723,22 +723,25 @@ def _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, 
                     r0, B, c0, c1, part, parts):
     """Rows r0..r0+B, columns c0..c1 of an extended layer k from z̄^[k] in zbuf: norm, ψ,
     dropout (training), skip; x̄^[k] into abuf. pos0: the epoch position of the block's row 0.
-    part ≥ 0: the parts made the norm's sums (layer norm: column parts; batch norm: row parts).
+    part ≥ 0: the parts made the norm's sums (layer norm: column parts; batch norm: row parts);
+    the serial kernels pass None, and Numba prunes the parts' code (``if part is not None``).
     After batch norm's statistics, rows go through every step a few at a time (``CHUNK``), so
     that each step finds them in the L1 cache."""
     if zbuf is None:  # a net without extended layers: this body is compiled away (see ``scratch``)
         return
     cap = _cap(abuf, lay)
     n, norm = lay[k0, N_OUT], lay[k0, NORM]
-    bn_rows = norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0
-    if WITH_BATCH_NORM and bn_rows:
-        _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
-    elif WITH_BATCH_NORM and norm == BATCH_NORM:
+    bn_rows = False
+    if part is not None:
+        bn_rows = norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0
+        if WITH_BATCH_NORM and bn_rows:
+            _bn_forward_rows(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, r0, B, part, parts, ctl, sw.size > 0)
+    if WITH_BATCH_NORM and norm == BATCH_NORM and not bn_rows:
         _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0, B, c0, c1, ctl, _i(STATS))
     step = max(1, CHUNK // max(c1 - c0, 1))
     for a in range(0, B, step):
         rows = min(step, B - a)
-        if WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:
+        if part is not None and WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:
             _ln_forward_cols(theta, lay, k0, abuf, zbuf, gbuf, stat, cap, B, a, a + rows, c0, c1, part, parts)
         elif WITH_LAYER_NORM and norm == LAYER_NORM:
             _norm_forward(theta, run, lay, k0, abuf, zbuf, gbuf, stat, cap, sw, swo, r0 + a, rows, c0, c1, ctl,
@@ -969,7 +972,7 @@ def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf
     else:
         _layer_linear(theta, lay, k0, src, so, zbuf, r0, B, c0, c1, kernel_path)
     _finish_forward(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                    r0, B, c0, c1, _i(-1), _i(1))
+                    r0, B, c0, c1, None, _i(1))
 
 
 @jit(inline=True)
@@ -1856,7 +1859,7 @@ def _sparse_first_extended(theta, run, lay, rates, ctl, abuf, zbuf, gbuf, stat, 
     else:
         _sparse_linear(theta, lay, zbuf, B, sparse, nu)
     _finish_forward(theta, run, lay, _i(0), rates, ctl, abuf, _u(0), abuf, zbuf, gbuf, stat, sw, swo, pos0,
-                    _i(0), B, _i(0), n1, _i(-1), _i(1))
+                    _i(0), B, _i(0), n1, None, _i(1))
 
 
 # The entry points share two compiled (not inlined) steps, ``_forward_sparse`` and
