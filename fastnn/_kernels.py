@@ -814,7 +814,7 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
     zero = pbuf.dtype.type(0)
     q = cap * lay[k0 - 1, C_OFF] + r0 * n if k0 > 0 else 0  # φ^[k-1]'s block (n_{k-1} = n_k)
     norm, go = lay[k0, NORM], lay[k0, G_OFF]
-    ln_rows = norm == LAYER_NORM and part < 0
+    ln_rows = norm == LAYER_NORM and (part is None or part < 0)  # (None: Numba prunes the parts' code)
     keep_a = lay[k0, KEEP_A] != 0
     for i in range(B):  # row by row, each step on a row in the L1 cache
         io = o + i * n
@@ -850,7 +850,8 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
         return
     if not WITH_BATCH_NORM and not WITH_LAYER_NORM:
         return
-    if WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:  # this part's sums of h and h ⊙ x̂ over units c0..c1
+    # this part's sums of h and h ⊙ x̂ over units c0..c1
+    if part is not None and WITH_LAYER_NORM and norm == LAYER_NORM and part >= 0:
         d0, d1 = _partial(lay, cap, part, 4), _partial(lay, cap, part, 5)
         for i in range(B):
             io = o + i * n
@@ -863,7 +864,7 @@ def _finish_backward(theta, lay, k0, rates, ctl, pbuf, zbuf, gbuf, stat, sw, swo
         return  # φ once every part's sums are in (``_ln_backward_cols``)
     if not WITH_BATCH_NORM:
         return
-    if norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:  # this part's rows' sums per unit
+    if part is not None and norm == BATCH_NORM and part >= 0 and ctl[TRAINING] != 0:  # this part's rows' sums per unit
         width, sl = _stat_width(lay), 4 + _bn_slot(lay, k0)
         d0, d1 = _partial(lay, cap, part, sl), _partial(lay, cap, part, sl + 1)
         for j in range(n):
@@ -979,13 +980,14 @@ def _extended_forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf
 def _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, r0, B, m0, m1, kernel_path,
                     part, parts):
     """Rows r0..r0+B, columns m0..m1 of φ^[k-1] from φ^[k] (k = k0 + 1 ≥ 2); part ≥ 0: column
-    part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends."""
+    part ``part`` of ``parts`` of a layer norm layer k − 1, whose φ ``_ln_backward_cols`` ends;
+    part: None from the serial kernels, or an int64 (−1 for none) from a team's."""
     # (the buffers taken one by one where used: each name bound to a tuple's array costs a
     # reference count, which a one-row step of a small net feels)
     _layer_dx_block(theta, lay, _i(k0), abuf, pbuf, _i(r0), _i(B), _i(m0), _i(m1), _kp(kernel_path))
     if WITH_EXTENDED and lay[k0 - 1, EXT] != 0:
         _finish_backward(theta, lay, k0 - 1, rates, ctl, pbuf, zbuf, gbuf, stat, sw,
-                         _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), _i(part), _i(parts))
+                         _i(swo), _i(pos0), _i(r0), _i(B), _i(m0), _i(m1), part, _i(parts))
 
 
 # -------------------------------------------------------------------------- sample weights
@@ -1057,7 +1059,7 @@ def _backward(shape, step, x0, x0o, y, yo, sw, swo, scratch, B, train, c, ctl, p
     for k0 in range(K - 1, -1, -1):
         if k0 > 0:
             _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
-                            lay[k0, N_IN], kernel_path, -1, 1)
+                            lay[k0, N_IN], kernel_path, None, 1)
         src, so = _layer_input(lay, k0, x0, x0o, abuf)
         _layer_update(theta, grad, state, lay, _i(k0), src, _u(so), pbuf, zbuf, gbuf, _i(0), _i(lay[k0, N_OUT]), _i(B),
                       _i(opt), h, c, _kp(kernel_path), np.bool_(train))
@@ -1315,7 +1317,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 losses[p] += _output_part(lay, loss, abuf, pbuf, y0, yo, r0, r1, sw, start, B)
                 for k0 in range(K - 1, 0, -1):
                     _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start + r0, start,
-                                    r0, nr, 0, lay[k0, N_IN], kernel_path, -1, 1)
+                                    r0, nr, 0, lay[k0, N_IN], kernel_path, None, 1)
             _done(sync)
         if m == 0:
             _wait(sync, end)
@@ -1897,7 +1899,7 @@ def _batch_sparse(shape, step, sparse, nu, y, sw, swo, scratch, B, train, c, ctl
                          _batch_scale(sw, swo, B))
     for k0 in range(K - 1, 0, -1):
         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, swo, pos0, 0, B, 0,
-                        lay[k0, N_IN], kernel_path, -1, 1)
+                        lay[k0, N_IN], kernel_path, None, 1)
         _layer_update(theta, grad, state, lay, _i(k0), abuf, _u(cap * lay[k0 - 1, C_OFF]), pbuf, zbuf, gbuf, _i(0),
                       _i(lay[k0, N_OUT]), _i(B), _i(opt), h, c, _kp(kernel_path), np.bool_(train))
     _sparse_update(theta, grad, state, lay, pbuf, zbuf, gbuf, _i(B), opt, h, c, np.bool_(train), sparse, _i(nu))
