@@ -375,7 +375,7 @@ def _layer_step(theta, grad, state, lay, k0, c0, c1, opt, h, c):
     mean gradient in grad (weight decay on W^[k] only)."""
     T = theta.dtype.type
     n_in, wo, bo = _u(lay[k0, N_IN]), _u(lay[k0, W_OFF]), _u(lay[k0, B_OFF])
-    if lay[k0, NORM] != 0:  # γ, β: no decay, as b̄
+    if WITH_NORM and lay[k0, NORM] != 0:  # γ, β: no decay, as b̄
         go, n = _u(lay[k0, G_OFF]), _u(lay[k0, N_OUT])
         opt_step(opt, theta, grad, state, go + _u(c0), go + _u(c1), T(0), c)
         opt_step(opt, theta, grad, state, go + n + _u(c0), go + n + _u(c1), T(0), c)
