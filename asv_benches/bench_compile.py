@@ -12,6 +12,14 @@ from fastnn import Network
 X = np.random.default_rng(0).uniform(-1, 1, size=(64, 8)).astype("float32")
 Network([8, 16, 16, 1], seed=0).fit(X, X[:, :1] ** 2, epochs=1, batch_size=16, seed=0)
 """
+# a tiny net's unrolled epoch with Adam (its own optimizer dispatch), and a net with layer norm
+# (its variant's extended steps, serial)
+FIRST_FIT_TINY = FIRST_FIT.replace("Network([8, 16, 16, 1], seed=0)", "Network([8, 2, 1], seed=0)").replace(
+    "seed=0)\n", "seed=0, optimizer='adam')\n")
+FIRST_FIT_LAYER_NORM = FIRST_FIT.replace("seed=0)", "seed=0, norm='layer')", 1)
+_COLD = ("import os, tempfile\n"
+         "os.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp(dir={root!r})\n"
+         "os.environ.pop('FASTNN_KERNELS', None)\n")
 
 
 class ImportAndFirstFit:
@@ -37,11 +45,13 @@ class ImportAndFirstFit:
     def timeraw_import_fit_cold_cache(self, root):
         # A new empty cache folder for every sample, made before the clock starts; the default
         # kernel mode (asv.conf.json sets FASTNN_KERNELS=generic for the other benchmarks).
-        return FIRST_FIT, (
-            "import os, tempfile\n"
-            f"os.environ['NUMBA_CACHE_DIR'] = tempfile.mkdtemp(dir={root!r})\n"
-            "os.environ.pop('FASTNN_KERNELS', None)\n"
-        )
+        return FIRST_FIT, _COLD.format(root=root)
+
+    def timeraw_import_fit_cold_cache_tiny_adam(self, root):
+        return FIRST_FIT_TINY, _COLD.format(root=root)
+
+    def timeraw_import_fit_cold_cache_layer_norm(self, root):
+        return FIRST_FIT_LAYER_NORM, _COLD.format(root=root)
 
     def timeraw_import_fit_warm_cache(self, root):
         # Numba's default cache, filled by setup_cache (in the default kernel mode).
