@@ -1294,8 +1294,9 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
                 r0, r1 = _share(B, p, parts)
                 if shuffle and s == 0:
                     _gather_rows(perm, start, r0, r1, Xf, Yf, xb, yb, n0, nK)
-                losses[p] += _rows_stage(shape, theta, run, ctl, scratch, scratch[4], sw, x0, x0o, y0, yo, start, B,
-                                         r0, r1, p, parts, s, m)
+                if WITH_BATCH_NORM:  # (m = 0 without: a plain variant compiles no stage)
+                    losses[p] += _rows_stage(shape, theta, run, ctl, scratch, scratch[4], sw, x0, x0o, y0, yo, start,
+                                             B, r0, r1, p, parts, s, m)
                 _done(sync)
             _wait(sync, end)
         end += parts if m == 0 else 0
@@ -1383,7 +1384,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                         break
                     p = item - (end - parts)
                     c0, c1 = _share(lay[k0, N_OUT], p, parts)
-                    if not split_ln:
+                    if not WITH_LAYER_NORM or not split_ln:  # (a variant without: no layer norm phases)
                         if c1 > c0:
                             _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
                                            start, start, 0, B, c0, c1, kernel_path)
@@ -1432,7 +1433,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
                                  zbuf, gbuf, B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)
-            if split_ln:  # φ^[k-1] of a layer norm layer, from the parts' sums
+            if WITH_LAYER_NORM and split_ln:  # φ^[k-1] of a layer norm layer, from the parts' sums
                 end += parts
                 while True:
                     item = _claim(sync, end)
