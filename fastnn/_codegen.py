@@ -171,6 +171,12 @@ def _import(module, names):
     return [f"from {module} import ("] + [f"    {n}," for n in names] + [")"]
 
 
+def _imports(refs, package):
+    """Import lines for the (module, name) pairs ``refs``, one line per module of ``package``."""
+    return [line for m in sorted({m for m, _ in refs})
+            for line in _import(package + m.rpartition(".")[2], sorted(n for mm, n in refs if mm == m))]
+
+
 def dispatch_source():
     """The text of ``_dispatch.py``: one ``if code == …: … elif …`` function per concept,
     written from the activation, loss and optimizer tables."""
@@ -217,10 +223,7 @@ def _dispatch_parts(acts, losses, opts, package):
     scalars = {_ref(f) for a in A if not is_identity(a) for f in fns_of(a)}
     fns = {_ref(f) for loss in Ls for f in (loss.delta, loss.link_rows)}
     fns |= {_ref(f) for o in Os for f in (o._prepare, o._step)}
-    modules = sorted({m for m, _ in fns | scalars})
-    imports = []
-    for m in modules:
-        imports += _import(package + m.rpartition(".")[2], sorted(n for mm, n in fns | scalars if mm == m))
+    imports = _imports(fns | scalars, package)
     # The scalar ψ and ψ' go into the loops below inlined (Numba IR), each compiled once as part
     # of act / mul_dpsi / mul_dpsi_z instead of as functions of their own (cold compile, issue 13).
     L = [""] + [f"_{n} = jit(getattr({n}, 'py_func', {n}), inline=True)" for _, n in sorted(scalars)]
@@ -279,11 +282,7 @@ def optimizer_dispatch(opts):
     from . import optimizers as _O
 
     Os = [o for o in _O.BY_CODE if o.code in opts]
-    fns = {_ref(f) for o in Os for f in (o._prepare, o._step)}
-    imports = []
-    for m in sorted({m for m, _ in fns}):
-        imports += _import("fastnn." + m.rpartition(".")[2], sorted(n for mm, n in fns if mm == m))
-    return imports, _optimizer_defs(Os)
+    return _imports({_ref(f) for o in Os for f in (o._prepare, o._step)}, "fastnn."), _optimizer_defs(Os)
 
 
 # ------------------------------------------------------------------------------ kernel variants
