@@ -35,11 +35,14 @@ class History(dict[str, list[float]]):
     ``KeyboardInterrupt`` as its ``history``).
     """
 
+    # (class-level defaults, set on the instance when they change: a one-row fit makes a
+    # History per call)
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+    interrupted: bool = False
+
     def __init__(self) -> None:
         super().__init__(loss=[], time=[], lr=[])
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-        self.interrupted = False
 
     def __getattr__(self, key: str) -> list[float]:
         try:

@@ -700,3 +700,43 @@ def test_ctrl_c_during_a_short_fit_stops_after_its_epoch(rng, default_sigint, mo
     assert h["loss"] == g["loss"]
     np.testing.assert_array_equal(net.parameters, twin.parameters)
     assert net.optimizer.t == twin.optimizer.t == 2 and net.epochs_trained == twin.epochs_trained == 2
+
+
+def test_a_step_that_overflows_theta_rolls_back_though_its_loss_was_finite(default_sigint):
+    """The loss is computed before the step, so only the check of θ itself (``_Loop.finite``)
+    finds an update that overflowed: on both roads, epoch 1 diverges and θ is as before."""
+    x, y = np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32)
+    for threads in (None, 1):  # the short road (a second call), the full road
+        net = Network([1, 1], activations="identity", seed=0)
+        net.fit(x, y, epochs=1, batch_size=1, lr=1e-3)
+        before = net.parameters
+        net.optimizer.lr = 1e300  # θ − lr·g: float32 Inf
+        with pytest.raises(DivergedError) as info:
+            net.fit(x, y, epochs=1, batch_size=1, threads=threads)
+        assert np.isfinite(info.value.loss) and info.value.epoch == 1
+        np.testing.assert_array_equal(net.parameters, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_theta_check_finds_every_nan_and_inf(dtype):
+    """``_Loop.finite``, with its kept flags and without (a large net), finds a NaN or ±Inf on
+    every position of sizes around SIMD widths, and passes θ at the dtype's largest values."""
+    from fastnn.training import _Loop
+
+    loop = _Loop.__new__(_Loop)
+    big = np.finfo(dtype).max
+    for n in [*range(1, 41), 67, 1153]:
+        theta = np.full(n, big, dtype)
+        theta[::2] = -big
+        loop.theta = type("T", (), {"array": theta})()
+        loop.finite_flags = np.empty(n, np.bool_)
+        assert loop.finite(0.5)
+        assert not loop.finite(float("nan"))
+        for i in range(n):
+            for bad in (np.nan, np.inf, -np.inf):
+                saved, theta[i] = theta[i], bad
+                assert not loop.finite(0.5), (n, i, bad)
+                theta[i] = saved
+    loop.finite_flags = np.empty(0, np.bool_)  # beyond FINITE_FLAGS_MAX: all_finite
+    theta[3] = np.nan
+    assert not loop.finite(0.5)
