@@ -267,7 +267,7 @@ class _Loop:
         self.code = FUSED if opt.fused else opt.code
         self.grad = self.theta.array[:0] if opt.fused else np.empty_like(self.theta.array)
         n = self.theta.array.size
-        self.finite_flags = np.empty(n if n <= FINITE_FLAGS_MAX else 0, np.bool_)
+        self.finite_flags = np.empty(n if 32 < n <= FINITE_FLAGS_MAX else 0, np.bool_)  # (≤ 32: all_finite's own)
 
     def finite(self, loss: float) -> bool:
         """True when the epoch's Σ L and θ hold no NaN or ±Inf (else ``_rollback``). On a net
