@@ -715,6 +715,10 @@ class Engine:
             return
         # (X as it comes: a read-only view would cost a one-row call 0.4 µs of its ~4; a
         # read-only X compiles the inference kernels once more instead)
+        if X.shape[0] == 1 and self.row_work < PREDICT_ROW_SPLIT_MIN_WORK:  # predict's own choice for
+            # one row of a net it does not split, without its µs of routing
+            self.k._predict(self.shape, theta, run, X, self.activations_buffer(1), out, 1, self.ctl())
+            return
         predict(self.k, self.shape, theta, run, X, out, self.activations_buffer, self.row_work, self.layer_work,
                 self.ctl())
 
