@@ -66,13 +66,17 @@ def all_finite(a: np.ndarray) -> bool:
     """True when no entry of ``a`` is NaN or ±Inf.
 
     A tiny array (a one-row fit's X) is checked in Python, below NumPy's per-call cost; up to
-    64k entries np.isfinite(a).all() (one call, a temporary of a's size in bools); beyond, NumPy's
-    min and max, which propagate NaN and keep ±Inf: two vectorised passes and no temporary.
+    4k entries by counting np.isfinite's flags (count_nonzero: half the cost of ``.all()``'s
+    Python wrapper on calls of a few hundred rows), up to 64k np.isfinite(a).all() (one
+    temporary of a's size in bools); beyond, NumPy's min and max, which propagate NaN and keep
+    ±Inf: two vectorised passes and no temporary.
     (A Numba kernel did this before; it compiled for every dtype and layout of X it met, half a
     second each on a cold start.)
     """
     if a.size <= 32:
         return all(map(math.isfinite, a.ravel().tolist()))
+    if a.size <= 1 << 12:
+        return int(np.count_nonzero(np.isfinite(a))) == a.size
     if a.size <= 1 << 16:
         return bool(np.isfinite(a).all())
     return bool(np.isfinite(a.min()) and np.isfinite(a.max()))

@@ -123,9 +123,9 @@ def test_bad_sizes(sizes):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 8, 9, 1377, 70_000])
+@pytest.mark.parametrize("n", [1, 8, 9, 1377, 4097, 20_000, 70_000])
 def test_all_finite_agrees_with_numpy_and_warns_nothing(dtype, n):
-    """fit's finiteness check (Python for tiny arrays, NumPy's isfinite or min/max beyond)
+    """fit's finiteness check (Python for tiny arrays, counted or reduced np.isfinite flags, min/max beyond)
     against np.isfinite: NaN and ±Inf anywhere, huge finite entries, 2-D, strided and
     Fortran-ordered arrays; never a NumPy warning."""
     import warnings
