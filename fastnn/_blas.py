@@ -70,10 +70,22 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
             return context.cast(builder, val, ty, types.intp)
 
         # sgemm or dgemm of the library in use: a pointer read from fastnn's cell at each call
-        # (Fortran ABI: every argument by address, 32-bit integers)
+        # (Fortran ABI: every argument by address, 32-bit integers); a forward product, ("t",
+        # "n") with m and n ≥ TN_MIN, reads the cell's second pair (constant transposes fold
+        # the test down to the sizes' at every call site)
         i32 = ir.IntType(32)
         cell = module_cell(builder.module)
-        slot = builder.gep(cell, [ir.Constant(i32, 0), ir.Constant(i32, _CELL_SLOT[dtype])])
+        i64 = ir.IntType(64)
+
+        def equals(val, ty, code):
+            return builder.icmp_signed("==", context.cast(builder, val, ty, types.int64), ir.Constant(i64, code))
+
+        tn = builder.and_(equals(ta, sig.args[0], ord("t")), equals(tb, sig.args[1], ord("n")))
+        for dim, ty in ((m_, sig.args[2]), (n_, sig.args[3])):
+            tn = builder.and_(tn, builder.icmp_signed(">=", context.cast(builder, dim, ty, types.int64),
+                                                      ir.Constant(i64, TN_MIN)))
+        index = builder.select(tn, ir.Constant(i32, _CELL_SLOT[dtype] + 2), ir.Constant(i32, _CELL_SLOT[dtype]))
+        slot = builder.gep(cell, [ir.Constant(i32, 0), index])
         fnty = ir.FunctionType(ir.VoidType(), [voidp] * 13)
         fn = builder.bitcast(builder.load(slot), fnty.as_pointer())
 
@@ -101,30 +113,42 @@ def _gemm(typingctx, transa, transb, m, n, k, alpha, a, ao, lda, b, bo, ldb, bet
 
 
 # ------------------------------------------------------------------------------ the GEMM library
-# Every float32 and float64 product of fit and predict goes to one library's Fortran sgemm or
-# dgemm, through a cell of two function pointers (symbol ``fastnn_gemm``) that ``_gemm`` reads
-# at each call. One compiled kernel serves either library, from Numba's on-disk cache too,
-# and the library can change without a recompile (``use_gemm``):
-#   "openblas"  SciPy's OpenBLAS: the sgemm Numba's own np.dot reaches (numba_xxgemm)
-#   "mkl"       Intel MKL (PyPI's mkl: ``pip install "fastnn[mkl]"``) at its sequential layer,
-#               with conditional numerical reproducibility on (MKL_CBWR AUTO,STRICT)
+# Every float32 and float64 product of fit and predict goes to a library's Fortran sgemm or
+# dgemm, through a cell of function pointers (symbol ``fastnn_gemm``) that ``_gemm`` reads at
+# each call: (sgemm, dgemm) for every product, then (sgemm, dgemm) for the forward products
+# z̄ᵀ = op(W)·x̄ᵀ, ("t", "n"), of m ≥ TN_MIN output units and n ≥ TN_MIN rows. One compiled
+# kernel serves every choice, from Numba's on-disk cache too, and the choice can change without
+# a recompile (``use_gemm``):
+#   "openblas"      SciPy's OpenBLAS: the sgemm Numba's own np.dot reaches (numba_xxgemm)
+#   "mkl"           Intel MKL (PyPI's mkl: ``pip install "fastnn[mkl]"``) at its sequential
+#                   layer, with conditional numerical reproducibility on (MKL_CBWR AUTO,STRICT)
+#   "openblas+mkl"  OpenBLAS, and MKL for the forward products of 32 units and 32 rows or more
 # Which one runs is chosen per CPU from what was measured on one thread (fastnn's threads each
 # run their own GEMMs), never by timing at run time, so a seeded fit never depends on it.
 # float32, GFLOP/s MKL / OpenBLAS's (`python scripts/gemm_libs.py --threads 1`):
 #   Intel Xeon with AVX-512 (and AMX; issue 22's machine, MKL 2026.2): 4096³ 1.11×,
 #     128×784×512 (an mnist layer) 1.23×, 256×2048×2048 (a large layer) 1.15×: "mkl"
 #   AMD EPYC Zen 4 (AVX-512): 2048³ 0.91×, 128×784×512 1.02×, 256×2048×2048 0.94×,
-#     64×256×256 1.14×, 32×64×64 0.59×, 32³ 0.75× (MKL's small-product path is slow there):
-#     "openblas"
+#     64×256×256 1.14×, 32×64×64 0.59×, 32³ 0.75× (MKL's small-product path is slow there).
+#     But OpenBLAS runs the forward's ("t", "n") form of a small product at about 60% of its
+#     other forms (its small-matrix kernel for it is slower, and from 64 units it packs W
+#     each call), where MKL runs every form alike. One thread, GFLOP/s, m × n × k ("t", "n"):
+#     OpenBLAS / MKL 64×32×64 67 / 86, 64×32×16 58 / 82, 32×32×32 55 / 79, 32×32×8 43 / 55,
+#     256×64×256 86 / 98, 512×128×784 95 / 98, 2048×256×2048 92 / 94, but 10×128×256 46 / 21
+#     and 1×32×64 45 / 27 (MKL is slow below 32 units), 64×16×64 73 / 76 and 64×8×64 72 / 63
+#     (and below 32 rows, a two-thread split's half batch). Epochs, one process, the two
+#     interleaved over 15 rounds (median): small 0.92×, deep on one thread 0.90×, medium
+#     0.95×, mnist 0.99× the time: "openblas+mkl"
 #   any other CPU (not measured): "openblas"
-# FASTNN_GEMM=openblas|mkl overrides. Where the chosen MKL is not installed, OpenBLAS runs
-# (``gemm_library()`` tells which one runs). The two give the same products to float32
-# rounding, not bit for bit: they block and sum the k terms in other orders.
-GEMM_LIBRARIES = ("openblas", "mkl")
+# FASTNN_GEMM=openblas|mkl|openblas+mkl overrides. Where MKL is not installed, OpenBLAS runs
+# (``gemm_library()`` tells which one runs). They give the same products to float32 rounding,
+# not bit for bit: they block and sum the k terms in other orders.
+GEMM_LIBRARIES = ("openblas", "mkl", "openblas+mkl")
+TN_MIN = 32  # a ("t", "n") product with m and n at least this goes to the cell's second pair
 MKL_EXTRA = 'pip install "fastnn[mkl]"'
 _CELL_SYMBOL = "fastnn_gemm"
 _CELL_SLOT = {types.float32: 0, types.float64: 1}
-_CELL = (ctypes.c_void_p * 2)()  # (sgemm, dgemm) of the library in use
+_CELL = (ctypes.c_void_p * 4)()  # (sgemm, dgemm) for every product, then for the forward ones
 _IN_USE = ["openblas"]
 
 
@@ -132,7 +156,7 @@ def module_cell(module: ir.Module) -> ir.GlobalVariable:
     """The cell, declared in an LLVM module (resolved when the kernel is linked or loaded)."""
     gv = module.globals.get(_CELL_SYMBOL)
     if gv is None:
-        gv = ir.GlobalVariable(module, ir.ArrayType(cgutils.voidptr_t, 2), _CELL_SYMBOL)
+        gv = ir.GlobalVariable(module, ir.ArrayType(cgutils.voidptr_t, 4), _CELL_SYMBOL)
         gv.linkage = "external"
     return gv
 
@@ -163,33 +187,40 @@ def gemm_order() -> tuple[str, ...]:
     FASTNN_GEMM names; ValueError for another value of it."""
     forced = _forced("FASTNN_GEMM", GEMM_LIBRARIES)
     if forced:
-        return (forced, "openblas") if forced == "mkl" else (forced,)
-    if _cpu_vendor() == "GenuineIntel" and _cpu_features().get("avx512f", False):
+        return (forced, "openblas") if "mkl" in forced else (forced,)
+    avx512 = _cpu_features().get("avx512f", False)
+    if _cpu_vendor() == "GenuineIntel" and avx512:
         return ("mkl", "openblas")
+    if _cpu_vendor() == "AuthenticAMD" and avx512:
+        return ("openblas+mkl", "openblas")
     return ("openblas",)
 
 
 def gemm_library() -> str:
-    """The library fastnn's float32 and float64 products run on here: "openblas" (SciPy's) or
-    "mkl" (Intel MKL), chosen per CPU from measurements; ``FASTNN_GEMM=openblas|mkl``, set
-    before fastnn is imported, overrides (MKL needs ``pip install "fastnn[mkl]"``).
+    """The library fastnn's float32 and float64 products run on here: "openblas" (SciPy's),
+    "mkl" (Intel MKL), or "openblas+mkl" (OpenBLAS, and MKL for the forward products
+    W^[k] x̄^[k−1] of layers of 32 units or more), chosen per CPU from measurements;
+    ``FASTNN_GEMM=openblas|mkl|openblas+mkl``, set before fastnn is imported, overrides (MKL
+    needs ``pip install "fastnn[mkl]"``).
 
     Examples
     --------
     >>> import fastnn
-    >>> fastnn.gemm_library() in ("openblas", "mkl")
+    >>> fastnn.gemm_library() in ("openblas", "mkl", "openblas+mkl")
     True
     """
     return _IN_USE[0]
 
 
 def use_gemm(name: str) -> str:
-    """Point the kernels' products at library ``name`` ("openblas" or "mkl"); returns the one
+    """Point the kernels' products at ``name`` (one of GEMM_LIBRARIES); returns the choice
     used before. OSError when MKL is missing. Not for use while another thread runs a kernel."""
     if name not in GEMM_LIBRARIES:
         raise ValueError(f"GEMM library must be one of {list(GEMM_LIBRARIES)}, got {name!r}")
-    s, d = _gemm_functions(name)
-    _CELL[0], _CELL[1] = s, d
+    every, forward = name.split("+")[0], name.split("+")[-1]  # (the forward products' library last)
+    fns = (*_gemm_functions(every), *_gemm_functions(forward))
+    for i, f in enumerate(fns):
+        _CELL[i] = f
     before, _IN_USE[0] = _IN_USE[0], name
     return before
 

@@ -57,7 +57,7 @@ def test_the_bf16_libraries_multiply_right_and_get_a_rate(capsys):
 
 def _needs(lib):
     """MKL's cases skip where MKL is missing, except in CI (.ci/run installs it): there they fail."""
-    missing = lib == "mkl" and not HAVE_MKL
+    missing = "mkl" in lib and not HAVE_MKL
     return pytest.mark.skipif(missing and not os.environ.get("CI"), reason="MKL not installed (fastnn[mkl])")
 
 
@@ -136,12 +136,15 @@ def test_the_libraries_agree_to_rounding_and_mkl_repeats_bit_for_bit(rng):
 def test_the_library_per_cpu_and_the_override(monkeypatch):
     monkeypatch.delenv("FASTNN_GEMM", raising=False)
     for vendor, avx512, want in (("GenuineIntel", True, ("mkl", "openblas")), ("GenuineIntel", False, ("openblas",)),
-                                 ("AuthenticAMD", True, ("openblas",)), ("", False, ("openblas",))):
+                                 ("AuthenticAMD", True, ("openblas+mkl", "openblas")),
+                                 ("AuthenticAMD", False, ("openblas",)), ("", False, ("openblas",))):
         monkeypatch.setattr(_blas, "_cpu_vendor", lambda v=vendor: v)
         monkeypatch.setattr(_blas, "_cpu_features", lambda a=avx512: {"avx512f": a})
         assert _blas.gemm_order() == want
     monkeypatch.setenv("FASTNN_GEMM", "MKL")
     assert _blas.gemm_order() == ("mkl", "openblas")  # (OpenBLAS where MKL is missing)
+    monkeypatch.setenv("FASTNN_GEMM", "openblas+mkl")
+    assert _blas.gemm_order() == ("openblas+mkl", "openblas")
     monkeypatch.setenv("FASTNN_GEMM", "openblas")
     assert _blas.gemm_order() == ("openblas",)
     monkeypatch.setenv("FASTNN_GEMM", "atlas")
@@ -149,6 +152,59 @@ def test_the_library_per_cpu_and_the_override(monkeypatch):
         _blas.gemm_order()
     with pytest.raises(ValueError, match="GEMM library must be one of"):
         _blas.use_gemm("atlas")
+
+
+def test_only_big_forward_products_read_the_cells_second_pair(rng):
+    """The kernels' GEMM reads the cell's second (sgemm, dgemm) pair, MKL's under "openblas+mkl",
+    for a forward product ("t", "n") of at least TN_MIN units and TN_MIN rows, the first pair
+    for every other product: a recording sgemm in the second pair sees exactly those calls (and
+    passes them on to OpenBLAS, so the answers stay right)."""
+    import ctypes
+
+    real = _blas._gemm_functions("openblas")[0]
+    fty = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)
+    forward = fty(real)
+    seen = []
+
+    def record(ta, tb, m, n, k, *rest):
+        read = [ctypes.cast(p, ctypes.POINTER(t)).contents.value for p, t in
+                ((ta, ctypes.c_char), (tb, ctypes.c_char), (m, ctypes.c_int), (n, ctypes.c_int), (k, ctypes.c_int))]
+        seen.append((read[0].decode(), read[1].decode(), *read[2:]))
+        forward(ta, tb, m, n, k, *rest)
+
+    recorder = fty(record)
+    saved = list(_blas._CELL)
+    _blas._CELL[2] = ctypes.cast(recorder, ctypes.c_void_p).value
+    n_units = _blas.TN_MIN
+    try:
+        for sizes, rows, want in (([64, n_units + 8], 48, [("t", "n", n_units + 8, 48, 64)]),
+                                  ([64, n_units + 8], _blas.TN_MIN - 1, []), ([64, 8], 48, []),
+                                  ([64, n_units, 3], 40, [("t", "n", n_units, 40, 64)])):
+            net = Network(sizes, activations="identity", seed=0)
+            X, Y = rng.normal(size=(rows, sizes[0])), rng.normal(size=(rows, sizes[-1]))
+            del seen[:]
+            P = net.predict(X)
+            assert seen == want, sizes
+            ref = naive.predict(net.weights, net.biases, ["identity"] * (len(sizes) - 1), X)
+            np.testing.assert_allclose(P, ref, rtol=2e-4, atol=2e-4)
+            del seen[:]
+            net.gradients(X, Y)  # forward again, then ∂L/∂W ("n", "t") and φ ("n", "n"): first pair
+            assert seen == want, sizes
+    finally:
+        for i, f in enumerate(saved):
+            _blas._CELL[i] = f
+
+
+@pytest.mark.skipif(not HAVE_MKL and not os.environ.get("CI"), reason="MKL not installed (fastnn[mkl])")
+def test_the_mixed_choice_fills_the_cell_with_openblas_then_mkl():
+    before = _blas.use_gemm("openblas+mkl")
+    try:
+        assert list(_blas._CELL) == [*_blas._gemm_functions("openblas"), *_blas._gemm_functions("mkl")]
+        assert _blas.gemm_library() == "openblas+mkl"
+        _blas.use_gemm("openblas")
+        assert list(_blas._CELL) == [*_blas._gemm_functions("openblas")] * 2
+    finally:
+        _blas.use_gemm(before)
 
 
 def test_a_missing_mkl_falls_back_to_openblas(monkeypatch):
