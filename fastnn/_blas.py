@@ -217,10 +217,8 @@ def use_gemm(name: str) -> str:
     used before. OSError when MKL is missing. Not for use while another thread runs a kernel."""
     if name not in GEMM_LIBRARIES:
         raise ValueError(f"GEMM library must be one of {list(GEMM_LIBRARIES)}, got {name!r}")
-    every, forward = name.split("+")[0], name.split("+")[-1]  # (the forward products' library last)
-    fns = (*_gemm_functions(every), *_gemm_functions(forward))
-    for i, f in enumerate(fns):
-        _CELL[i] = f
+    every, _, forward = name.partition("+")  # ("openblas+mkl": the forward products' library last)
+    _CELL[:] = [*_gemm_functions(every), *_gemm_functions(forward or every)]
     before, _IN_USE[0] = _IN_USE[0], name
     return before
 

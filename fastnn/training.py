@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 RUN_SECONDS = 0.05  # fit returns to Python about this often (Ctrl-C, progress), between batches
 LONG_EPOCH_SECONDS = 2.0  # verbose fit shows a per-batch bar for epochs longer than this
-FINITE_FLAGS_MAX = 1 << 16  # ``_Loop.finite`` keeps a buffer of flags for θ up to this size
 
 
 class DivergedError(FloatingPointError):
@@ -266,20 +265,10 @@ class _Loop:
         # Plain SGD steps θ inside the gradient GEMM and needs no gradient buffer.
         self.code = FUSED if opt.fused else opt.code
         self.grad = self.theta.array[:0] if opt.fused else np.empty_like(self.theta.array)
-        n = self.theta.array.size
-        self.finite_flags = np.empty(n if 32 < n <= FINITE_FLAGS_MAX else 0, np.bool_)  # (≤ 32: all_finite's own)
 
     def finite(self, loss: float) -> bool:
-        """True when the epoch's Σ L and θ hold no NaN or ±Inf (else ``_rollback``). On a net
-        of at most FINITE_FLAGS_MAX parameters, np.isfinite into a kept buffer and one
-        count_nonzero: half the cost of np.isfinite(θ).all() (its temporary and ``all``'s
-        Python wrapper), which a one-row fit pays on every call."""
-        if not math.isfinite(loss):
-            return False
-        flags = self.finite_flags
-        if flags.size:
-            return int(np.count_nonzero(np.isfinite(self.theta.array, out=flags))) == flags.size
-        return all_finite(self.theta.array)
+        """True when the epoch's Σ L and θ hold no NaN or ±Inf (else ``_rollback``)."""
+        return math.isfinite(loss) and all_finite(self.theta.array)
 
     def epochs(self, trainer: Trainer, epochs: int, verbose: bool, kept: bool = False) -> History:
         """Runs the epochs; ``kept``: ``buffers`` are set already (the short road)."""
