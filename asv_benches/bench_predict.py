@@ -140,3 +140,35 @@ class PredictWideRow:
         close = getattr(getattr(self, "f", None), "close", None)  # (setup may have skipped)
         if close is not None:
             close()
+
+
+class PredictTeamDeep:
+    """Calls of deep ([16, 64×8, 1]: 29,760 multiply-adds a row) on two threads
+    (FASTNN_NUM_THREADS=2 for the call, over asv's 1): 256 rows (7.6M multiply-adds, which
+    predict runs on one thread: a pool's wake-up costs more than the second core saves) and one
+    row. ``predictor(threads=2)``'s awake helper takes half of the 256 rows
+    (``_engine.TEAM_ROWS_MIN_WORK``) and leaves the one row, too small a net for its columns to
+    pay, to the caller alone (``_engine.TEAM_ROW_MIN_WORK``; issue 22). Ten calls back to back."""
+
+    params = [["predictor", "predictor-threads"], [1, 256]]
+    param_names = ["call", "rows"]
+
+    def setup(self, call, rows_):
+        require("predict", "predictor")
+        from fastnn import _engine
+
+        if call != "predictor" and not hasattr(_engine, "TEAM_ROWS_MIN_WORK"):
+            raise NotImplementedError("the predictor's team takes no calls below predict's split at this commit")
+        warm_jit("float32")
+        self.cap = os.environ.get("FASTNN_NUM_THREADS")
+        os.environ["FASTNN_NUM_THREADS"] = "2"
+        model = fresh_net([16] + [64] * 8 + [1], "float32")
+        self.f = model.predictor() if call == "predictor" else model.predictor(threads=2)
+        self.x = rows(rows_, 16)
+        self.f(self.x)
+
+    def time_calls_x10(self, call, rows_):
+        for _ in range(10):
+            self.f(self.x)
+
+    teardown = PredictTeamRows.teardown

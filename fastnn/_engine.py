@@ -218,6 +218,23 @@ PREDICT_MAX_ROWS = 1024
 # and 109k / 131k (a wait per layer costs what the smaller packing saves); [64,256,256,10]
 # 653k / 788k and 345k / 712k (calls of ~0.3 ms: the waits dominate).
 TEAM_COLUMNS_MIN_WEIGHTS = 1 << 22
+# A predictor team's helpers poll between calls, so sharing a call costs no wake-up: a call of
+# several rows goes to the team from TEAM_ROWS_MIN_WORK multiply-adds in all (predict's blocks
+# for that work), and a one-row call from TEAM_ROW_MIN_WORK per row (below, one thread is
+# faster: the layers' waits cost more than the columns save). Back-to-back calls, one thread /
+# the team, AMD EPYC Zen 4, 2 cores, µs: [16, 64×8, 1] 256 rows 206 / 104, 64 rows 61 / 43,
+# 16 rows 20 / 19, 8 rows 12 / 15; [8,32,32,1] 1024 rows 50-51 / 41-47, 128 rows 11 / 13-14;
+# one row: [16, 64×8, 1] (30k) 6.8 / 11.9, [64,256,256,10] (84k) 9.6 / 9.5, [128,256,256,256,10]
+# (166k) 15.0 / 13.6, [784,512,256,10] (535k) 35.5 / 23.2.
+TEAM_ROWS_MIN_WORK = 1 << 19
+TEAM_ROW_MIN_WORK = 1 << 17
+# A team's caller moves a helper that polls on its CPU off it (``_sync._announce``): the
+# scheduler leaves a polling thread where it is, and a helper woken onto the caller's CPU would
+# take turns with the caller instead of sharing its calls (AMD EPYC Zen 4, 2 cores, Linux 6.18:
+# in 5 of 8 runs of 39 calls of 256 rows on [16, 64×8, 1], every call took the one-thread time,
+# 188 µs against 100). At most this many moves per team and kind of call, should the two keep
+# meeting.
+MAX_MOVES = 64
 
 _predict_pool: ThreadPoolExecutor | None = None
 _predict_pool_workers = 0
@@ -263,10 +280,12 @@ def predict(k: Any, shape: tuple[Any, ...], theta: np.ndarray, run: np.ndarray |
                                                     ctl), sync, cores, min(cores, -(-N // chunk)) - 1)
 
 
-def predict_split(N: int, row_work: int) -> tuple[int, int] | None:
+def predict_split(N: int, row_work: int, min_work: int | None = None) -> tuple[int, int] | None:
     """(cores, rows per block) when predict splits N rows of ``row_work`` multiply-adds each
-    into blocks over the cores (see above), else None (one thread)."""
-    if N * row_work < PREDICT_THREADED_MIN_WORK or N < 2 or (cores := usable_cores()) < 2:
+    into blocks over the cores (see above), else None (one thread); ``min_work``: the least
+    work of a call that splits (PREDICT_THREADED_MIN_WORK unless given)."""
+    if N * row_work < (PREDICT_THREADED_MIN_WORK if min_work is None else min_work) or N < 2 \
+            or (cores := usable_cores()) < 2:
         return None
     return cores, min(PREDICT_MAX_ROWS, max(PREDICT_MIN_ROWS, N // (4 * cores)), -(-N // cores))
 
@@ -300,15 +319,19 @@ def _with_helpers(share: Callable[[bool], None], sync: np.ndarray, cores: int, h
 
 class RowTeam:
     """A ``Predictor``'s ``threads − 1`` helper threads that share its calls with the caller. A
-    one-row call: the caller copies the row into the team's buffer and announces the call
-    (``_kernels._predict_row_call``); each helper, polling in ``_kernels._predict_row_serve``,
-    joins it, the layers' columns shared. A call of several rows that ``predict`` would split
-    over the cores (``_kernels._predict_rows_call``): on a net whose largest W^[k] has at least
+    one-row call on a net of at least TEAM_ROW_MIN_WORK multiply-adds per row: the caller copies
+    the row into the team's buffer and announces the call (``_kernels._predict_row_call``);
+    each helper, polling in ``_kernels._predict_row_serve``, joins it, the layers' columns
+    shared (predict's bits). A call of several rows of at least TEAM_ROWS_MIN_WORK
+    multiply-adds (``_kernels._predict_rows_call``): on a net whose largest W^[k] has at least
     TEAM_COLUMNS_MIN_WEIGHTS entries, blocks of up to PREDICT_MAX_ROWS rows, each layer's
     columns shared in one item per thread (in the team's one scratch bundle), where predict's
     blocks of rows have every thread stream and pack all of W^[k] from memory; on other nets
-    the blocks predict cuts (the same bits), each helper in a scratch bundle of its own, which
-    wait for no one between layers. Either way the awake team saves the pool's wake-up. A
+    the blocks ``predict_split`` cuts for that work, each helper in a scratch bundle of its own,
+    which wait for no one between layers (predict's bits where predict splits the call too; a
+    smaller call, which predict runs in one block, may round differently in BLAS's smaller
+    blocks). The blocks depend only on N and the net, so a call repeats its bits, and the awake
+    team saves the pool's wake-up. A
     helper that has polled POLLS times without a call goes to sleep on ``wake``, which the next
     call sets. The team holds no reference to its predictor, so garbage collection stops it."""
 
@@ -342,16 +365,18 @@ class RowTeam:
         # (asv timed that: PredictWideRow's "predictor-threads" at 1.1-6 ms against 0.25 ms).
         self.k = k = engine.k
         k._predict_row_serve(*self.args, 0, owns[0], self.bsync, self.call)
+        self.sync[_sync.MOVES] = self.bsync[_sync.MOVES] = MAX_MOVES
+        self.sync[_sync.HELPER_CPU] = self.bsync[_sync.HELPER_CPU] = -1  # (none has polled yet)
         for own in owns:
             threading.Thread(target=_serve, args=(k._predict_row_serve, (*self.args, self.POLLS, own, self.bsync,
-                                                                         self.call), self.sync, self.wake),
+                                                                         self.call), self.sync, self.bsync, self.wake),
                              daemon=True, name="fastnn-predictor-helper").start()
         self._finalizer = weakref.finalize(owner, _stop, self.sync, self.wake)
 
     def run(self, X: np.ndarray, out: np.ndarray) -> bool:
-        """X's one row into out with the helpers; False (nothing done) if another thread's call
-        holds the team."""
-        if not self.lock.acquire(blocking=False):
+        """X's one row into out with the helpers; False (nothing done) on a net of less than
+        TEAM_ROW_MIN_WORK multiply-adds per row or if another thread's call holds the team."""
+        if self.engine.row_work < TEAM_ROW_MIN_WORK or not self.lock.acquire(blocking=False):
             return False
         try:
             self.x[...] = X
@@ -364,10 +389,11 @@ class RowTeam:
         return True
 
     def run_rows(self, X: np.ndarray, out: np.ndarray) -> bool:
-        """X's rows into out with the helpers (see the class); False (nothing done) when
-        predict would not split the call or another thread's call holds the team."""
+        """X's rows into out with the helpers (see the class); False (nothing done) for a call
+        of less than TEAM_ROWS_MIN_WORK multiply-adds (or less than predict splits, if that is
+        lower) or when another thread's call holds the team."""
         e, N = self.engine, X.shape[0]
-        split = predict_split(N, e.row_work)
+        split = predict_split(N, e.row_work, min(PREDICT_THREADED_MIN_WORK, TEAM_ROWS_MIN_WORK))
         if split is None or not self.lock.acquire(blocking=False):
             return False
         try:
@@ -389,10 +415,12 @@ class RowTeam:
         self._finalizer()
 
 
-def _serve(serve: Any, args: tuple[Any, ...], sync: np.ndarray, wake: threading.Event) -> None:
+def _serve(serve: Any, args: tuple[Any, ...], sync: np.ndarray, bsync: np.ndarray,
+           wake: threading.Event) -> None:
     """A helper thread: sleep until woken, then serve calls (``serve``: the team's kernel module's
     ``_predict_row_serve``; ``args``: the team's, and POLLS) until that many idle polls; until
     stopped."""
+    sync[_sync.HELPER_TID] = bsync[_sync.HELPER_TID] = threading.get_native_id()  # (for _sync._announce)
     while sync[_sync.GEN] >= 0:
         wake.wait()
         wake.clear()

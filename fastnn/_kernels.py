@@ -73,13 +73,16 @@ from ._sync import (
     CALL_X,
     CLAIMED,
     GEN,
+    HELPER_CPU,
     SERVING,
     _address,
+    _announce,
     _atomic_add,
     _atomic_load,
     _claim,
     _done,
     _pointer,
+    _sched_getcpu,
     _sched_yield,
     _wait,
 )
@@ -1567,7 +1570,7 @@ def _layers_shared(shape, theta, run, ctl, scratch, Xf, xo, B, parts, many, sync
 def _predict_row_call(shape, theta, run, X, scratch, out, parts, sync, ctl):
     """A ``Predictor``'s one-row call with its helper team: announces call g (``sync[GEN]``, after
     X is written) and computes its items with whichever helpers poll (``_predict_row_serve``)."""
-    g = _atomic_add(sync, GEN, 1) + 1
+    g = _announce(sync)
     base = (g - 1) * _row_items(shape[0], parts)
     _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, True, ctl, base)
 
@@ -1589,7 +1592,7 @@ def _predict_rows_call(shape, theta, run, X, scratch, out, block, parts, cols, s
     call[s + CALL_N], call[s + CALL_X], call[s + CALL_OUT] = N, _address(X), _address(out)
     call[s + CALL_BASE], call[s + CALL_ITEMS], call[s + CALL_CHUNK] = base, items, block
     call[s + CALL_COLS] = cols
-    _atomic_add(sync, GEN, 1)  # (sequentially consistent: the slot is written before)
+    _announce(sync)  # (sequentially consistent: the slot is written before)
     if cols:
         _cols_share(shape, theta, run, X, scratch, out, block, parts, sync, ctl, base)
     else:
@@ -1642,9 +1645,10 @@ def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, pol
     caller on that call's items (numbered from (g − 1) · items); whenever ``bsync[GEN]`` moves
     on to a call of several rows, it joins that call's items in ``own``: its own scratch
     bundle for whole blocks of rows, or the team's shared one for a call by columns.
-    Returns after ``polls`` idle polls (each yields the core), or at once when ``sync[GEN]`` is
-    negative (the predictor is closed). ``sync[SERVING]`` is 1 while it polls, so a caller
-    knows to skip waking it."""
+    Returns 0 after ``polls`` idle polls (each yields the core), or at once when ``sync[GEN]``
+    is negative (the predictor is closed). ``sync[SERVING]`` is 1 while it polls, so a caller
+    knows to skip waking it. It publishes the CPU it polls on as ``HELPER_CPU`` in both syncs
+    (for ``_sync._announce``)."""
     items = _row_items(shape[0], parts)
     n0, nK = X.shape[1], out.shape[1]
     # (the latest calls count as unseen: a helper woken by a call joins it, however late; a
@@ -1652,12 +1656,15 @@ def _predict_row_serve(shape, theta, run, X, scratch, out, parts, sync, ctl, pol
     seen = _atomic_load(sync, GEN) - 1
     bseen = _atomic_load(bsync, GEN) - 1
     _atomic_add(sync, SERVING, 1)
-    idle = 0
+    idle, last = 0, -1
     while idle < polls:
         g = _atomic_load(sync, GEN)
         if g < 0:
             break
         b = _atomic_load(bsync, GEN)
+        cpu = _sched_getcpu()
+        if cpu != last:
+            sync[HELPER_CPU] = bsync[HELPER_CPU] = last = cpu
         if g != seen:
             seen = g
             _predict_row_share(shape, theta, run, X, scratch, out, parts, sync, False, ctl, (g - 1) * items)

@@ -751,11 +751,13 @@ class Network:
         threads : int, optional
             Run the calls of a plain net (no norm) on this many threads, with ``threads − 1``
             helper threads that stay awake about a millisecond after each call (yielding their
-            core): a one-row call's layers are shared by columns, for the latency of a stream of
-            single requests on a wide net (≳ 0.5M parameters; on small nets one thread is
-            faster); a call that ``predict`` splits into row blocks over the cores (≳ 2^23
-            multiply-adds) shares the same blocks without waking a pool, for streams of batched
-            requests. None (default) or 1: none.
+            core): a one-row call's layers are shared by columns on a net of at least 2^17
+            multiply-adds per row (below, one thread runs it: faster), for the latency of a
+            stream of single requests on a wide net; a call of several rows and at least 2^19
+            multiply-adds in all is shared in blocks of rows without waking a pool, for streams
+            of batched requests (the blocks ``predict`` cuts from 2^23 multiply-adds, the same
+            bits; ``predict``'s results up to rounding below, where it runs one thread). None
+            (default) or 1: none.
 
         Returns
         -------

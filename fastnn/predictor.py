@@ -8,11 +8,15 @@ as ``predict``. It is safe to call from many threads at once (each has its own b
 later ``fit`` does not change it: make a new one to serve new weights.
 
 ``net.predictor(threads=T)`` also starts T − 1 helper threads on a plain net (no norm): they
-share each layer's columns of a one-row call with the caller, and the row blocks of a call that
-``predict`` would split over the cores (the same blocks, so the same bits); after a call they
-keep polling for the next one for about a millisecond (yielding their core), so a stream of
-requests finds them awake, as ONNX Runtime's spinning pool does. They stop when the predictor
-is garbage-collected or ``close()``d.
+share each layer's columns of a one-row call with the caller on a net of at least 2^17
+multiply-adds per row (on smaller nets one thread is faster, and runs the call), and the row
+blocks of a call of at least 2^19 multiply-adds in all: the blocks ``predict`` cuts (the same
+bits) for a call it splits over the cores (from 2^23), ``predict``'s results up to rounding for
+a smaller one, which ``predict`` runs in one thread (a pool's wake-up costs it more than the
+second core saves, and the team is awake). After a call they keep polling for the next one
+for about a millisecond (yielding their core), so a stream of requests finds them awake, as
+ONNX Runtime's spinning pool does. They stop when the predictor is garbage-collected or
+``close()``d.
 
 Examples
 --------
@@ -48,8 +52,8 @@ class Predictor:
     engine : Engine
         An engine for the network's shape with buffers of its own.
     threads : int, optional
-        One-row calls of a plain net run on this many threads (a helper team of threads − 1
-        that stays awake between calls); None or 1: as ``predict`` runs them.
+        Calls of a plain net run on this many threads (a helper team of threads − 1 that
+        stays awake between calls; see the module); None or 1: as ``predict`` runs them.
 
     Attributes
     ----------
