@@ -50,9 +50,10 @@ def make_net(rng):
     return make
 
 
-@pytest.fixture(params=["rows", "columns"])
+@pytest.fixture(params=["rows", "columns", "column-items"])
 def split(request):
-    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
+    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k] (one
+    item per thread, or up to four)."""
     with helpers.forced_split(request.param):
         yield request.param
 

@@ -325,7 +325,7 @@ def test_fit_ends_finite_or_diverged_with_theta_rolled_back(data):
 
     snapshots = [net.parameters]
     kwargs["callbacks"] = [scale, lambda net, epoch, logs: snapshots.append(net.parameters)]
-    with forced_split(data.draw(st.sampled_from(["rows", "columns"]))):
+    with forced_split(data.draw(st.sampled_from(["rows", "columns", "column-items"]))):
         try:
             history = net.fit(X, Y, **kwargs)
         except DivergedError as e:
@@ -351,7 +351,7 @@ def test_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
     net = data.draw(nets(dtypes=("float64",)))
     X, Y = data.draw(xy(net, specials=False, rows=st.integers(1, 40)))
     kwargs = data.draw(fits(len(X), lrs=st.just(1e-3)))
-    how = data.draw(st.sampled_from(["rows", "columns"]))
+    how = data.draw(st.sampled_from(["rows", "columns", "column-items"]))
     results = []
     for path, threads, runs in ((None, kwargs["threads"], "epoch"), (None, kwargs["threads"], "batch"),
                                 ("loops", 1, "epoch")):
@@ -796,7 +796,7 @@ def test_deep_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
             net.fit(X, Y, **kwargs)
         assert_identical(net.snapshot(), before)
         return
-    how = data.draw(st.sampled_from(["rows", "columns"]))
+    how = data.draw(st.sampled_from(["rows", "columns", "column-items"]))
     results = []
     for path, threads, runs in ((None, kwargs["threads"], "epoch"), (None, kwargs["threads"], "batch"),
                                 ("loops", 1, "epoch")):
@@ -810,7 +810,11 @@ def test_deep_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
     (state, losses, t), (state_runs, losses_runs, t_runs), (state_loops, _, _) = results
     assert_identical(state_runs, state)
     assert losses_runs == losses and t_runs == t
-    np.testing.assert_allclose(state, state_loops, rtol=1e-7, atol=1e-9)
+    # (atol: b̄^[k] of a layer with batch norm has a gradient of exactly 0, which each path
+    # computes as its own rounding noise, up to ~1e-13 behind 1/σ ≤ 316; Adam divides that by
+    # √v̂ + 1e-8 and steps b̄^[k] by up to ~lr · 3e-6 a batch: 5.8e-9 apart after one epoch of
+    # batches of two rows in the example that showed it, [1,2,2,2,2] with batch norm on layer 1)
+    np.testing.assert_allclose(state, state_loops, rtol=1e-7, atol=5e-8)
 
 
 @examples(40)
