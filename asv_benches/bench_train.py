@@ -35,13 +35,15 @@ class TrainEpoch:
 
 class ThreadedTrainEpoch:
     """One epoch of ``fit(threads=2)``: the batch split by rows ([16]+[64]*8+[1] at B = 32) and
-    every product split by columns ([784, 512, 256, 10] at B = 128), shuffled, float32.
+    every product split by columns ([784, 512, 256, 10] at B = 128; "columns-wide":
+    [784, 2048, 2048, 10] at B = 256, whose phases go in items of 256 columns, up to four per
+    thread), shuffled, float32.
 
     The rest of the suite runs single-threaded; this tracks the threaded kernels, whose
     speed also depends on how busy the machine's second core is (compare ratios, not times).
     """
 
-    params = [["rows", "columns"]]
+    params = [["rows", "columns", "columns-wide"]]
     param_names = ["split"]
     number = 1
 
@@ -50,7 +52,8 @@ class ThreadedTrainEpoch:
         if "threads" not in inspect.signature(Network.fit).parameters:
             raise NotImplementedError("fit has no threads argument at this commit")
         warm_jit("float32")
-        sizes, self.batch = ([16] + [64] * 8 + [1], 32) if split == "rows" else ([784, 512, 256, 10], 128)
+        sizes, self.batch = {"rows": ([16] + [64] * 8 + [1], 32), "columns": ([784, 512, 256, 10], 128),
+                             "columns-wide": ([784, 2048, 2048, 10], 256)}[split]
         self.X, self.Y = regression_data(2048, "float32", n_in=sizes[0], n_out=sizes[-1])
         self.net = fresh_net(sizes, "float32")
         self.net.fit(self.X[:256], self.Y[:256], epochs=1, batch_size=self.batch, lr=LR, threads=2)
