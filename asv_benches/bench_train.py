@@ -36,8 +36,7 @@ class TrainEpoch:
 class ThreadedTrainEpoch:
     """One epoch of ``fit(threads=2)``: the batch split by rows ([16]+[64]*8+[1] at B = 32) and
     every product split by columns ([784, 512, 256, 10] at B = 128; "columns-wide":
-    [784, 2048, 2048, 10] at B = 256, whose phases go in items of 256 columns, up to four per
-    thread), shuffled, float32.
+    [784, 2048, 2048, 10] at B = 256, the grid's point furthest behind JAX), shuffled, float32.
 
     The rest of the suite runs single-threaded; this tracks the threaded kernels, whose
     speed also depends on how busy the machine's second core is (compare ratios, not times).

@@ -98,14 +98,6 @@ def all_finite(a: np.ndarray) -> bool:
 #   keeps GEMMs this small on one core.
 # Against two-threaded BLAS on the wide grid points (`--part splits [--busy]`): medium 1.09x,
 # mnist 0.97x, large 1.02x on a quiet machine, 2.22x, 1.67x, 1.27x with a core kept busy.
-# A column split's phase over a wide layer has items of COLUMN_ITEM_WIDTH columns at least, and
-# up to four per thread (``_kernels._col_items``; a layer of 2,048 units: eight items of 256 on
-# two threads), claimed as the threads come: a thread that loses part of its core to another
-# process then holds the phase up by one small item, not by its half of the layer. [784, 2048,
-# 2048, 10] at B = 256, two threads, one core kept busy, AMD EPYC Zen 4 (alternating processes,
-# medians of 8 epochs): 2,995 and 2,843 samples/s with one item per thread, 3,144 and 3,205 with
-# items of 256 columns (one thread: about 2,960); quiet 4,975 / 4,903 against 4,730 / 4,975.
-COLUMN_ITEM_WIDTH = 256
 THREADED_MIN_WORK = 1 << 18
 COLUMNS_MIN_LAYER_WORK = 1 << 19
 THREADED_MIN_ROWS = 16
@@ -548,7 +540,7 @@ class EpochPool:
         self._sync[:] = 0
         if fresh:
             self._losses[:] = 0
-        team = (self.n, self._sync, self._losses, COLUMN_ITEM_WIDTH)  # _kernels' team bundle
+        team = (self.n, self._sync, self._losses)  # _kernels' team bundle
         kernel: Callable[..., None] = k._epoch_share_cols if self.by_columns else k._epoch_share
         # A fit's first run is not timed: it starts the worker threads and warms the caches.
         timed, self._started = self._started, True

@@ -108,9 +108,8 @@ from .optimizers import CLIP_NORM, FUSED, LR, WEIGHT_DECAY
 #            while compiling: a plain net's kernels compile none of the extended code (which
 #            tripled the cold compile) and run the seed's layer loop alone; a variant without
 #            layer options (WITH_EXTENDED false) does not even compile those functions' stubs
-#   team     (parts, sync, losses, width): a thread team's items per phase, claim/done
-#            counters (``_sync``), one loss sum per row part (summed in a fixed order), and the
-#            least columns of an item of a column split's phase over a wide layer
+#   team     (parts, sync, losses): a thread team's items per phase, claim/done counters
+#            (``_sync``) and one loss sum per row part (summed in a fixed order)
 #   sparse   (counts, cols, starts, crow, cval, wb): a sparse X's batch sorted by column, for the
 #            first layer's product and gradient over its nonzeros (section "sparse input")
 # Plain, not named tuples: Numba's dispatcher types a plain tuple in C and a named one in Python
@@ -1276,7 +1275,7 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
     abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
-    parts, sync, losses, _ = team  # (the width is for column splits)
+    parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
@@ -1348,16 +1347,6 @@ def _epoch_share(shape, step, rows, scratch, batch, team):
 #   backward:   phase k = columns m0..m1 of φ^[k-1] = (W^[k])ᵀφ^[k] ⊙ ψ', plus the step on
 #               W^[k+1] (its last reader ran in the phase before);
 #   last:       the steps on W^[1] and W^[2].
-COLUMN_ITEMS_MAX = 4
-
-
-@jit(inline=True)
-def _col_items(n, parts, width):
-    """Items of a column split's phase over a layer's n columns (or rows of W^[k]): ``width``
-    columns each at least, COLUMN_ITEMS_MAX per thread at most (``_engine.COLUMN_ITEM_WIDTH``)."""
-    return parts * max(1, min(COLUMN_ITEMS_MAX, n // (parts * width)))
-
-
 @jit
 def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     """``_epoch_share`` for wide layers: every product split by columns, one phase per layer.
@@ -1367,7 +1356,7 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
     theta, grad, state, opt, h, t0, run = step
     X, Y, sw, perm, shuffle, ctl = rows
     abuf, pbuf, xb, yb, zbuf, gbuf, stat = scratch
-    parts, sync, losses, width = team
+    parts, sync, losses = team
     N, n0, nK = _rows_in_order(X, perm, shuffle), X.shape[1], Y.shape[1]
     Xf, Yf = X.reshape(-1), Y.reshape(-1)
     K = lay.shape[0]
@@ -1390,15 +1379,14 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
         for k0 in range(K):  # forward, one phase per layer (layer norm: three)
             src, so = _layer_input(lay, k0, x0, x0o, abuf)
             split_ln = lay[k0, NORM] == LAYER_NORM
-            q = parts if split_ln else _col_items(lay[k0, N_OUT], parts, width)  # (layer norm: a sum per part)
             for step_ in range(3 if split_ln else 1):
-                end += q
+                end += parts
                 while True:
                     item = _claim(sync, end)
                     if item < 0:
                         break
-                    p = item - (end - q)
-                    c0, c1 = _share(lay[k0, N_OUT], p, q)
+                    p = item - (end - parts)
+                    c0, c1 = _share(lay[k0, N_OUT], p, parts)
                     if not WITH_LAYER_NORM or not split_ln:  # (a variant without: no layer norm phases)
                         if c1 > c0:
                             _forward_block(theta, run, lay, k0, rates, ctl, src, so, abuf, zbuf, gbuf, stat, sw,
@@ -1425,26 +1413,26 @@ def _epoch_share_cols(shape, step, rows, scratch, batch, team):
         _wait(sync, end)
         c = _constants(opt, h, t0 + start // batch + 1)
         for k0 in range(K - 1, -1, -1):  # φ^[k-1] columns of layer k, and the step on W^[k+1]
+            n_dx = parts if k0 > 0 else 0
             split_ln = k0 > 0 and lay[k0 - 1, NORM] == LAYER_NORM
-            n_dx = 0 if k0 == 0 else parts if split_ln else _col_items(lay[k0, N_IN], parts, width)
-            n_up = _col_items(lay[k0 + 1, N_OUT], parts, width) if k0 + 1 < K else 0
-            n_up0 = _col_items(lay[0, N_OUT], parts, width) if k0 == 0 else 0  # the last phase also steps W^[1]
-            end += n_dx + n_up + n_up0
+            n_step = parts if k0 + 1 < K else 0
+            if k0 == 0:  # the last phase also steps W^[1]
+                n_step += parts
+            end += n_dx + n_step
             while True:
                 item = _claim(sync, end)
                 if item < 0:
                     break
-                i = item - (end - n_dx - n_up - n_up0)
+                i = item - (end - n_dx - n_step)
                 if i < n_dx:
-                    m0, m1 = _share(lay[k0, N_IN], i, n_dx)
+                    m0, m1 = _share(lay[k0, N_IN], i, parts)
                     if m1 > m0 or split_ln:  # (an empty part's layer norm sums are its zeros)
                         _backward_block(theta, lay, k0, rates, ctl, abuf, pbuf, zbuf, gbuf, stat, sw, start, start, 0,
                                         B, m0, m1, kernel_path, i if split_ln else -1, parts)
-                elif i < n_dx + n_up:
-                    _update_part(theta, grad, state, lay, k0 + 1, i - n_dx, n_up, x0, x0o, abuf, pbuf,
-                                 zbuf, gbuf, B, opt, h, c, kernel_path)
                 else:
-                    _update_part(theta, grad, state, lay, 0, i - n_dx - n_up, n_up0, x0, x0o, abuf, pbuf,
+                    i -= n_dx
+                    kk = k0 + 1 if i < parts and k0 + 1 < K else 0
+                    _update_part(theta, grad, state, lay, kk, i % parts, parts, x0, x0o, abuf, pbuf,
                                  zbuf, gbuf, B, opt, h, c, kernel_path)
                 _done(sync)
             _wait(sync, end)

@@ -50,10 +50,9 @@ def make_net(rng):
     return make
 
 
-@pytest.fixture(params=["rows", "columns", "column-items"])
+@pytest.fixture(params=["rows", "columns"])
 def split(request):
-    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k] (one
-    item per thread, or up to four)."""
+    """Force fit's threaded split: the batch by rows, or every product by columns of W^[k]."""
     with helpers.forced_split(request.param):
         yield request.param
 

@@ -127,12 +127,9 @@ def assert_resume_alike(a, b, optimizer=None):
 @contextlib.contextmanager
 def forced_split(how):
     """fit's threaded split (``threads`` > 1) by "rows" of the batch or by "columns" of W^[k],
-    whatever the layers' work: ``_engine.COLUMNS_MIN_LAYER_WORK`` at 0, or beyond any net;
-    "column-items": by columns, in up to four items per thread however narrow the layer
-    (``_engine.COLUMN_ITEM_WIDTH`` at 1), as a wide layer's phases are."""
-    assert how in ("rows", "columns", "column-items")
-    with mock.patch.object(_engine, "COLUMNS_MIN_LAYER_WORK", 1 << 62 if how == "rows" else 0), \
-            mock.patch.object(_engine, "COLUMN_ITEM_WIDTH", 1 if how == "column-items" else _engine.COLUMN_ITEM_WIDTH):
+    whatever the layers' work: ``_engine.COLUMNS_MIN_LAYER_WORK`` at 0, or beyond any net."""
+    assert how in ("rows", "columns")
+    with mock.patch.object(_engine, "COLUMNS_MIN_LAYER_WORK", 0 if how == "columns" else 1 << 62):
         yield
 
 

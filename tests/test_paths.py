@@ -251,7 +251,7 @@ def _fit_workers(net, *args, **kwargs):
     return net.fit(*args, callbacks=look, **kwargs), seen
 
 
-@pytest.mark.parametrize("split", ["rows", "columns", "column-items"], indirect=True)
+@pytest.mark.parametrize("split", ["rows", "columns"], indirect=True)
 def test_one_thread_alone_finishes_a_threaded_epoch(split, rng, thread_counts):
     """Any thread may run any item: if the other threads never turn up, the caller claims every
     item and gets the same θ and losses as a full team (each item has fixed rows/columns and shapes)."""
@@ -268,7 +268,7 @@ def test_one_thread_alone_finishes_a_threaded_epoch(split, rng, thread_counts):
     assert hist_alone["loss"] == hist["loss"]
 
 
-@pytest.mark.parametrize("split", ["rows", "columns", "column-items"], indirect=True)
+@pytest.mark.parametrize("split", ["rows", "columns"], indirect=True)
 def test_the_thread_count_of_each_run_never_changes_the_result(split, rng, run_length, thread_counts):
     """A busy machine may make fit use fewer threads for some runs (``ThreadChoice``); the
     threads share the same fixed items, so θ and the losses stay bit for bit the same."""

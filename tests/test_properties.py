@@ -325,7 +325,7 @@ def test_fit_ends_finite_or_diverged_with_theta_rolled_back(data):
 
     snapshots = [net.parameters]
     kwargs["callbacks"] = [scale, lambda net, epoch, logs: snapshots.append(net.parameters)]
-    with forced_split(data.draw(st.sampled_from(["rows", "columns", "column-items"]))):
+    with forced_split(data.draw(st.sampled_from(["rows", "columns"]))):
         try:
             history = net.fit(X, Y, **kwargs)
         except DivergedError as e:
@@ -351,7 +351,7 @@ def test_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
     net = data.draw(nets(dtypes=("float64",)))
     X, Y = data.draw(xy(net, specials=False, rows=st.integers(1, 40)))
     kwargs = data.draw(fits(len(X), lrs=st.just(1e-3)))
-    how = data.draw(st.sampled_from(["rows", "columns", "column-items"]))
+    how = data.draw(st.sampled_from(["rows", "columns"]))
     results = []
     for path, threads, runs in ((None, kwargs["threads"], "epoch"), (None, kwargs["threads"], "batch"),
                                 ("loops", 1, "epoch")):
@@ -796,7 +796,7 @@ def test_deep_fit_agrees_across_paths_and_threads_and_not_with_run_length(data):
             net.fit(X, Y, **kwargs)
         assert_identical(net.snapshot(), before)
         return
-    how = data.draw(st.sampled_from(["rows", "columns", "column-items"]))
+    how = data.draw(st.sampled_from(["rows", "columns"]))
     results = []
     for path, threads, runs in ((None, kwargs["threads"], "epoch"), (None, kwargs["threads"], "batch"),
                                 ("loops", 1, "epoch")):
