@@ -61,6 +61,25 @@ class PredictThroughput:
         self.f(self.X)
 
 
+def _two_threads(bench):
+    """FASTNN_NUM_THREADS=2 for a benchmark's calls (asv runs with 1); ``_end_two_threads``,
+    from its teardown, puts back what was there and closes its predictor's team."""
+    bench.cap = os.environ.get("FASTNN_NUM_THREADS")
+    bench.capped = True
+    os.environ["FASTNN_NUM_THREADS"] = "2"
+
+
+def _end_two_threads(bench):
+    if getattr(bench, "capped", False):  # (setup may have skipped before capping)
+        if bench.cap is None:
+            os.environ.pop("FASTNN_NUM_THREADS", None)
+        else:
+            os.environ["FASTNN_NUM_THREADS"] = bench.cap
+    close = getattr(getattr(bench, "f", None), "close", None)
+    if close is not None:
+        close()
+
+
 class PredictTeamRows:
     """256 rows of medium ([64, 256, 256, 10]) on two threads (FASTNN_NUM_THREADS=2 for the
     call, over asv's 1): ``predictor()`` hands its two row blocks to predict's pool, whose
@@ -82,8 +101,7 @@ class PredictTeamRows:
         if call.endswith("columns") and not hasattr(_engine, "TEAM_COLUMNS_MIN_WEIGHTS"):
             raise NotImplementedError("the predictor's team has no split by columns at this commit")
         warm_jit("float32")
-        self.cap = os.environ.get("FASTNN_NUM_THREADS")
-        os.environ["FASTNN_NUM_THREADS"] = "2"
+        _two_threads(self)
         model = fresh_net([64, 256, 256, 10], "float32")
         if call == "predictor":
             self.f = model.predictor()
@@ -104,13 +122,7 @@ class PredictTeamRows:
             self.f(self.x)
 
     def teardown(self, call):
-        if getattr(self, "cap", None) is None:
-            os.environ.pop("FASTNN_NUM_THREADS", None)
-        else:
-            os.environ["FASTNN_NUM_THREADS"] = self.cap
-        close = getattr(getattr(self, "f", None), "close", None)
-        if close is not None:
-            close()
+        _end_two_threads(self)
 
 
 class PredictWideRow:
@@ -160,8 +172,7 @@ class PredictTeamDeep:
         if call != "predictor" and not hasattr(_engine, "TEAM_ROWS_MIN_WORK"):
             raise NotImplementedError("the predictor's team takes no calls below predict's split at this commit")
         warm_jit("float32")
-        self.cap = os.environ.get("FASTNN_NUM_THREADS")
-        os.environ["FASTNN_NUM_THREADS"] = "2"
+        _two_threads(self)
         model = fresh_net([16] + [64] * 8 + [1], "float32")
         self.f = model.predictor() if call == "predictor" else model.predictor(threads=2)
         self.x = rows(rows_, 16)
@@ -172,4 +183,4 @@ class PredictTeamDeep:
             self.f(self.x)
 
     def teardown(self, call, rows_):
-        PredictTeamRows.teardown(self, call)
+        _end_two_threads(self)
